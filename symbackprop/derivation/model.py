@@ -1,0 +1,121 @@
+"""The chain-rule decomposition as plain data: what each derivative is made of.
+
+Every formula here is a SymPy expression over named intermediates (`Symbol`s and
+`Partial`s); printers render these records and never differentiate anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Expr, Symbol
+
+from symbackprop.derivation.rules import Rule
+from symbackprop.network import Network, Neuron, Parameter, Partial
+
+
+@dataclass(frozen=True)
+class LocalDerivative:
+    """One chain-rule factor d(of)/d(wrt), from differentiating the local expression of `of`."""
+
+    symbol: Partial
+    expression: Expr
+    """The local expression that was differentiated (out_{o1} = 1/(1 + e^{-net_{o1}}))."""
+    steps: Rule
+    """The rules applied; `steps.result` is the derivative as differentiated."""
+    form: Expr
+    """The derivative in named intermediates as the document writes it: out_{o1}(1 - out_{o1})."""
+
+
+@dataclass(frozen=True)
+class PathTerm:
+    """One path of a chain-rule sum: label = product of factors (e.g. dE_o1/dout_h1 = dE_o1/dnet_o1 dnet_o1/dout_h1)."""
+
+    label: Partial | None
+    """dE_k/dout_j when the path ends in an output error E_k of its own; None deeper in the network."""
+    factors: tuple[Symbol, ...]
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """dE_total/dout_j: the loss's local derivative for an output neuron, a sum over paths for a hidden one."""
+
+    neuron: Neuron
+    symbol: Partial
+    local: LocalDerivative | None
+    paths: tuple[PathTerm, ...]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The node delta: delta_j = dE_total/dnet_j = dE_total/dout_j * dout_j/dnet_j."""
+
+    neuron: Neuron
+    symbol: Symbol
+    partial: Partial
+    sensitivity: Sensitivity
+    activation: LocalDerivative
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """dE_total/dparameter = sum over the neurons it enters of delta_n * dnet_n/dparameter."""
+
+    parameter: Parameter
+    symbol: Partial
+    terms: tuple[tuple[Delta, LocalDerivative], ...]
+    delta_rule: Expr
+    """The whole gradient in named intermediates: -(target - out) out(1 - out) out_h1 for w_5."""
+
+    @property
+    def chain(self) -> tuple[Partial, ...] | None:
+        """dE/dout * dout/dnet * dnet/dparameter, when one neuron's net input holds the parameter."""
+        if len(self.terms) != 1:
+            return None
+        delta, local = self.terms[0]
+        return delta.sensitivity.symbol, delta.activation.symbol, local.symbol
+
+
+@dataclass(frozen=True)
+class Update:
+    """Gradient descent: parameter^+ = parameter - eta * dE_total/dparameter."""
+
+    parameter: Parameter
+    symbol: Symbol
+    expression: Expr
+
+
+@dataclass(frozen=True)
+class Definition:
+    """symbol := expression, one line of the backward pass in evaluation order."""
+
+    symbol: Symbol
+    expression: Expr
+    layer: int
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Every derivative of E_total for one network, layer by layer from the output back."""
+
+    network: Network
+    local_derivatives: tuple[LocalDerivative, ...]
+    sensitivities: tuple[Sensitivity, ...]
+    deltas: tuple[Delta, ...]
+    gradients: tuple[Gradient, ...]
+    updates: tuple[Update, ...]
+    definitions: tuple[Definition, ...]
+    """The backward pass as assignments over named intermediates, output layer first."""
+
+    def gradient(self, parameter: str) -> Gradient:
+        """The gradient of a parameter by name: 'w5' or 'w_5'."""
+        for gradient in self.gradients:
+            if parameter in (gradient.parameter.name, gradient.parameter.symbol.name):
+                return gradient
+        raise KeyError(parameter)
+
+    def delta(self, neuron: str) -> Delta:
+        for delta in self.deltas:
+            if delta.neuron.label == neuron:
+                return delta
+        raise KeyError(neuron)

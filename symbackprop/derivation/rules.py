@@ -1,0 +1,170 @@
+"""Step-by-step differentiation: each rule applied is a small record, printers render them.
+
+`differentiate(expr, wrt)` walks a local expression once and returns the tree of rules
+(sum, constant multiple, product, power with its inner derivative, exp, log). Every
+record's `result` is the derivative assembled from its children with only numeric
+folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 gives
+-(target - out), not SymPy's out - target. Tests check every result against `sympy.diff`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Add, Expr, Integer, Mul, Number, Pow, S, Symbol, exp, log
+
+
+@dataclass(frozen=True)
+class Rule:
+    """d(expr)/d(wrt) = result."""
+
+    expr: Expr
+    wrt: Symbol
+    result: Expr
+
+
+@dataclass(frozen=True)
+class ConstantRule(Rule):
+    """expr does not depend on wrt: its derivative is 0."""
+
+
+@dataclass(frozen=True)
+class IdentityRule(Rule):
+    """d wrt / d wrt = 1."""
+
+
+@dataclass(frozen=True)
+class SumRule(Rule):
+    """The derivative of a sum is the sum of the derivatives."""
+
+    terms: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class ConstantMultipleRule(Rule):
+    """d(c f)/dx = c df/dx for c independent of x."""
+
+    constant: Expr
+    inner: Rule
+
+
+@dataclass(frozen=True)
+class ProductRule(Rule):
+    """d(f g)/dx = f' g + f g', one term per factor."""
+
+    factors: tuple[Expr, ...]
+    derivatives: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class PowerRule(Rule):
+    """d(u^n)/dx = n u^(n-1) du/dx: the power rule with the chain rule's inner derivative."""
+
+    base: Expr
+    exponent: Expr
+    inner: Rule
+
+
+@dataclass(frozen=True)
+class ExpRule(Rule):
+    """d(e^u)/dx = e^u du/dx."""
+
+    argument: Expr
+    inner: Rule
+
+
+@dataclass(frozen=True)
+class LogRule(Rule):
+    """d(ln u)/dx = (1/u) du/dx."""
+
+    argument: Expr
+    inner: Rule
+
+
+@dataclass(frozen=True)
+class RewriteRule(Rule):
+    """The derivative rewritten through an identity, e.g. the logistic's e^{-x}/(1+e^{-x})^2 = out(1 - out)."""
+
+    before: Rule
+    identity: str
+
+
+def differentiate(expr: Expr, wrt: Symbol) -> Rule:
+    """The rule tree of d(expr)/d(wrt)."""
+    if not expr.has(wrt):
+        return ConstantRule(expr, wrt, S.Zero)
+    if expr == wrt:
+        return IdentityRule(expr, wrt, S.One)
+    if isinstance(expr, Add):
+        terms = tuple(differentiate(term, wrt) for term in expr.args)
+        return SumRule(expr, wrt, fold_sum([t.result for t in terms]), terms)
+    if isinstance(expr, Mul):
+        return _product(expr, wrt)
+    if isinstance(expr, Pow) and not expr.exp.has(wrt):
+        inner = differentiate(expr.base, wrt)
+        exponent = expr.exp
+        return PowerRule(expr, wrt, fold_product([exponent, _power(expr.base, exponent - 1), inner.result]),
+                         expr.base, exponent, inner)
+    if isinstance(expr, exp):
+        inner = differentiate(expr.args[0], wrt)
+        return ExpRule(expr, wrt, fold_product([expr, inner.result]), expr.args[0], inner)
+    if isinstance(expr, log):
+        inner = differentiate(expr.args[0], wrt)
+        return LogRule(expr, wrt, fold_product([Pow(expr.args[0], -1), inner.result]), expr.args[0], inner)
+    raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
+
+
+def _product(expr: Mul, wrt: Symbol) -> Rule:
+    constant = [f for f in expr.args if not f.has(wrt)]
+    varying = [f for f in expr.args if f.has(wrt)]
+    if constant:
+        rest = varying[0] if len(varying) == 1 else Mul(*varying, evaluate=False)
+        inner = differentiate(rest, wrt)
+        c = constant[0] if len(constant) == 1 else Mul(*constant, evaluate=False)
+        return ConstantMultipleRule(expr, wrt, fold_product([c, inner.result]), c, inner)
+    derivatives = tuple(differentiate(f, wrt) for f in varying)
+    terms = [fold_product([d.result if k == i else f for k, f in enumerate(varying)])
+             for i, d in enumerate(derivatives)]
+    return ProductRule(expr, wrt, fold_sum(terms), tuple(varying), derivatives)
+
+
+def _power(base: Expr, exponent: Expr) -> Expr:
+    exponent = exponent if not isinstance(exponent, Number) else Integer(exponent) if exponent.is_integer else exponent
+    if exponent == 1:
+        return base
+    if exponent == 0:
+        return S.One
+    return Pow(base, exponent, evaluate=False)
+
+
+def fold_product(factors: list[Expr]) -> Expr:
+    """Multiply, folding only the numbers: [1/2, 2, (t - o), -1] -> -(t - o), shape kept."""
+    coefficient: Expr = S.One
+    kept: list[Expr] = []
+    stack = list(reversed(factors))
+    while stack:
+        factor = stack.pop()
+        if isinstance(factor, Mul):
+            stack.extend(reversed(factor.args))
+        elif isinstance(factor, Number):
+            coefficient *= factor
+        else:
+            kept.append(factor)
+    if coefficient == 0:
+        return S.Zero
+    if not kept:
+        return coefficient
+    if coefficient == 1 and len(kept) == 1:
+        return kept[0]
+    head = [] if coefficient == 1 else [coefficient]
+    return Mul(*head, *kept, evaluate=False)
+
+
+def fold_sum(terms: list[Expr]) -> Expr:
+    """Add, dropping zero terms."""
+    kept = [t for t in terms if t != 0]
+    if not kept:
+        return S.Zero
+    if len(kept) == 1:
+        return kept[0]
+    return Add(*kept, evaluate=False)

@@ -1,0 +1,66 @@
+"""Symbols in the document's notation: i_1, w_5, net_{h1}, out_{o1}, E_{total}, \\delta_{o1}, \\eta.
+
+Every named quantity of a network is a SymPy `Symbol`; a partial derivative of the
+backward pass is a `Partial`, a symbol that remembers what it differentiates.
+"""
+
+from __future__ import annotations
+
+from sympy import Symbol
+
+
+def input_symbol(index: int) -> Symbol:
+    return Symbol(f"i_{index}")
+
+
+def weight_symbol(number: int) -> Symbol:
+    return Symbol(f"w_{number}")
+
+
+def bias_symbol(number: int) -> Symbol:
+    return Symbol(f"b_{number}")
+
+
+def net_symbol(neuron: str) -> Symbol:
+    return Symbol(f"net_{neuron}")
+
+
+def out_symbol(neuron: str) -> Symbol:
+    return Symbol(f"out_{neuron}")
+
+
+def target_symbol(neuron: str) -> Symbol:
+    return Symbol(f"target_{neuron}")
+
+
+def error_symbol(neuron: str) -> Symbol:
+    return Symbol(f"E_{neuron}")
+
+
+def delta_symbol(neuron: str) -> Symbol:
+    return Symbol(f"delta_{neuron}")
+
+
+def updated_symbol(parameter: Symbol) -> Symbol:
+    """w_5 -> w_5^+, the parameter after one update."""
+    return Symbol(f"{parameter.name}^+")
+
+
+TOTAL_ERROR = Symbol("E_total")
+LEARNING_RATE = Symbol("eta")
+
+
+class Partial(Symbol):
+    """The partial derivative d(of)/d(wrt) as a named intermediate of the backward pass.
+
+    It is a symbol, so formulas can hold it and evaluation can look its value up,
+    but it keeps `of` and `wrt` so printers can write \\frac{\\partial of}{\\partial wrt}.
+    """
+
+    of: Symbol
+    wrt: Symbol
+
+    def __new__(cls, of: Symbol, wrt: Symbol) -> "Partial":
+        obj = super().__new__(cls, f"d{of.name}/d{wrt.name}")
+        obj.of, obj.wrt = of, wrt
+        return obj

@@ -1,0 +1,180 @@
+"""Read a spec from a file or a built-in example, and validate it field by field.
+
+Every problem becomes one `InputError` line that names the field, e.g.
+``layers[1].weights[0]: expected 2 numbers (one per output of layer 'h'), got 3``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from symbackprop.errors import InputError
+from symbackprop.spec.exact import exact_number
+from symbackprop.spec.model import LayerSpec, Spec
+from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES
+
+DEFAULT_EXAMPLE = "mazur"
+_TOP_FIELDS = {"name", "inputs", "targets", "layers", "loss", "learning_rate", "update_biases"}
+_LAYER_FIELDS = {"name", "activation", "weights", "bias"}
+_LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}\Z")
+
+
+def example_names() -> list[str]:
+    """Names of the built-in example specs."""
+    folder = resources.files("symbackprop") / "examples"
+    return sorted(entry.name.removesuffix(".json") for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
+def example_text(name: str) -> str:
+    """The JSON text of a built-in example, for `symbackprop example NAME`."""
+    if name not in example_names():
+        raise InputError(f"example: unknown example {name!r} (known: {', '.join(example_names())})")
+    return (resources.files("symbackprop") / "examples" / f"{name}.json").read_text(encoding="utf-8")
+
+
+def load_spec(source: str | None = None) -> Spec:
+    """A spec from a file path (.json or .toml) or a built-in example's name; `None` means mazur."""
+    source = source or DEFAULT_EXAMPLE
+    path = Path(source)
+    if not path.exists() and source in example_names():
+        return spec_from_dict(_parse_json(example_text(source), source), default_name=source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"{source}: cannot read spec file: {reason}") from None
+    if path.suffix.lower() == ".toml":
+        data = _parse_toml(text, source)
+    else:
+        data = _parse_json(text, source)
+    return spec_from_dict(data, default_name=path.stem)
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{source}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+
+
+def _parse_toml(text: str, source: str) -> Any:
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{source}: not valid TOML: {error}") from None
+
+
+def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
+    """Validate parsed JSON/TOML data into a `Spec`."""
+    if not isinstance(data, dict):
+        raise InputError("spec: expected an object with the fields inputs, targets, layers, loss")
+    _no_unknown_fields(data, _TOP_FIELDS, "spec")
+    for field in ("inputs", "targets", "layers", "loss"):
+        if field not in data:
+            raise InputError(f"{field}: missing field")
+    inputs = _numbers(data["inputs"], "inputs")
+    layers_data = data["layers"]
+    if not isinstance(layers_data, list) or not layers_data:
+        raise InputError("layers: expected a non-empty list of layers")
+    names = _default_layer_names(len(layers_data))
+    layers: list[LayerSpec] = []
+    fan_in, previous = len(inputs), "the inputs"
+    for index, layer_data in enumerate(layers_data):
+        layer = _layer(layer_data, f"layers[{index}]", names[index], fan_in, previous)
+        layers.append(layer)
+        fan_in, previous = layer.size, f"layer {layer.name!r}"
+    _distinct_layer_names(layers)
+    targets = _numbers(data["targets"], "targets")
+    if len(targets) != layers[-1].size:
+        raise InputError(
+            f"targets: expected {layers[-1].size} numbers (one per neuron of the output layer "
+            f"{layers[-1].name!r}), got {len(targets)}"
+        )
+    loss = data["loss"]
+    if loss not in LOSSES:
+        raise InputError(f"loss: unknown loss {loss!r} (known: {', '.join(LOSSES)})")
+    update_biases = data.get("update_biases", False)
+    if not isinstance(update_biases, bool):
+        raise InputError(f"update_biases: expected true or false, got {update_biases!r}")
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("name: expected a non-empty string")
+    return Spec(
+        name=name,
+        inputs=inputs,
+        targets=targets,
+        layers=tuple(layers),
+        loss=loss,
+        learning_rate=exact_number(data.get("learning_rate", Decimal("0.5")), "learning_rate"),
+        update_biases=update_biases,
+    )
+
+
+def _default_layer_names(count: int) -> list[str]:
+    """'h' and 'o' as in the document; numbered hidden layers when there are several."""
+    if count == 1:
+        return ["o"]
+    if count == 2:
+        return ["h", "o"]
+    return [f"h{n}" for n in range(1, count)] + ["o"]
+
+
+def _layer(data: Any, field: str, default_name: str, fan_in: int, previous: str) -> LayerSpec:
+    if not isinstance(data, dict):
+        raise InputError(f"{field}: expected an object with the fields activation, weights, bias")
+    _no_unknown_fields(data, _LAYER_FIELDS, field)
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not _LAYER_NAME.match(name):
+        raise InputError(f"{field}.name: expected a letter then up to 7 letters or digits, got {name!r}")
+    if "activation" not in data:
+        raise InputError(f"{field}.activation: missing field")
+    activation = data["activation"]
+    if activation not in ACTIVATIONS:
+        raise InputError(f"{field}.activation: unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
+    if "weights" not in data:
+        raise InputError(f"{field}.weights: missing field")
+    rows = data["weights"]
+    if not isinstance(rows, list) or not rows:
+        raise InputError(f"{field}.weights: expected a non-empty list of rows, one per neuron")
+    weights = []
+    for j, row in enumerate(rows):
+        numbers = _numbers(row, f"{field}.weights[{j}]")
+        if len(numbers) != fan_in:
+            raise InputError(
+                f"{field}.weights[{j}]: expected {fan_in} numbers (one per output of {previous}), got {len(numbers)}"
+            )
+        weights.append(numbers)
+    bias = data.get("bias")
+    if isinstance(bias, list):
+        bias = _numbers(bias, f"{field}.bias")
+        if len(bias) != len(weights):
+            raise InputError(f"{field}.bias: expected one number or {len(weights)} numbers (one per neuron), got {len(bias)}")
+    elif bias is not None:
+        bias = exact_number(bias, f"{field}.bias")
+    return LayerSpec(name=name, activation=activation, weights=tuple(weights), bias=bias)
+
+
+def _numbers(value: Any, field: str) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise InputError(f"{field}: expected a non-empty list of numbers")
+    return tuple(exact_number(item, f"{field}[{k}]") for k, item in enumerate(value))
+
+
+def _no_unknown_fields(data: dict, known: set[str], field: str) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InputError(f"{field}: unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})")
+
+
+def _distinct_layer_names(layers: list[LayerSpec]) -> None:
+    seen: set[str] = set()
+    for index, layer in enumerate(layers):
+        if layer.name in seen:
+            raise InputError(f"layers[{index}].name: layer name {layer.name!r} is used twice")
+        seen.add(layer.name)
