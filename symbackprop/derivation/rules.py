@@ -168,3 +168,29 @@ def fold_sum(terms: list[Expr]) -> Expr:
     if len(kept) == 1:
         return kept[0]
     return Add(*kept, evaluate=False)
+
+
+def written_out(rule: Rule) -> Expr:
+    """The derivative as the rules write it before any folding, e.g. 2 (1/2) (t - o)^(2-1) (-1) + 0.
+
+    This is the line a careful hand-written solution shows between the expression and its
+    derivative; it equals `rule.result` (the tests check that).
+    """
+    if isinstance(rule, (ConstantRule, IdentityRule)):
+        return rule.result
+    if isinstance(rule, SumRule):
+        return Add(*(written_out(term) for term in rule.terms), evaluate=False)
+    if isinstance(rule, ConstantMultipleRule):
+        return Mul(rule.constant, written_out(rule.inner), evaluate=False)
+    if isinstance(rule, ProductRule):
+        return Add(*(Mul(*[written_out(d) if k == i else f for k, f in enumerate(rule.factors)],
+                         evaluate=False) for i, d in enumerate(rule.derivatives)), evaluate=False)
+    if isinstance(rule, PowerRule):
+        lowered = Pow(rule.base, Add(rule.exponent, -1, evaluate=False), evaluate=False)
+        return Mul(rule.exponent, lowered, written_out(rule.inner), evaluate=False)
+    if isinstance(rule, (ExpRule, LogRule)):
+        outer = rule.expr if isinstance(rule, ExpRule) else Pow(rule.argument, -1, evaluate=False)
+        return Mul(outer, written_out(rule.inner), evaluate=False)
+    if isinstance(rule, RewriteRule):
+        return written_out(rule.before)
+    raise TypeError(type(rule).__name__)

@@ -1,0 +1,108 @@
+"""Every symbolic gradient checked against central finite differences, twice.
+
+(a) Double precision, through the compiled step: step h = eps^(1/3) max(1, |p|), which
+    balances truncation (~h^2) against cancellation (~eps |E| / h); the tolerance is stated
+    with each result.
+(b) mpmath at `FD_DIGITS` digits with h = 10^-`FD_EXPONENT`: truncation ~h^2 and
+    cancellation ~10^-FD_DIGITS / h are both far below 10^-`REQUIRED_DIGITS`, so the
+    difference quotient must agree with the symbolic value to `REQUIRED_DIGITS` digits.
+A disagreement raises `CheckFailure` with both numbers side by side.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import mpmath
+from sympy import Symbol
+
+from symbackprop.derivation import Derivation
+from symbackprop.errors import CheckFailure
+from symbackprop.numbers.evaluate import evaluate_definitions
+from symbackprop.numbers.point import pass_values, spec_values
+from symbackprop.numbers.training import compile_step
+
+EPSILON = sys.float_info.epsilon
+DOUBLE_TOLERANCE_FACTOR = 100
+"""Tolerance = factor * eps^(2/3) * max(1, |E|): the optimal central-difference error, with headroom."""
+FD_DIGITS = 80
+FD_EXPONENT = 25
+REQUIRED_DIGITS = 20
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """One parameter's gradient: the symbolic value and both finite-difference estimates."""
+
+    parameter: str
+    symbolic: mpmath.mpf
+    double: float
+    double_step: float
+    double_tolerance: float
+    high: mpmath.mpf
+    high_step: mpmath.mpf
+
+    @property
+    def double_error(self) -> float:
+        return abs(self.double - float(self.symbolic))
+
+    @property
+    def agreeing_digits(self) -> float:
+        """Significant digits on which the high-precision estimate agrees with the symbolic value."""
+        difference = abs(self.high - self.symbolic)
+        if difference == 0:
+            return float(FD_DIGITS)
+        scale = max(abs(self.symbolic), mpmath.mpf(10) ** -FD_DIGITS)
+        return float(-mpmath.log10(difference / scale))
+
+    @property
+    def passed(self) -> bool:
+        return self.double_error <= self.double_tolerance and self.agreeing_digits >= REQUIRED_DIGITS
+
+
+def check_gradients(derivation: Derivation) -> list[GradientCheck]:
+    """Both finite-difference checks for every parameter, at the spec's point."""
+    network = derivation.network
+    symbolic = pass_values(derivation)
+    step = compile_step(derivation, backend="math")
+    start = [float(p.value) for p in network.parameters]
+    error_at_start = abs(step(*start)[0])
+    checks = []
+    for index, parameter in enumerate(network.parameters):
+        h = EPSILON ** (1 / 3) * max(1.0, abs(start[index]))
+        plus, minus = list(start), list(start)
+        plus[index] += h
+        minus[index] -= h
+        h_used = plus[index] - minus[index]  # the step actually representable in doubles
+        double = (step(*plus)[0] - step(*minus)[0]) / h_used
+        tolerance = DOUBLE_TOLERANCE_FACTOR * EPSILON ** (2 / 3) * max(1.0, error_at_start)
+        high, high_step = _high_precision_difference(derivation, parameter.symbol)
+        checks.append(GradientCheck(parameter.name, symbolic[derivation.gradient(parameter.name).symbol],
+                                    double, h, tolerance, high, high_step))
+    return checks
+
+
+def require(checks: list[GradientCheck]) -> None:
+    """Raise `CheckFailure` naming every gradient that disagrees, with both numbers."""
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        lines = [f"{c.parameter}: symbolic {mpmath.nstr(c.symbolic, 25)} vs double finite difference "
+                 f"{c.double!r} (|diff| {c.double_error:.3g}, tolerance {c.double_tolerance:.3g}) vs mpmath "
+                 f"finite difference {mpmath.nstr(c.high, 25)} ({c.agreeing_digits:.1f} digits agree, "
+                 f"{REQUIRED_DIGITS} required)" for c in failed]
+        raise CheckFailure("gradient check failed:\n" + "\n".join(lines))
+
+
+
+def _high_precision_difference(derivation: Derivation, parameter: Symbol) -> tuple[mpmath.mpf, mpmath.mpf]:
+    network = derivation.network
+    with mpmath.workdps(FD_DIGITS):
+        h = mpmath.mpf(10) ** -FD_EXPONENT
+        values = spec_values(network)
+        sides = []
+        for sign in (1, -1):
+            shifted = dict(values)
+            shifted[parameter] = values[parameter] + sign * h
+            sides.append(evaluate_definitions(network.forward_definitions(), shifted)[network.total])
+        return (sides[0] - sides[1]) / (2 * h), h

@@ -1,0 +1,62 @@
+"""Exact-first evaluation: SymPy expressions evaluated in mpmath at high precision.
+
+The inputs are exact rationals; every intermediate is carried with `PRECISION`
+significant digits and rounded only when displayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import mpmath
+from sympy import Add, Expr, Mul, Number, Pow, Symbol, exp, log
+
+from symbackprop.numbers.rounding import round_half_up
+
+PRECISION = 50
+"""Significant decimal digits carried by the exact path."""
+
+
+def to_mpf(number: Number) -> mpmath.mpf:
+    """A SymPy number (Rational, Integer, Float) as an mpf at the current precision."""
+    if number.is_Rational:
+        return mpmath.mpf(int(number.p)) / int(number.q)
+    return mpmath.mpf(number._mpf_)
+
+
+def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
+    """The value of `expr` with each symbol looked up in `values` (a missing symbol is a KeyError)."""
+    if isinstance(expr, Symbol):
+        return values[expr]
+    if isinstance(expr, Number):
+        return to_mpf(expr)
+    if isinstance(expr, Add):
+        return mpmath.fsum(evaluate(term, values) for term in expr.args)
+    if isinstance(expr, Mul):
+        return mpmath.fprod(evaluate(factor, values) for factor in expr.args)
+    if isinstance(expr, Pow):
+        base, exponent = expr.args
+        if exponent.is_Integer:
+            return evaluate(base, values) ** int(exponent)
+        return mpmath.power(evaluate(base, values), evaluate(exponent, values))
+    if isinstance(expr, exp):
+        return mpmath.exp(evaluate(expr.args[0], values))
+    if isinstance(expr, log):
+        return mpmath.log(evaluate(expr.args[0], values))
+    raise NotImplementedError(f"cannot evaluate {type(expr).__name__}")
+
+
+def evaluate_definitions(definitions: Iterable[tuple[Symbol, Expr]], values: Mapping[Symbol, mpmath.mpf],
+                         hand_round: int | None = None) -> dict[Symbol, mpmath.mpf]:
+    """Run assignments in order, each seeing the ones before it.
+
+    With `hand_round=N` every assigned value is rounded half-up to N decimals before it is
+    used further, the way a person working by hand carries numbers from line to line.
+    """
+    known = dict(values)
+    for symbol, expression in definitions:
+        value = evaluate(expression, known)
+        if hand_round is not None:
+            value = mpmath.mpf(round_half_up(value, hand_round))
+        known[symbol] = value
+    return known

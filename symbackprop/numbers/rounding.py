@@ -1,0 +1,45 @@
+"""Rounding for display: half-up, to a number of decimals, as a person rounds by hand.
+
+Values stay exact (or at `PRECISION` digits) inside the engine; these functions only
+turn them into the strings people read and compare.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+import mpmath
+
+_DIGITS = 60
+
+
+def as_decimal(value: mpmath.mpf | int | float) -> Decimal:
+    """A high-precision value as a Decimal with all the digits it carries."""
+    if isinstance(value, mpmath.mpf):
+        return Decimal(mpmath.nstr(value, _DIGITS, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+    return Decimal(value)
+
+
+def round_half_up(value: mpmath.mpf | int | float, places: int) -> Decimal:
+    """`value` rounded half-up to `places` decimals: 0.0190491185 -> 0.019049119 at 9 places."""
+    with localcontext() as context:
+        context.prec = _DIGITS + 10
+        return as_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def fixed(value: mpmath.mpf | int | float, places: int) -> str:
+    """`value` rounded to `places` decimals, trailing zeros dropped: 0.751365070 -> '0.75136507'."""
+    text = format(round_half_up(value, places), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def significant(value: mpmath.mpf, digits: int = 20) -> str:
+    """`value` with `digits` significant digits in plain decimal notation, for JSON."""
+    return mpmath.nstr(value, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf, strip_zeros=False)
+
+
+def decimals_of(printed: str) -> int:
+    """How many decimals a printed number shows: '0.0000351085' -> 10, '0.40' -> 2."""
+    return len(printed.partition(".")[2])

@@ -1,0 +1,105 @@
+"""Gradient descent on the spec's sample, compiled from the derivation's own assignments.
+
+One training step runs the forward definitions and the backward definitions of the
+derivation as straight-line code. The code is generated from our SymPy expressions
+(symbols renamed v0, v1, ...; no user text), printed by SymPy's Python printers for
+two backends: `mpmath` (high precision, the exact path) and `math` (double precision,
+fast, checked against the mpmath path in the tests).
+
+Two orders of update are supported:
+
+- ``simultaneous``: every gradient comes from the weights as they were before the step;
+  this is the procedure the document's text describes.
+- ``output-first``: the output layer's weights are updated first, and the layer below
+  back-propagates through the updated weights, and so on down the layers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import mpmath
+from sympy import Expr, Symbol
+from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
+
+from symbackprop.derivation import Derivation
+from symbackprop.numbers.evaluate import PRECISION, to_mpf
+
+ORDERS = ("simultaneous", "output-first")
+BACKENDS = ("mpmath", "math")
+_PRINTERS = {"mpmath": MpmathPrinter, "math": PythonCodePrinter}
+_FUNCTIONS = {"mpmath": {"exp": mpmath.exp, "log": mpmath.log, "mpf": mpmath.mpf},
+              "math": {"exp": math.exp, "log": math.log}}
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Where training ended: parameter values, and E_total and the outputs there (before any further step)."""
+
+    steps: int
+    order: str
+    parameters: dict[str, object]
+    error: object
+    outputs: tuple[object, ...]
+    errors: tuple[object, ...]
+    """E_total before each step, then after the last one (steps + 1 values)."""
+
+
+def compile_step(derivation: Derivation, order: str = "simultaneous", backend: str = "mpmath") -> Callable:
+    """A function (parameter values) -> (E_total, outputs, updated parameter values)."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}")
+    network = derivation.network
+    parameters = [p.symbol for p in network.parameters]
+    constants = list(network.inputs) + list(network.targets) + [network.learning_rate]
+    names: dict[Symbol, Symbol] = {}
+
+    def name(symbol: Symbol) -> Symbol:
+        return names.setdefault(symbol, Symbol(f"v{len(names)}"))
+
+    printer = _PRINTERS[backend]({"fully_qualified_modules": False})
+
+    def code(expression: Expr) -> str:
+        return printer.doprint(expression.xreplace({s: name(s) for s in expression.free_symbols}))
+
+    lines = [f"def step({', '.join(str(name(p)) for p in parameters)}):"]
+    lines += [f"    {name(symbol)} = {code(expression)}" for symbol, expression in network.forward_definitions()]
+    current_layer = None
+    for definition in derivation.definitions:
+        if order == "output-first" and current_layer is not None and definition.layer != current_layer:
+            lines += [f"    {name(u.parameter.symbol)} = {name(u.symbol)}" for u in derivation.updates
+                      if u.parameter.layer == current_layer]
+        current_layer = definition.layer
+        lines.append(f"    {name(definition.symbol)} = {code(definition.expression)}")
+    updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
+    outputs = [n.out for n in network.layers[-1].neurons]
+    lines.append(f"    return {name(network.total)}, ({''.join(f'{name(o)}, ' for o in outputs)}), "
+                 f"({''.join(f'{name(updated.get(p, p))}, ' for p in parameters)})")
+    namespace: dict[str, object] = dict(_FUNCTIONS[backend])
+    point = network.point()
+    with mpmath.workdps(PRECISION):
+        namespace.update((str(name(c)), _number(point[c], backend)) for c in constants)
+    exec(compile("\n".join(lines), f"<symbackprop step {network.spec.name}>", "exec"), namespace)  # noqa: S102
+    return namespace["step"]
+
+
+def train(derivation: Derivation, steps: int, order: str = "simultaneous", backend: str = "mpmath") -> TrainingResult:
+    """`steps` rounds of gradient descent on the spec's sample, from the spec's parameter values."""
+    network = derivation.network
+    step = compile_step(derivation, order, backend)
+    with mpmath.workdps(PRECISION):
+        values = tuple(_number(p.value, backend) for p in network.parameters)
+        errors = []
+        for _ in range(steps):
+            error, _outputs, values = step(*values)
+            errors.append(error)
+        error, outputs, _next = step(*values)
+        errors.append(error)
+    return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)},
+                          error, outputs, tuple(errors))
+
+
+def _number(value, backend: str):
+    return to_mpf(value) if backend == "mpmath" else float(value)

@@ -1,0 +1,106 @@
+"""Formulas in the document's notation, as LaTeX and as plain text, built on SymPy's printers.
+
+Both printers keep the order in which the derivation built each expression (so
+-(target - out) stays -(target - out)), write partial derivatives as fractions, and
+can print chosen symbols as numerals: that is the "numbers substituted" line of a
+worked solution. The numerals are strings made by the numbers stage; nothing here
+computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sympy import Expr, Mul, Number, Symbol
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+from symbackprop.network.symbols import Partial
+
+
+class _DocumentNotation:
+    """What the LaTeX and text printers share: numerals for symbols, and products as written."""
+
+    mul_separator = " * "
+
+    def _print_Symbol(self, expr: Symbol) -> str:
+        numerals: Mapping[Symbol, str] = self._settings["numerals"] or {}
+        if expr in numerals:
+            numeral = numerals[expr]
+            return self._group(numeral) if numeral.startswith("-") else numeral
+        if isinstance(expr, Partial):
+            return self._partial(expr)
+        return self._name(expr)
+
+    def _print_Partial(self, expr: Partial) -> str:
+        return self._print_Symbol(expr)
+
+    def _print_Mul(self, expr: Expr) -> str:
+        if not isinstance(expr, Mul):  # SymPy's LaTeX printer sends 1/x here too
+            return super()._print_Mul(expr)
+        factors = list(expr.args)
+        sign = ""
+        if factors[0] == -1 and len(factors) > 1:
+            sign, factors = "-", factors[1:]
+        parts = []
+        for factor in factors:
+            if isinstance(factor, Number) and (factor < 0 or self._fraction_needs_group(factor)):
+                parts.append(self._group(self._print(factor)))
+            else:
+                parts.append(self.parenthesize(factor, PRECEDENCE["Mul"], strict=True))
+        return sign + self.mul_separator.join(parts)
+
+
+class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
+    r"""LaTeX as the document writes it: net_{h1}, \frac{\partial E_{total}}{\partial w_{5}}, w_{5}^{+}."""
+
+    printmethod = "_symbackprop_latex"
+    mul_separator = r" \cdot "
+    _default_settings = {**LatexPrinter._default_settings, "numerals": None}
+
+    def __init__(self, settings: dict | None = None):
+        super().__init__({"order": "none", **(settings or {})})
+
+    def _group(self, text: str) -> str:
+        return rf"\left({text}\right)"
+
+    def _fraction_needs_group(self, number: Number) -> bool:
+        return False
+
+    def _name(self, symbol: Symbol) -> str:
+        base, plus, _ = symbol.name.partition("^+")
+        printed = LatexPrinter._print_Symbol(self, Symbol(base))
+        return printed + ("^{+}" if plus else "")
+
+    def _partial(self, symbol: Partial) -> str:
+        return rf"\frac{{\partial {self._print(symbol.of)}}}{{\partial {self._print(symbol.wrt)}}}"
+
+
+class DocumentTextPrinter(_DocumentNotation, StrPrinter):
+    """Plain text: net_h1, dE_total/dw_5, w_5^+, -(target_o1 - out_o1)*out_o1*(1 - out_o1)."""
+
+    printmethod = "_symbackprop_text"
+    _default_settings = {**StrPrinter._default_settings, "numerals": None, "order": "none"}
+
+    def _group(self, text: str) -> str:
+        return f"({text})"
+
+    def _fraction_needs_group(self, number: Number) -> bool:
+        return not number.is_Integer
+
+    def _name(self, symbol: Symbol) -> str:
+        return symbol.name
+
+    def _partial(self, symbol: Partial) -> str:
+        return f"d{self._print(symbol.of)}/d{self._print(symbol.wrt)}"
+
+
+def latex_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
+    """`expr` in LaTeX, with the symbols in `numerals` printed as those numbers."""
+    return DocumentLatexPrinter({"numerals": numerals}).doprint(expr)
+
+
+def text_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
+    """`expr` as plain text, with the symbols in `numerals` printed as those numbers."""
+    return DocumentTextPrinter({"numerals": numerals}).doprint(expr)
