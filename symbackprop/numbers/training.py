@@ -36,15 +36,25 @@ _FUNCTIONS = {"mpmath": {"exp": mpmath.exp, "log": mpmath.log, "mpf": mpmath.mpf
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """Where training ended: parameter values, and E_total and the outputs there (before any further step)."""
+    """Where training ended, and E_total and the outputs before each step and after the last."""
 
     steps: int
     order: str
     parameters: dict[str, object]
-    error: object
-    outputs: tuple[object, ...]
-    errors: tuple[object, ...]
-    """E_total before each step, then after the last one (steps + 1 values)."""
+    history: tuple[tuple[object, tuple[object, ...]], ...]
+    """(E_total, outputs) after 0, 1, ..., `steps` rounds."""
+
+    @property
+    def error(self):
+        return self.history[-1][0]
+
+    @property
+    def outputs(self) -> tuple:
+        return self.history[-1][1]
+
+    @property
+    def errors(self) -> tuple:
+        return tuple(error for error, _outputs in self.history)
 
 
 def compile_step(derivation: Derivation, order: str = "simultaneous", backend: str = "mpmath") -> Callable:
@@ -91,14 +101,13 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     step = compile_step(derivation, order, backend)
     with mpmath.workdps(PRECISION):
         values = tuple(_number(p.value, backend) for p in network.parameters)
-        errors = []
+        history = []
         for _ in range(steps):
-            error, _outputs, values = step(*values)
-            errors.append(error)
+            error, outputs, values = step(*values)
+            history.append((error, outputs))
         error, outputs, _next = step(*values)
-        errors.append(error)
-    return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)},
-                          error, outputs, tuple(errors))
+        history.append((error, outputs))
+    return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, tuple(history))
 
 
 def _number(value, backend: str):

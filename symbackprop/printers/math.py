@@ -95,6 +95,9 @@ class DocumentTextPrinter(_DocumentNotation, StrPrinter):
     def _partial(self, symbol: Partial) -> str:
         return f"d{self._print(symbol.of)}/d{self._print(symbol.wrt)}"
 
+    def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
 
 def latex_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
     """`expr` in LaTeX, with the symbols in `numerals` printed as those numbers."""

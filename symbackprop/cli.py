@@ -1,0 +1,128 @@
+"""The `symbackprop` command: solve, reproduce, example.
+
+Bad input exits 2 with one line on stderr naming the field and the problem; a failed
+check exits 1 showing both numbers. Output files are written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from symbackprop.checks.document import load_document, reproduce
+from symbackprop.checks.finite_differences import check_gradients, require
+from symbackprop.derivation import derive
+from symbackprop.errors import CheckFailure, InputError
+from symbackprop.network import build_network
+from symbackprop.printers import PRINTERS
+from symbackprop.printers.reproduction import reproduction_json, reproduction_table
+from symbackprop.solution import worked_solution
+from symbackprop.spec import example_names, example_text, load_spec
+
+_SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.run(args)
+    except InputError as error:
+        print(f"symbackprop: {error}", file=sys.stderr)
+        return InputError.exit_code
+    except CheckFailure as error:
+        print(f"symbackprop: {error}", file=sys.stderr)
+        return CheckFailure.exit_code
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symbackprop", description="Symbolic derivation engine for backpropagation.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    solve = commands.add_parser("solve", help="the worked solution of a spec, checked by finite differences")
+    _add_spec(solve)
+    solve.add_argument("--format", choices=sorted(PRINTERS), help="output format (default: from -o, else text)")
+    solve.add_argument("-o", "--output", help="write to this file instead of standard output")
+    solve.add_argument("--decimals", type=_natural, default=9, help="decimals shown (default 9, as the document)")
+    solve.add_argument("--hand-round", type=_natural, metavar="N",
+                       help="carry every intermediate rounded to N decimals, as by hand")
+    solve.set_defaults(run=_solve)
+
+    reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
+    reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
+    reproduction.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    reproduction.add_argument("-o", "--output", help="write to this file instead of standard output")
+    reproduction.set_defaults(run=_reproduce)
+
+    example = commands.add_parser("example", help="print a built-in example spec (no name: list them)")
+    example.add_argument("name", nargs="?", help="the example's name")
+    example.set_defaults(run=_example)
+    return parser
+
+
+def _add_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", nargs="?", help="a spec file (.json, .toml) or a built-in example (default: mazur)")
+
+
+def _natural(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 50:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 50, got {text!r}")
+    return int(text)
+
+
+def _solve(args: argparse.Namespace) -> int:
+    derivation = derive(build_network(load_spec(args.spec)))
+    checks = check_gradients(derivation)
+    fmt = args.format or _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "text") if args.output else \
+        args.format or "text"
+    solution = worked_solution(derivation, args.decimals, args.hand_round, checks)
+    text = PRINTERS[fmt]().doprint(solution)
+    require(checks)
+    _emit(text, args.output)
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    document = load_document(args.document)
+    derivation = derive(build_network(load_spec(document["example"])))
+    rows = reproduce(derivation, document)
+    text = reproduction_json(rows) if args.json else reproduction_table(rows, document["title"])
+    _emit(text, args.output)
+    return 0
+
+
+def _example(args: argparse.Namespace) -> int:
+    if args.name is None:
+        print("\n".join(example_names()))
+    else:
+        sys.stdout.write(example_text(args.name))
+    return 0
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Print, or write the whole file at once through a temporary file beside it."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent or ".", delete=False,
+                                         prefix=f".{target.name}.", suffix=".tmp") as handle:
+            handle.write(text)
+        os.replace(handle.name, target)
+    except OSError as error:
+        raise InputError(f"--output: cannot write {output}: {error.strerror or error}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

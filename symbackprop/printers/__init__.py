@@ -1,0 +1,16 @@
+"""Stage 6: printers over the worked-solution records, one per output format."""
+
+from symbackprop.printers.base import SolutionPrinter
+from symbackprop.printers.json import JsonPrinter
+from symbackprop.printers.latex import LatexPrinter
+from symbackprop.printers.markdown import MarkdownPrinter
+from symbackprop.printers.text import TextPrinter
+
+PRINTERS: dict[str, type[SolutionPrinter]] = {
+    "text": TextPrinter,
+    "latex": LatexPrinter,
+    "markdown": MarkdownPrinter,
+    "json": JsonPrinter,
+}
+
+__all__ = ["JsonPrinter", "LatexPrinter", "MarkdownPrinter", "PRINTERS", "SolutionPrinter", "TextPrinter"]

@@ -1,0 +1,73 @@
+"""Printer dispatch over worked-solution records, the way SymPy's printers dispatch `_print_<Type>`.
+
+A concrete printer implements `_print_WorkedSolution`, `_print_Section`, `_print_Step`
+and `_print_Note` for its format, and `formula` for expressions; the equation chain of a
+step (symbol = forms = numbers = result) is assembled here once for all formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sympy import Expr, Symbol
+
+from symbackprop.solution import Section, Step, WorkedSolution
+
+
+class SolutionPrinter:
+    """Base printer: `doprint(solution)` renders a `WorkedSolution` to a string."""
+
+    def __init__(self) -> None:
+        self.numerals: Mapping[Symbol, str] = {}
+        self.depth = 0
+
+    def doprint(self, solution: WorkedSolution) -> str:
+        self.numerals = solution.numerals
+        return self._print(solution)
+
+    def _print(self, record: object) -> str:
+        for cls in type(record).__mro__:
+            method = getattr(self, f"_print_{cls.__name__}", None)
+            if method is not None:
+                return method(record)
+        raise TypeError(f"{type(self).__name__} cannot print {type(record).__name__}")
+
+    def _print_children(self, items) -> list:
+        self.depth += 1
+        try:
+            return [self._print(item) for item in items]
+        finally:
+            self.depth -= 1
+
+    def formula(self, expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
+        raise NotImplementedError
+
+    def inline_formula(self, expr: Expr) -> str:
+        """A formula inside running text (a title): plain for text, within $...$ for LaTeX."""
+        return self.formula(expr)
+
+    def cell(self, value: str | Expr) -> str:
+        """A table cell: text as is, a formula inline."""
+        return self.text(value) if isinstance(value, str) else self.inline_formula(value)
+
+    def text(self, words: str) -> str:
+        """Running text, escaped as the format needs."""
+        return words
+
+    def title(self, section: Section) -> str:
+        if section.symbol is None:
+            return section.title
+        return f"{section.title} {self.inline_formula(section.symbol)}"
+
+    def equation_parts(self, step: Step) -> list[str]:
+        """symbol, each form, the numbers substituted, the result: printed, repeats dropped."""
+        parts = [self.formula(step.symbol)] + [self.formula(form) for form in step.forms]
+        if step.substituted is not None and not isinstance(step.substituted, Symbol):
+            parts.append(self.formula(step.substituted, self.numerals))
+        if step.result is not None:
+            parts.append(step.result)
+        kept: list[str] = []
+        for part in parts:
+            if not kept or kept[-1] != part:
+                kept.append(part)
+        return kept

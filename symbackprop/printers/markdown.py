@@ -1,0 +1,36 @@
+"""The worked solution as Markdown: headings, prose, and math in $$ ... $$ for GitHub and Jupyter."""
+
+from __future__ import annotations
+
+from sympy import Expr
+
+from symbackprop.printers.latex import LatexPrinter
+from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
+
+
+class MarkdownPrinter(LatexPrinter):
+    """LaTeX formulas in Markdown structure; shares `formula` with the LaTeX printer."""
+
+    def text(self, words: str) -> str:
+        return words.replace("|", "\\|")
+
+    def inline_formula(self, expr: Expr) -> str:
+        return f"${self.formula(expr)}$"
+
+    def _print_WorkedSolution(self, solution: WorkedSolution) -> str:
+        return "\n\n".join([f"# {solution.title}", *self._print_children(solution.sections)]) + "\n"
+
+    def _print_Section(self, section: Section) -> str:
+        heading = "#" * min(self.depth + 1, 6)
+        return "\n\n".join([f"{heading} {self.title(section)}", *self._print_children(section.items)])
+
+    def _print_Step(self, step: Step) -> str:
+        return f"$$ {' = '.join(self.equation_parts(step))} $$"
+
+    def _print_Table(self, table: Table) -> str:
+        lines = ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
+        lines += ["| " + " | ".join(self.cell(c) for c in row) + " |" for row in table.rows]
+        return "\n".join(lines)
+
+    def _print_Note(self, note: Note) -> str:
+        return note.text

@@ -1,0 +1,172 @@
+"""Assemble a worked solution in the document's order from the derivation and its values.
+
+Forward pass, total error, then each layer from the output back: for every parameter
+the chain rule as a goal, each factor not shown before (derived from its local
+expression), the product with numbers, the delta-rule form, the node delta, and the
+update; finally the error after one update in both orders of update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sympy import Expr, Symbol, preorder_traversal
+
+from symbackprop.checks.finite_differences import (
+    DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
+)
+from symbackprop.derivation import Derivation, Gradient
+from symbackprop.derivation.rules import RewriteRule, fold_product, fold_sum, written_out
+from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
+from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.rounding import fixed, significant
+from symbackprop.numbers.training import ORDERS, train
+from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
+
+ERROR_AFTER_UPDATE = updated_symbol(TOTAL_ERROR)
+
+_ORDER_NOTES = {
+    "simultaneous": "every gradient from the weights before the update (the procedure of the text)",
+    "output-first": "output layer updated first, lower layers back-propagating through its new weights",
+}
+
+
+def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | None = None,
+                    checks: list[GradientCheck] | None = None) -> WorkedSolution:
+    """The whole worked solution, every number shown to `places` decimals.
+
+    `hand_round=N` carries every intermediate rounded to N decimals, as a solution worked
+    by hand does, instead of at full precision. `checks`, when given, are shown at the end.
+    """
+    values = pass_values(derivation, hand_round)
+    numerals = {symbol: fixed(value, places) for symbol, value in values.items()}
+    solution = _Builder(derivation, numerals, places).build()
+    if checks is None:
+        return solution
+    return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
+
+
+def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Section:
+    """The finite-difference checks as a table, with the step and tolerance of each."""
+    rows = []
+    for check in checks:
+        rows.append((derivation.gradient(check.parameter).symbol, significant(check.symbolic, 15),
+                     f"{check.double:.15g}", f"{check.double_step:.3g}", f"{check.double_error:.2g}",
+                     f"{check.double_tolerance:.2g}", significant(check.high, 15),
+                     f"{min(check.agreeing_digits, FD_DIGITS):.0f}", "pass" if check.passed else "FAIL"))
+    header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
+              "digits agreeing", "status")
+    note = Note(f"Central differences: in double precision with h = eps^(1/3) max(1, |p|) and tolerance "
+                f"{DOUBLE_TOLERANCE_FACTOR} eps^(2/3) max(1, |E|); in mpmath at {FD_DIGITS} digits with "
+                f"h = 1e-{FD_EXPONENT}, required to agree to {REQUIRED_DIGITS} significant digits.")
+    return Section("Gradient checks", (note, Table(header, tuple(rows))))
+
+
+class _Builder:
+    def __init__(self, derivation: Derivation, numerals: dict[Symbol, str], places: int):
+        self.derivation = derivation
+        self.network = derivation.network
+        self.numerals = numerals
+        self.places = places
+        self.definitions = {d.symbol: d.expression for d in derivation.definitions}
+        self.locals = {d.symbol: d for d in derivation.local_derivatives}
+        self.shown: set[Symbol] = set()
+
+    def build(self) -> WorkedSolution:
+        sections = [self.forward(), self.total_error()]
+        for index in reversed(range(len(self.network.layers))):
+            sections.append(self.backward(index))
+        sections.append(self.after_update())
+        return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places)
+
+    def step(self, symbol: Symbol, *forms: Expr, substituted: Expr | None = None, rule=None) -> Step:
+        return Step(symbol, tuple(forms), substituted, self.numerals.get(symbol), rule)
+
+    def forward(self) -> Section:
+        items: list[Step | Note] = []
+        for layer in self.network.layers:
+            for neuron in layer.neurons:
+                items.append(self.step(neuron.net, neuron.net_expression, substituted=neuron.net_expression))
+                items.append(self.step(neuron.out, neuron.out_expression, substituted=neuron.out_expression))
+        return Section("Forward pass", tuple(items))
+
+    def total_error(self) -> Section:
+        items = [self.step(e.symbol, e.expression, substituted=e.expression) for e in self.network.errors]
+        total = self.network.total_expression
+        items.append(self.step(self.network.total, total, substituted=total))
+        return Section("Total error", tuple(items))
+
+    def backward(self, index: int) -> Section:
+        layer = self.network.layers[index]
+        output = index == len(self.network.layers) - 1
+        items: list[Step | Note | Section] = []
+        for parameter in [p for row in layer.weights for p in row] + list(layer.biases):
+            items.append(self.gradient(self.derivation.gradient(parameter.name)))
+        title = "Output layer" if output else f"Hidden layer {layer.name}"
+        return Section(title, tuple(items))
+
+    def gradient(self, gradient: Gradient) -> Section:
+        items: list[Step | Note] = []
+        chain = gradient.chain
+        product = fold_product(list(chain)) if chain else self.definitions[gradient.symbol]
+        items.append(Step(gradient.symbol, (product,)))
+        for dependency in _symbols_in(product):
+            items += self.explain(dependency)
+        items.append(self.step(gradient.symbol, product, substituted=product))
+        items.append(Note("In the delta-rule form:"))
+        items.append(Step(gradient.symbol, (gradient.delta_rule,)))
+        for delta, _link in gradient.terms:
+            items += self.explain(delta.symbol)
+        definition = self.definitions[gradient.symbol]
+        in_deltas = fold_sum([fold_product([delta.symbol, link.form]) for delta, link in gradient.terms])
+        items.append(self.step(gradient.symbol, definition, in_deltas, substituted=definition))
+        for update in self.derivation.updates:
+            if update.parameter == gradient.parameter:
+                items.append(self.step(update.symbol, update.expression, substituted=update.expression))
+        return Section("Gradient for", tuple(items), gradient.parameter.symbol)
+
+    def explain(self, symbol: Symbol) -> list[Step]:
+        """The steps that define `symbol`, after the ones it depends on; nothing if shown before."""
+        if symbol in self.shown or symbol not in self.definitions:
+            return []
+        self.shown.add(symbol)
+        expression = self.definitions[symbol]
+        steps: list[Step] = []
+        for dependency in _symbols_in(expression):
+            steps += self.explain(dependency)
+        local = self.locals.get(symbol)
+        if local is None:
+            steps.append(self.step(symbol, expression, substituted=expression))
+            return steps
+        rules = local.steps.before if isinstance(local.steps, RewriteRule) else local.steps
+        forms = [written_out(rules), local.form]
+        if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
+            forms.insert(1, local.steps.result)
+        steps.append(Step(local.symbol.of, (local.expression,)))
+        steps.append(Step(symbol, tuple(_distinct(forms)), local.form, self.numerals.get(symbol), local.steps))
+        return steps
+
+    def after_update(self) -> Section:
+        items: list[Step | Note] = []
+        for order in ORDERS:
+            result = train(self.derivation, 1, order)
+            items.append(Note(f"Order of update '{order}': {_ORDER_NOTES[order]}."))
+            items.append(Step(ERROR_AFTER_UPDATE, (), None, fixed(result.error, self.places)))
+        return Section("Error after one update", tuple(items))
+
+
+def _symbols_in(expr: Expr) -> list[Symbol]:
+    """The symbols of `expr` in the order they are written."""
+    seen: list[Symbol] = []
+    for node in preorder_traversal(expr):
+        if isinstance(node, Symbol) and node not in seen:
+            seen.append(node)
+    return seen
+
+
+def _distinct(forms: list[Expr]) -> list[Expr]:
+    kept: list[Expr] = []
+    for form in forms:
+        if not kept or kept[-1] != form:
+            kept.append(form)
+    return kept

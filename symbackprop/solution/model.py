@@ -1,0 +1,59 @@
+"""A worked solution as plain records: sections of steps, ready for any printer.
+
+A `Step` is one displayed line of working: the symbol, its symbolic forms, the same
+formula with numbers substituted, and the result. Numbers arrive here already rounded
+to strings by the numbers stage, so printers only lay them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sympy import Expr, Symbol
+
+from symbackprop.derivation.rules import Rule
+
+
+@dataclass(frozen=True)
+class Step:
+    """symbol = forms[0] = forms[1] = ... = substituted (as numbers) = result."""
+
+    symbol: Expr
+    forms: tuple[Expr, ...]
+    substituted: Expr | None = None
+    result: str | None = None
+    rule: Rule | None = None
+    """For a local derivative: the differentiation rules behind `forms`."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence of prose between steps."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of cells; a cell is text or a formula (printed inline)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str | Expr, ...], ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of steps; `symbol`, when given, is printed as a formula after the title."""
+
+    title: str
+    items: tuple[Step | Note | Table | Section, ...]
+    symbol: Expr | None = None
+
+
+@dataclass(frozen=True)
+class WorkedSolution:
+    title: str
+    sections: tuple[Section, ...]
+    numerals: dict[Symbol, str] = field(default_factory=dict)
+    """Every symbol's value as the displayed numeral, for the numbers-substituted lines."""
+    places: int = 9
