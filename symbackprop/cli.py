@@ -60,7 +60,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
     reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
-    reproduction.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    reproduction.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                              help="a table (text, markdown) or a JSON list (default: text)")
+    reproduction.add_argument("--json", dest="format", action="store_const", const="json",
+                              help="short for --format json")
     reproduction.add_argument("-o", "--output", help="write to this file instead of standard output")
     reproduction.set_defaults(run=_reproduce)
 
@@ -96,7 +99,10 @@ def _reproduce(args: argparse.Namespace) -> int:
     document = load_document(args.document)
     derivation = derive(build_network(load_spec(document["example"])))
     rows = reproduce(derivation, document)
-    text = reproduction_json(rows) if args.json else reproduction_table(rows, document["title"])
+    if args.format == "json":
+        text = reproduction_json(rows)
+    else:
+        text = reproduction_table(rows, document["title"], args.format)
     _emit(text, args.output)
     return 0
 

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 import mpmath
 from sympy import Add, Expr, Mul, Number, Pow, Symbol, exp, log
 
+from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import round_half_up
 
-PRECISION = 50
-"""Significant decimal digits carried by the exact path."""
+__all__ = ["PRECISION", "evaluate", "evaluate_definitions", "to_mpf"]
 
 
 def to_mpf(number: Number) -> mpmath.mpf:
@@ -57,6 +57,6 @@ def evaluate_definitions(definitions: Iterable[tuple[Symbol, Expr]], values: Map
     for symbol, expression in definitions:
         value = evaluate(expression, known)
         if hand_round is not None:
-            value = mpmath.mpf(round_half_up(value, hand_round))
+            value = mpmath.mpf(str(round_half_up(value, hand_round)))
         known[symbol] = value
     return known

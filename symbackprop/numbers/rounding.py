@@ -10,20 +10,20 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import mpmath
 
-_DIGITS = 60
+from symbackprop.numbers.precision import TRUSTED_DIGITS
 
 
 def as_decimal(value: mpmath.mpf | int | float) -> Decimal:
-    """A high-precision value as a Decimal with all the digits it carries."""
+    """A high-precision value as a Decimal with the digits it can be trusted to."""
     if isinstance(value, mpmath.mpf):
-        return Decimal(mpmath.nstr(value, _DIGITS, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+        return Decimal(mpmath.nstr(value, TRUSTED_DIGITS, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
     return Decimal(value)
 
 
 def round_half_up(value: mpmath.mpf | int | float, places: int) -> Decimal:
     """`value` rounded half-up to `places` decimals: 0.0190491185 -> 0.019049119 at 9 places."""
     with localcontext() as context:
-        context.prec = _DIGITS + 10
+        context.prec = TRUSTED_DIGITS + 10
         return as_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 

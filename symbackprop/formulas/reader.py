@@ -1,0 +1,372 @@
+"""Read a student's formula, LaTeX-ish or ASCII, into a SymPy expression in the document's notation.
+
+The text is parsed by the lark grammar in grammar.lark and the SymPy objects are built
+straight from the parse tree, never by eval or sympify, so no input can run code. Names
+are normalised to the canonical spelling (w5 and w_{5} are both w_5) before the caller's
+`resolve` sees them. Every failure is a FormulaError pointing at the offending character.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from sympy import E, Add, Expr, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
+
+from symbackprop.errors import InputError
+from symbackprop.network.symbols import Partial
+
+MAX_LENGTH = 10_000
+MAX_NESTING = 200
+MAX_NUMBER_DIGITS = 1000
+MAX_DECIMAL_EXPONENT = 1000
+# Bigger exact numbers would take long to build and could not be printed in decimal.
+MAX_NUMBER_BITS = 10_000
+
+Resolve = Callable[[str], Symbol]
+
+_PARSER = Lark.open(
+    str(Path(__file__).with_name("grammar.lark")),
+    parser="lalr",
+    start=["formula", "equation"],
+    propagate_positions=True,
+)
+
+_TOO_DEEP = f"formula nested more than {MAX_NESTING} levels deep"
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_OPERATORS = {"PLUS", "MINUS", "POSTPLUS", "TIMES", "DIVIDE", "POW", "EQUALS"}
+# Rules that nest a formula inside another; the depth limit counts these.
+_NESTING_RULES = {"group", "call", "bare_call", "frac", "power"}
+_FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
+    "exp": exp,
+    "ln": log,
+    "log": log,
+    "tanh": tanh,
+    "sigma": lambda x: Pow(Add(1, exp(-x)), -1),
+    "sqrt": sqrt,
+}
+_ALIASES = {"Etotal": "E_total"}
+_LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
+_ASCII_PARTIAL = re.compile(r"d(?P<of>[^/]*?)\s*/\s*d(?P<wrt>.*)", re.DOTALL)
+_ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_.*)?", re.DOTALL)
+_TEXT_WORD = re.compile(r"\{\s*([A-Za-z0-9]+)\s*\}")
+_LABEL_NOISE = re.compile(r"\\[A-Za-z]+|[\s{}_]")
+_DECIMAL = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+
+
+class FormulaError(InputError):
+    """A formula that cannot be read: the reason, and the 0-based position in `text` to blame."""
+
+    def __init__(self, reason: str, text: str, position: int) -> None:
+        super().__init__(reason, text, position)
+        self.reason, self.text, self.position = reason, text, position
+
+    def __str__(self) -> str:
+        start = self.text.rfind("\n", 0, self.position) + 1
+        end = self.text.find("\n", self.position)
+        line = self.text[start : end if end >= 0 else len(self.text)]
+        column = self.position - start
+        return f"formula: {self.reason} at position {self.position}\n{line}\n{' ' * column}^"
+
+
+def read_formula(text: str, resolve: Resolve | None = None) -> Expr:
+    """The SymPy expression `text` spells.
+
+    `resolve` maps each canonical name (w_5, net_h1, E_total, delta_o1, w_5^+) to its
+    symbol and raises KeyError for a name it does not know; by default every name is
+    `Symbol(name)`. Partial derivatives become `Partial(of, wrt)` of resolved symbols.
+    """
+    return _read(text, "formula", resolve)
+
+
+def read_equation(text: str, resolve: Resolve | None = None) -> list[Expr]:
+    """The sides of `a = b = c` as [a, b, c]; a formula without "=" gives [formula]."""
+    return _read(text, "equation", resolve)
+
+
+def _read(text: str, start: str, resolve: Resolve | None) -> Any:
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
+    _check_brackets(text)
+    return _Builder(text, resolve or Symbol).build(_parse(text, start))
+
+
+def _check_brackets(text: str) -> None:
+    """Balanced (), [] and {} nested at most MAX_NESTING deep; escaped characters do not count."""
+    open_at: list[int] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char in _CLOSERS:
+            open_at.append(index)
+            if len(open_at) > MAX_NESTING:
+                raise FormulaError(_TOO_DEEP, text, index)
+        elif char in _CLOSERS.values():
+            if not open_at:
+                raise FormulaError(f"unmatched '{char}'", text, index)
+            opener = open_at.pop()
+            if _CLOSERS[text[opener]] != char:
+                raise FormulaError(
+                    f"mismatched '{char}' for '{text[opener]}'", text, index
+                )
+        index += 1
+    if open_at:
+        raise FormulaError(f"unclosed '{text[open_at[-1]]}'", text, open_at[-1])
+
+
+def _parse(text: str, start: str) -> Tree:
+    interactive = _PARSER.parse_interactive(text, start=start)
+    last: Token | None = None
+    try:
+        for token in interactive.iter_parse():
+            last = token
+        return interactive.feed_eof(last)
+    except UnexpectedCharacters as error:
+        raise FormulaError(
+            f"unexpected character '{text[error.pos_in_stream]}'", text, error.pos_in_stream
+        ) from None
+    except UnexpectedToken as error:
+        token = error.token
+        if token.type == "CMD":
+            raise FormulaError(f"unknown command {token}", text, token.start_pos) from None
+        if token.type != "$END":
+            raise FormulaError(f"unexpected '{token}'", text, token.start_pos) from None
+        if last is None:
+            raise FormulaError("empty formula", text, 0) from None
+        if last.type in _OPERATORS:
+            raise FormulaError(f"trailing operator '{last}'", text, last.start_pos) from None
+        raise FormulaError("unexpected end of formula", text, len(text)) from None
+
+
+@dataclass(frozen=True)
+class _Differential:
+    r"""`\partial x` on its own: only a quotient of two of them means something."""
+
+    symbol: Symbol
+    position: int
+
+
+def _start(child: Tree | Token) -> int:
+    return child.start_pos if isinstance(child, Token) else child.meta.start_pos
+
+
+def _bits(expr: Expr) -> int:
+    """Roughly how many bits the exact numbers in `expr` take: what a power of it multiplies."""
+    return sum(max(abs(r.p).bit_length(), r.q.bit_length()) - 1 for r in expr.atoms(Rational))
+
+
+def _canonical(base: str, label: str | None, updated: bool) -> str:
+    """w + 5 -> w_5, w5 -> w_5, Etotal -> E_total; updated adds ^+."""
+    if label is not None:
+        name = f"{base}_{label}"
+    elif match := _LETTERS_DIGITS.fullmatch(base):
+        name = f"{match[1]}_{match[2]}"
+    else:
+        name = _ALIASES.get(base, base)
+    return name + "^+" if updated else name
+
+
+def _label(subscript: str) -> str:
+    r"""_{h2, 1} -> h2,1; _{\text{total}} -> total; _5 -> 5."""
+    return _LABEL_NOISE.sub("", subscript)
+
+
+class _Builder:
+    """Turns the parse tree into SymPy bottom-up, without recursion, one method per rule."""
+
+    def __init__(self, text: str, resolve: Resolve) -> None:
+        self.text = text
+        self.resolve = resolve
+
+    def build(self, tree: Tree) -> Any:
+        values: dict[int, Any] = {}
+        pending: list[tuple[Tree, int, bool]] = [(tree, 0, False)]
+        while pending:
+            node, depth, children_built = pending.pop()
+            if children_built:
+                children = [values.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+                values[id(node)] = self._build_node(node, children)
+                continue
+            if node.data in _NESTING_RULES:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise self._error(_TOO_DEEP, node.meta.start_pos)
+            pending.append((node, depth, True))
+            pending.extend((c, depth, False) for c in reversed(node.children) if isinstance(c, Tree))
+        return values[id(tree)]
+
+    def _build_node(self, node: Tree, children: list[Any]) -> Any:
+        try:
+            return getattr(self, node.data)(node, children)
+        except (RecursionError, ArithmeticError, ValueError) as error:
+            raise self._error("cannot evaluate this expression", node.meta.start_pos) from error
+
+    def _error(self, reason: str, position: int) -> FormulaError:
+        return FormulaError(reason, self.text, position)
+
+    def _expr(self, value: Any) -> Expr:
+        if isinstance(value, _Differential):
+            raise self._error("incomplete partial derivative", value.position)
+        return value
+
+    def _checked(self, value: Expr, reason: str, position: int) -> Expr:
+        if value.has(S.ComplexInfinity, S.NaN):
+            raise self._error(reason, position)
+        return value
+
+    def _check_size(self, factors: list[Expr], position: int) -> None:
+        if sum(_bits(f) for f in factors) > MAX_NUMBER_BITS:
+            raise self._error("number too large", position)
+
+    def _symbol(self, name: str, position: int) -> Symbol:
+        try:
+            return self.resolve(name)
+        except KeyError:
+            raise self._error(f"unknown name '{name}'", position) from None
+
+    def _reciprocal(self, value: Expr, position: int) -> Expr:
+        return self._checked(Pow(value, -1), "division by zero", position)
+
+    def _check_log_power(self, argument: Expr, position: int) -> None:
+        """exp(c*log(n)) evaluates to n**c: bound it like a power, roughly."""
+        if argument.has(log):
+            numbers = argument.atoms(Rational)
+            bits = max(map(_bits, numbers), default=0)
+            if bits * max((abs(r.p) for r in numbers), default=0) > MAX_NUMBER_BITS:
+                raise self._error("number too large", position)
+
+    # One method per grammar rule; `children` are built values, or tokens.
+
+    def formula(self, node: Tree, children: list[Any]) -> Expr:
+        return self._expr(children[0])
+
+    def equation(self, node: Tree, children: list[Any]) -> list[Expr]:
+        return [self._expr(c) for c in children if not isinstance(c, Token)]
+
+    def sum(self, node: Tree, children: list[Any]) -> Expr:
+        terms = [self._expr(children[0])]
+        for sign, term in zip(children[1::2], children[2::2]):
+            terms.append(-self._expr(term) if sign.type == "MINUS" else self._expr(term))
+        return Add(*terms)
+
+    def signed(self, node: Tree, children: list[Any]) -> Expr:
+        sign, value = children
+        return -self._expr(value) if sign.type == "MINUS" else self._expr(value)
+
+    def product(self, node: Tree, children: list[Any]) -> Expr:
+        operands: list[tuple[Token | None, Any]] = []
+        operator = None
+        for child in children:
+            if isinstance(child, Token):
+                operator = child
+            else:
+                operands.append((operator, child))
+                operator = None
+        factors = []
+        index = 0
+        while index < len(operands):
+            operator, value = operands[index]
+            index += 1
+            if isinstance(value, _Differential):
+                following = operands[index] if index < len(operands) else (None, None)
+                if not (
+                    following[0] is not None
+                    and following[0].type == "DIVIDE"
+                    and isinstance(following[1], _Differential)
+                ):
+                    raise self._error("incomplete partial derivative", value.position)
+                value = Partial(value.symbol, following[1].symbol)
+                index += 1
+            if operator is not None and operator.type == "DIVIDE":
+                value = self._reciprocal(self._expr(value), operator.start_pos)
+            factors.append(self._expr(value))
+        self._check_size(factors, node.meta.start_pos)
+        return Mul(*factors)
+
+    def power(self, node: Tree, children: list[Any]) -> Expr:
+        base, operator, exponent = self._expr(children[0]), children[1], self._expr(children[2])
+        if exponent.is_Rational and _bits(base) * abs(exponent.p) > MAX_NUMBER_BITS:
+            raise self._error("number too large", operator.start_pos)
+        if base == E:
+            self._check_log_power(exponent, operator.start_pos)
+        return self._checked(Pow(base, exponent), "division by zero", operator.start_pos)
+
+    def call(self, node: Tree, children: list[Any]) -> Expr:
+        function, argument = children[0], self._expr(children[1])
+        name = function.lstrip("\\")
+        self._check_log_power(argument, function.start_pos)
+        value = _FUNCTIONS[name](argument)
+        return self._checked(value, f"{name}({argument}) is undefined", function.start_pos)
+
+    bare_call = call
+
+    def group(self, node: Tree, children: list[Any]) -> Any:
+        return children[1]
+
+    def frac(self, node: Tree, children: list[Any]) -> Expr:
+        numerator, denominator = children[2], children[5]
+        if isinstance(numerator, _Differential) and isinstance(denominator, _Differential):
+            return Partial(numerator.symbol, denominator.symbol)
+        numerator, denominator = self._expr(numerator), self._expr(denominator)
+        self._check_size([numerator, denominator], node.meta.start_pos)
+        return Mul(numerator, self._reciprocal(denominator, node.meta.start_pos))
+
+    def differential(self, node: Tree, children: list[Any]) -> _Differential:
+        symbol = self._expr(children[1])
+        if not isinstance(symbol, Symbol):
+            raise self._error(
+                f"partial derivative needs a symbol, not {symbol}", _start(node.children[1])
+            )
+        return _Differential(symbol, node.meta.start_pos)
+
+    def name(self, node: Tree, children: list[Any]) -> Symbol:
+        base, *marks = children
+        if base.type == "GREEK":
+            word = base[1:]
+        elif base.type == "TEXTNAME":
+            word = _TEXT_WORD.search(base)[1]
+        else:
+            word = str(base)
+        label = next((_label(m) for m in marks if m.type == "SUBSCRIPT"), None)
+        updated = any(m.type in ("UPDATED", "POSTPLUS") for m in marks)
+        return self._symbol(_canonical(word, label, updated), base.start_pos)
+
+    def ascii_partial(self, node: Tree, children: list[Any]) -> Partial:
+        (token,) = children
+        match = _ASCII_PARTIAL.fullmatch(token)
+        of = self._ascii_name(match["of"], token.start_pos + match.start("of"))
+        wrt = self._ascii_name(match["wrt"], token.start_pos + match.start("wrt"))
+        return Partial(of, wrt)
+
+    def _ascii_name(self, word: str, position: int) -> Symbol:
+        base, subscript = _ASCII_WORD.fullmatch(word).groups()
+        label = None if subscript is None else _label(subscript)
+        return self._symbol(_canonical(base, label, False), position)
+
+    def number(self, node: Tree, children: list[Any]) -> Rational:
+        (token,) = children
+        whole, fraction, exponent = _DECIMAL.fullmatch(token).groups()
+        digits = (whole + (fraction or "")).lstrip("0")
+        if len(digits) > MAX_NUMBER_DIGITS:
+            raise self._error(f"number with more than {MAX_NUMBER_DIGITS} digits", token.start_pos)
+        exponent = (exponent or "0").lstrip("+")
+        if len(exponent.lstrip("-0")) > 4 or abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
+            raise self._error(f"number exponent beyond {MAX_DECIMAL_EXPONENT}", token.start_pos)
+        value = int(digits or "0") * Fraction(10) ** (int(exponent) - len(fraction or ""))
+        return Rational(value.numerator, value.denominator)
+
+    def euler(self, node: Tree, children: list[Any]) -> Expr:
+        return E
+
+    def unknown_command(self, node: Tree, children: list[Any]) -> Expr:
+        (token,) = children
+        raise self._error(f"unknown command {token}", token.start_pos)

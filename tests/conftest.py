@@ -1,0 +1,34 @@
+"""Shared fixtures: the document's network, derived once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from symbackprop.derivation import Derivation, derive
+from symbackprop.network import build_network
+from symbackprop.numbers.evaluate import PRECISION
+from symbackprop.numbers.point import pass_values
+from symbackprop.spec import load_spec
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "shared" / "document" / "backpropagation-example.txt"
+
+
+@pytest.fixture(scope="session")
+def mazur() -> Derivation:
+    return derive(build_network(load_spec("mazur")))
+
+
+@pytest.fixture(scope="session")
+def mazur_values(mazur):
+    """Every symbol of the document's network by name, at full precision."""
+    return {symbol.name: value for symbol, value in pass_values(mazur).items()}
+
+
+@pytest.fixture(autouse=True)
+def high_precision():
+    """Arithmetic inside tests at the engine's precision, so comparisons are not limited by mpmath's default."""
+    with mpmath.workdps(PRECISION):
+        yield

@@ -1,0 +1,86 @@
+"""The reverse-mode derivation: document forms, the sympy.diff oracle, and linear cost."""
+
+from __future__ import annotations
+
+import random
+
+import mpmath
+import pytest
+
+from symbackprop.checks.oracle import oracle_gradient
+from symbackprop.derivation import derive
+from symbackprop.network import build_network
+from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.printers.math import text_formula
+from symbackprop.spec import spec_from_dict
+
+
+def _points(derivation, count=3):
+    """The spec's point and random points, each with every forward and backward value."""
+    network = derivation.network
+    with mpmath.workdps(PRECISION):
+        start = {s: to_mpf(v) for s, v in network.point().items()}
+        points = [start]
+        generator = random.Random(7)
+        for _ in range(count):
+            points.append({s: mpmath.mpf(generator.randint(-900, 900)) / 1000 for s in start})
+        full = []
+        for point in points:
+            known = evaluate_definitions(network.forward_definitions(), point)
+            full.append(evaluate_definitions([(d.symbol, d.expression) for d in derivation.definitions], known))
+        return full
+
+
+def test_every_gradient_equals_sympy_diff_of_the_composed_loss(mazur):
+    network = mazur.network
+    points = _points(mazur)
+    for parameter in network.parameters:
+        oracle = oracle_gradient(network, parameter.symbol)
+        symbol = mazur.gradient(parameter.name).symbol
+        for point in points:
+            with mpmath.workdps(PRECISION):
+                expected = evaluate(oracle, point)
+            assert abs(point[symbol] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), parameter.name
+
+
+def test_document_forms(mazur):
+    w5, w1 = mazur.gradient("w5"), mazur.gradient("w1")
+    assert [text_formula(f) for f in w5.chain] == ["dE_total/dout_o1", "dout_o1/dnet_o1", "dnet_o1/dw_5"]
+    assert text_formula(w5.delta_rule) == "-(target_o1 - out_o1) * out_o1 * (1 - out_o1) * out_h1"
+    assert text_formula(w5.terms[0][1].form) == "out_h1"
+    assert [text_formula(f) for f in w1.chain] == ["dE_total/dout_h1", "dout_h1/dnet_h1", "dnet_h1/dw_1"]
+    hidden = w1.terms[0][0].sensitivity
+    assert [text_formula(p.label) for p in hidden.paths] == ["dE_o1/dout_h1", "dE_o2/dout_h1"]
+    assert text_formula(w1.delta_rule) == "(delta_o1 * w_5 + delta_o2 * w_7) * out_h1 * (1 - out_h1) * i_1"
+    update = mazur.updates[4]
+    assert text_formula(update.symbol) == "w_5^+"
+    assert text_formula(update.expression) == "w_5 - eta * dE_total/dw_5"
+
+
+def test_shared_bias_sums_over_the_neurons_it_enters(mazur):
+    b2 = mazur.gradient("b2")
+    assert [delta.neuron.label for delta, _ in b2.terms] == ["o1", "o2"]
+    assert text_formula(b2.delta_rule) == "delta_o1 + delta_o2"
+
+
+def test_biases_are_not_updated_unless_the_spec_says_so(mazur):
+    assert [u.parameter.name for u in mazur.updates] == [f"w{k}" for k in range(1, 9)]
+
+
+def _square_spec(width: int, depth: int) -> dict:
+    layers = []
+    for k in range(depth):
+        weights = [[str(round(0.1 + 0.01 * (i + j), 2)) for j in range(width)] for i in range(width)]
+        layers.append({"name": f"l{k}" if k < depth - 1 else "o", "activation": "sigmoid",
+                       "weights": weights, "bias": "0.1"})
+    return {"inputs": ["0.5"] * width, "targets": ["0.5"] * width, "layers": layers, "loss": "half_squared_error"}
+
+
+@pytest.mark.parametrize("width", [2, 4, 8])
+def test_derivation_work_grows_linearly_with_connections(width):
+    derivation = derive(build_network(spec_from_dict(_square_spec(width, 3))))
+    connections = 3 * width * width
+    parameters = connections + 3
+    # Per connection: dnet/dw, and dnet_k/dout_j for the layer below; per neuron: dout/dnet and the loss terms.
+    assert len(derivation.local_derivatives) <= 2 * connections + 6 * width + parameters
+    assert len(derivation.definitions) <= 4 * connections + 12 * width + 2 * parameters
