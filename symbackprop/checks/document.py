@@ -81,7 +81,7 @@ class _Reproduction:
         self.formulas: dict[Symbol, Expr] = dict(self.network.forward_definitions())
         self.formulas.update((d.symbol, d.expression) for d in derivation.definitions)
         self.formulas.update((d.symbol, d.form) for d in derivation.local_derivatives)
-        self._training: dict[tuple[str, int], list] = {}
+        self._training: dict[str, tuple] = {}
         self._hand_rounded: dict[int, dict[Symbol, mpmath.mpf]] = {}
         self._points = [self.values] + [self._random_point(seed) for seed in range(RANDOM_POINTS)]
 
@@ -118,8 +118,9 @@ class _Reproduction:
             for order in ORDERS:
                 for count in _nearest_first(steps, STEP_SEARCH):
                     if _rounds_to(self.trained(symbol, order, count), printed):
-                        place = "the stated" if count == steps else f"{count:,} rounds instead of the stated"
-                        findings.append(f"the '{order}' order of update after {place} {steps:,} gives it")
+                        when = (f"({_rounds(steps)}, as stated)" if count == steps
+                                else f"after {_rounds(count)} instead of the stated {steps:,}")
+                        findings.append(f"the '{order}' order of update gives it {when}")
                         break
         if not findings:
             findings.append("no variation the engine tries (hand rounding, either order of update, "
@@ -137,11 +138,10 @@ class _Reproduction:
         return self._hand_rounded[places]
 
     def trained(self, symbol: Symbol, order: str, steps: int) -> mpmath.mpf:
-        """E_total or an output after `steps` rounds in `order` (runs are cached, search window included)."""
-        key = (order, steps + STEP_SEARCH)
-        if key not in self._training:
-            self._training[key] = train(self.derivation, steps + STEP_SEARCH, order).history
-        error, outputs = self._training[key][steps]
+        """E_total or an output after `steps` rounds in `order` (one run per order, search window included)."""
+        if len(self._training.get(order, ())) <= steps:
+            self._training[order] = train(self.derivation, steps + STEP_SEARCH, order).history
+        error, outputs = self._training[order][steps]
         if symbol == self.network.total:
             return error
         labels = [n.out for n in self.network.layers[-1].neurons]
@@ -198,6 +198,10 @@ class _Reproduction:
 
 def _rounds_to(value: mpmath.mpf, printed: str) -> bool:
     return format(round_half_up(value, decimals_of(printed)), "f") == printed
+
+
+def _rounds(count: int) -> str:
+    return f"{count:,} round" + ("" if count == 1 else "s")
 
 
 def _nearest_first(center: int, radius: int) -> list[int]:
