@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from symbackprop.checks.document import load_document, reproduce
+from symbackprop.checks.document import load_document
 from tests.conftest import DOCUMENT
 
 # The document's errata, as found by the engine; every other row must match exactly.
@@ -18,8 +18,8 @@ _document = load_document("mazur")
 
 
 @pytest.fixture(scope="module")
-def rows(mazur):
-    return reproduce(mazur, _document)
+def rows(mazur_rows):
+    return mazur_rows
 
 
 def _key(entry):

@@ -28,7 +28,7 @@ class MarkdownPrinter(LatexPrinter):
         return f"$$ {' = '.join(self.equation_parts(step))} $$"
 
     def _print_Table(self, table: Table) -> str:
-        lines = ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
+        lines = ["| " + " | ".join(self.text(h) for h in table.header) + " |", "|" + "---|" * len(table.header)]
         lines += ["| " + " | ".join(self.cell(c) for c in row) + " |" for row in table.rows]
         return "\n".join(lines)
 

@@ -1,0 +1,34 @@
+"""The generated documents stay in sync with the engine, and the README's quick start stays two commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from symbackprop.checks.document import load_document
+from symbackprop.checks.finite_differences import check_gradients
+from symbackprop.printers import MarkdownPrinter
+from symbackprop.printers.reproduction import reproduction_table
+from symbackprop.solution import worked_solution
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_worked_solution_document_is_current(mazur):
+    expected = MarkdownPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
+    actual = (ROOT / "docs" / "worked-solution.md").read_text(encoding="utf-8")
+    assert actual == expected, "regenerate with: symbackprop solve -o docs/worked-solution.md"
+
+
+def test_reproduction_document_is_current(mazur_rows):
+    expected = reproduction_table(mazur_rows, load_document("mazur")["title"], "markdown")
+    actual = (ROOT / "docs" / "reproduction.md").read_text(encoding="utf-8")
+    assert actual == expected, "regenerate with: symbackprop reproduce --format markdown -o docs/reproduction.md"
+
+
+def test_readme_quick_start_is_exactly_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Quick start\n\n```bash\n(.*?)```", readme, re.S)
+    assert block is not None
+    commands = block.group(1).strip().splitlines()
+    assert commands == ["pip install . && symbackprop solve", "pip install '.[test]' && pytest"]
