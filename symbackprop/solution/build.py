@@ -3,7 +3,7 @@
 Forward pass, total error, then each layer from the output back: for every parameter
 the chain rule as a goal, each factor not shown before (derived from its local
 expression), the product with numbers, the delta-rule form, the node delta, and the
-update; finally the error after one update in both orders of update.
+update; then all updates together, and the error after one update in both orders.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class _Builder:
         sections = [self.forward(), self.total_error()]
         for index in reversed(range(len(self.network.layers))):
             sections.append(self.backward(index))
+        sections.append(Section("Updates", tuple(self.step(u.symbol) for u in self.derivation.updates)))
         sections.append(self.after_update())
         return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places)
 
