@@ -29,7 +29,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("symbackprop").strip()
+        raise InputError(f"{command}: {message}" if command else message)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,7 +84,7 @@ def test_every_number_the_document_prints_is_in_the_table(mazur):
     body = text[text.index("The Forward Pass"):text.index("If you’ve made it this far")]
     printed = set(re.findall(r"(?<![\w.])-?\d+\.\d+", body))
     spec = mazur.network.spec
-    given = {*spec.inputs, *spec.targets, spec.learning_rate}
+    given = {*spec.samples[0].inputs, *spec.samples[0].targets, spec.learning_rate}
     given |= {value for layer in spec.layers for row in layer.weights for value in row}
     given |= {layer.bias for layer in spec.layers}
     in_table = {entry["document"] for entry in _document["row"] if "document" in entry}

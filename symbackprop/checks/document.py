@@ -144,7 +144,7 @@ class _Reproduction:
         error, outputs = self._training[order][steps]
         if symbol == self.network.total:
             return error
-        labels = [n.out for n in self.network.layers[-1].neurons]
+        labels = list(self.network.outputs)
         if symbol not in labels:
             raise InputError(f"document: {symbol.name} after training is not reported (only E_total and outputs)")
         return outputs[labels.index(symbol)]

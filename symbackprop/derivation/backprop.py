@@ -3,19 +3,20 @@
 Walking the layers from the output back, each local expression is differentiated once
 per connection (dout/dnet per neuron, dnet_k/dout_j and dnet/dw per connection), and the
 deltas of one layer are reused by the layer before it, so the work grows linearly with
-the number of connections. The fully composed E_total(w) is never built here.
+the number of connections (and with the number of samples of a batch). The fully
+composed E_total(w) is never built here.
 """
 
 from __future__ import annotations
 
-from sympy import Expr, Symbol
+from sympy import Expr, Mul, Symbol
 
-from symbackprop.derivation.identities import derivative_in_output
+from symbackprop.derivation.identities import coupled_derivative_in_outputs, derivative_in_output
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
 )
 from symbackprop.derivation.rules import RewriteRule, differentiate, fold_product, fold_sum
-from symbackprop.network import Network, Neuron, Partial
+from symbackprop.network import Network, Neuron, OutputError, Parameter, Partial, Pass
 from symbackprop.network.symbols import delta_symbol, updated_symbol
 
 
@@ -25,13 +26,22 @@ def local_derivative(of: Symbol, expression: Expr, wrt: Symbol) -> LocalDerivati
     return LocalDerivative(Partial(of, wrt), expression, steps, steps.result)
 
 
-def activation_derivative(neuron: Neuron) -> LocalDerivative:
-    """dout/dnet, rewritten in terms of out when the activation allows (the logistic's out(1 - out))."""
-    steps = differentiate(neuron.out_expression, neuron.net)
-    in_output = derivative_in_output(neuron.activation, neuron.net, neuron.out)
+def activation_derivative(neuron: Neuron, source: Neuron | None = None,
+                          layer: tuple[Neuron, ...] = ()) -> LocalDerivative:
+    """dout/dnet, or dout_k/dnet_j of a softmax `layer` with `source` = j, rewritten in outputs
+    where the activation allows: out(1 - out) for the logistic, 1 - out^2 for tanh,
+    out_k(1 - out_k) or -out_k out_j for softmax.
+    """
+    source = source or neuron
+    steps = differentiate(neuron.out_expression, source.net)
+    if neuron.activation.coupled:
+        in_output = coupled_derivative_in_outputs(neuron.out_expression, [n.net for n in layer],
+                                                  [n.out for n in layer], source.net)
+    else:
+        in_output = derivative_in_output(neuron.activation, neuron.net, neuron.out)
     if in_output is not None:
-        steps = RewriteRule(neuron.out_expression, neuron.net, in_output, steps, neuron.activation.name)
-    return LocalDerivative(Partial(neuron.out, neuron.net), neuron.out_expression, steps, steps.result)
+        steps = RewriteRule(neuron.out_expression, source.net, in_output, steps, neuron.activation.name)
+    return LocalDerivative(Partial(neuron.out, source.net), neuron.out_expression, steps, steps.result)
 
 
 def derive(network: Network) -> Derivation:
@@ -46,7 +56,8 @@ class _Backward:
         self.network = network
         self.locals: list[LocalDerivative] = []
         self.sensitivities: list[Sensitivity] = []
-        self.deltas: dict[str, Delta] = {}
+        self.deltas: dict[Symbol, Delta] = {}
+        """By the neuron's net symbol, which is unique across passes."""
         self.gradients: list[Gradient] = []
         self.updates: list[Update] = []
         self.definitions: list[Definition] = []
@@ -61,29 +72,30 @@ class _Backward:
         return derivative
 
     def run(self) -> Derivation:
-        layers = self.network.layers
-        for self.layer in reversed(range(len(layers))):
-            for neuron in layers[self.layer].neurons:
-                self.delta(neuron, self.sensitivity(neuron))
-            for row in layers[self.layer].weights:
-                for parameter in row:
-                    self.gradient(parameter)
-            for parameter in layers[self.layer].biases:
+        for self.layer in reversed(range(len(self.network.layers))):
+            for one in self.network.passes:
+                neurons = one.layers[self.layer].neurons
+                sensitivities = [self.sensitivity(one, neuron) for neuron in neurons]
+                for neuron in neurons:
+                    self.delta(one, neuron, sensitivities)
+            layer = self.network.layers[self.layer]
+            for parameter in [p for row in layer.weights for p in row] + list(layer.biases):
                 self.gradient(parameter)
         order = {p.name: k for k, p in enumerate(self.network.parameters)}
         gradients = sorted(self.gradients, key=lambda g: order[g.parameter.name])
         updates = sorted(self.updates, key=lambda u: order[u.parameter.name])
-        deltas = [self.deltas[n.label] for n in self.network.neurons]
+        deltas = [self.deltas[n.net] for one in self.network.passes for layer in one.layers for n in layer.neurons]
         return Derivation(self.network, tuple(self.locals), tuple(self.sensitivities), tuple(deltas),
                           tuple(gradients), tuple(updates), tuple(self.definitions))
 
-    def sensitivity(self, neuron: Neuron) -> Sensitivity:
+    def sensitivity(self, one: Pass, neuron: Neuron) -> Sensitivity:
+        """dE_total/dout_j: from the loss for an output neuron, a sum over paths for a hidden one."""
         total = self.network.total
         if self.layer == len(self.network.layers) - 1:
-            loss = self.local(local_derivative(total, self.network.loss_expression, neuron.out))
+            loss = self.local(local_derivative(total, self._loss_of(one), neuron.out))
             result = Sensitivity(neuron, loss.symbol, loss, ())
         else:
-            paths = tuple(self.path(neuron, k) for k in self.network.layers[self.layer + 1].neurons)
+            paths = tuple(self.path(one, neuron, k) for k in one.layers[self.layer + 1].neurons)
             symbol = Partial(total, neuron.out)
             self.define(symbol, fold_sum([p.label if p.label is not None else fold_product(list(p.factors))
                                           for p in paths]))
@@ -91,46 +103,57 @@ class _Backward:
         self.sensitivities.append(result)
         return result
 
-    def path(self, neuron: Neuron, downstream: Neuron) -> PathTerm:
+    def _loss_of(self, one: Pass) -> Expr:
+        """E_total as far as this pass's outputs are concerned: all of it for a single sample."""
+        scale = self.network.loss_scale
+        return one.loss_expression if scale == 1 else Mul(scale, one.loss_expression, evaluate=False)
+
+    def path(self, one: Pass, neuron: Neuron, downstream: Neuron) -> PathTerm:
         """How out_j reaches E_total through net_k: dE/dnet_k * dnet_k/dout_j."""
         link = self.local(local_derivative(downstream.net, downstream.net_expression, neuron.out))
-        error = self._error_of(downstream)
+        error = self._error_of(one, downstream)
         if error is None:
-            return PathTerm(None, (self.deltas[downstream.label].symbol, link.symbol))
+            return PathTerm(None, (self.deltas[downstream.net].symbol, link.symbol))
         head, label = self._error_delta(error, downstream), Partial(error.symbol, neuron.out)
         self.define(label, fold_product([head, link.symbol]))
         return PathTerm(label, (head, link.symbol))
 
-    def _error_of(self, neuron: Neuron):
-        """The output error E_k that alone depends on neuron k, if k is an output neuron."""
-        for error in self.network.errors:
-            if error.neuron == neuron:
-                return error
-        return None
+    def _error_of(self, one: Pass, neuron: Neuron) -> OutputError | None:
+        """The output error E_k that alone depends on neuron k: an output neuron of a single-sample,
+        uncoupled network, as in the document."""
+        if neuron.activation.coupled or len(self.network.passes) > 1:
+            return None
+        return next((error for error in one.errors if error.neuron == neuron), None)
 
-    def _error_delta(self, error, neuron: Neuron) -> Partial:
+    def _error_delta(self, error: OutputError, neuron: Neuron) -> Partial:
         """dE_k/dnet_k = dE_k/dout_k * dout_k/dnet_k, the document's route to the hidden layer."""
         symbol = Partial(error.symbol, neuron.net)
         if all(d.symbol != symbol for d in self.definitions):
             own = self.local(local_derivative(error.symbol, error.expression, neuron.out))
-            self.define(symbol, fold_product([own.symbol, self.deltas[neuron.label].activation.symbol]))
+            self.define(symbol, fold_product([own.symbol, self.deltas[neuron.net].activation.symbol]))
         return symbol
 
-    def delta(self, neuron: Neuron, sensitivity: Sensitivity) -> None:
-        activation = self.local(activation_derivative(neuron))
-        symbol = delta_symbol(neuron.label)
-        self.define(symbol, fold_product([sensitivity.symbol, activation.symbol]))
+    def delta(self, one: Pass, neuron: Neuron, sensitivities: list[Sensitivity]) -> None:
+        layer = one.layers[self.layer].neurons
+        if neuron.activation.coupled:
+            terms = tuple((s, self.local(activation_derivative(k, neuron, layer)))
+                          for k, s in zip(layer, sensitivities))
+        else:
+            terms = ((sensitivities[neuron.index], self.local(activation_derivative(neuron))),)
+        symbol = delta_symbol(neuron.label, one.sample)
+        self.define(symbol, fold_sum([fold_product([s.symbol, d.symbol]) for s, d in terms]))
         partial = Partial(self.network.total, neuron.net)
         self.define(partial, symbol)
-        self.deltas[neuron.label] = Delta(neuron, symbol, partial, sensitivity, activation)
+        self.deltas[neuron.net] = Delta(neuron, symbol, partial, terms)
 
-    def gradient(self, parameter) -> None:
-        layer = self.network.layers[self.layer]
+    def gradient(self, parameter: Parameter) -> None:
         terms = []
-        for index in parameter.neurons:
-            neuron = layer.neurons[index]
-            link = self.local(local_derivative(neuron.net, neuron.net_expression, parameter.symbol))
-            terms.append((self.deltas[neuron.label], link))
+        for one in self.network.passes:
+            layer = one.layers[self.layer]
+            for index in parameter.neurons:
+                neuron = layer.neurons[index]
+                link = self.local(local_derivative(neuron.net, neuron.net_expression, parameter.symbol))
+                terms.append((self.deltas[neuron.net], link))
         symbol = Partial(self.network.total, parameter.symbol)
         self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]))
         self.gradients.append(Gradient(parameter, symbol, tuple(terms), self._delta_rule(terms)))
@@ -140,9 +163,9 @@ class _Backward:
             self.define(update.symbol, update.expression)
             self.updates.append(update)
 
-    def _delta_rule(self, terms) -> Expr:
+    def _delta_rule(self, terms: list[tuple[Delta, LocalDerivative]]) -> Expr:
         """The gradient written out in named intermediates, the document's 'delta rule' form."""
-        if len(terms) == 1:
+        if len(terms) == 1 and not terms[0][0].coupled:
             delta, link = terms[0]
             sensitivity = delta.sensitivity
             if sensitivity.local is not None:
@@ -155,11 +178,7 @@ class _Backward:
 
     def _head_delta(self, path: PathTerm) -> Symbol:
         """The delta of the downstream neuron a path runs through."""
-        link = path.factors[-1]
-        for delta in self.deltas.values():
-            if delta.neuron.net == link.of:
-                return delta.symbol
-        raise KeyError(link)
+        return self.deltas[path.factors[-1].of].symbol
 
 
 def _form_of(locals_: list[LocalDerivative], symbol: Partial) -> Expr:

@@ -48,13 +48,30 @@ class Sensitivity:
 
 @dataclass(frozen=True)
 class Delta:
-    """The node delta: delta_j = dE_total/dnet_j = dE_total/dout_j * dout_j/dnet_j."""
+    """The node delta: delta_j = dE_total/dnet_j = dE_total/dout_j * dout_j/dnet_j.
+
+    For softmax, every output of the layer depends on net_j, so the delta sums over the
+    layer: delta_j = sum_k dE_total/dout_k * dout_k/dnet_j (one term per k in `terms`).
+    """
 
     neuron: Neuron
     symbol: Symbol
     partial: Partial
-    sensitivity: Sensitivity
-    activation: LocalDerivative
+    terms: tuple[tuple[Sensitivity, LocalDerivative], ...]
+
+    @property
+    def coupled(self) -> bool:
+        return len(self.terms) > 1
+
+    @property
+    def sensitivity(self) -> Sensitivity:
+        """dE_total/dout_j of this neuron."""
+        return next(s for s, _ in self.terms if s.neuron == self.neuron)
+
+    @property
+    def activation(self) -> LocalDerivative:
+        """dout_j/dnet_j of this neuron."""
+        return next(d for s, d in self.terms if s.neuron == self.neuron)
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ class Gradient:
     @property
     def chain(self) -> tuple[Partial, ...] | None:
         """dE/dout * dout/dnet * dnet/dparameter, when one neuron's net input holds the parameter."""
-        if len(self.terms) != 1:
+        if len(self.terms) != 1 or self.terms[0][0].coupled:
             return None
         delta, local = self.terms[0]
         return delta.sensitivity.symbol, delta.activation.symbol, local.symbol
@@ -114,8 +131,9 @@ class Derivation:
                 return gradient
         raise KeyError(parameter)
 
-    def delta(self, neuron: str) -> Delta:
+    def delta(self, neuron: str, sample: int | None = None) -> Delta:
+        """The delta of a neuron by label ('o1'), in the first sample's pass unless `sample` is given."""
         for delta in self.deltas:
-            if delta.neuron.label == neuron:
+            if delta.neuron.label == neuron and (sample is None or delta.symbol.name.endswith(f"[{sample}]")):
                 return delta
         raise KeyError(neuron)

@@ -1,7 +1,8 @@
 """Step-by-step differentiation: each rule applied is a small record, printers render them.
 
 `differentiate(expr, wrt)` walks a local expression once and returns the tree of rules
-(sum, constant multiple, product, power with its inner derivative, exp, log). Every
+(sum, constant multiple, product, power with its inner derivative, exp, log, a named
+function such as tanh, pieces). Every
 record's `result` is the derivative assembled from its children with only numeric
 folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 gives
 -(target - out), not SymPy's out - target. Tests check every result against `sympy.diff`.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Expr, Integer, Mul, Number, Pow, S, Symbol, exp, log
+from sympy import Add, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,22 @@ class LogRule(Rule):
 
 
 @dataclass(frozen=True)
+class FunctionRule(Rule):
+    """d f(u)/dx = f'(u) du/dx for a named function such as tanh; f' comes from `sympy.diff`."""
+
+    argument: Expr
+    outer: Expr
+    inner: Rule
+
+
+@dataclass(frozen=True)
+class PiecewiseRule(Rule):
+    """A function defined piece by piece is differentiated piece by piece (not at the pieces' boundary)."""
+
+    pieces: tuple[tuple[Rule, Expr], ...]
+
+
+@dataclass(frozen=True)
 class RewriteRule(Rule):
     """The derivative rewritten through an identity, e.g. the logistic's e^{-x}/(1+e^{-x})^2 = out(1 - out)."""
 
@@ -111,6 +128,14 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
     if isinstance(expr, log):
         inner = differentiate(expr.args[0], wrt)
         return LogRule(expr, wrt, fold_product([Pow(expr.args[0], -1), inner.result]), expr.args[0], inner)
+    if isinstance(expr, Piecewise):
+        pieces = tuple((differentiate(piece, wrt), condition) for piece, condition in expr.args)
+        return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
+    if isinstance(expr, Function) and len(expr.args) == 1:
+        inner = differentiate(expr.args[0], wrt)
+        point = Dummy("u")
+        outer = diff(expr.func(point), point).xreplace({point: expr.args[0]})
+        return FunctionRule(expr, wrt, fold_product([outer, inner.result]), expr.args[0], outer, inner)
     raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
 
 
@@ -191,6 +216,10 @@ def written_out(rule: Rule) -> Expr:
     if isinstance(rule, (ExpRule, LogRule)):
         outer = rule.expr if isinstance(rule, ExpRule) else Pow(rule.argument, -1, evaluate=False)
         return Mul(outer, written_out(rule.inner), evaluate=False)
+    if isinstance(rule, FunctionRule):
+        return Mul(rule.outer, written_out(rule.inner), evaluate=False)
+    if isinstance(rule, PiecewiseRule):
+        return Piecewise(*[(written_out(piece), condition) for piece, condition in rule.pieces])
     if isinstance(rule, RewriteRule):
         return written_out(rule.before)
     raise TypeError(type(rule).__name__)

@@ -1,7 +1,7 @@
 """Stage 2: the network as symbols in the document's notation, each with a small local expression."""
 
 from symbackprop.network.build import build_network
-from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter
+from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter, Pass
 from symbackprop.network.symbols import Partial
 
-__all__ = ["Layer", "Network", "Neuron", "OutputError", "Parameter", "Partial", "build_network"]
+__all__ = ["Layer", "Network", "Neuron", "OutputError", "Parameter", "Partial", "Pass", "build_network"]

@@ -1,25 +1,51 @@
 """Activation functions: each gives a neuron's local expression out = f(net).
 
-The derivative is never written here: the derivation stage differentiates `expression`.
+The derivative is never written here: the derivation stage differentiates `output`.
+Softmax is the one activation that couples the neurons of a layer, so `output` takes
+every net input of the layer and the index of the neuron.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
-from sympy import Expr, exp
+from sympy import Add, Expr, Mul, Piecewise, Pow, StrictGreaterThan, exp, log, tanh
 
 
 @dataclass(frozen=True)
 class Activation:
-    """A named elementwise activation; `expression(net)` is out as a SymPy expression of net."""
+    """A named activation; `output(nets, j)` is out_j as a SymPy expression of the layer's net inputs."""
 
     name: str
-    expression: Callable[[Expr], Expr]
+    output: Callable[[Sequence[Expr], int], Expr]
     description: str
+    coupled: bool = False
+    """True when out_j depends on the other neurons' net inputs too (softmax)."""
+    kink: str | None = None
+    """Where the activation is not differentiable, and which one-sided derivative the engine uses there."""
+
+
+def _elementwise(function: Callable[[Expr], Expr]) -> Callable[[Sequence[Expr], int], Expr]:
+    return lambda nets, j: function(nets[j])
+
+
+def _relu(net: Expr) -> Expr:
+    return Piecewise((net, StrictGreaterThan(net, 0)), (0, True))
+
+
+def _softmax(nets: Sequence[Expr], j: int) -> Expr:
+    denominator = Pow(Add(*(exp(net) for net in nets), evaluate=False), -1, evaluate=False)
+    return Mul(exp(nets[j]), denominator, evaluate=False)
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", lambda net: 1 / (1 + exp(-net)), "the logistic function 1/(1 + e^(-net))"),
+    "sigmoid": Activation("sigmoid", _elementwise(lambda net: 1 / (1 + exp(-net))),
+                          "the logistic function 1/(1 + e^(-net))"),
+    "tanh": Activation("tanh", _elementwise(tanh), "the hyperbolic tangent"),
+    "relu": Activation("relu", _elementwise(_relu), "max(0, net)",
+                       kink="relu is not differentiable at net = 0; the engine uses the left derivative, 0"),
+    "identity": Activation("identity", _elementwise(lambda net: net), "out = net"),
+    "softplus": Activation("softplus", _elementwise(lambda net: log(1 + exp(net))), "ln(1 + e^net)"),
+    "softmax": Activation("softmax", _softmax, "e^(net_j) / sum_k e^(net_k) over the layer", coupled=True),
 }

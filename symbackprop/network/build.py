@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from sympy import Add, Mul, Symbol
+from sympy import Add, Mul, Rational, Symbol
 
 from symbackprop.network import symbols
 from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.losses import LOSSES
-from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter
+from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter, Pass
 from symbackprop.spec import LayerSpec, Spec
 
 
 def build_network(spec: Spec) -> Network:
-    """Symbols and local expressions for every neuron; w1..wN layer by layer, neuron by neuron, input by input."""
-    sources: tuple[Symbol, ...] = tuple(symbols.input_symbol(k) for k in range(1, len(spec.inputs) + 1))
-    inputs = sources
-    layers: list[Layer] = []
+    """Parameters w1..wN layer by layer, neuron by neuron, input by input; one pass per sample."""
+    parameters = _parameters(spec)
+    batch = len(spec.samples) > 1
+    passes = tuple(_pass(spec, parameters, k + 1 if batch else None) for k in range(len(spec.samples)))
+    scale = Rational(1, len(passes)) if spec.reduction == "mean" else Rational(1)
+    if batch:
+        total_expression = Add(*(one.total for one in passes), evaluate=False)
+        if scale != 1:
+            total_expression = Mul(scale, total_expression, evaluate=False)
+    else:
+        total_expression = passes[0].total_expression
+    return Network(spec, _flat(parameters), passes, symbols.TOTAL_ERROR, total_expression, scale,
+                   symbols.LEARNING_RATE)
+
+
+def neuron_label(layer_name: str, index: int) -> str:
+    """h + 1 -> h1, as in the document; h2 + 1 -> h2,1 so that labels stay unambiguous."""
+    separator = "," if layer_name[-1].isdigit() else ""
+    return f"{layer_name}{separator}{index + 1}"
+
+
+def _parameters(spec: Spec) -> list[tuple[tuple[tuple[Parameter, ...], ...], tuple[Parameter, ...]]]:
+    """Per layer: the weight rows and the biases."""
+    layers = []
     weight_count = bias_count = 0
     for layer_index, layer_spec in enumerate(spec.layers):
-        weights = []
+        rows = []
         for j, row in enumerate(layer_spec.weights):
-            weights.append(tuple(
+            rows.append(tuple(
                 Parameter(f"w{weight_count + k + 1}", symbols.weight_symbol(weight_count + k + 1), value,
                           is_bias=False, layer=layer_index, neurons=(j,))
                 for k, value in enumerate(row)
@@ -28,34 +48,13 @@ def build_network(spec: Spec) -> Network:
             weight_count += len(row)
         biases = _biases(layer_spec, layer_index, bias_count)
         bias_count += len(biases)
-        layer = _layer(layer_spec, layer_index, sources, tuple(weights), biases)
-        layers.append(layer)
-        sources = tuple(neuron.out for neuron in layer.neurons)
-    loss = LOSSES[spec.loss]
-    errors = []
-    for neuron in layers[-1].neurons:
-        target = symbols.target_symbol(neuron.label)
-        errors.append(OutputError(symbols.error_symbol(neuron.label), loss.error(target, neuron.out), neuron, target))
-    parameters = tuple(p for layer in layers for row in layer.weights for p in row)
-    parameters += tuple(b for layer in layers for b in layer.biases)
-    return Network(
-        spec=spec,
-        inputs=inputs,
-        targets=tuple(e.target for e in errors),
-        layers=tuple(layers),
-        parameters=parameters,
-        errors=tuple(errors),
-        total=symbols.TOTAL_ERROR,
-        total_expression=Add(*(e.symbol for e in errors), evaluate=False),
-        loss_expression=Add(*(e.expression for e in errors), evaluate=False),
-        learning_rate=symbols.LEARNING_RATE,
-    )
+        layers.append((tuple(rows), biases))
+    return layers
 
 
-def neuron_label(layer_name: str, index: int) -> str:
-    """h + 1 -> h1, as in the document; h2 + 1 -> h2,1 so that labels stay unambiguous."""
-    separator = "," if layer_name[-1].isdigit() else ""
-    return f"{layer_name}{separator}{index + 1}"
+def _flat(parameters) -> tuple[Parameter, ...]:
+    weights = tuple(p for rows, _ in parameters for row in rows for p in row)
+    return weights + tuple(b for _, biases in parameters for b in biases)
 
 
 def _biases(layer_spec: LayerSpec, layer_index: int, count: int) -> tuple[Parameter, ...]:
@@ -72,16 +71,40 @@ def _biases(layer_spec: LayerSpec, layer_index: int, count: int) -> tuple[Parame
                       is_bias=True, layer=layer_index, neurons=shared),)
 
 
+def _pass(spec: Spec, parameters, sample: int | None) -> Pass:
+    """The network applied to one sample, with that sample's symbols."""
+    sources: tuple[Symbol, ...] = tuple(symbols.input_symbol(k + 1, sample)
+                                        for k in range(len(spec.samples[0].inputs)))
+    inputs = sources
+    layers = []
+    for layer_index, (layer_spec, (rows, biases)) in enumerate(zip(spec.layers, parameters)):
+        layer = _layer(layer_spec, layer_index, sources, rows, biases, sample)
+        layers.append(layer)
+        sources = tuple(neuron.out for neuron in layer.neurons)
+    loss = LOSSES[spec.loss]
+    outputs = layers[-1].neurons
+    errors = []
+    for neuron in outputs:
+        target = symbols.target_symbol(neuron.label, sample)
+        errors.append(OutputError(symbols.error_symbol(neuron.label, sample),
+                                  loss.error(target, neuron.out, len(outputs)), neuron, target))
+    total = symbols.TOTAL_ERROR if sample is None else symbols.sample_total_symbol(sample)
+    return Pass(sample, inputs, tuple(e.target for e in errors), tuple(layers), tuple(errors), total,
+                Add(*(e.symbol for e in errors), evaluate=False),
+                Add(*(e.expression for e in errors), evaluate=False))
+
+
 def _layer(layer_spec: LayerSpec, layer_index: int, sources: tuple[Symbol, ...],
-           weights: tuple[tuple[Parameter, ...], ...], biases: tuple[Parameter, ...]) -> Layer:
+           weights: tuple[tuple[Parameter, ...], ...], biases: tuple[Parameter, ...], sample: int | None) -> Layer:
     activation = ACTIVATIONS[layer_spec.activation]
+    labels = [neuron_label(layer_spec.name, j) for j in range(len(weights))]
+    nets = [symbols.net_symbol(label, sample) for label in labels]
     neurons = []
     for j, row in enumerate(weights):
-        label = neuron_label(layer_spec.name, j)
         # Unevaluated, so it prints in the document's order: w_1 i_1 + w_2 i_2 + b_1.
         terms = [Mul(w.symbol, source, evaluate=False) for w, source in zip(row, sources)]
         terms += [b.symbol for b in biases if j in b.neurons]
-        net = symbols.net_symbol(label)
-        neurons.append(Neuron(label, layer_index, j, net, symbols.out_symbol(label),
-                              Add(*terms, evaluate=False), activation.expression(net), activation))
+        net_expression = terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
+        neurons.append(Neuron(labels[j], layer_index, j, nets[j], symbols.out_symbol(labels[j], sample),
+                              net_expression, activation.output(nets, j), activation))
     return Layer(layer_spec.name, tuple(neurons), sources, weights, biases)

@@ -1,6 +1,7 @@
 """Losses: each gives the error of one output neuron as a SymPy expression of its target and output.
 
-E_total is the sum of those errors, as in the document.
+E of a sample is the sum of those errors, as in the document. Expressions are built
+unevaluated so that they print in the order people write them: 1/2 (target - out)^2.
 """
 
 from __future__ import annotations
@@ -8,24 +9,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sympy import Add, Expr, Mul, Pow, Rational
+from sympy import Add, Expr, Integer, Mul, Pow, Rational, log
 
 
 @dataclass(frozen=True)
 class Loss:
-    """A named loss; `error(target, out)` is the error of one output neuron."""
+    """A named loss; `error(target, out, outputs)` is the error of one of `outputs` output neurons."""
 
     name: str
-    error: Callable[[Expr, Expr], Expr]
+    error: Callable[[Expr, Expr, int], Expr]
     description: str
 
 
-def _half_squared(target: Expr, out: Expr) -> Expr:
-    # Built unevaluated so that it prints in the document's order: 1/2 (target - out)^2.
-    difference = Add(target, Mul(-1, out, evaluate=False), evaluate=False)
-    return Mul(Rational(1, 2), Pow(difference, 2, evaluate=False), evaluate=False)
+def _difference(target: Expr, out: Expr) -> Expr:
+    return Add(target, Mul(-1, out, evaluate=False), evaluate=False)
+
+
+def _scaled_square(scale: Expr, target: Expr, out: Expr) -> Expr:
+    square = Pow(_difference(target, out), 2, evaluate=False)
+    return square if scale == 1 else Mul(scale, square, evaluate=False)
+
+
+def _one_minus(x: Expr) -> Expr:
+    return Add(1, Mul(-1, x, evaluate=False), evaluate=False)
+
+
+def _binary_cross_entropy(target: Expr, out: Expr, outputs: int) -> Expr:
+    inner = Add(Mul(target, log(out), evaluate=False),
+                Mul(_one_minus(target), log(_one_minus(out)), evaluate=False), evaluate=False)
+    return Mul(-1, inner, evaluate=False)
 
 
 LOSSES: dict[str, Loss] = {
-    "half_squared_error": Loss("half_squared_error", _half_squared, "the sum over outputs of 1/2 (target - out)^2"),
+    "half_squared_error": Loss("half_squared_error", lambda t, o, n: _scaled_square(Rational(1, 2), t, o),
+                               "the sum over outputs of 1/2 (target - out)^2"),
+    "squared_error": Loss("squared_error", lambda t, o, n: _scaled_square(Integer(1), t, o),
+                          "the sum over outputs of (target - out)^2"),
+    "mean_squared_error": Loss("mean_squared_error", lambda t, o, n: _scaled_square(Rational(1, n), t, o),
+                               "the mean over outputs of (target - out)^2"),
+    "binary_cross_entropy": Loss("binary_cross_entropy", _binary_cross_entropy,
+                                 "-sum over outputs of target ln(out) + (1 - target) ln(1 - out)"),
+    "cross_entropy": Loss("cross_entropy", lambda t, o, n: Mul(-1, t, log(o), evaluate=False),
+                          "-sum over outputs of target ln(out)"),
 }

@@ -1,4 +1,8 @@
-"""A network as symbols with small local expressions: the data the derivation walks backwards."""
+"""A network as symbols with small local expressions: the data the derivation walks backwards.
+
+With a batch, the network is applied once per sample: each `Pass` has its own symbols
+(out_o1[2] is out_o1 for the second sample), while the parameters are shared.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Neuron:
-    """One neuron: net = its local affine expression, out = activation(net)."""
+    """One neuron in one pass: net = its local affine expression, out = activation(net)."""
 
     label: str
     layer: int
@@ -58,23 +62,69 @@ class OutputError:
 
 
 @dataclass(frozen=True)
-class Network:
-    spec: Spec
+class Pass:
+    """The network applied to one sample: inputs, targets, neurons and errors with their own symbols."""
+
+    sample: int | None
+    """1-based position in the batch; None when the spec has a single sample."""
     inputs: tuple[Symbol, ...]
     targets: tuple[Symbol, ...]
     layers: tuple[Layer, ...]
-    parameters: tuple[Parameter, ...]
     errors: tuple[OutputError, ...]
     total: Symbol
+    """E_total for a single sample, E_total[s] for sample s of a batch."""
     total_expression: Expr
-    """E_total as the sum of the output errors' symbols: E_{o1} + E_{o2}."""
+    """The sample's loss as the sum of its output errors: E_{o1} + E_{o2}."""
     loss_expression: Expr
-    """E_total written out in targets and outputs, the expression the backward pass differentiates."""
+    """The sample's loss written out in targets and outputs."""
+
+    @property
+    def outputs(self) -> tuple[Symbol, ...]:
+        return tuple(neuron.out for neuron in self.layers[-1].neurons)
+
+    def forward_definitions(self) -> list[tuple[Symbol, Expr]]:
+        """Every named intermediate of this pass with its local expression, in evaluation order."""
+        definitions: list[tuple[Symbol, Expr]] = []
+        for layer in self.layers:
+            definitions += [(n.net, n.net_expression) for n in layer.neurons]
+            definitions += [(n.out, n.out_expression) for n in layer.neurons]
+        definitions += [(e.symbol, e.expression) for e in self.errors]
+        definitions.append((self.total, self.total_expression))
+        return definitions
+
+
+@dataclass(frozen=True)
+class Network:
+    spec: Spec
+    parameters: tuple[Parameter, ...]
+    passes: tuple[Pass, ...]
+    total: Symbol
+    total_expression: Expr
+    """E_total: the single pass's sum of errors, or the sum or mean of the samples' losses."""
+    loss_scale: Rational
+    """1, or 1/(number of samples) when the reduction is the mean."""
     learning_rate: Symbol
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The layers of the first pass: the network's structure, with the first sample's symbols."""
+        return self.passes[0].layers
 
     @property
     def neurons(self) -> tuple[Neuron, ...]:
         return tuple(neuron for layer in self.layers for neuron in layer.neurons)
+
+    @property
+    def inputs(self) -> tuple[Symbol, ...]:
+        return tuple(symbol for one in self.passes for symbol in one.inputs)
+
+    @property
+    def targets(self) -> tuple[Symbol, ...]:
+        return tuple(symbol for one in self.passes for symbol in one.targets)
+
+    @property
+    def outputs(self) -> tuple[Symbol, ...]:
+        return tuple(symbol for one in self.passes for symbol in one.outputs)
 
     @property
     def trainable(self) -> tuple[Parameter, ...]:
@@ -88,19 +138,18 @@ class Network:
         raise KeyError(name)
 
     def point(self) -> dict[Symbol, Rational]:
-        """The spec's numbers: inputs, targets, parameters and the learning rate, exactly."""
-        values: dict[Symbol, Rational] = dict(zip(self.inputs, self.spec.inputs))
-        values.update(zip(self.targets, self.spec.targets))
+        """The spec's numbers: every sample's inputs and targets, the parameters and the learning rate."""
+        values: dict[Symbol, Rational] = {}
+        for one, sample in zip(self.passes, self.spec.samples):
+            values.update(zip(one.inputs, sample.inputs))
+            values.update(zip(one.targets, sample.targets))
         values.update((p.symbol, p.value) for p in self.parameters)
         values[self.learning_rate] = self.spec.learning_rate
         return values
 
     def forward_definitions(self) -> list[tuple[Symbol, Expr]]:
-        """Every named intermediate of the forward pass with its local expression, in evaluation order."""
-        definitions: list[tuple[Symbol, Expr]] = []
-        for layer in self.layers:
-            definitions += [(n.net, n.net_expression) for n in layer.neurons]
-            definitions += [(n.out, n.out_expression) for n in layer.neurons]
-        definitions += [(e.symbol, e.expression) for e in self.errors]
-        definitions.append((self.total, self.total_expression))
+        """Every named intermediate of the forward pass(es) and E_total, in evaluation order."""
+        definitions = [d for one in self.passes for d in one.forward_definitions()]
+        if len(self.passes) > 1:
+            definitions.append((self.total, self.total_expression))
         return definitions

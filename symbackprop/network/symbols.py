@@ -9,8 +9,13 @@ from __future__ import annotations
 from sympy import Symbol
 
 
-def input_symbol(index: int) -> Symbol:
-    return Symbol(f"i_{index}")
+def sample_tag(sample: int | None) -> str:
+    """'' for a single sample; '[2]' for the second sample of a batch (printed as a superscript (2))."""
+    return "" if sample is None else f"[{sample}]"
+
+
+def input_symbol(index: int, sample: int | None = None) -> Symbol:
+    return Symbol(f"i_{index}{sample_tag(sample)}")
 
 
 def weight_symbol(number: int) -> Symbol:
@@ -21,24 +26,29 @@ def bias_symbol(number: int) -> Symbol:
     return Symbol(f"b_{number}")
 
 
-def net_symbol(neuron: str) -> Symbol:
-    return Symbol(f"net_{neuron}")
+def net_symbol(neuron: str, sample: int | None = None) -> Symbol:
+    return Symbol(f"net_{neuron}{sample_tag(sample)}")
 
 
-def out_symbol(neuron: str) -> Symbol:
-    return Symbol(f"out_{neuron}")
+def out_symbol(neuron: str, sample: int | None = None) -> Symbol:
+    return Symbol(f"out_{neuron}{sample_tag(sample)}")
 
 
-def target_symbol(neuron: str) -> Symbol:
-    return Symbol(f"target_{neuron}")
+def target_symbol(neuron: str, sample: int | None = None) -> Symbol:
+    return Symbol(f"target_{neuron}{sample_tag(sample)}")
 
 
-def error_symbol(neuron: str) -> Symbol:
-    return Symbol(f"E_{neuron}")
+def error_symbol(neuron: str, sample: int | None = None) -> Symbol:
+    return Symbol(f"E_{neuron}{sample_tag(sample)}")
 
 
-def delta_symbol(neuron: str) -> Symbol:
-    return Symbol(f"delta_{neuron}")
+def delta_symbol(neuron: str, sample: int | None = None) -> Symbol:
+    return Symbol(f"delta_{neuron}{sample_tag(sample)}")
+
+
+def sample_total_symbol(sample: int) -> Symbol:
+    """E_total[s]: the loss of one sample of a batch."""
+    return Symbol(f"E_total{sample_tag(sample)}")
 
 
 def updated_symbol(parameter: Symbol) -> Symbol:

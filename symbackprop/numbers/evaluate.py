@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import mpmath
-from sympy import Add, Expr, Mul, Number, Pow, Symbol, exp, log
+from sympy import (
+    Add, Expr, GreaterThan, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
+    log, tanh, true,
+)
+from sympy.logic.boolalg import Boolean
 
 from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import round_half_up
@@ -43,7 +47,23 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.exp(evaluate(expr.args[0], values))
     if isinstance(expr, log):
         return mpmath.log(evaluate(expr.args[0], values))
+    if isinstance(expr, tanh):
+        return mpmath.tanh(evaluate(expr.args[0], values))
+    if isinstance(expr, Piecewise):
+        for piece, condition in expr.args:
+            if _holds(condition, values):
+                return evaluate(piece, values)
+        raise ValueError(f"no piece of {expr} applies")
     raise NotImplementedError(f"cannot evaluate {type(expr).__name__}")
+
+
+def _holds(condition: Boolean, values: Mapping[Symbol, mpmath.mpf]) -> bool:
+    if condition == true:
+        return True
+    comparisons = {StrictGreaterThan: lambda a, b: a > b, GreaterThan: lambda a, b: a >= b,
+                   StrictLessThan: lambda a, b: a < b, LessThan: lambda a, b: a <= b}
+    compare = comparisons[type(condition)]
+    return compare(evaluate(condition.lhs, values), evaluate(condition.rhs, values))
 
 
 def evaluate_definitions(definitions: Iterable[tuple[Symbol, Expr]], values: Mapping[Symbol, mpmath.mpf],

@@ -30,8 +30,8 @@ from symbackprop.numbers.evaluate import PRECISION, to_mpf
 ORDERS = ("simultaneous", "output-first")
 BACKENDS = ("mpmath", "math")
 _PRINTERS = {"mpmath": MpmathPrinter, "math": PythonCodePrinter}
-_FUNCTIONS = {"mpmath": {"exp": mpmath.exp, "log": mpmath.log, "mpf": mpmath.mpf},
-              "math": {"exp": math.exp, "log": math.log}}
+_FUNCTIONS = {"mpmath": {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "mpf": mpmath.mpf},
+              "math": {"exp": math.exp, "log": math.log, "tanh": math.tanh}}
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class TrainingResult:
 
 
 def compile_step(derivation: Derivation, order: str = "simultaneous", backend: str = "mpmath") -> Callable:
-    """A function (parameter values) -> (E_total, outputs, updated parameter values)."""
+    """A function (parameter values) -> (E_total, outputs of every sample, updated parameter values)."""
     if order not in ORDERS:
         raise ValueError(f"unknown order {order!r}")
     network = derivation.network
@@ -84,7 +84,7 @@ def compile_step(derivation: Derivation, order: str = "simultaneous", backend: s
         current_layer = definition.layer
         lines.append(f"    {name(definition.symbol)} = {code(definition.expression)}")
     updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
-    outputs = [n.out for n in network.layers[-1].neurons]
+    outputs = network.outputs
     lines.append(f"    return {name(network.total)}, ({''.join(f'{name(o)}, ' for o in outputs)}), "
                  f"({''.join(f'{name(updated.get(p, p))}, ' for p in parameters)})")
     namespace: dict[str, object] = dict(_FUNCTIONS[backend])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sympy import Expr, Mul, Number, Symbol
+from sympy import Expr, Mul, Number, Pow, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
@@ -41,15 +41,24 @@ class _DocumentNotation:
             return super()._print_Mul(expr)
         factors = list(expr.args)
         sign = ""
-        if factors[0] == -1 and len(factors) > 1:
-            sign, factors = "-", factors[1:]
+        if isinstance(factors[0], Number) and factors[0] < 0 and len(factors) > 1:
+            sign = "-"
+            factors = factors[1:] if factors[0] == -1 else [-factors[0], *factors[1:]]
+        numerator = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
+        denominator = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
+        if denominator and numerator:
+            return sign + self._fraction(self._product(numerator), self._product(denominator))
+        return sign + self._product(factors)
+
+    def _product(self, factors: list[Expr]) -> str:
+        """Factors in the order given, parenthesised where precedence needs it."""
         parts = []
         for factor in factors:
             if isinstance(factor, Number) and (factor < 0 or self._fraction_needs_group(factor)):
                 parts.append(self._group(self._print(factor)))
             else:
                 parts.append(self.parenthesize(factor, PRECEDENCE["Mul"], strict=True))
-        return sign + self.mul_separator.join(parts)
+        return self.mul_separator.join(parts)
 
 
 class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
@@ -68,9 +77,16 @@ class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
     def _fraction_needs_group(self, number: Number) -> bool:
         return False
 
+    def _fraction(self, numerator: str, denominator: str) -> str:
+        return rf"\frac{{{numerator}}}{{{denominator}}}"
+
     def _name(self, symbol: Symbol) -> str:
+        """net_h1 -> net_{h1}; w_5^+ -> w_{5}^{+}; out_o1[2] (second sample) -> out_{o1}^{(2)}."""
         base, plus, _ = symbol.name.partition("^+")
+        base, bracket, sample = base.partition("[")
         printed = LatexPrinter._print_Symbol(self, Symbol(base))
+        if bracket:
+            return printed + f"^{{({sample.rstrip(']')})}}"
         return printed + ("^{+}" if plus else "")
 
     def _partial(self, symbol: Partial) -> str:
@@ -89,6 +105,10 @@ class DocumentTextPrinter(_DocumentNotation, StrPrinter):
     def _fraction_needs_group(self, number: Number) -> bool:
         return not number.is_Integer
 
+    def _fraction(self, numerator: str, denominator: str) -> str:
+        simple = denominator.replace("_", "").replace(".", "").replace("[", "").replace("]", "").isalnum()
+        return f"{numerator}/{denominator if simple else self._group(denominator)}"
+
     def _name(self, symbol: Symbol) -> str:
         return symbol.name
 
@@ -97,6 +117,12 @@ class DocumentTextPrinter(_DocumentNotation, StrPrinter):
 
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
         return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Piecewise(self, expr: Expr) -> str:
+        """(net_h1 if net_h1 > 0 else 0)"""
+        *pieces, (last, _) = expr.args
+        text = "".join(f"{self._print(piece)} if {self._print(condition)} else " for piece, condition in pieces)
+        return f"({text}{self._print(last)})"
 
 
 def latex_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:

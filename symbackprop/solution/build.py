@@ -1,6 +1,6 @@
 """Assemble a worked solution in the document's order from the derivation and its values.
 
-Forward pass, total error, then each layer from the output back: for every parameter
+Forward pass and total error, then each layer from the output back: for every parameter
 the chain rule as a goal, each factor not shown before (derived from its local
 expression), the product with numbers, the delta-rule form, the node delta, and the
 update; then all updates together, and the error after one update in both orders.
@@ -73,7 +73,7 @@ class _Builder:
         self.shown: set[Symbol] = set()
 
     def build(self) -> WorkedSolution:
-        sections = [self.forward(), self.total_error()]
+        sections = [self.forward()]
         for index in reversed(range(len(self.network.layers))):
             sections.append(self.backward(index))
         sections.append(Section("Updates", tuple(self.step(u.symbol) for u in self.derivation.updates)))
@@ -84,18 +84,17 @@ class _Builder:
         return Step(symbol, tuple(forms), substituted, self.numerals.get(symbol), rule)
 
     def forward(self) -> Section:
-        items: list[Step | Note] = []
-        for layer in self.network.layers:
-            for neuron in layer.neurons:
-                items.append(self.step(neuron.net, neuron.net_expression, substituted=neuron.net_expression))
-                items.append(self.step(neuron.out, neuron.out_expression, substituted=neuron.out_expression))
-        return Section("Forward pass", tuple(items))
-
-    def total_error(self) -> Section:
-        items = [self.step(e.symbol, e.expression, substituted=e.expression) for e in self.network.errors]
+        """Every net and out, sample by sample in a batch; then each output error and the sample's loss."""
+        per_sample = []
+        for one in self.network.passes:
+            items = [self.step(symbol, expression, substituted=expression)
+                     for symbol, expression in one.forward_definitions()]
+            per_sample.append(Section(f"Sample {one.sample}", tuple(items)) if one.sample else items)
+        if len(per_sample) == 1:
+            return Section("Forward pass and total error", tuple(per_sample[0]))
         total = self.network.total_expression
-        items.append(self.step(self.network.total, total, substituted=total))
-        return Section("Total error", tuple(items))
+        return Section("Forward pass and total error", (*per_sample, self.step(self.network.total, total,
+                                                                                  substituted=total)))
 
     def backward(self, index: int) -> Section:
         layer = self.network.layers[index]

@@ -16,11 +16,13 @@ from typing import Any
 
 from symbackprop.errors import InputError
 from symbackprop.spec.exact import exact_number
-from symbackprop.spec.model import LayerSpec, Spec
-from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES
+from symbackprop.spec.model import LayerSpec, Sample, Spec
+from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES, REDUCTIONS
 
 DEFAULT_EXAMPLE = "mazur"
-_TOP_FIELDS = {"name", "inputs", "targets", "layers", "loss", "learning_rate", "update_biases"}
+_TOP_FIELDS = {"name", "inputs", "targets", "samples", "reduction", "layers", "loss", "learning_rate",
+               "update_biases"}
+_SAMPLE_FIELDS = {"inputs", "targets"}
 _LAYER_FIELDS = {"name", "activation", "weights", "bias"}
 _LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}\Z")
 
@@ -75,10 +77,15 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
     if not isinstance(data, dict):
         raise InputError("spec: expected an object with the fields inputs, targets, layers, loss")
     _no_unknown_fields(data, _TOP_FIELDS, "spec")
-    for field in ("inputs", "targets", "layers", "loss"):
+    if "samples" in data:
+        for field in ("inputs", "targets"):
+            if field in data:
+                raise InputError(f"{field}: give either samples or inputs and targets, not both")
+    for field in ("layers", "loss") if "samples" in data else ("inputs", "targets", "layers", "loss"):
         if field not in data:
             raise InputError(f"{field}: missing field")
-    inputs = _numbers(data["inputs"], "inputs")
+    samples_data = _samples_data(data)
+    inputs = _numbers(samples_data[0][0], samples_data[0][2] + "inputs")
     layers_data = data["layers"]
     if not isinstance(layers_data, list) or not layers_data:
         raise InputError("layers: expected a non-empty list of layers")
@@ -90,15 +97,14 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
         layers.append(layer)
         fan_in, previous = layer.size, f"layer {layer.name!r}"
     _distinct_layer_names(layers)
-    targets = _numbers(data["targets"], "targets")
-    if len(targets) != layers[-1].size:
-        raise InputError(
-            f"targets: expected {layers[-1].size} numbers (one per neuron of the output layer "
-            f"{layers[-1].name!r}), got {len(targets)}"
-        )
     loss = data["loss"]
     if loss not in LOSSES:
         raise InputError(f"loss: unknown loss {loss!r} (known: {', '.join(LOSSES)})")
+    samples = tuple(_sample(sample_inputs, sample_targets, prefix, len(inputs), layers[-1], loss)
+                    for sample_inputs, sample_targets, prefix in samples_data)
+    reduction = data.get("reduction", "sum")
+    if reduction not in REDUCTIONS:
+        raise InputError(f"reduction: unknown reduction {reduction!r} (known: {', '.join(REDUCTIONS)})")
     update_biases = data.get("update_biases", False)
     if not isinstance(update_biases, bool):
         raise InputError(f"update_biases: expected true or false, got {update_biases!r}")
@@ -107,13 +113,53 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
         raise InputError("name: expected a non-empty string")
     return Spec(
         name=name,
-        inputs=inputs,
-        targets=targets,
+        samples=samples,
         layers=tuple(layers),
         loss=loss,
         learning_rate=exact_number(data.get("learning_rate", Decimal("0.5")), "learning_rate"),
         update_biases=update_biases,
+        reduction=reduction,
     )
+
+
+def _samples_data(data: dict) -> list[tuple[Any, Any, str]]:
+    """(inputs, targets, field prefix) per sample, from `samples` or from top-level inputs and targets."""
+    if "samples" not in data:
+        return [(data["inputs"], data["targets"], "")]
+    samples = data["samples"]
+    if not isinstance(samples, list) or not samples:
+        raise InputError("samples: expected a non-empty list of {\"inputs\": [...], \"targets\": [...]}")
+    result = []
+    for index, sample in enumerate(samples):
+        field = f"samples[{index}]"
+        if not isinstance(sample, dict):
+            raise InputError(f"{field}: expected an object with the fields inputs, targets")
+        _no_unknown_fields(sample, _SAMPLE_FIELDS, field)
+        for key in ("inputs", "targets"):
+            if key not in sample:
+                raise InputError(f"{field}.{key}: missing field")
+        result.append((sample["inputs"], sample["targets"], f"{field}."))
+    return result
+
+
+def _sample(inputs_data: Any, targets_data: Any, prefix: str, input_count: int, output: LayerSpec,
+            loss: str) -> Sample:
+    inputs = _numbers(inputs_data, f"{prefix}inputs")
+    if len(inputs) != input_count:
+        raise InputError(f"{prefix}inputs: expected {input_count} numbers (as many as the first sample), "
+                         f"got {len(inputs)}")
+    targets = _numbers(targets_data, f"{prefix}targets")
+    if len(targets) != output.size:
+        raise InputError(
+            f"{prefix}targets: expected {output.size} numbers (one per neuron of the output layer "
+            f"{output.name!r}), got {len(targets)}"
+        )
+    if loss in ("binary_cross_entropy", "cross_entropy") and any(t < 0 or t > 1 for t in targets):
+        raise InputError(f"{prefix}targets: {loss} needs targets between 0 and 1")
+    if loss == "cross_entropy" and sum(targets) != 1:
+        raise InputError(f"{prefix}targets: cross_entropy needs targets that form a distribution "
+                         f"(they sum to {float(sum(targets)):g}, not 1)")
+    return Sample(inputs, targets)
 
 
 def _default_layer_names(count: int) -> list[str]:
@@ -142,6 +188,8 @@ def _layer(data: Any, field: str, default_name: str, fan_in: int, previous: str)
     rows = data["weights"]
     if not isinstance(rows, list) or not rows:
         raise InputError(f"{field}.weights: expected a non-empty list of rows, one per neuron")
+    if activation == "softmax" and len(rows) < 2:
+        raise InputError(f"{field}.activation: softmax needs at least two neurons in its layer (it has one)")
     weights = []
     for j, row in enumerate(rows):
         numbers = _numbers(row, f"{field}.weights[{j}]")

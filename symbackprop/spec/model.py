@@ -26,13 +26,22 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
-class Spec:
-    """A network, the point it is evaluated at, and how it is trained."""
+class Sample:
+    """One training sample: the inputs and the targets of the output layer."""
 
-    name: str
     inputs: tuple[Rational, ...]
     targets: tuple[Rational, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A network, the samples it is evaluated at, and how it is trained."""
+
+    name: str
+    samples: tuple[Sample, ...]
     layers: tuple[LayerSpec, ...]
     loss: str
     learning_rate: Rational
     update_biases: bool
+    reduction: str = "sum"
+    """How the samples' losses combine: their sum, or their mean."""

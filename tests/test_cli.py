@@ -1,0 +1,248 @@
+"""The `symbackprop` command, run as a separate process: solve, reproduce, example, and bad input.
+
+Every solve takes seconds, so each distinct command line runs once (module-scoped fixtures)
+and several tests read its output.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+TIMEOUT = 300
+EXAMPLE_FILE = resources.files("symbackprop") / "examples" / "mazur.json"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "symbackprop.cli", *args],
+        cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT,
+    )
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}; stderr:\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def lines_starting(text: str, start: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(start)]
+
+
+# --- runs shared by the tests below ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def solve_outputs(workdir) -> dict[str, str]:
+    """stdout of `solve` (default text) and of `solve --format F` for every format."""
+    outputs = {"default": ok(run("solve", cwd=workdir))}
+    for fmt in ("text", "latex", "markdown", "json"):
+        outputs[fmt] = ok(run("solve", "--format", fmt, cwd=workdir))
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def solve_to_files(tmp_path_factory) -> tuple[Path, dict[str, subprocess.CompletedProcess]]:
+    """`solve -o out.tex` and `solve -o out.md` (format from the suffix), in an empty directory."""
+    folder = tmp_path_factory.mktemp("out")
+    results = {name: run("solve", "-o", name, cwd=folder) for name in ("out.tex", "out.md")}
+    return folder, results
+
+
+@pytest.fixture(scope="module")
+def reproduction(workdir) -> list:
+    return json.loads(ok(run("reproduce", "--json", cwd=workdir)))
+
+
+# --- solve -------------------------------------------------------------------------------------------
+
+
+def test_solve_prints_the_forward_pass_and_the_w5_gradient(solve_outputs):
+    text = solve_outputs["default"]
+    out_h1 = lines_starting(text, "out_h1 = ")
+    assert out_h1, "no 'out_h1 = ' line"
+    assert any("0.593269992" in line for line in out_h1)
+    gradient = lines_starting(text, "dE_total/dw_5")
+    assert any("0.082167041" in line for line in gradient)
+    assert any("0.75136507" in line for line in lines_starting(text, "out_o1 = "))
+    assert any("0.298371109" in line for line in lines_starting(text, "E_total = "))
+
+
+def test_solve_shows_the_updated_weight(solve_outputs):
+    assert any("0.35891648" in line for line in lines_starting(solve_outputs["default"], "w_5^+"))
+
+
+def test_text_is_the_default_format(solve_outputs):
+    assert solve_outputs["default"] == solve_outputs["text"]
+
+
+def test_latex_format(solve_outputs):
+    latex = solve_outputs["latex"]
+    assert latex.startswith("\\documentclass")
+    assert "\\begin{document}" in latex
+    assert latex.rstrip().endswith("\\end{document}")
+    assert "0.593269992" in latex and "0.082167041" in latex
+
+
+def test_markdown_format(solve_outputs):
+    markdown = solve_outputs["markdown"]
+    assert "$$" in markdown
+    assert markdown.count("$$") % 2 == 0
+    assert "0.593269992" in markdown and "0.082167041" in markdown
+
+
+def test_json_format(solve_outputs):
+    document = json.loads(solve_outputs["json"])
+    assert isinstance(document, dict)
+    assert document["title"] == "Worked solution: mazur"
+    assert document["decimals"] == 9
+    assert "0.593269992" in solve_outputs["json"] and "0.082167041" in solve_outputs["json"]
+
+
+def test_formats_differ(solve_outputs):
+    outputs = [solve_outputs[fmt] for fmt in ("text", "latex", "markdown", "json")]
+    assert len(set(outputs)) == 4
+
+
+def test_output_file_equals_the_latex_stdout(solve_to_files, solve_outputs):
+    folder, results = solve_to_files
+    result = results["out.tex"]
+    assert ok(result) == ""
+    assert (folder / "out.tex").read_text(encoding="utf-8") == solve_outputs["latex"]
+
+
+def test_output_format_follows_the_file_suffix(solve_to_files, solve_outputs):
+    folder, results = solve_to_files
+    assert ok(results["out.md"]) == ""
+    assert (folder / "out.md").read_text(encoding="utf-8") == solve_outputs["markdown"]
+
+
+def test_output_leaves_no_temporary_files(solve_to_files):
+    folder, results = solve_to_files
+    for result in results.values():
+        ok(result)
+    assert sorted(path.name for path in folder.iterdir()) == ["out.md", "out.tex"]
+
+
+def test_decimals_option(workdir):
+    text = ok(run("solve", "--decimals", "3", cwd=workdir))
+    out_h1 = lines_starting(text, "out_h1 = ")
+    assert out_h1 and out_h1[0].endswith("= 0.593")
+    assert "0.593269992" not in text
+
+
+# --- example -----------------------------------------------------------------------------------------
+
+
+def test_example_prints_the_shipped_file(workdir):
+    stdout = ok(run("example", "mazur", cwd=workdir))
+    shipped = EXAMPLE_FILE.read_text(encoding="utf-8")
+    assert stdout == shipped
+    assert json.loads(stdout) == json.loads(shipped)
+    assert json.loads(stdout)["layers"][1]["weights"] == [[0.40, 0.45], [0.50, 0.55]]
+
+
+def test_example_without_a_name_lists_the_examples(workdir):
+    names = ok(run("example", cwd=workdir)).split()
+    assert "mazur" in names
+
+
+def test_console_script_is_installed(workdir):
+    script = Path(sys.executable).parent / ("symbackprop.exe" if sys.platform == "win32" else "symbackprop")
+    assert script.exists(), f"console script not found beside {sys.executable}"
+    result = subprocess.run([str(script), "example"], cwd=workdir, capture_output=True, text=True, timeout=TIMEOUT)
+    assert ok(result).split() == ok(run("example", cwd=workdir)).split()
+
+
+# --- reproduce ---------------------------------------------------------------------------------------
+
+
+def test_reproduce_json_is_a_list_of_records(reproduction):
+    assert isinstance(reproduction, list) and reproduction
+    for record in reproduction:
+        assert isinstance(record, dict)
+        assert {"quantity", "document", "computed", "status", "note"} <= set(record)
+
+
+def test_reproduce_statuses_are_match_or_erratum(reproduction):
+    statuses = [record["status"] for record in reproduction]
+    assert set(statuses) <= {"match", "erratum"}
+    assert "match" in statuses
+
+
+def test_reproduce_confirms_the_forward_pass(reproduction):
+    out_h1 = [r for r in reproduction if r.get("quantity") == "out_{h1}" and r["document"] == "0.593269992"]
+    assert out_h1 and all(r["status"] == "match" for r in out_h1)
+
+
+def test_errata_say_why(reproduction):
+    for record in reproduction:
+        if record["status"] == "erratum":
+            assert record["note"].strip(), f"erratum without a note: {record}"
+
+
+# --- bad input ---------------------------------------------------------------------------------------
+
+MALFORMED_SPECS = {
+    "broken.json": '{"inputs": [0.05, 0.10],\n',
+    "broken.toml": "inputs = [0.05, 0.10\n",
+    "wrong_shape.json": json.dumps({
+        "inputs": [0.05, 0.10], "targets": [0.01, 0.99], "loss": "half_squared_error",
+        "layers": [
+            {"activation": "sigmoid", "weights": [[0.15, 0.20], [0.25, 0.30]], "bias": 0.35},
+            {"activation": "sigmoid", "weights": [[0.40, 0.45, 0.1], [0.50, 0.55]], "bias": 0.60},
+        ],
+    }),
+}
+
+BAD_COMMANDS = [
+    # (arguments, output file that must not appear, what the message must contain)
+    (["solve", "no_such_spec.json", "-o", "out.tex"], "out.tex", ["no_such_spec.json", "cannot read"]),
+    (["solve", "broken.json", "-o", "out.tex"], "out.tex", ["broken.json", "not valid JSON"]),
+    (["solve", "broken.toml", "-o", "out.md"], "out.md", ["broken.toml", "not valid TOML"]),
+    (["solve", "wrong_shape.json", "-o", "out.json"], "out.json", ["layers[1].weights[0]", "expected 2 numbers"]),
+    (["solve", "--decimals", "abc", "-o", "out.tex"], "out.tex", ["--decimals", "'abc'"]),
+    (["solve", "--decimals", "51", "-o", "out.tex"], "out.tex", ["--decimals", "'51'"]),
+    (["solve", "--format", "pdf", "-o", "out.tex"], "out.tex", ["--format", "'pdf'"]),
+    (["solve", "--frobnicate", "-o", "out.tex"], "out.tex", ["--frobnicate"]),
+    (["solve", "-o", "no_such_folder/out.tex"], None, ["no_such_folder/out.tex"]),
+    (["reproduce", "--document", "nosuch", "-o", "r.json"], "r.json", ["nosuch"]),
+    (["example", "nosuch"], None, ["nosuch", "mazur"]),
+    (["frobnicate"], None, ["frobnicate"]),
+    (["--frobnicate"], None, []),  # argparse reports the missing command first
+    ([], None, ["command"]),
+]
+
+
+@pytest.mark.parametrize(("args", "output", "mentions"), BAD_COMMANDS, ids=[" ".join(c[0]) or "no-args" for c in BAD_COMMANDS])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, output, mentions):
+    for name, text in MALFORMED_SPECS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    before = sorted(path.name for path in tmp_path.iterdir())
+
+    result = run(*args, cwd=tmp_path)
+
+    assert result.returncode == 2, f"exit {result.returncode}; stderr:\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+    assert result.stderr.endswith("\n")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{result.stderr}"
+    assert lines[0].startswith("symbackprop: ")
+    for mention in mentions:
+        assert mention in lines[0]
+    assert result.stdout == ""
+    if output is not None:
+        assert not (tmp_path / output).exists()
+    # nothing written at all: no output file, no temporary file beside it
+    assert sorted(path.name for path in tmp_path.iterdir()) == before
