@@ -47,7 +47,7 @@ class _DocumentNotation:
         numerator = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
         denominator = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
         if denominator and numerator:
-            return sign + self._fraction(self._product(numerator), self._product(denominator))
+            return sign + self._fraction(numerator, denominator)
         return sign + self._product(factors)
 
     def _product(self, factors: list[Expr]) -> str:
@@ -77,8 +77,9 @@ class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
     def _fraction_needs_group(self, number: Number) -> bool:
         return False
 
-    def _fraction(self, numerator: str, denominator: str) -> str:
-        return rf"\frac{{{numerator}}}{{{denominator}}}"
+    def _fraction(self, numerator: list[Expr], denominator: list[Expr]) -> str:
+        below = self._print(denominator[0]) if len(denominator) == 1 else self._product(denominator)
+        return rf"\frac{{{self._product(numerator)}}}{{{below}}}"
 
     def _name(self, symbol: Symbol) -> str:
         """net_h1 -> net_{h1}; w_5^+ -> w_{5}^{+}; out_o1[2] (second sample) -> out_{o1}^{(2)}."""
@@ -105,9 +106,9 @@ class DocumentTextPrinter(_DocumentNotation, StrPrinter):
     def _fraction_needs_group(self, number: Number) -> bool:
         return not number.is_Integer
 
-    def _fraction(self, numerator: str, denominator: str) -> str:
-        simple = denominator.replace("_", "").replace(".", "").replace("[", "").replace("]", "").isalnum()
-        return f"{numerator}/{denominator if simple else self._group(denominator)}"
+    def _fraction(self, numerator: list[Expr], denominator: list[Expr]) -> str:
+        below = self._product(denominator)
+        return f"{self._product(numerator)}/{self._group(below) if len(denominator) > 1 else below}"
 
     def _name(self, symbol: Symbol) -> str:
         return symbol.name
