@@ -1,4 +1,4 @@
-"""The `symbackprop` command: solve, reproduce, example.
+"""The `symbackprop` command: solve, gradients, train, reproduce, example.
 
 Bad input exits 2 with one line on stderr naming the field and the problem; a failed
 check exits 1 showing both numbers. Output files are written whole or not at all.
@@ -18,6 +18,10 @@ from symbackprop.derivation import derive
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.network import build_network
 from symbackprop.printers import PRINTERS
+from symbackprop.numbers.kinks import kinks
+from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.training import ORDERS, train
+from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.solution import worked_solution
 from symbackprop.spec import example_names, example_text, load_spec
@@ -59,6 +63,22 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="carry every intermediate rounded to N decimals, as by hand")
     solve.set_defaults(run=_solve)
 
+    gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
+    _add_spec(gradients)
+    gradients.add_argument("--json", action="store_true", help="print JSON")
+    gradients.set_defaults(run=_gradients)
+
+    training = commands.add_parser("train", help="steps of gradient descent on the spec's samples")
+    _add_spec(training)
+    training.add_argument("--steps", type=_count, required=True, help="how many steps")
+    training.add_argument("--order", choices=ORDERS, default="simultaneous",
+                          help="order of update (default: simultaneous, as the document's text describes)")
+    training.add_argument("--every", type=_count, help="report the loss every K steps (default: steps/10)")
+    training.add_argument("--fast", action="store_true",
+                          help="double precision instead of the exact (50-digit) path")
+    training.add_argument("--json", action="store_true", help="print JSON")
+    training.set_defaults(run=_train)
+
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
     reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
     reproduction.add_argument("--format", choices=("text", "markdown", "json"), default="text",
@@ -84,6 +104,12 @@ def _natural(text: str) -> int:
     return int(text)
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10000000, got {text!r}")
+    return int(text)
+
+
 def _solve(args: argparse.Namespace) -> int:
     derivation = derive(build_network(load_spec(args.spec)))
     checks = check_gradients(derivation)
@@ -94,6 +120,43 @@ def _solve(args: argparse.Namespace) -> int:
     require(checks)
     _emit(text, args.output)
     return 0
+
+
+def _gradients(args: argparse.Namespace) -> int:
+    derivation = derive(build_network(load_spec(args.spec)))
+    values = pass_values(derivation)
+    checks = check_gradients(derivation)
+    at_kink = kinks(derivation.network, values)
+    loss = values[derivation.network.total]
+    text = gradients_json(loss, checks, at_kink) if args.json else gradients_text(derivation, loss, checks, at_kink)
+    require(checks)
+    _emit(text, None)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    derivation = derive(build_network(load_spec(args.spec)))
+    result = train(derivation, args.steps, args.order, "math" if args.fast else "mpmath", _progress_bar(args.steps))
+    every = args.every or max(args.steps // 10, 1)
+    names = [symbol.name for symbol in derivation.network.outputs]
+    _emit(training_json(result, every, names) if args.json else training_text(result, every, names), None)
+    return 0
+
+
+def _progress_bar(steps: int):
+    """A progress bar on stderr for long runs on a terminal; nothing otherwise."""
+    if steps < 1000 or not sys.stderr.isatty():
+        return None
+    width = 40
+
+    def show(done: int) -> None:
+        if done % max(steps // 200, 1) == 0 or done == steps:
+            filled = width * done // steps
+            sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done:,}/{steps:,}")
+            if done == steps:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+    return show
 
 
 def _reproduce(args: argparse.Namespace) -> int:

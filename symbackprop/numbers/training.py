@@ -95,16 +95,22 @@ def compile_step(derivation: Derivation, order: str = "simultaneous", backend: s
     return namespace["step"]
 
 
-def train(derivation: Derivation, steps: int, order: str = "simultaneous", backend: str = "mpmath") -> TrainingResult:
-    """`steps` rounds of gradient descent on the spec's sample, from the spec's parameter values."""
+def train(derivation: Derivation, steps: int, order: str = "simultaneous", backend: str = "mpmath",
+          progress: Callable[[int], None] | None = None) -> TrainingResult:
+    """`steps` rounds of full-batch gradient descent from the spec's parameter values.
+
+    `progress(k)` is called after each step, for a progress bar.
+    """
     network = derivation.network
     step = compile_step(derivation, order, backend)
     with mpmath.workdps(PRECISION):
         values = tuple(_number(p.value, backend) for p in network.parameters)
         history = []
-        for _ in range(steps):
+        for done in range(1, steps + 1):
             error, outputs, values = step(*values)
             history.append((error, outputs))
+            if progress is not None:
+                progress(done)
         error, outputs, _next = step(*values)
         history.append((error, outputs))
     return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, tuple(history))

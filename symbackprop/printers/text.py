@@ -25,7 +25,7 @@ class TextPrinter(SolutionPrinter):
         return f"{self._heading(solution.title)}\n\n{body}\n"
 
     def _print_Section(self, section: Section) -> str:
-        lines = [("\n" if isinstance(item, Section) and k else "") + text
+        lines = [("\n" if isinstance(item, (Section, Table)) and k else "") + text
                  for k, (item, text) in enumerate(zip(section.items, self._print_children(section.items)))]
         return "\n\n".join([self._heading(self.title(section)), "\n".join(lines)])
 

@@ -18,6 +18,7 @@ from symbackprop.checks.finite_differences import (
 from symbackprop.derivation import Derivation, Gradient
 from symbackprop.derivation.rules import RewriteRule, fold_product, fold_sum, written_out
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
+from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import fixed, significant
 from symbackprop.numbers.training import ORDERS, train
@@ -41,6 +42,11 @@ def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | N
     values = pass_values(derivation, hand_round)
     numerals = {symbol: fixed(value, places) for symbol, value in values.items()}
     solution = _Builder(derivation, numerals, places).build()
+    at_kink = kinks(derivation.network, values)
+    if at_kink:
+        items = [item for kink in at_kink for item in (Step(kink.neuron.net, (), None, "0"), Note(kink.note + "."))]
+        solution = replace(solution, sections=solution.sections[:1] + (Section("At a kink", tuple(items)),)
+                           + solution.sections[1:])
     if checks is None:
         return solution
     return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
@@ -53,7 +59,7 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
         rows.append((derivation.gradient(check.parameter).symbol, significant(check.symbolic, 15),
                      f"{check.double:.15g}", f"{check.double_step:.3g}", f"{check.double_error:.2g}",
                      f"{check.double_tolerance:.2g}", significant(check.high, 15),
-                     f"{min(check.agreeing_digits, FD_DIGITS):.0f}", "pass" if check.passed else "FAIL"))
+                     f"{min(check.agreeing_digits, FD_DIGITS):.0f}", check.status))
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
     note = Note(f"Central differences: in double precision with h = eps^(1/3) max(1, |p|) and tolerance "
