@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -99,13 +100,13 @@ def _add_spec(parser: argparse.ArgumentParser) -> None:
 
 
 def _natural(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 50:
+    if not re.fullmatch(r"[0-9]{1,3}", text) or not 0 <= int(text) <= 50:
         raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 50, got {text!r}")
     return int(text)
 
 
 def _count(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 10_000_000:
+    if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= 10_000_000:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10000000, got {text!r}")
     return int(text)
 
@@ -185,13 +186,17 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         return
     target = Path(output)
+    temporary = None
     try:
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent or ".", delete=False,
                                          prefix=f".{target.name}.", suffix=".tmp") as handle:
+            temporary = handle.name
             handle.write(text)
-        os.replace(handle.name, target)
+        os.replace(temporary, target)
     except OSError as error:
-        raise InputError(f"--output: cannot write {output}: {error.strerror or error}") from None
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"--output: cannot write {output!r}: {error.strerror or error}") from None
 
 
 if __name__ == "__main__":

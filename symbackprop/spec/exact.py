@@ -10,12 +10,19 @@ from sympy import Rational
 from symbackprop.errors import InputError
 
 
+MAX_DIGITS = 100
+"""Numbers with more digits, or a larger decimal exponent, are refused: they are typing mistakes,
+and turning 1e99999999 into an exact rational would take minutes."""
+
+
 def exact_number(value: object, field: str) -> Rational:
     """A JSON/TOML number (already read as Decimal or int) or a decimal string, as a Rational."""
     if isinstance(value, bool):
         raise InputError(f"{field}: expected a number, got {str(value).lower()}")
+    if value is None:
+        raise InputError(f"{field}: expected a number, got null")
     if isinstance(value, int):
-        return Rational(value)
+        value = Decimal(value)
     if isinstance(value, str):
         try:
             value = Decimal(value.strip())
@@ -27,5 +34,8 @@ def exact_number(value: object, field: str) -> Rational:
         raise InputError(f"{field}: expected a number, got {type(value).__name__}")
     if not value.is_finite():
         raise InputError(f"{field}: expected a finite number, got {value}")
+    if len(value.as_tuple().digits) > MAX_DIGITS or abs(value.adjusted()) > MAX_DIGITS:
+        raise InputError(f"{field}: expected at most {MAX_DIGITS} digits and a magnitude between "
+                         f"1e-{MAX_DIGITS} and 1e{MAX_DIGITS}")
     fraction = Fraction(value)
     return Rational(fraction.numerator, fraction.denominator)

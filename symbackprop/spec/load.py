@@ -42,7 +42,10 @@ def example_text(name: str) -> str:
 
 def load_spec(source: str | None = None) -> Spec:
     """A spec from a file path (.json or .toml) or a built-in example's name; `None` means mazur."""
-    source = source or DEFAULT_EXAMPLE
+    if source is None:
+        source = DEFAULT_EXAMPLE
+    if not source.strip() or "\n" in source:
+        raise InputError(f"spec: not a file name or example: {source!r}")
     path = Path(source)
     if not path.exists() and source in example_names():
         return spec_from_dict(_parse_json(example_text(source), source), default_name=source)
@@ -63,13 +66,21 @@ def _parse_json(text: str, source: str) -> Any:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except (ValueError, RecursionError) as error:  # an integer of thousands of digits, nesting too deep
+        raise InputError(f"{source}: not a usable JSON spec: {_first_line(error)}") from None
 
 
 def _parse_toml(text: str, source: str) -> Any:
     try:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{source}: not valid TOML: {error}") from None
+        raise InputError(f"{source}: not valid TOML: {_first_line(error)}") from None
+    except (ValueError, RecursionError) as error:
+        raise InputError(f"{source}: not a usable TOML spec: {_first_line(error)}") from None
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
@@ -215,7 +226,7 @@ def _numbers(value: Any, field: str) -> tuple:
 
 
 def _no_unknown_fields(data: dict, known: set[str], field: str) -> None:
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - known, key=str)
     if unknown:
         raise InputError(f"{field}: unknown field {unknown[0]!r} (known: {', '.join(sorted(known))})")
 
