@@ -119,6 +119,12 @@ class DocumentTextPrinter(_DocumentNotation, StrPrinter):
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
         return super()._print_Pow(expr, rational).replace("**", "^")
 
+    def _print_Function(self, expr: Expr) -> str:
+        """tanh(-0.33), not tanh((-0.33)): a numeral alone in the parentheses needs none of its own."""
+        numerals = self._settings["numerals"] or {}
+        args = ", ".join(numerals.get(a, None) or self._print(a) for a in expr.args)
+        return f"{expr.func.__name__}({args})"
+
     def _print_Piecewise(self, expr: Expr) -> str:
         """(net_h1 if net_h1 > 0 else 0)"""
         *pieces, (last, _) = expr.args
