@@ -1,4 +1,4 @@
-"""The `symbackprop` command: solve, gradients, train, reproduce, example.
+"""The `symbackprop` command: solve, gradients, train, check, reproduce, example.
 
 Bad input exits 2 with one line on stderr naming the field and the problem; a failed
 check exits 1 showing both numbers. Output files are written whole or not at all.
@@ -19,13 +19,17 @@ from symbackprop.derivation import derive
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.network import build_network
 from symbackprop.printers import PRINTERS
+from symbackprop.checks.verify import Checker
+from symbackprop.formulas import read_equation, read_formula
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import ORDERS, train
 from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
+from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.solution import worked_solution
 from symbackprop.spec import example_names, example_text, load_spec
+from symbackprop.spec.exact import exact_number
 
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
@@ -79,6 +83,18 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="double precision instead of the exact (50-digit) path")
     training.add_argument("--json", action="store_true", help="print JSON")
     training.set_defaults(run=_train)
+
+    check = commands.add_parser("check", help="is a hand-derived formula or number right? if not, why?")
+    _add_spec(check)
+    written = check.add_mutually_exclusive_group(required=True)
+    written.add_argument("--formula", help="a formula in LaTeX or ASCII, e.g. '\\delta_{o1} out_{h1}'")
+    written.add_argument("--value", help="a number, e.g. -0.017144288")
+    against = check.add_mutually_exclusive_group()
+    against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
+    against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
+                                            "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(run=_check)
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
     reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
@@ -158,6 +174,36 @@ def _progress_bar(steps: int):
                 sys.stderr.write("\n")
             sys.stderr.flush()
     return show
+
+
+def _check(args: argparse.Namespace) -> int:
+    derivation = derive(build_network(load_spec(args.spec)))
+    checker = Checker(derivation)
+    if args.wrt is not None:
+        try:
+            quantity = derivation.gradient(args.wrt.replace("_", "")).symbol
+        except KeyError:
+            raise InputError(f"--wrt: the network has no parameter {args.wrt!r}") from None
+    elif args.quantity is not None:
+        quantity = checker.quantity(read_formula(args.quantity, checker.resolve))
+    else:
+        quantity = None
+    if args.value is not None:
+        if quantity is None:
+            raise InputError("--value: say which quantity it is, with --quantity or --wrt")
+        exact_number(args.value, "--value")
+        written = args.value.strip()
+        verdict = checker.check_value(written, quantity)
+    else:
+        sides = read_equation(args.formula, checker.resolve)
+        if quantity is None:
+            if len(sides) != 2:
+                raise InputError("--formula: write 'quantity = formula', or name the quantity with --quantity or --wrt")
+            quantity = checker.quantity(sides[0])
+        written = args.formula.strip()
+        verdict = checker.check_formula(sides[-1], quantity)
+    _emit(verdict_json(verdict, written) if args.json else verdict_text(verdict, written), None)
+    return 0 if verdict.correct else 1
 
 
 def _reproduce(args: argparse.Namespace) -> int:
