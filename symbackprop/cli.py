@@ -28,6 +28,7 @@ from symbackprop.printers.report import gradients_json, gradients_text, training
 from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.solution import worked_solution
+from symbackprop.solution.build import DETAILS
 from symbackprop.spec import example_names, example_text, load_spec
 from symbackprop.spec.exact import exact_number
 
@@ -66,6 +67,8 @@ def _build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--decimals", type=_natural, default=9, help="decimals shown (default 9, as the document)")
     solve.add_argument("--hand-round", type=_natural, metavar="N",
                        help="carry every intermediate rounded to N decimals, as by hand")
+    solve.add_argument("--detail", choices=DETAILS, default="brief",
+                       help="brief: each factor's derivative; full: every differentiation rule applied")
     solve.set_defaults(run=_solve)
 
     gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
@@ -132,7 +135,7 @@ def _solve(args: argparse.Namespace) -> int:
     checks = check_gradients(derivation)
     fmt = args.format or _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "text") if args.output else \
         args.format or "text"
-    solution = worked_solution(derivation, args.decimals, args.hand_round, checks)
+    solution = worked_solution(derivation, args.decimals, args.hand_round, checks, args.detail)
     text = PRINTERS[fmt]().doprint(solution)
     require(checks)
     _emit(text, args.output)

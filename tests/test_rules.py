@@ -74,3 +74,28 @@ def test_random_expressions_differentiate_like_sympy(expr):
         for candidate in (rule.result, written_out(rule)):
             got = candidate.subs(point).evalf(40)
             assert abs(got - expected) <= mpmath.mpf(10) ** -30 * max(1, abs(expected)), (expr, candidate)
+
+
+def test_every_full_derivation_line_is_true(mazur):
+    from symbackprop.derivation.rules import applied, rule_steps
+
+    lines = 0
+    for local in mazur.local_derivatives:
+        for rule in rule_steps(local.steps):
+            statement = applied(rule)
+            assert simplify(statement.doit() - rule.result.subs(local.symbol.of, local.expression)) == 0 \
+                or simplify(statement.doit() - rule.result) == 0, rule
+            lines += 1
+    assert lines > 3 * len(mazur.local_derivatives)
+
+
+def test_full_detail_labels_every_rule_and_hand_rounding_says_so(mazur):
+    from symbackprop.printers import TextPrinter
+    from symbackprop.solution import worked_solution
+
+    full = TextPrinter().doprint(worked_solution(mazur, detail="full"))
+    assert "d/dout_o1[target_o1 - out_o1] = d/dout_o1[target_o1] + d/dout_o1[-out_o1] = -1    (sum rule)" in full
+    assert "(power rule, with the chain rule)" in full and "(the sigmoid identity, in terms of the output)" in full
+    by_hand = TextPrinter().doprint(worked_solution(mazur, hand_round=9))
+    assert "Every intermediate is rounded to 9 decimals before it is used, as by hand." in by_hand
+    assert "dE_o2/dout_h1 = dE_o2/dnet_o2 * dnet_o2/dout_h1 = (-0.038098237) * 0.5 = -0.019049119" in by_hand

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
+from sympy import Add, Derivative, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
 
 
 @dataclass(frozen=True)
@@ -223,3 +223,55 @@ def written_out(rule: Rule) -> Expr:
     if isinstance(rule, RewriteRule):
         return written_out(rule.before)
     raise TypeError(type(rule).__name__)
+
+
+def applied(rule: Rule) -> Expr:
+    """The rule as a statement about derivatives: d/dx (1/2 u^2) = 1/2 d/dx u^2, children unevaluated.
+
+    Together with `rule.result` this is one line of a full step-by-step derivation.
+    """
+    def d(child: Rule) -> Expr:
+        return Derivative(child.expr, child.wrt)
+
+    if isinstance(rule, (ConstantRule, IdentityRule)):
+        return rule.result
+    if isinstance(rule, SumRule):
+        return Add(*(d(term) for term in rule.terms), evaluate=False)
+    if isinstance(rule, ConstantMultipleRule):
+        return Mul(rule.constant, d(rule.inner), evaluate=False)
+    if isinstance(rule, ProductRule):
+        return Add(*(Mul(*[d(der) if k == i else f for k, f in enumerate(rule.factors)], evaluate=False)
+                     for i, der in enumerate(rule.derivatives)), evaluate=False)
+    if isinstance(rule, PowerRule):
+        lowered = Pow(rule.base, Add(rule.exponent, -1, evaluate=False), evaluate=False)
+        return Mul(rule.exponent, lowered, d(rule.inner), evaluate=False)
+    if isinstance(rule, ExpRule):
+        return Mul(rule.expr, d(rule.inner), evaluate=False)
+    if isinstance(rule, LogRule):
+        return Mul(Pow(rule.argument, -1, evaluate=False), d(rule.inner), evaluate=False)
+    if isinstance(rule, FunctionRule):
+        return Mul(rule.outer, d(rule.inner), evaluate=False)
+    if isinstance(rule, PiecewiseRule):
+        return Piecewise(*[(d(piece), condition) for piece, condition in rule.pieces])
+    if isinstance(rule, RewriteRule):
+        return rule.before.result
+    raise TypeError(type(rule).__name__)
+
+
+def rule_steps(rule: Rule) -> list[Rule]:
+    """Every rule of the tree, outermost first, each once: the lines of a full derivation."""
+    children: list[Rule] = []
+    if isinstance(rule, SumRule):
+        children = list(rule.terms)
+    elif isinstance(rule, ProductRule):
+        children = list(rule.derivatives)
+    elif isinstance(rule, (ConstantMultipleRule, PowerRule, ExpRule, LogRule, FunctionRule)):
+        children = [rule.inner]
+    elif isinstance(rule, PiecewiseRule):
+        children = [piece for piece, _ in rule.pieces]
+    elif isinstance(rule, RewriteRule):
+        children = [rule.before]
+    steps = [rule]
+    for child in children:
+        steps += rule_steps(child)
+    return steps

@@ -35,6 +35,7 @@ class JsonPrinter(SolutionPrinter):
                 "latex": latex_formula(substituted, self.numerals), "text": text_formula(substituted, self.numerals)},
             "result": step.result,
             "rule": None if step.rule is None else type(step.rule).__name__,
+            "label": step.label,
         }
 
     def _print_Table(self, table: Table) -> dict:

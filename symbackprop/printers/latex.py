@@ -45,6 +45,8 @@ class LatexPrinter(SolutionPrinter):
         if not rest:
             return f"\\[ {first} \\]"
         lines = [f"  {first} &= {rest[0]}"] + [f"  &= {part}" for part in rest[1:]]
+        if step.label is not None:
+            lines[-1] += rf" && \text{{({_escape(step.label)})}}"
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
     def _print_Table(self, table: Table) -> str:

@@ -25,7 +25,8 @@ class MarkdownPrinter(LatexPrinter):
         return "\n\n".join([f"{heading} {self.title(section)}", *self._print_children(section.items)])
 
     def _print_Step(self, step: Step) -> str:
-        return f"$$ {' = '.join(self.equation_parts(step))} $$"
+        label = "" if step.label is None else rf" \qquad \text{{({step.label})}}"
+        return f"$$ {' = '.join(self.equation_parts(step))}{label} $$"
 
     def _print_Table(self, table: Table) -> str:
         lines = ["| " + " | ".join(self.text(h) for h in table.header) + " |", "|" + "---|" * len(table.header)]

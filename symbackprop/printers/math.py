@@ -93,6 +93,10 @@ class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
     def _partial(self, symbol: Partial) -> str:
         return rf"\frac{{\partial {self._print(symbol.of)}}}{{\partial {self._print(symbol.wrt)}}}"
 
+    def _print_Derivative(self, expr: Expr) -> str:
+        (wrt, _count), = expr.variable_count
+        return rf"\frac{{\partial}}{{\partial {self._print(wrt)}}}\left[{self._print(expr.expr)}\right]"
+
 
 class DocumentTextPrinter(_DocumentNotation, StrPrinter):
     """Plain text: net_h1, dE_total/dw_5, w_5^+, -(target_o1 - out_o1)*out_o1*(1 - out_o1)."""
@@ -118,6 +122,10 @@ class DocumentTextPrinter(_DocumentNotation, StrPrinter):
 
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
         return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Derivative(self, expr: Expr) -> str:
+        (wrt, _count), = expr.variable_count
+        return f"d/d{self._print(wrt)}[{self._print(expr.expr)}]"
 
     def _print_Function(self, expr: Expr) -> str:
         """tanh(-0.33), not tanh((-0.33)): a numeral alone in the parentheses needs none of its own."""

@@ -30,7 +30,8 @@ class TextPrinter(SolutionPrinter):
         return "\n\n".join([self._heading(self.title(section)), "\n".join(lines)])
 
     def _print_Step(self, step: Step) -> str:
-        return " = ".join(self.equation_parts(step))
+        equation = " = ".join(self.equation_parts(step))
+        return equation if step.label is None else f"    {equation}    ({step.label})"
 
     def _print_Table(self, table: Table) -> str:
         rows = [list(table.header)] + [[self.cell(c) for c in row] for row in table.rows]

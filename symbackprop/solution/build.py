@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import Expr, Symbol, preorder_traversal
+from sympy import Derivative, Expr, Symbol, preorder_traversal
 
 from symbackprop.checks.finite_differences import (
     DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
 )
 from symbackprop.derivation import Derivation, Gradient
-from symbackprop.derivation.rules import RewriteRule, fold_product, fold_sum, written_out
+from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
@@ -25,6 +25,21 @@ from symbackprop.numbers.training import ORDERS, train
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 ERROR_AFTER_UPDATE = updated_symbol(TOTAL_ERROR)
+DETAILS = ("brief", "full")
+RULE_NAMES = {
+    "ConstantRule": "constant rule",
+    "IdentityRule": "d x/d x = 1",
+    "SumRule": "sum rule",
+    "ConstantMultipleRule": "constant multiple rule",
+    "ProductRule": "product rule",
+    "PowerRule": "power rule, with the chain rule",
+    "ExpRule": "exponential rule, with the chain rule",
+    "LogRule": "logarithm rule, with the chain rule",
+    "FunctionRule": "derivative of the function, with the chain rule",
+    "PiecewiseRule": "piece by piece",
+    "RewriteRule": "the {identity} identity, in terms of the output",
+}
+"""The name of each rule, as a full derivation labels its lines."""
 
 _ORDER_NOTES = {
     "simultaneous": "every gradient from the weights before the update (the procedure of the text)",
@@ -33,15 +48,22 @@ _ORDER_NOTES = {
 
 
 def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | None = None,
-                    checks: list[GradientCheck] | None = None) -> WorkedSolution:
+                    checks: list[GradientCheck] | None = None, detail: str = "brief") -> WorkedSolution:
     """The whole worked solution, every number shown to `places` decimals.
 
     `hand_round=N` carries every intermediate rounded to N decimals, as a solution worked
     by hand does, instead of at full precision. `checks`, when given, are shown at the end.
+    `detail="full"` shows every differentiation rule applied; "brief" only each factor.
     """
+    if detail not in DETAILS:
+        raise ValueError(f"unknown detail {detail!r}")
     values = pass_values(derivation, hand_round)
     numerals = {symbol: fixed(value, places) for symbol, value in values.items()}
-    solution = _Builder(derivation, numerals, places).build()
+    solution = _Builder(derivation, numerals, places, detail).build()
+    if hand_round is not None:
+        note = Note(f"Every intermediate is rounded to {hand_round} decimals before it is used, as by hand.")
+        solution = replace(solution, sections=(replace(solution.sections[0], items=(note,) + solution.sections[0].items),)
+                           + solution.sections[1:])
     at_kink = kinks(derivation.network, values)
     if at_kink:
         items = [item for kink in at_kink for item in (Step(kink.neuron.net, (), None, "0"), Note(kink.note + "."))]
@@ -69,8 +91,9 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
 
 
 class _Builder:
-    def __init__(self, derivation: Derivation, numerals: dict[Symbol, str], places: int):
+    def __init__(self, derivation: Derivation, numerals: dict[Symbol, str], places: int, detail: str):
         self.derivation = derivation
+        self.detail = detail
         self.network = derivation.network
         self.numerals = numerals
         self.places = places
@@ -149,6 +172,10 @@ class _Builder:
         if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
             forms.insert(1, local.steps.result)
         steps.append(Step(local.symbol.of, (local.expression,)))
+        if self.detail == "full":
+            steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
+                           label=RULE_NAMES[type(rule).__name__].format(identity=getattr(rule, "identity", "")))
+                      for rule in rule_steps(local.steps)]
         steps.append(Step(symbol, tuple(_distinct(forms)), local.form, self.numerals.get(symbol), local.steps))
         return steps
 

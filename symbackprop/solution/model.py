@@ -24,6 +24,8 @@ class Step:
     result: str | None = None
     rule: Rule | None = None
     """For a local derivative: the differentiation rules behind `forms`."""
+    label: str | None = None
+    """What justifies the line, e.g. 'power rule, with the chain rule' in a full derivation."""
 
 
 @dataclass(frozen=True)
