@@ -24,6 +24,7 @@ from symbackprop.formulas import read_equation, read_formula
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import ORDERS, train
+from symbackprop.printers.plot import loss_curve
 from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
 from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
@@ -85,6 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
     training.add_argument("--fast", action="store_true",
                           help="double precision instead of the exact (50-digit) path")
     training.add_argument("--json", action="store_true", help="print JSON")
+    training.add_argument("--plot", metavar="FILE", help="draw the loss curve to FILE.svg or FILE.png (matplotlib)")
     training.set_defaults(run=_train)
 
     check = commands.add_parser("check", help="is a hand-derived formula or number right? if not, why?")
@@ -159,6 +161,8 @@ def _train(args: argparse.Namespace) -> int:
     result = train(derivation, args.steps, args.order, "math" if args.fast else "mpmath", _progress_bar(args.steps))
     every = args.every or max(args.steps // 10, 1)
     names = [symbol.name for symbol in derivation.network.outputs]
+    if args.plot:
+        loss_curve(result, args.plot)
     _emit(training_json(result, every, names) if args.json else training_text(result, every, names), None)
     return 0
 

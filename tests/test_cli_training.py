@@ -59,3 +59,15 @@ def test_solve_reads_clearly_beyond_the_document(example, expected):
 def test_train_bad_options_are_one_line(args):
     result = run(*args)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and result.stderr.startswith("symbackprop: ")
+
+
+def test_plot_draws_the_loss_curve_deterministically(tmp_path):
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    for path in (first, second):
+        assert run("train", "--steps", "50", "--fast", "--plot", str(path)).returncode == 0
+    assert first.read_bytes() == second.read_bytes() and b"<svg" in first.read_bytes()
+    png = tmp_path / "loss.png"
+    assert run("train", "--steps", "50", "--plot", str(png)).returncode == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+    bad = run("train", "--steps", "5", "--plot", str(tmp_path / "loss.pdf"))
+    assert bad.returncode == 2 and not (tmp_path / "loss.pdf").exists()

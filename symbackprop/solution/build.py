@@ -22,6 +22,7 @@ from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import fixed, significant
 from symbackprop.numbers.training import ORDERS, train
+from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 ERROR_AFTER_UPDATE = updated_symbol(TOTAL_ERROR)
@@ -74,6 +75,30 @@ def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | N
     return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
 
 
+def gradient_solution(derivation: Derivation, parameter: str, places: int = 9, hand_round: int | None = None,
+                      detail: str = "brief") -> WorkedSolution:
+    """The worked solution of one gradient only (with every factor it needs), e.g. for 'w5'."""
+    values = pass_values(derivation, hand_round)
+    numerals = {symbol: fixed(value, places) for symbol, value in values.items()}
+    section = _Builder(derivation, numerals, places, detail).gradient(derivation.gradient(parameter))
+    return WorkedSolution(f"Worked solution: {derivation.network.spec.name}", (section,), numerals, places)
+
+
+def derivation_summary(derivation: Derivation) -> WorkedSolution:
+    """Every gradient in symbols only: the chain rule (or the sum over deltas) and the delta-rule form."""
+    sections = []
+    for index in reversed(range(len(derivation.network.layers))):
+        layer = derivation.network.layers[index]
+        steps = []
+        for parameter in [p for row in layer.weights for p in row] + list(layer.biases):
+            gradient = derivation.gradient(parameter.name)
+            first = fold_product(list(gradient.chain)) if gradient.chain else \
+                fold_sum([fold_product([d.symbol, link.symbol]) for d, link in gradient.terms])
+            steps.append(Step(gradient.symbol, tuple(_distinct([first, gradient.delta_rule]))))
+        sections.append(Section(f"Layer {layer.name}", tuple(steps)))
+    return WorkedSolution(f"Derivation: {derivation.network.spec.name}", tuple(sections))
+
+
 def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Section:
     """The finite-difference checks as a table, with the step and tolerance of each."""
     rows = []
@@ -107,7 +132,8 @@ class _Builder:
             sections.append(self.backward(index))
         sections.append(Section("Updates", tuple(self.step(u.symbol) for u in self.derivation.updates)))
         sections.append(self.after_update())
-        return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places)
+        return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places,
+                              network_figure(self.network, self.numerals))
 
     def step(self, symbol: Symbol, *forms: Expr, substituted: Expr | None = None, rule=None) -> Step:
         return Step(symbol, tuple(forms), substituted, self.numerals.get(symbol), rule)
@@ -135,7 +161,7 @@ class _Builder:
         return Section(title, tuple(items))
 
     def gradient(self, gradient: Gradient) -> Section:
-        items: list[Step | Note] = []
+        items: list[Step | Note | Figure] = [path_figure(self.network, gradient)]
         chain = gradient.chain
         product = fold_product(list(chain)) if chain else self.definitions[gradient.symbol]
         items.append(Step(gradient.symbol, (product,)))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sympy import Expr, Symbol
 
 from symbackprop.derivation.rules import Rule
+from symbackprop.solution.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Section:
     """A titled group of steps; `symbol`, when given, is printed as a formula after the title."""
 
     title: str
-    items: tuple[Step | Note | Table | Section, ...]
+    items: tuple[Step | Note | Table | Figure | Section, ...]
     symbol: Expr | None = None
 
 
@@ -59,3 +60,5 @@ class WorkedSolution:
     numerals: dict[Symbol, str] = field(default_factory=dict)
     """Every symbol's value as the displayed numeral, for the numbers-substituted lines."""
     places: int = 9
+    figure: Figure | None = None
+    """The network with every parameter's value, shown after the title where the format can draw it."""

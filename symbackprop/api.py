@@ -1,0 +1,178 @@
+"""The Python API: a network from a spec, its derivation, worked solutions, checks and training.
+
+Every result that people read displays itself in Jupyter (`_repr_markdown_`, `_repr_latex_`)
+and renders to any output format with `.render(format)`; the raw engine records stay
+available as attributes (`.derivation`, `.solution`, `.rows`, `.verdict`).
+
+    >>> import symbackprop as sbp
+    >>> solution = sbp.solve("mazur")
+    >>> print(solution.render("text").splitlines()[6])
+    net_h1 = w_1 * i_1 + w_2 * i_2 + b_1 = 0.15 * 0.05 + 0.2 * 0.1 + 0.35 = 0.3775
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import mpmath
+
+from symbackprop.checks.document import Row, load_document, reproduce as reproduce_document
+from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
+from symbackprop.checks.verify import Checker, Verdict
+from symbackprop.derivation import Derivation, derive
+from symbackprop.formulas import read_equation, read_formula
+from symbackprop.network import Network, build_network
+from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.training import TrainingResult, train as train_network
+from symbackprop.printers import PRINTERS
+from symbackprop.printers.reproduction import reproduction_json, reproduction_table
+from symbackprop.printers.verdict import verdict_json, verdict_text
+from symbackprop.solution import (
+    WorkedSolution, derivation_summary, gradient_solution, worked_solution,
+)
+from symbackprop.spec import Spec, load_spec, spec_from_dict
+
+SpecLike = str | Mapping | Spec | None
+"""A spec file's path, a built-in example's name, a dict with the spec's keys, a `Spec`, or None (mazur)."""
+
+
+def spec(source: SpecLike = None) -> Spec:
+    """A validated spec from any `SpecLike`."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, Mapping):
+        return spec_from_dict(dict(source))
+    return load_spec(source)
+
+
+def network(source: SpecLike = None) -> Network:
+    """The network as symbols with local expressions."""
+    return build_network(spec(source))
+
+
+def derivation(source: SpecLike = None) -> "DerivationView":
+    """Every gradient derived by the chain rule; displays as the chain rule and delta-rule forms."""
+    return DerivationView(derive(network(source)))
+
+
+def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None = None,
+          detail: str = "brief", checks: bool = True) -> "Solution":
+    """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
+    derived = derive(network(source))
+    found = _checked(derived) if checks else None
+    return Solution(worked_solution(derived, decimals, hand_round, found, detail))
+
+
+def explain(source: SpecLike, parameter: str, *, decimals: int = 9, hand_round: int | None = None,
+            detail: str = "full") -> "Solution":
+    """The worked solution of one gradient, e.g. explain("mazur", "w5"), every rule shown by default."""
+    return Solution(gradient_solution(derive(network(source)), parameter, decimals, hand_round, detail))
+
+
+def gradients(source: SpecLike = None) -> dict[str, mpmath.mpf]:
+    """dE_total/dp for every parameter p at the spec's point, at 50 significant digits."""
+    derived = derive(network(source))
+    values = pass_values(derived)
+    return {g.parameter.name: values[g.symbol] for g in derived.gradients}
+
+
+def finite_difference_checks(source: SpecLike = None) -> list[GradientCheck]:
+    """Both finite-difference checks of every gradient; raises `CheckFailure` if one disagrees."""
+    return _checked(derive(network(source)))
+
+
+def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False) -> TrainingResult:
+    """`steps` rounds of gradient descent (exact path, or double precision with `fast`)."""
+    return train_network(derive(network(source)), steps, order, "math" if fast else "mpmath")
+
+
+def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
+          wrt: str | None = None, quantity: str | None = None) -> "CheckResult":
+    """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
+    a formula may also be written 'quantity = formula'."""
+    derived = derive(network(source))
+    checker = Checker(derived)
+    target = derived.gradient(wrt.replace("_", "")).symbol if wrt else \
+        checker.quantity(read_formula(quantity, checker.resolve)) if quantity else None
+    if value is not None:
+        if target is None:
+            raise ValueError("say which quantity the value is, with quantity= or wrt=")
+        return CheckResult(checker.check_value(value.strip(), target), value.strip())
+    if formula is None:
+        raise ValueError("give formula= or value=")
+    sides = read_equation(formula, checker.resolve)
+    if target is None:
+        target = checker.quantity(sides[0])
+    return CheckResult(checker.check_formula(sides[-1], target), formula.strip())
+
+
+def reproduce(document: str = "mazur") -> "Reproduction":
+    """Every number and formula the document prints, against the engine."""
+    data = load_document(document)
+    return Reproduction(reproduce_document(derive(network(data["example"])), data), data["title"])
+
+
+def _checked(derived: Derivation) -> list[GradientCheck]:
+    found = check_gradients(derived)
+    require(found)
+    return found
+
+
+class _Displayed:
+    """Renders to any format; shows itself as rendered math in a notebook."""
+
+    def render(self, fmt: str = "text") -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+    def _repr_markdown_(self) -> str:
+        return self.render("markdown")
+
+
+@dataclass(frozen=True, eq=False)
+class Solution(_Displayed):
+    solution: WorkedSolution
+
+    def render(self, fmt: str = "text") -> str:
+        """`fmt`: one of `symbackprop.printers.PRINTERS` (text, latex, markdown, json, ...)."""
+        return PRINTERS[fmt]().doprint(self.solution)
+
+    def _repr_latex_(self) -> str:
+        return self.render("latex")
+
+
+@dataclass(frozen=True, eq=False)
+class DerivationView(_Displayed):
+    derivation: Derivation
+
+    def render(self, fmt: str = "text") -> str:
+        return PRINTERS[fmt]().doprint(derivation_summary(self.derivation))
+
+
+@dataclass(frozen=True, eq=False)
+class Reproduction(_Displayed):
+    rows: list[Row]
+    title: str
+
+    def render(self, fmt: str = "text") -> str:
+        """text or markdown (a table), or json."""
+        return reproduction_json(self.rows) if fmt == "json" else reproduction_table(self.rows, self.title, fmt)
+
+
+@dataclass(frozen=True, eq=False)
+class CheckResult(_Displayed):
+    verdict: Verdict
+    written: str
+
+    def __bool__(self) -> bool:
+        return self.verdict.correct
+
+    def render(self, fmt: str = "text") -> str:
+        """text (markdown shows the same text) or json."""
+        return verdict_json(self.verdict, self.written) if fmt == "json" else verdict_text(self.verdict, self.written)
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + self.render("text") + "```\n"

@@ -1,0 +1,45 @@
+"""The Python API: results render in every format and display themselves in a notebook."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+import symbackprop as sbp
+import symbackprop.api
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(symbackprop.api)
+    assert tried > 0 and failures == 0
+
+
+def test_results_display_themselves():
+    solution = sbp.solve("mazur", checks=False)
+    assert solution._repr_markdown_().startswith("# Worked solution: mazur")
+    assert solution._repr_latex_().startswith(r"\documentclass")
+    assert "$$" in sbp.derivation("deep")._repr_markdown_()
+    assert "| quantity |" in sbp.reproduce()._repr_markdown_()
+    verdict = sbp.check(formula="net_{h1} = w_1 i_1 + w_3 i_2 + b_1")
+    assert not verdict and "w_3 where the path from i2 to h1 goes through w_2" in verdict._repr_markdown_()
+
+
+def test_specs_as_dicts_and_one_gradient():
+    spec = {"inputs": [1, 0.5], "targets": [0.25], "loss": "squared_error",
+            "layers": [{"activation": "identity", "weights": [[0.5, 0.25]]}]}
+    assert sbp.gradients(spec)["w1"] == 0.75  # d/dw1 (0.25 - out)^2 = 2 (0.625 - 0.25) i_1, exactly
+    text = sbp.explain(spec, "w2").render("text")
+    assert "dE_total/dw_2 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_2" in text
+
+
+def test_the_tutorial_notebook_runs_top_to_bottom():
+    notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("text/markdown" in o.get("data", {}) for o in outputs) >= 4
