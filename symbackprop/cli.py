@@ -1,4 +1,4 @@
-"""The `symbackprop` command: solve, gradients, train, check, reproduce, example.
+"""The `symbackprop` command: solve, gradients, train, check, exercise, reproduce, example.
 
 Bad input exits 2 with one line on stderr naming the field and the problem; a failed
 check exits 1 showing both numbers. Output files are written whole or not at all.
@@ -7,6 +7,7 @@ check exits 1 showing both numbers. Output files are written whole or not at all
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -28,10 +29,11 @@ from symbackprop.printers.plot import loss_curve
 from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
 from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
-from symbackprop.solution import worked_solution
+from symbackprop.solution import question_sheet, worked_solution
 from symbackprop.solution.build import DETAILS
-from symbackprop.spec import example_names, example_text, load_spec
+from symbackprop.spec import example_names, example_text, load_spec, spec_from_dict
 from symbackprop.spec.exact import exact_number
+from symbackprop.spec.exercise import exercise_spec, parse_layers
 
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
@@ -101,6 +103,17 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(run=_check)
 
+    exercise = commands.add_parser("exercise", help="a new network with fresh numbers: question sheet and answer key")
+    exercise.add_argument("--layers", default="2,2,2", help="inputs, then each layer's size (default 2,2,2)")
+    exercise.add_argument("--activation", default="sigmoid", help="activation of every layer (default sigmoid)")
+    exercise.add_argument("--loss", default="half_squared_error", help="the loss (default half_squared_error)")
+    exercise.add_argument("--seed", type=_natural_seed, required=True, help="same seed, same exercise")
+    exercise.add_argument("--format", choices=sorted(PRINTERS), help="output format (default: from -o, else text)")
+    exercise.add_argument("-o", "--output", help="write the question sheet to this file")
+    exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
+    exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
+    exercise.set_defaults(run=_exercise)
+
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
     reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
     reproduction.add_argument("--format", choices=("text", "markdown", "json"), default="text",
@@ -132,13 +145,39 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _natural_seed(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _format(args: argparse.Namespace, path: str | None) -> str:
+    """--format if given, else the format the file name's suffix implies, else text."""
+    if args.format:
+        return args.format
+    return _SUFFIX_FORMATS.get(Path(path).suffix.lower(), "text") if path else "text"
+
+
+def _exercise(args: argparse.Namespace) -> int:
+    data = exercise_spec(parse_layers(args.layers), args.activation, args.loss, args.seed)
+    derivation = derive(build_network(spec_from_dict(data)))
+    sheet = PRINTERS[_format(args, args.output)]().doprint(question_sheet(derivation, f"Exercise {args.seed}"))
+    outputs = [(sheet, args.output)]
+    if args.answers:
+        key = worked_solution(derivation, checks=check_gradients(derivation))
+        outputs.append((PRINTERS[_format(args, args.answers)]().doprint(key), args.answers))
+    if args.spec_out:
+        outputs.append((json.dumps(data, indent=2) + "\n", args.spec_out))
+    for text, path in outputs:
+        _emit(text, path)
+    return 0
+
+
 def _solve(args: argparse.Namespace) -> int:
     derivation = derive(build_network(load_spec(args.spec)))
     checks = check_gradients(derivation)
-    fmt = args.format or _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "text") if args.output else \
-        args.format or "text"
     solution = worked_solution(derivation, args.decimals, args.hand_round, checks, args.detail)
-    text = PRINTERS[fmt]().doprint(solution)
+    text = PRINTERS[_format(args, args.output)]().doprint(solution)
     require(checks)
     _emit(text, args.output)
     return 0

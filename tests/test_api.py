@@ -43,3 +43,14 @@ def test_the_tutorial_notebook_runs_top_to_bottom():
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("text/markdown" in o.get("data", {}) for o in outputs) >= 4
+
+
+def test_the_api_guides_examples_run():
+    import re
+
+    guide = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 5
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/api.md", "exec"), namespace)  # our own documentation, not user input

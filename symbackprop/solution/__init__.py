@@ -1,7 +1,9 @@
-"""A worked solution as records (sections, steps, notes), assembled from the derivation and its numbers."""
+"""A worked solution as records (sections, steps, notes, tables), assembled from the derivation and its numbers."""
 
-from symbackprop.solution.build import check_section, derivation_summary, gradient_solution, worked_solution
+from symbackprop.solution.build import (
+    check_section, derivation_summary, gradient_solution, question_sheet, worked_solution,
+)
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
-__all__ = ["Note", "Section", "Step", "Table", "WorkedSolution", "check_section", "derivation_summary", "gradient_solution",
-           "worked_solution"]
+__all__ = ["Note", "Section", "Step", "Table", "WorkedSolution", "check_section", "derivation_summary",
+           "gradient_solution", "question_sheet", "worked_solution"]

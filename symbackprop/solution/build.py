@@ -19,7 +19,7 @@ from symbackprop.derivation import Derivation, Gradient
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
 from symbackprop.numbers.kinks import kinks
-from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.point import pass_values, spec_values
 from symbackprop.numbers.rounding import fixed, significant
 from symbackprop.numbers.training import ORDERS, train
 from symbackprop.solution.figure import Figure, network_figure, path_figure
@@ -73,6 +73,28 @@ def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | N
     if checks is None:
         return solution
     return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
+
+
+def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
+    """An exercise: the given numbers, then every quantity to find (forward pass, error, gradients, updates)."""
+    network = derivation.network
+    given = [(symbol, fixed(value, 12)) for symbol, value in spec_values(network).items()]
+    questions: list[Step] = [Step(symbol, (), None, "?") for one in network.passes
+                             for layer in one.layers for neuron in layer.neurons for symbol in (neuron.net, neuron.out)]
+    questions.append(Step(network.total, (network.total_expression,), None, "?"))
+    questions += [Step(g.symbol, (), None, "?") for g in derivation.gradients]
+    questions += [Step(u.symbol, (u.expression,), None, "?") for u in derivation.updates]
+    loss = network.spec.loss.replace("_", " ")
+    activations = ", ".join(f"{layer.name}: {spec.activation}" for layer, spec in zip(network.layers,
+                                                                                        network.spec.layers))
+    return WorkedSolution(title, (
+        Section("The network", (
+            Note(f"Layers (activation): {activations}. Loss: {loss}. "
+                 f"Weights are numbered layer by layer, neuron by neuron, input by input."),
+            Table(("quantity", "value"), tuple(given)),
+        )),
+        Section("Find", tuple(questions)),
+    ), {}, 12)
 
 
 def gradient_solution(derivation: Derivation, parameter: str, places: int = 9, hand_round: int | None = None,
