@@ -9,7 +9,7 @@ import pytest
 
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import decimals_of, fixed, round_half_up, significant
-from symbackprop.numbers.training import compile_step, train
+from symbackprop.numbers.training import compile_network, train
 
 
 def test_rounding_is_half_up_away_from_zero():
@@ -67,4 +67,4 @@ def test_double_precision_training_follows_the_exact_path(mazur, order):
 
 def test_unknown_order_is_refused(mazur):
     with pytest.raises(ValueError):
-        compile_step(mazur, "backwards")
+        compile_network(mazur, "backwards")

@@ -22,7 +22,7 @@ from symbackprop.errors import CheckFailure
 from symbackprop.numbers.evaluate import evaluate_definitions
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values, spec_values
-from symbackprop.numbers.training import compile_step
+from symbackprop.numbers.training import compile_network
 
 EPSILON = sys.float_info.epsilon
 DOUBLE_TOLERANCE_FACTOR = 100
@@ -77,9 +77,9 @@ def check_gradients(derivation: Derivation) -> list[GradientCheck]:
     network = derivation.network
     symbolic = pass_values(derivation)
     at_kink = kinks(network, symbolic)
-    step = compile_step(derivation, backend="math")
+    loss = compile_network(derivation, backend="math").loss
     start = [float(p.value) for p in network.parameters]
-    error_at_start = abs(step(*start)[0])
+    error_at_start = abs(loss(*start))
     checks = []
     for index, parameter in enumerate(network.parameters):
         h = EPSILON ** (1 / 3) * max(1.0, abs(start[index]))
@@ -87,7 +87,7 @@ def check_gradients(derivation: Derivation) -> list[GradientCheck]:
         plus[index] += h
         minus[index] -= h
         h_used = plus[index] - minus[index]  # the step actually representable in doubles
-        double = (step(*plus)[0] - step(*minus)[0]) / h_used
+        double = (loss(*plus) - loss(*minus)) / h_used
         tolerance = DOUBLE_TOLERANCE_FACTOR * EPSILON ** (2 / 3) * max(1.0, error_at_start)
         high, high_step = _high_precision_difference(derivation, parameter.symbol)
         kink = next((k.note for k in at_kink if parameter.layer <= k.neuron.layer), None)
