@@ -35,7 +35,7 @@ from symbackprop.spec import example_names, example_text, load_spec, spec_from_d
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
-_SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
+_SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text", ".html": "html"}
 
 
 class _Parser(argparse.ArgumentParser):

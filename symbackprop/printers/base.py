@@ -2,7 +2,8 @@
 
 A concrete printer implements `_print_WorkedSolution`, `_print_Section`, `_print_Step`
 and `_print_Note` for its format, and `formula` for expressions; the equation chain of a
-step (symbol = forms = numbers = result) is assembled here once for all formats.
+step (symbol = forms = numbers = result) is assembled here once for all formats, and so
+is the one line that stands for a figure in formats that cannot draw one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Mapping
 
 from sympy import Expr, Symbol
 
+from symbackprop.printers.drawing import edge_label, node_label
 from symbackprop.solution import Section, Step, WorkedSolution
+from symbackprop.solution.figure import Figure
 
 
 class SolutionPrinter:
@@ -54,10 +57,24 @@ class SolutionPrinter:
         """Running text, escaped as the format needs."""
         return words
 
-    def title(self, section: Section) -> str:
+    def numeral(self, numeral: str) -> str:
+        """A number from the numbers stage, where a formula would stand."""
+        return numeral
+
+    def title(self, section: Section | Figure) -> str:
         if section.symbol is None:
-            return section.title
-        return f"{section.title} {self.inline_formula(section.symbol)}"
+            return self.text(section.title)
+        return f"{self.text(section.title)} {self.inline_formula(section.symbol)}"
+
+    def _print_Figure(self, figure: Figure) -> str:
+        """One line: 'Paths of dE_total/dw_5: h1 -> o1 (w_5).', the highlighted edges or else every edge."""
+        edges = []
+        for edge in figure.path or figure.edges:
+            source, target = (node_label(figure.node(key), self.inline_formula, self.numeral)
+                              for key in (edge.source, edge.target))
+            label = edge_label(edge, figure, self.inline_formula, self.numeral)
+            edges.append(f"{source} -> {target}" + ("" if label is None else f" ({label})"))
+        return f"{self.title(figure)}: {', '.join(edges)}."
 
     def equation_parts(self, step: Step) -> list[str]:
         """symbol, each form, the numbers substituted, the result: printed, repeats dropped."""
@@ -65,7 +82,7 @@ class SolutionPrinter:
         if step.substituted is not None and not isinstance(step.substituted, Symbol):
             parts.append(self.formula(step.substituted, self.numerals))
         if step.result is not None:
-            parts.append(step.result)
+            parts.append(self.numeral(step.result))
         kept: list[str] = []
         for part in parts:
             if not kept or kept[-1] != part:

@@ -7,6 +7,7 @@ import json
 from symbackprop.printers.base import SolutionPrinter
 from symbackprop.printers.math import latex_formula, text_formula
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
+from symbackprop.solution.figure import Figure
 
 
 class JsonPrinter(SolutionPrinter):
@@ -15,8 +16,10 @@ class JsonPrinter(SolutionPrinter):
         return json.dumps(self._print(solution), indent=2, ensure_ascii=False) + "\n"
 
     def _print_WorkedSolution(self, solution: WorkedSolution) -> dict:
-        return {"title": solution.title, "decimals": solution.places,
-                "sections": self._print_children(solution.sections)}
+        record = {"title": solution.title, "decimals": solution.places}
+        if solution.figure is not None:
+            record["figure"] = self._print(solution.figure)
+        return {**record, "sections": self._print_children(solution.sections)}
 
     def _print_Section(self, section: Section) -> dict:
         record = {"type": "section", "title": section.title}
@@ -44,3 +47,19 @@ class JsonPrinter(SolutionPrinter):
 
     def _print_Note(self, note: Note) -> dict:
         return {"type": "note", "text": note.text}
+
+    def _print_Figure(self, figure: Figure) -> dict:
+        """The layout: nodes at (x, y) in column and row units, y downwards; edges with their parameters."""
+        return {
+            "type": "figure", "title": figure.title,
+            "symbol": None if figure.symbol is None else _formula(figure.symbol),
+            "nodes": [{"key": n.key, "label": _formula(n.label), "kind": n.kind, "x": n.x, "y": n.y,
+                       "value": n.value, "highlighted": n.highlighted} for n in figure.nodes],
+            "edges": [{"source": e.source, "target": e.target, "parameter": _formula(e.parameter), "value": e.value,
+                       "label_at": None if e.at is None else list(e.at), "highlighted": e.highlighted}
+                      for e in figure.edges],
+        }
+
+
+def _formula(expr) -> dict:
+    return {"latex": latex_formula(expr), "text": text_formula(expr)}

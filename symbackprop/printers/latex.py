@@ -1,4 +1,4 @@
-"""The worked solution as a standalone LaTeX document (amsmath), one align* per step."""
+"""The worked solution as a standalone LaTeX document (amsmath), one align* per step, figures in TikZ."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sympy import Expr, Symbol
 
 from symbackprop.printers.base import SolutionPrinter
 from symbackprop.printers.math import latex_formula
+from symbackprop.printers.tikz import tikz_picture
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
+from symbackprop.solution.figure import Figure
 
 _SECTIONS = (r"\section*", r"\subsection*", r"\subsubsection*", r"\paragraph*")
 
@@ -23,10 +25,12 @@ class LatexPrinter(SolutionPrinter):
             r"\documentclass{article}",
             r"\usepackage{amsmath}",
             r"\usepackage[margin=2cm]{geometry}",
+            r"\usepackage{tikz}",
             rf"\title{{{_escape(solution.title)}}}",
             r"\date{}",
             r"\begin{document}",
             r"\maketitle",
+            *([] if solution.figure is None else [self._print(solution.figure), ""]),
             body,
             r"\end{document}",
             "",
@@ -60,6 +64,10 @@ class LatexPrinter(SolutionPrinter):
 
     def _print_Note(self, note: Note) -> str:
         return _escape(note.text)
+
+    def _print_Figure(self, figure: Figure) -> str:
+        return "\n".join([r"\begin{center}", tikz_picture(figure), "", rf"{{\small {self.title(figure)}}}",
+                          r"\end{center}"])
 
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sympy import Expr
 
+from symbackprop.printers.base import SolutionPrinter
 from symbackprop.printers.latex import LatexPrinter
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
 
@@ -35,3 +36,6 @@ class MarkdownPrinter(LatexPrinter):
 
     def _print_Note(self, note: Note) -> str:
         return note.text
+
+    _print_Figure = SolutionPrinter._print_Figure
+    """A figure as one line of text: Markdown cannot draw it."""

@@ -1,15 +1,16 @@
 """Formulas in the document's notation, as LaTeX and as plain text, built on SymPy's printers.
 
-Both printers keep the order in which the derivation built each expression (so
--(target - out) stays -(target - out)), write partial derivatives as fractions, and
-can print chosen symbols as numerals: that is the "numbers substituted" line of a
-worked solution. The numerals are strings made by the numbers stage; nothing here
-computes.
+These printers (and the MathML one in `printers/mathml.py`) keep the order in which the
+derivation built each expression (so -(target - out) stays -(target - out)), write partial
+derivatives as fractions, and can print chosen symbols as numerals: that is the "numbers
+substituted" line of a worked solution. The numerals are strings made by the numbers
+stage; nothing here computes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from sympy import Expr, Mul, Number, Pow, Symbol
 from sympy.printing.latex import LatexPrinter
@@ -19,8 +20,28 @@ from sympy.printing.str import StrPrinter
 from symbackprop.network.symbols import Partial
 
 
-class _DocumentNotation:
-    """What the LaTeX and text printers share: numerals for symbols, and products as written."""
+class Name(NamedTuple):
+    """A symbol's name split for printing: out_o1[2] -> ('out_o1', '2', False); w_5^+ -> ('w_5', None, True)."""
+
+    base: str
+    sample: str | None
+    """The sample of a batch, printed as a superscript (2)."""
+    updated: bool
+    """After one update, printed as a superscript +."""
+
+
+def name_parts(symbol: Symbol) -> Name:
+    base, plus, _ = symbol.name.partition("^+")
+    base, bracket, sample = base.partition("[")
+    return Name(base, sample.rstrip("]") if bracket else None, bool(plus))
+
+
+class DocumentNotation:
+    """What the LaTeX, text and MathML printers share: numerals for symbols, and products as written.
+
+    The hooks `_numeral`, `_negative` and `_product` build strings here; the MathML printer
+    overrides them to build elements.
+    """
 
     mul_separator = " * "
 
@@ -28,7 +49,8 @@ class _DocumentNotation:
         numerals: Mapping[Symbol, str] = self._settings["numerals"] or {}
         if expr in numerals:
             numeral = numerals[expr]
-            return self._group(numeral) if numeral.startswith("-") else numeral
+            printed = self._numeral(numeral)
+            return self._group(printed) if numeral.startswith("-") else printed
         if isinstance(expr, Partial):
             return self._partial(expr)
         return self._name(expr)
@@ -40,28 +62,31 @@ class _DocumentNotation:
         if not isinstance(expr, Mul):  # SymPy's LaTeX printer sends 1/x here too
             return super()._print_Mul(expr)
         factors = list(expr.args)
-        sign = ""
-        if isinstance(factors[0], Number) and factors[0] < 0 and len(factors) > 1:
-            sign = "-"
+        negative = isinstance(factors[0], Number) and factors[0] < 0 and len(factors) > 1
+        if negative:
             factors = factors[1:] if factors[0] == -1 else [-factors[0], *factors[1:]]
         numerator = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
         denominator = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
-        if denominator and numerator:
-            return sign + self._fraction(numerator, denominator)
-        return sign + self._product(factors)
+        printed = self._fraction(numerator, denominator) if denominator and numerator else self._product(factors)
+        return self._negative(printed) if negative else printed
+
+    def _numeral(self, numeral: str) -> str:
+        return numeral
+
+    def _negative(self, printed: str) -> str:
+        return "-" + printed
 
     def _product(self, factors: list[Expr]) -> str:
         """Factors in the order given, parenthesised where precedence needs it."""
-        parts = []
-        for factor in factors:
-            if isinstance(factor, Number) and (factor < 0 or self._fraction_needs_group(factor)):
-                parts.append(self._group(self._print(factor)))
-            else:
-                parts.append(self.parenthesize(factor, PRECEDENCE["Mul"], strict=True))
-        return self.mul_separator.join(parts)
+        return self.mul_separator.join(self._factor(factor) for factor in factors)
+
+    def _factor(self, factor: Expr):
+        if isinstance(factor, Number) and (factor < 0 or self._fraction_needs_group(factor)):
+            return self._group(self._print(factor))
+        return self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
 
 
-class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
+class DocumentLatexPrinter(DocumentNotation, LatexPrinter):
     r"""LaTeX as the document writes it: net_{h1}, \frac{\partial E_{total}}{\partial w_{5}}, w_{5}^{+}."""
 
     printmethod = "_symbackprop_latex"
@@ -83,12 +108,11 @@ class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
 
     def _name(self, symbol: Symbol) -> str:
         """net_h1 -> net_{h1}; w_5^+ -> w_{5}^{+}; out_o1[2] (second sample) -> out_{o1}^{(2)}."""
-        base, plus, _ = symbol.name.partition("^+")
-        base, bracket, sample = base.partition("[")
-        printed = LatexPrinter._print_Symbol(self, Symbol(base))
-        if bracket:
-            return printed + f"^{{({sample.rstrip(']')})}}"
-        return printed + ("^{+}" if plus else "")
+        name = name_parts(symbol)
+        printed = LatexPrinter._print_Symbol(self, Symbol(name.base))
+        if name.sample is not None:
+            return printed + f"^{{({name.sample})}}"
+        return printed + ("^{+}" if name.updated else "")
 
     def _partial(self, symbol: Partial) -> str:
         return rf"\frac{{\partial {self._print(symbol.of)}}}{{\partial {self._print(symbol.wrt)}}}"
@@ -98,7 +122,7 @@ class DocumentLatexPrinter(_DocumentNotation, LatexPrinter):
         return rf"\frac{{\partial}}{{\partial {self._print(wrt)}}}\left[{self._print(expr.expr)}\right]"
 
 
-class DocumentTextPrinter(_DocumentNotation, StrPrinter):
+class DocumentTextPrinter(DocumentNotation, StrPrinter):
     """Plain text: net_h1, dE_total/dw_5, w_5^+, -(target_o1 - out_o1)*out_o1*(1 - out_o1)."""
 
     printmethod = "_symbackprop_text"

@@ -1,0 +1,110 @@
+"""The worked solution as one self-contained HTML5 page: MathML formulas, SVG figures, a small inline style.
+
+No scripts, no external styles, fonts or images: the page reads the same with JavaScript
+off. Each step is a grid of formulas, so the equals signs line up as in a LaTeX align*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+from sympy import Expr, Symbol
+
+from symbackprop.printers.base import SolutionPrinter
+from symbackprop.printers.math import text_formula
+from symbackprop.printers.mathml import mathml_formula, mathml_numeral
+from symbackprop.printers.svg import svg_picture
+from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
+from symbackprop.solution.figure import Figure
+
+_STYLE = """
+:root { --ink: #1f2328; --muted: #5f6368; --rule: #d8dee4; --paper: #ffffff; --page: #f4f2ee; }
+body { margin: 0; background: var(--page); color: var(--ink);
+  font: 17px/1.55 "Latin Modern Roman", "CMU Serif", "DejaVu Serif", Georgia, serif; }
+main { max-width: 56rem; margin: 0 auto; padding: 2.5rem 2rem 4rem; background: var(--paper); }
+math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", math; font-size: 1.05em; }
+h1 { font-weight: normal; font-size: 2rem; text-align: center; margin: 0 0 1.5rem; }
+h2 { font-size: 1.45rem; border-bottom: 1px solid var(--rule); padding-bottom: .2em; margin: 3rem 0 1rem; }
+h3 { font-size: 1.2rem; margin: 2.5rem 0 .5rem; }
+h4, h5, h6 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
+p { margin: .8em 0; }
+.step { display: grid; grid-template-columns: repeat(3, max-content); justify-content: center;
+  align-items: baseline; justify-items: start; column-gap: .3em; row-gap: .5em; margin: 1.2em 0;
+  overflow-x: auto; overflow-y: hidden; padding: .2em 0; }
+.step > math:first-child { justify-self: end; }
+.step > math:nth-child(n+3) { grid-column: 2; }
+.step > .why { grid-column: 3; color: var(--muted); font-size: .9em; padding-left: 2em; }
+mtd { text-align: left; padding: .1em .4em; }
+figure { margin: 1.5rem 0; text-align: center; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: .92em; }
+.table { overflow-x: auto; }
+table { border-collapse: collapse; margin: 1rem auto; font-size: .8em; font-variant-numeric: tabular-nums; }
+th, td { padding: .3em .5em; border-bottom: 1px solid var(--rule); text-align: left; }
+td { white-space: nowrap; }
+th { font-weight: 600; border-bottom-width: 2px; vertical-align: bottom; }
+@media print { body { background: none; } main { padding: 0; } .step, figure { break-inside: avoid; } }
+""".strip()
+
+
+class HtmlPrinter(SolutionPrinter):
+    def formula(self, expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
+        return mathml_formula(expr, numerals)
+
+    def inline_formula(self, expr: Expr) -> str:
+        return f"<math>{self.formula(expr)}</math>"
+
+    def numeral(self, numeral: str) -> str:
+        return mathml_numeral(numeral)
+
+    def text(self, words: str) -> str:
+        return escape(words)
+
+    def _print_WorkedSolution(self, solution: WorkedSolution) -> str:
+        figure = [] if solution.figure is None else [self._print(solution.figure)]
+        return "\n".join([
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{self.text(solution.title)}</title>",
+            f"<style>\n{_STYLE}\n</style>",
+            "</head>",
+            "<body>",
+            "<main>",
+            f"<h1>{self.text(solution.title)}</h1>",
+            *figure,
+            *self._print_children(solution.sections),
+            "</main>",
+            "</body>",
+            "</html>",
+            "",
+        ])
+
+    def _print_Section(self, section: Section) -> str:
+        level = min(self.depth + 1, 6)
+        return "\n".join([f"<section>\n<h{level}>{self.title(section)}</h{level}>",
+                          *self._print_children(section.items), "</section>"])
+
+    def _print_Step(self, step: Step) -> str:
+        first, *rest = self.equation_parts(step)
+        cells = [f'<math displaystyle="true">{first}</math>']
+        cells += [f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest]
+        if step.label is not None:
+            cells.append(f'<span class="why">({self.text(step.label)})</span>')
+        return f'<div class="step">{"".join(cells)}</div>'
+
+    def _print_Note(self, note: Note) -> str:
+        return f"<p>{self.text(note.text)}</p>"
+
+    def _print_Table(self, table: Table) -> str:
+        header = "".join(f"<th>{self.text(cell)}</th>" for cell in table.header)
+        rows = "\n".join("<tr>" + "".join(f"<td>{self.cell(cell)}</td>" for cell in row) + "</tr>"
+                         for row in table.rows)
+        return f'<div class="table"><table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table></div>'
+
+    def _print_Figure(self, figure: Figure) -> str:
+        spoken = figure.title if figure.symbol is None else f"{figure.title} {text_formula(figure.symbol)}"
+        return f"<figure>\n{svg_picture(figure, spoken)}\n<figcaption>{self.title(figure)}</figcaption>\n</figure>"

@@ -1,0 +1,144 @@
+"""Formulas in the document's notation as presentation MathML, built on SymPy's MathML printer.
+
+The same notation as the LaTeX printer (`DocumentNotation` in printers/math.py): net_{h1} is
+<msub><mi>net</mi><mi>h1</mi></msub>, a partial derivative an <mfrac> of two ∂-expressions,
+w_5^+ an <msubsup>, the second sample's out_o1[2] a superscript (2), and chosen symbols print
+as numerals for the numbers-substituted line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from xml.dom.minidom import Element
+
+from sympy import Expr, S, Symbol
+from sympy.printing.mathml import MathMLPresentationPrinter
+
+from symbackprop.network.symbols import Partial
+from symbackprop.printers.math import DocumentNotation, name_parts
+
+MINUS = "\u2212"
+PARTIAL = "\u2202"
+
+
+class DocumentMathMLPrinter(DocumentNotation, MathMLPresentationPrinter):
+    """Presentation MathML as the document writes it; `doprint` gives the elements inside <math>."""
+
+    printmethod = "_symbackprop_mathml"
+    mul_separator = "\u00b7"
+    _default_settings = {**MathMLPresentationPrinter._default_settings, "numerals": None, "order": "none"}
+
+    def doprint(self, expr: Expr) -> str:
+        return self.markup(_typeset(self._print(expr)))
+
+    @staticmethod
+    def markup(element: Element) -> str:
+        """An element as text, every character outside ASCII as a character reference."""
+        return element.toxml().encode("ascii", "xmlcharrefreplace").decode()
+
+    def _element(self, tag: str, *children: Element | str) -> Element:
+        """<tag> holding `children`; a string child becomes the element's text."""
+        element = self.dom.createElement(tag)
+        for child in children:
+            element.appendChild(self.dom.createTextNode(child) if isinstance(child, str) else child)
+        return element
+
+    def _row(self, *children: Element) -> Element:
+        return self._element("mrow", *children)
+
+    def _numeral(self, numeral: str) -> Element:
+        if numeral.startswith("-"):
+            return self._negative(self._element("mn", numeral[1:]))
+        return self._element("mn", numeral)
+
+    def _negative(self, printed: Element) -> Element:
+        return self._row(self._element("mo", MINUS), printed)
+
+    def _group(self, printed: Element) -> Element:
+        return self._row(self._element("mo", "("), printed, self._element("mo", ")"))
+
+    def _fraction_needs_group(self, number) -> bool:
+        return False
+
+    def _product(self, factors: list[Expr]) -> Element:
+        row = self._row()
+        for k, factor in enumerate(factors):
+            if k:
+                row.appendChild(self._element("mo", self.mul_separator))
+            row.appendChild(self._factor(factor))
+        return row
+
+    def _fraction(self, numerator: list[Expr], denominator: list[Expr]) -> Element:
+        below = self._print(denominator[0]) if len(denominator) == 1 else self._product(denominator)
+        return self._element("mfrac", self._product(numerator), below)
+
+    def _name(self, symbol: Symbol) -> Element:
+        """net_h1 -> net with subscript h1; a sample (2) or an update + as a superscript."""
+        name = name_parts(symbol)
+        printed = MathMLPresentationPrinter._print_Symbol(self, Symbol(name.base))
+        if name.sample is not None:
+            superscript = self._group(self._element("mn", name.sample))
+        elif name.updated:
+            superscript = self._element("mo", "+")
+        else:
+            return printed
+        if printed.tagName == "msub":
+            return self._element("msubsup", *list(printed.childNodes), superscript)
+        return self._element("msup", printed, superscript)
+
+    def _partial(self, symbol: Partial) -> Element:
+        return self._element("mfrac", self._row(self._element("mo", PARTIAL), self._print(symbol.of)),
+                             self._row(self._element("mo", PARTIAL), self._print(symbol.wrt)))
+
+    def _print_Derivative(self, expr: Expr) -> Element:
+        """d/dx [f], as one step of a full derivation writes it."""
+        (wrt, _count), = expr.variable_count
+        operator = self._element("mfrac", self._element("mo", PARTIAL),
+                                 self._row(self._element("mo", PARTIAL), self._print(wrt)))
+        return self._row(operator, self._element("mo", "["), self._print(expr.expr), self._element("mo", "]"))
+
+    def _print_Exp1(self, expr: Expr) -> Element:
+        return self._element("mi", "e")
+
+    def _print_Function(self, expr: Expr) -> Element:
+        """tanh(-0.33), not tanh((-0.33)): a numeral alone in the parentheses needs none of its own."""
+        numerals = self._settings["numerals"] or {}
+        row = self._row(self._element("mi", expr.func.__name__), self._element("mo", "("))
+        for k, argument in enumerate(expr.args):
+            if k:
+                row.appendChild(self._element("mo", ","))
+            row.appendChild(self._numeral(numerals[argument]) if argument in numerals else self._print(argument))
+        row.appendChild(self._element("mo", ")"))
+        return row
+
+    def _print_Piecewise(self, expr: Expr) -> Element:
+        """Cases in a brace: the value, then 'for' and its condition, or 'otherwise'."""
+        table = self._element("mtable")
+        for piece, condition in expr.args:
+            when = self._element("mtext", "otherwise") if condition is S.true else \
+                self._row(self._element("mtext", "for\u00a0"), self._print(condition))
+            table.appendChild(self._element("mtr", self._element("mtd", self._print(piece)), self._element("mtd", when)))
+        return self._row(self._element("mo", "{"), table)
+
+
+def _typeset(element: Element) -> Element:
+    """What browsers need beyond SymPy's elements: minus signs where it writes hyphens, and
+    parentheses that stretch only around a fraction (a stretched one is set loosely)."""
+    for operator in element.getElementsByTagName("mo"):
+        text = operator.firstChild.data
+        if text == "-":
+            operator.firstChild.data = MINUS
+        elif text in ("(", ")") and not operator.parentNode.getElementsByTagName("mfrac"):
+            operator.setAttribute("stretchy", "false")
+    return element
+
+
+def mathml_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
+    """`expr` as MathML elements (without the <math> around them), the symbols in `numerals` as numbers."""
+    return DocumentMathMLPrinter({"numerals": numerals}).doprint(expr)
+
+
+def mathml_numeral(numeral: str) -> str:
+    """A numeral printed by the numbers stage, as the MathML printer writes numerals."""
+    printer = DocumentMathMLPrinter()
+    return printer.markup(printer._numeral(numeral))

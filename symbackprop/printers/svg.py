@@ -1,0 +1,99 @@
+"""A network figure as inline SVG, for the HTML printer: edges, then their labels, then the nodes on top.
+
+A figure with a highlighted path is drawn small, with only the path's edges labelled.
+Text takes the page's font. SVG text cannot be measured without a script, so the white
+box behind an edge's label is sized from its character count.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from sympy import Symbol
+from sympy.printing.conventions import split_super_sub
+
+from symbackprop.printers.drawing import FILLS, INK, STROKES, edge_label, edge_state
+from symbackprop.solution.figure import BIAS, Figure, Node
+
+_SIZES = {False: (210, 95, 20, 15), True: (120, 52, 13, 11)}
+"""Full figure or small one: column and row spacing, node radius and font size, in pixels."""
+_WIDTHS = {"plain": 1, "path": 3, "muted": 1}
+_EM_PER_CHARACTER = 0.5
+
+
+def svg_picture(figure: Figure, title: str) -> str:
+    """The figure as an <svg> element; `title` (plain text) names it for screen readers."""
+    across, down, radius, font = _SIZES[bool(figure.path)]
+    margin = 2 * radius
+
+    def place(x: float, y: float) -> tuple[float, float]:
+        return margin + x * across, margin + y * down
+
+    values_below = font if any(node.value is not None for node in figure.nodes) else 0
+    width, height = figure.width * across + 2 * margin, figure.height * down + 2 * margin + values_below
+    lines = [f'<svg class="network" width="{width:g}" height="{height:g}" viewBox="0 0 {width:g} {height:g}" '
+             f'role="img" aria-label="{escape(title)}" font-size="{font}" text-anchor="middle">']
+    for edge in figure.edges:
+        (x0, y0), (x1, y1) = (place(*end) for end in figure.ends(edge))
+        state = edge_state(edge, figure)
+        lines.append(f'<line x1="{x0:g}" y1="{y0:g}" x2="{x1:g}" y2="{y1:g}" stroke="#{STROKES[state]}" '
+                     f'stroke-width="{_WIDTHS[state]}"/>')
+    for edge in figure.edges:
+        label = edge_label(edge, figure, lambda symbol: _symbol(symbol, font), _numeral)
+        if label is not None:
+            x, y = place(*edge.at)
+            half = _width(edge_label(edge, figure, _plain, str), font) / 2
+            lines.append(f'<rect x="{x - half:g}" y="{y - 0.65 * font:g}" width="{2 * half:g}" '
+                         f'height="{1.3 * font:g}" rx="3" fill="white"/>')
+            lines.append(_text(x, y, label))
+    for node in figure.nodes:
+        lines += _node(node, *place(node.x, node.y), radius, font)
+    lines.append("</svg>")
+    return "\n".join(lines)
+
+
+def _node(node: Node, x: float, y: float, radius: int, font: int) -> list[str]:
+    """A circle, or a box for a bias node, with the symbol inside and any value below."""
+    paint = f'fill="#{FILLS[node.kind]}" stroke="#{STROKES["path"] if node.highlighted else INK}" ' \
+            f'stroke-width="{2.5 if node.highlighted else 1}"'
+    if node.kind == BIAS:
+        shape = f'<rect x="{x - radius:g}" y="{y - radius:g}" width="{2 * radius}" height="{2 * radius}" rx="2" {paint}/>'
+    else:
+        shape = f'<circle cx="{x:g}" cy="{y:g}" r="{radius}" {paint}/>'
+    lines = [shape, _text(x, y, _symbol(node.label, font))]
+    if node.value is not None:
+        lines.append(_text(x, y + radius + 0.8 * font, _numeral(node.value)))
+    return lines
+
+
+def _text(x: float, y: float, markup: str) -> str:
+    return f'<text x="{x:g}" y="{y:g}" dy="0.35em" fill="#{INK}">{markup}</text>'
+
+
+def _symbol(symbol: Symbol, font: int) -> str:
+    """w_5 as an italic w and a smaller 5 below the line.
+
+    The subscript moves the baseline down; a zero-width space moves it back up, so the
+    text after the symbol sits on the line again.
+    """
+    name, _, subs = split_super_sub(symbol.name)
+    italic = f'<tspan font-style="italic">{escape(name)}</tspan>'
+    if not subs:
+        return italic
+    shift = round(0.3 * font)
+    return (f'{italic}<tspan dy="{shift}" font-size="{round(0.72 * font)}">{escape(",".join(subs))}</tspan>'
+            f'<tspan dy="{-shift}">\u200b</tspan>')
+
+
+def _plain(symbol: Symbol) -> str:
+    name, _, subs = split_super_sub(symbol.name)
+    return name + ",".join(subs)
+
+
+def _numeral(numeral: str) -> str:
+    return escape(numeral.replace("-", "\u2212"))
+
+
+def _width(text: str, font: int) -> float:
+    """An estimate of the text's width, with some room either side."""
+    return (len(text) * _EM_PER_CHARACTER + 0.4) * font
