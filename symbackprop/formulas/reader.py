@@ -24,6 +24,8 @@ from symbackprop.network.symbols import Partial
 
 MAX_LENGTH = 10_000
 MAX_NESTING = 200
+# SymPy's automatic evaluation slows down exponentially with nested tanh, sigma, sqrt...
+MAX_FUNCTION_NESTING = 3
 MAX_NUMBER_DIGITS = 1000
 MAX_DECIMAL_EXPONENT = 1000
 # Bigger exact numbers would take long to build and could not be printed in decimal.
@@ -34,13 +36,15 @@ Resolve = Callable[[str], Symbol]
 _PARSER = Lark.open(
     str(Path(__file__).with_name("grammar.lark")),
     parser="lalr",
+    lexer="basic",
     start=["formula", "equation"],
     propagate_positions=True,
 )
 
 _TOO_DEEP = f"formula nested more than {MAX_NESTING} levels deep"
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
-_OPERATORS = {"PLUS", "MINUS", "POSTPLUS", "TIMES", "DIVIDE", "POW", "EQUALS"}
+# A formula that ends right after one of these has a trailing operator.
+_OPERATORS = {"PLUS", "MINUS", "TIMES", "DIVIDE", "POW", "EQUALS"}
 # Rules that nest a formula inside another; the depth limit counts these.
 _NESTING_RULES = {"group", "call", "bare_call", "frac", "power"}
 _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
@@ -115,9 +119,7 @@ def _check_brackets(text: str) -> None:
                 raise FormulaError(f"unmatched '{char}'", text, index)
             opener = open_at.pop()
             if _CLOSERS[text[opener]] != char:
-                raise FormulaError(
-                    f"mismatched '{char}' for '{text[opener]}'", text, index
-                )
+                raise FormulaError(f"mismatched '{char}' for '{text[opener]}'", text, index)
         index += 1
     if open_at:
         raise FormulaError(f"unclosed '{text[open_at[-1]]}'", text, open_at[-1])
@@ -138,6 +140,8 @@ def _parse(text: str, start: str) -> Tree:
         token = error.token
         if token.type == "CMD":
             raise FormulaError(f"unknown command {token}", text, token.start_pos) from None
+        if token.type == "POSTPLUS":  # 1+ at the end: a "+" that can only be trailing
+            raise FormulaError("trailing operator '+'", text, token.start_pos) from None
         if token.type != "$END":
             raise FormulaError(f"unexpected '{token}'", text, token.start_pos) from None
         if last is None:
@@ -153,6 +157,14 @@ class _Differential:
 
     symbol: Symbol
     position: int
+
+
+def _is_function(node: Tree) -> bool:
+    """exp, ln, tanh, sigma, sqrt, ... applied, or e raised to a power."""
+    first = node.children[0]
+    return node.data in ("call", "bare_call") or (
+        node.data == "power" and isinstance(first, Tree) and first.data == "euler"
+    )
 
 
 def _start(child: Tree | Token) -> int:
@@ -189,19 +201,25 @@ class _Builder:
 
     def build(self, tree: Tree) -> Any:
         values: dict[int, Any] = {}
-        pending: list[tuple[Tree, int, bool]] = [(tree, 0, False)]
+        pending: list[tuple[Tree, int, int, bool]] = [(tree, 0, 0, False)]
         while pending:
-            node, depth, children_built = pending.pop()
+            node, depth, functions, children_built = pending.pop()
             if children_built:
                 children = [values.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
                 values[id(node)] = self._build_node(node, children)
                 continue
-            if node.data in _NESTING_RULES:
-                depth += 1
-                if depth > MAX_NESTING:
-                    raise self._error(_TOO_DEEP, node.meta.start_pos)
-            pending.append((node, depth, True))
-            pending.extend((c, depth, False) for c in reversed(node.children) if isinstance(c, Tree))
+            depth += node.data in _NESTING_RULES
+            if depth > MAX_NESTING:
+                raise self._error(_TOO_DEEP, node.meta.start_pos)
+            functions += _is_function(node)
+            if functions > MAX_FUNCTION_NESTING:
+                raise self._error(
+                    f"functions nested more than {MAX_FUNCTION_NESTING} deep", node.meta.start_pos
+                )
+            pending.append((node, depth, functions, True))
+            pending.extend(
+                (c, depth, functions, False) for c in reversed(node.children) if isinstance(c, Tree)
+            )
         return values[id(tree)]
 
     def _build_node(self, node: Tree, children: list[Any]) -> Any:
@@ -233,15 +251,20 @@ class _Builder:
         except KeyError:
             raise self._error(f"unknown name '{name}'", position) from None
 
+    def _ascii_name(self, word: str, position: int) -> Symbol:
+        base, subscript = _ASCII_WORD.fullmatch(word).groups()
+        label = None if subscript is None else _label(subscript)
+        return self._symbol(_canonical(base, label, False), position)
+
     def _reciprocal(self, value: Expr, position: int) -> Expr:
         return self._checked(Pow(value, -1), "division by zero", position)
 
     def _check_log_power(self, argument: Expr, position: int) -> None:
-        """exp(c*log(n)) evaluates to n**c: bound it like a power, roughly."""
-        if argument.has(log):
-            numbers = argument.atoms(Rational)
-            bits = max(map(_bits, numbers), default=0)
-            if bits * max((abs(r.p) for r in numbers), default=0) > MAX_NUMBER_BITS:
+        """exp(c*log(n)) evaluates to n**c for a number n: bound it like that power."""
+        bases = [term.args[0] for term in argument.atoms(log) if term.args[0].is_number]
+        if bases:
+            exponent = max((abs(r.p) for r in argument.atoms(Rational)), default=0)
+            if max(map(_bits, bases)) * exponent > MAX_NUMBER_BITS:
                 raise self._error("number too large", position)
 
     # One method per grammar rule; `children` are built values, or tokens.
@@ -347,11 +370,6 @@ class _Builder:
         wrt = self._ascii_name(match["wrt"], token.start_pos + match.start("wrt"))
         return Partial(of, wrt)
 
-    def _ascii_name(self, word: str, position: int) -> Symbol:
-        base, subscript = _ASCII_WORD.fullmatch(word).groups()
-        label = None if subscript is None else _label(subscript)
-        return self._symbol(_canonical(base, label, False), position)
-
     def number(self, node: Tree, children: list[Any]) -> Rational:
         (token,) = children
         whole, fraction, exponent = _DECIMAL.fullmatch(token).groups()
@@ -359,6 +377,7 @@ class _Builder:
         if len(digits) > MAX_NUMBER_DIGITS:
             raise self._error(f"number with more than {MAX_NUMBER_DIGITS} digits", token.start_pos)
         exponent = (exponent or "0").lstrip("+")
+        # Length first: int() refuses strings of more than 4300 digits.
         if len(exponent.lstrip("-0")) > 4 or abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
             raise self._error(f"number exponent beyond {MAX_DECIMAL_EXPONENT}", token.start_pos)
         value = int(digits or "0") * Fraction(10) ** (int(exponent) - len(fraction or ""))
