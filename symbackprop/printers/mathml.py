@@ -124,13 +124,20 @@ class DocumentMathMLPrinter(DocumentNotation, MathMLPresentationPrinter):
 def _typeset(element: Element) -> Element:
     """What browsers need beyond SymPy's elements: minus signs where it writes hyphens, and
     parentheses that stretch only around a fraction (a stretched one is set loosely)."""
-    for operator in element.getElementsByTagName("mo"):
+    for number in _elements(element, "mn"):
+        number.firstChild.data = number.firstChild.data.replace("-", MINUS)
+    for operator in _elements(element, "mo"):
         text = operator.firstChild.data
         if text == "-":
             operator.firstChild.data = MINUS
         elif text in ("(", ")") and not operator.parentNode.getElementsByTagName("mfrac"):
             operator.setAttribute("stretchy", "false")
     return element
+
+
+def _elements(element: Element, tag: str) -> list[Element]:
+    """The element itself, if it is a <tag>, and every <tag> inside it."""
+    return ([element] if element.tagName == tag else []) + list(element.getElementsByTagName(tag))
 
 
 def mathml_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:

@@ -1,0 +1,263 @@
+"""Figures, the LaTeX document through pdflatex, and the HTML page through a parser and headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from sympy import Symbol
+
+from symbackprop.checks.finite_differences import check_gradients
+from symbackprop.cli import main
+from symbackprop.derivation import derive
+from symbackprop.network import build_network
+from symbackprop.printers import HtmlPrinter, MarkdownPrinter, TextPrinter
+from symbackprop.printers.mathml import mathml_formula
+from symbackprop.solution import Section, worked_solution
+from symbackprop.solution.figure import Figure, path_figure
+from symbackprop.spec import load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ("mazur", "deep", "classifier")
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def solve(name: str, folder: Path, suffix: str) -> Path:
+    path = folder / f"{name}{suffix}"
+    assert main(["solve", name, "-o", str(path)]) == 0
+    return path
+
+
+def path_of(derivation, parameter: str) -> Figure:
+    return path_figure(derivation.network, derivation.gradient(parameter))
+
+
+def lit_edges(figure: Figure) -> set[str]:
+    return {f"{e.source}-{e.target}" for e in figure.path}
+
+
+# --- the figure as data ----------------------------------------------------------------------------
+
+
+def test_full_figure_labels_every_weight_and_bias(mazur):
+    figure = worked_solution(mazur).figure
+    weights = {e.parameter.name: e.value for e in figure.edges if e.at is not None}
+    assert weights == {"w_1": "0.15", "w_2": "0.2", "w_3": "0.25", "w_4": "0.3",
+                       "w_5": "0.4", "w_6": "0.45", "w_7": "0.5", "w_8": "0.55"}
+    assert {n.key: n.value for n in figure.nodes if n.kind == "bias"} == {"b_1": "0.35", "b_2": "0.6"}
+    assert [n.key for n in figure.nodes if n.kind != "bias"] == ["i_1", "i_2", "h1", "h2", "o1", "o2"]
+    assert not figure.path
+
+
+def test_path_of_an_output_weight_is_its_own_edge(mazur):
+    figure = path_of(mazur, "w5")
+    assert lit_edges(figure) == {"h1-o1"}
+    assert {n.key for n in figure.nodes if n.highlighted} == {"h1", "o1"}
+
+
+def test_path_of_a_hidden_weight_runs_through_every_edge_after_its_neuron(mazur):
+    figure = path_of(mazur, "w1")
+    assert lit_edges(figure) == {"i_1-h1", "h1-o1", "h1-o2"}
+    assert {n.key for n in figure.nodes if n.highlighted} == {"i_1", "h1", "o1", "o2"}
+
+
+def test_path_of_a_shared_bias_takes_both_its_edges(mazur):
+    assert lit_edges(path_of(mazur, "b1")) == {"b_1-h1", "b_1-h2", "h1-o1", "h1-o2", "h2-o1", "h2-o2"}
+
+
+def test_softmax_couples_the_layer_but_lights_no_other_weight():
+    classifier = derive(build_network(load_spec("classifier")))
+    figure = path_of(classifier, "w5")
+    assert lit_edges(figure) == {"h1-o1"}
+    assert {n.key for n in figure.nodes if n.highlighted} == {"h1", "o1", "o2", "o3"}
+
+
+def test_deep_path_reaches_the_output_through_both_layers():
+    deep = derive(build_network(load_spec("deep")))
+    assert lit_edges(path_of(deep, "w1")) == {"i_1-a1", "a1-b1", "a1-b2", "b1-o1", "b2-o1"}
+
+
+def test_every_gradient_section_has_its_path_figure(mazur):
+    solution = worked_solution(mazur)
+    for section in solution.sections:
+        for gradient in (s for s in section.items if isinstance(s, Section) and s.title == "Gradient for"):
+            first = gradient.items[0]
+            assert isinstance(first, Figure) and first.symbol == mazur.gradient(gradient.symbol.name).symbol
+
+
+def test_text_and_markdown_print_the_path_as_one_line(mazur):
+    solution = worked_solution(mazur)
+    text = TextPrinter().doprint(solution)
+    assert "Paths of dE_total/dw_1: i_1 -> h1 (w_1), h1 -> o1 (w_5), h1 -> o2 (w_7)." in text
+    markdown = MarkdownPrinter().doprint(solution)
+    assert r"Paths of $\frac{\partial E_{total}}{\partial w_{5}}$: $h_{1}$ -> $o_{1}$ ($w_{5}$)." in markdown
+
+
+# --- MathML in the document's notation -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, markup", [
+    ("net_h1", "<msub><mi>net</mi><mi>h1</mi></msub>"),
+    ("w_5^+", "<msubsup><mi>w</mi><mi>5</mi><mo>+</mo></msubsup>"),
+    ("out_o1[2]", '<msubsup><mi>out</mi><mi>o1</mi><mrow><mo stretchy="false">(</mo><mn>2</mn>'
+                  '<mo stretchy="false">)</mo></mrow></msubsup>'),
+])
+def test_mathml_names(name, markup):
+    assert mathml_formula(Symbol(name)) == markup
+
+
+def test_mathml_partial_is_a_fraction_of_partials(mazur):
+    assert mathml_formula(mazur.gradient("w5").symbol) == (
+        "<mfrac><mrow><mo>&#8706;</mo><msub><mi>E</mi><mi>total</mi></msub></mrow>"
+        "<mrow><mo>&#8706;</mo><msub><mi>w</mi><mi>5</mi></msub></mrow></mfrac>")
+
+
+def test_mathml_numbers_substituted(mazur):
+    update = next(u for u in mazur.updates if u.parameter.name == "w7")
+    numerals = worked_solution(mazur).numerals
+    markup = mathml_formula(update.expression, numerals)
+    assert "<mn>0.5</mn>" in markup and "<mn>0.02260254</mn>" in markup
+    assert "<mo stretchy=\"false\">(</mo><mrow><mo>&#8722;</mo><mn>0.02260254</mn></mrow>" in markup
+    assert mathml_formula(Symbol("w_7"), numerals) == "<mn>0.5</mn>"
+
+
+# --- LaTeX through pdflatex ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def latex_documents(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("latex")
+    return {name: solve(name, folder, ".tex") for name in EXAMPLES}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_latex_document_compiles_with_its_figures(latex_documents, name):
+    source = latex_documents[name]
+    tex = source.read_text(encoding="utf-8")
+    assert r"\usepackage{tikz}" in tex
+    assert tex.index(r"\begin{tikzpicture}") < tex.index(r"\section*")
+    derivation = derive(build_network(load_spec(name)))
+    assert tex.count(r"\begin{tikzpicture}") == 1 + len(derivation.gradients)
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", source.name],
+                            cwd=source.parent, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert source.with_suffix(".pdf").stat().st_size > 10_000
+
+
+# --- HTML: self-contained, well formed, and clean in a browser -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    return solve("mazur", tmp_path_factory.mktemp("html"), ".html")
+
+
+class _Checker(HTMLParser):
+    """Every element closed in order (void elements aside); every attribute and tag collected."""
+
+    VOID = {"meta", "link", "br", "hr", "img", "input", "line", "circle", "rect", "path", "mspace"}
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.tags: set[str] = set()
+        self.attributes: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.open[-1] if self.open else 'nothing'}>")
+        else:
+            self.open.pop()
+
+
+def test_html_page_is_self_contained_and_well_formed(page):
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<math" in html and "<svg" in html
+    assert "<script" not in html.lower()
+    checker = _Checker()
+    checker.feed(html)
+    checker.close()
+    assert checker.errors == [] and checker.open == []
+    assert not checker.tags & {"script", "link", "img", "iframe", "object", "embed", "image", "use"}
+    external = [(name, value) for name, value in checker.attributes
+                if name != "xmlns" and re.match(r"\s*(https?:)?//", value)]
+    assert external == []
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    assert "url(" not in style and "@import" not in style
+
+
+def test_html_has_the_figures_and_the_numbers(page, mazur):
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<svg") == 1 + len(mazur.gradients)
+    assert html.index("<svg") < html.index("<section>")
+    assert "0.593269992" in html and "0.082167041" in html
+
+
+def _browser() -> str:
+    found = next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+    assert found, "headless Chromium is needed: apt-get install chromium (.ci/run installs it)"
+    return found
+
+
+def _chromium(page: Path, folder: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([_browser(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           f"--user-data-dir={folder / 'profile'}", "--enable-logging=stderr", "--v=0",
+                           *arguments, page.as_uri()],
+                          capture_output=True, text=True, timeout=180)
+
+
+def _console(stderr: str) -> list[str]:
+    """What the page said on the console, and any uncaught error."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+
+
+def test_html_page_renders_in_headless_chromium_without_console_errors(page, tmp_path):
+    screenshot = tmp_path / "page.png"
+    shot = _chromium(page, tmp_path, f"--screenshot={screenshot}", "--window-size=1200,2000")
+    assert shot.returncode == 0, shot.stderr[-3000:]
+    assert _console(shot.stderr) == []
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 50_000
+    dom = _chromium(page, tmp_path, "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    assert _console(dom.stderr) == []
+    assert "<math" in dom.stdout and "<mfrac>" in dom.stdout and "<svg" in dom.stdout
+
+
+# --- the generated page stays in sync --------------------------------------------------------------
+
+
+def test_worked_solution_page_is_current(mazur):
+    expected = HtmlPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
+    actual = (ROOT / "docs" / "worked-solution.html").read_text(encoding="utf-8")
+    assert actual == expected, "regenerate with: symbackprop solve -o docs/worked-solution.html"
+
+
+def test_html_and_latex_are_deterministic(mazur, tmp_path):
+    assert HtmlPrinter().doprint(worked_solution(mazur)) == HtmlPrinter().doprint(worked_solution(mazur))
+    (tmp_path / "again").mkdir()
+    assert solve("deep", tmp_path, ".tex").read_bytes() == solve("deep", tmp_path / "again", ".tex").read_bytes()
+
+
+def test_the_console_check_sees_a_console_error(tmp_path):
+    """The check above is not vacuous: a page that logs an error is caught."""
+    noisy = tmp_path / "noisy.html"
+    noisy.write_text("<!DOCTYPE html><title>x</title><script>console.error('boom')</script>", encoding="utf-8")
+    result = _chromium(noisy, tmp_path, "--dump-dom")
+    assert any("boom" in line for line in _console(result.stderr))
