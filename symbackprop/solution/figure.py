@@ -20,6 +20,9 @@ from symbackprop.network import Network, Parameter
 from symbackprop.network.symbols import input_symbol
 
 INPUT, NEURON, BIAS = "input", "neuron", "bias"
+_CHARACTER, _HEIGHT = 0.04, 0.2
+"""A label's width per character in column widths, and its height in row heights: both renderers draw
+at about this scale."""
 
 
 @dataclass(frozen=True)
@@ -109,24 +112,45 @@ def _layout(network: Network, numerals: Mapping[Symbol, str] | None, parameter: 
     labels |= {neuron.label: Symbol(neuron.label) for neuron in network.neurons}
     kinds = {key: INPUT for key in columns[0]} | {neuron.label: NEURON for neuron in network.neurons}
     values: dict[str, str | None] = {}
-    edges = []
+    edges: list[Edge] = []
+    boxes: list[tuple[float, float, float, float]] = []
     for index, layer in enumerate(network.layers):
         sources, targets = columns[index], columns[index + 1]
         for j, row in enumerate(layer.weights):
-            share = 0.3 + 0.4 * (j / (len(targets) - 1) if len(targets) > 1 else 0.5)
+            preferred = 0.3 + 0.4 * (j / (len(targets) - 1) if len(targets) > 1 else 0.5)
             for k, weight in enumerate(row):
-                (x0, y0), (x1, y1) = at[sources[k]], at[targets[j]]
-                label_at = (round(x0 + share * (x1 - x0), 3), round(y0 + share * (y1 - y0), 3))
+                value = _value(weight, numerals)
+                width = _CHARACTER * (len(weight.symbol.name) + (len(value) + 3 if value else 0))
+                label_at = _place(at[sources[k]], at[targets[j]], preferred, width, boxes)
                 on = weight.name == parameter or sources[k] in reached
-                edges.append(Edge(sources[k], targets[j], weight.symbol, _value(weight, numerals), label_at, on))
+                edges.append(Edge(sources[k], targets[j], weight.symbol, value, label_at, on))
         for b, bias in enumerate(layer.biases):
             key = bias.symbol.name
-            at[key] = (index + (b + 1) / (len(layer.biases) + 1), float(rows))
+            at[key] = (round(index + (b + 1) / (len(layer.biases) + 1), 3), float(rows))
             labels[key], kinds[key], values[key] = bias.symbol, BIAS, _value(bias, numerals)
             edges += [Edge(key, targets[j], bias.symbol, None, None, bias.name == parameter) for j in bias.neurons]
     lit = reached | {edge.source for edge in edges if edge.highlighted}
     nodes = tuple(Node(key, labels[key], kinds[key], *at[key], key in lit, values.get(key)) for key in labels)
     return nodes, tuple(edges)
+
+
+def _place(start: tuple[float, float], end: tuple[float, float], preferred: float, width: float,
+           boxes: list[tuple[float, float, float, float]]) -> tuple[float, float]:
+    """Where along the edge a label of `width` goes: as near `preferred` (a share of the way from
+    start to end) as it can without covering a label placed before, else where it covers least."""
+    def box(share: float) -> tuple[float, float, float, float]:
+        x, y = start[0] + share * (end[0] - start[0]), start[1] + share * (end[1] - start[1])
+        return x - width / 2, y - _HEIGHT / 2, x + width / 2, y + _HEIGHT / 2
+
+    def covered(share: float) -> float:
+        x0, y0, x1, y1 = box(share)
+        return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1])) for b in boxes)
+
+    shares = sorted((0.3 + 0.05 * step for step in range(9)), key=lambda share: (abs(share - preferred), share))
+    best = min(shares, key=covered)
+    boxes.append(box(best))
+    x0, y0, x1, y1 = box(best)
+    return round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3)
 
 
 def _value(parameter: Parameter, numerals: Mapping[Symbol, str] | None) -> str | None:
