@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mpmath
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -175,8 +177,7 @@ def test_a_wrong_local_derivative_is_caught(monkeypatch):
 
     def wrong(neuron, source=None, layer=()):
         local = original(neuron, source, layer)
-        return local if neuron.label != "h1" else type(local)(local.symbol, local.expression, local.steps,
-                                                             local.form * 2)
+        return local if neuron.label != "h1" else replace(local, form=local.form * 2)
 
     monkeypatch.setattr(backprop, "activation_derivative", wrong)
     derivation = derive(build_network(spec_from_dict(_spec("tanh", "half_squared_error"))))

@@ -9,21 +9,25 @@ composed E_total(w) is never built here.
 
 from __future__ import annotations
 
-from sympy import Expr, Mul, Symbol
+from sympy import Add, Expr, Mul, Symbol
 
 from symbackprop.derivation.identities import coupled_derivative_in_outputs, derivative_in_output
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
 )
-from symbackprop.derivation.rules import RewriteRule, differentiate, fold_product, fold_sum
+from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
 from symbackprop.network import Network, Neuron, OutputError, Parameter, Partial, Pass
 from symbackprop.network.symbols import delta_symbol, updated_symbol
 
 
-def local_derivative(of: Symbol, expression: Expr, wrt: Symbol) -> LocalDerivative:
-    """d(of)/d(wrt) from `of`'s local expression, rule by rule."""
-    steps = differentiate(expression, wrt)
-    return LocalDerivative(Partial(of, wrt), expression, steps, steps.result)
+def local_derivative(of: Symbol, expression: Expr, wrt: Symbol, term: Expr | None = None) -> LocalDerivative:
+    """d(of)/d(wrt) from `of`'s local expression.
+
+    `term`, when given, is the only term of the sum `expression` that holds `wrt` (a net input's
+    w_k x_k): differentiating it alone gives the same result in constant time per connection.
+    """
+    result = differentiate(expression if term is None else term, wrt).result
+    return LocalDerivative(Partial(of, wrt), expression, result)
 
 
 def activation_derivative(neuron: Neuron, source: Neuron | None = None,
@@ -33,15 +37,15 @@ def activation_derivative(neuron: Neuron, source: Neuron | None = None,
     out_k(1 - out_k) or -out_k out_j for softmax.
     """
     source = source or neuron
-    steps = differentiate(neuron.out_expression, source.net)
     if neuron.activation.coupled:
         in_output = coupled_derivative_in_outputs(neuron.out_expression, [n.net for n in layer],
                                                   [n.out for n in layer], source.net)
     else:
         in_output = derivative_in_output(neuron.activation, neuron.net, neuron.out)
+    symbol = Partial(neuron.out, source.net)
     if in_output is not None:
-        steps = RewriteRule(neuron.out_expression, source.net, in_output, steps, neuron.activation.name)
-    return LocalDerivative(Partial(neuron.out, source.net), neuron.out_expression, steps, steps.result)
+        return LocalDerivative(symbol, neuron.out_expression, in_output, neuron.activation.name)
+    return LocalDerivative(symbol, neuron.out_expression, differentiate(neuron.out_expression, source.net).result)
 
 
 def derive(network: Network) -> Derivation:
@@ -61,13 +65,22 @@ class _Backward:
         self.gradients: list[Gradient] = []
         self.updates: list[Update] = []
         self.definitions: list[Definition] = []
+        self.defined: set[Symbol] = set()
+        self.forms: dict[Partial, Expr] = {}
+        self.outer_forms: dict[Symbol, Expr] = {}
+        """Per delta: dE_total/dout in named intermediates, shared by every weight into that neuron."""
+        self.trainable = set(network.trainable)
+        self.terms: dict[Symbol, dict[Symbol, Expr | None]] = {}
+        """Per net input: each symbol to the one term of the sum that holds it (None if several do)."""
         self.layer = len(network.layers) - 1
 
     def define(self, symbol: Symbol, expression: Expr) -> None:
         self.definitions.append(Definition(symbol, expression, self.layer))
+        self.defined.add(symbol)
 
     def local(self, derivative: LocalDerivative) -> LocalDerivative:
         self.locals.append(derivative)
+        self.forms[derivative.symbol] = derivative.form
         self.define(derivative.symbol, derivative.form)
         return derivative
 
@@ -103,6 +116,16 @@ class _Backward:
         self.sensitivities.append(result)
         return result
 
+    def net_derivative(self, neuron: Neuron, wrt: Symbol) -> LocalDerivative:
+        """dnet/d(weight, bias or upstream out): the net input's one term that holds it, differentiated."""
+        if neuron.net not in self.terms:
+            terms: dict[Symbol, Expr | None] = {}
+            for term in Add.make_args(neuron.net_expression):
+                for symbol in term.free_symbols:
+                    terms[symbol] = None if symbol in terms else term
+            self.terms[neuron.net] = terms
+        return local_derivative(neuron.net, neuron.net_expression, wrt, self.terms[neuron.net].get(wrt))
+
     def _loss_of(self, one: Pass) -> Expr:
         """E_total as far as this pass's outputs are concerned: all of it for a single sample."""
         scale = self.network.loss_scale
@@ -110,7 +133,7 @@ class _Backward:
 
     def path(self, one: Pass, neuron: Neuron, downstream: Neuron) -> PathTerm:
         """How out_j reaches E_total through net_k: dE/dnet_k * dnet_k/dout_j."""
-        link = self.local(local_derivative(downstream.net, downstream.net_expression, neuron.out))
+        link = self.local(self.net_derivative(downstream, neuron.out))
         error = self._error_of(one, downstream)
         if error is None:
             return PathTerm(None, (self.deltas[downstream.net].symbol, link.symbol))
@@ -128,7 +151,7 @@ class _Backward:
     def _error_delta(self, error: OutputError, neuron: Neuron) -> Partial:
         """dE_k/dnet_k = dE_k/dout_k * dout_k/dnet_k, the document's route to the hidden layer."""
         symbol = Partial(error.symbol, neuron.net)
-        if all(d.symbol != symbol for d in self.definitions):
+        if symbol not in self.defined:
             own = self.local(local_derivative(error.symbol, error.expression, neuron.out))
             self.define(symbol, fold_product([own.symbol, self.deltas[neuron.net].activation.symbol]))
         return symbol
@@ -152,12 +175,12 @@ class _Backward:
             layer = one.layers[self.layer]
             for index in parameter.neurons:
                 neuron = layer.neurons[index]
-                link = self.local(local_derivative(neuron.net, neuron.net_expression, parameter.symbol))
+                link = self.local(self.net_derivative(neuron, parameter.symbol))
                 terms.append((self.deltas[neuron.net], link))
         symbol = Partial(self.network.total, parameter.symbol)
         self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]))
         self.gradients.append(Gradient(parameter, symbol, tuple(terms), self._delta_rule(terms)))
-        if parameter in self.network.trainable:
+        if parameter in self.trainable:
             update = Update(parameter, updated_symbol(parameter.symbol),
                             parameter.symbol - self.network.learning_rate * symbol)
             self.define(update.symbol, update.expression)
@@ -167,22 +190,17 @@ class _Backward:
         """The gradient written out in named intermediates, the document's 'delta rule' form."""
         if len(terms) == 1 and not terms[0][0].coupled:
             delta, link = terms[0]
+            return fold_product([self._outer(delta), delta.activation.form, link.form])
+        return fold_sum([fold_product([d.symbol, link.form]) for d, link in terms])
+
+    def _outer(self, delta: Delta) -> Expr:
+        """dE_total/dout of the delta's neuron: the loss's derivative, or sum over k of delta_k w_jk."""
+        if delta.symbol not in self.outer_forms:
             sensitivity = delta.sensitivity
             if sensitivity.local is not None:
                 outer = sensitivity.local.form
             else:
-                outer = fold_sum([fold_product([self._head_delta(p), _form_of(self.locals, p.factors[-1])])
+                outer = fold_sum([fold_product([self.deltas[p.factors[-1].of].symbol, self.forms[p.factors[-1]]])
                                   for p in sensitivity.paths])
-            return fold_product([outer, delta.activation.form, link.form])
-        return fold_sum([fold_product([d.symbol, link.form]) for d, link in terms])
-
-    def _head_delta(self, path: PathTerm) -> Symbol:
-        """The delta of the downstream neuron a path runs through."""
-        return self.deltas[path.factors[-1].of].symbol
-
-
-def _form_of(locals_: list[LocalDerivative], symbol: Partial) -> Expr:
-    for derivative in locals_:
-        if derivative.symbol == symbol:
-            return derivative.form
-    raise KeyError(symbol)
+            self.outer_forms[delta.symbol] = outer
+        return self.outer_forms[delta.symbol]

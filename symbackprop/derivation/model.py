@@ -7,10 +7,11 @@ Every formula here is a SymPy expression over named intermediates (`Symbol`s and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from sympy import Expr, Symbol
 
-from symbackprop.derivation.rules import Rule
+from symbackprop.derivation.rules import RewriteRule, Rule, differentiate
 from symbackprop.network import Network, Neuron, Parameter, Partial
 
 
@@ -21,10 +22,18 @@ class LocalDerivative:
     symbol: Partial
     expression: Expr
     """The local expression that was differentiated (out_{o1} = 1/(1 + e^{-net_{o1}}))."""
-    steps: Rule
-    """The rules applied; `steps.result` is the derivative as differentiated."""
     form: Expr
     """The derivative in named intermediates as the document writes it: out_{o1}(1 - out_{o1})."""
+    identity: str | None = None
+    """When `form` rewrites the derivative through an activation's identity (the logistic's out(1 - out))."""
+
+    @cached_property
+    def steps(self) -> Rule:
+        """The rules applied, built when a printer or a test asks for them (large networks never do)."""
+        rule = differentiate(self.expression, self.symbol.wrt)
+        if self.identity is None:
+            return rule
+        return RewriteRule(self.expression, self.symbol.wrt, self.form, rule, self.identity)
 
 
 @dataclass(frozen=True)
