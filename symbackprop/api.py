@@ -140,8 +140,8 @@ class Solution(_Displayed):
         """`fmt`: one of `symbackprop.printers.PRINTERS` (text, latex, markdown, json, ...)."""
         return PRINTERS[fmt]().doprint(self.solution)
 
-    def _repr_latex_(self) -> str:
-        return self.render("latex")
+    def _repr_html_(self) -> str:
+        return self.render("html")
 
 
 @dataclass(frozen=True, eq=False)

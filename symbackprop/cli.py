@@ -284,6 +284,9 @@ def _emit(text: str, output: str | None) -> None:
                                          prefix=f".{target.name}.", suffix=".tmp") as handle:
             temporary = handle.name
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # a temporary file is private; the output should not be
         os.replace(temporary, target)
     except OSError as error:
         if temporary is not None:

@@ -78,7 +78,7 @@ def test_softmax_couples_the_layer_but_lights_no_other_weight():
 
 def test_deep_path_reaches_the_output_through_both_layers():
     deep = derive(build_network(load_spec("deep")))
-    assert lit_edges(path_of(deep, "w1")) == {"i_1-a1", "a1-b1", "a1-b2", "b1-o1", "b2-o1"}
+    assert lit_edges(path_of(deep, "w1")) == {"i_1-h1", "h1-g1", "h1-g2", "g1-o1", "g2-o1"}
 
 
 def test_every_gradient_section_has_its_path_figure(mazur):

@@ -62,3 +62,11 @@ def test_output_to_a_directory_leaves_nothing_behind(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Is a directory" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+@pytest.mark.parametrize("name", ["i", "w", "b"])
+def test_layer_names_that_read_like_inputs_weights_or_biases_are_refused(name):
+    data = _mazur()
+    data["layers"][0]["name"] = name
+    with pytest.raises(InputError, match=rf"^layers\[0\]\.name: '{name}' would make neurons read like the "):
+        spec_from_dict(data)

@@ -24,6 +24,7 @@ _TOP_FIELDS = {"name", "inputs", "targets", "samples", "reduction", "layers", "l
                "update_biases"}
 _SAMPLE_FIELDS = {"inputs", "targets"}
 _LAYER_FIELDS = {"name", "activation", "weights", "bias"}
+_RESERVED_LAYER_NAMES = {"i": "inputs i_1, i_2", "w": "weights w_1, w_2", "b": "biases b_1, b_2"}
 _LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}\Z")
 
 
@@ -189,6 +190,9 @@ def _layer(data: Any, field: str, default_name: str, fan_in: int, previous: str)
     name = data.get("name", default_name)
     if not isinstance(name, str) or not _LAYER_NAME.match(name):
         raise InputError(f"{field}.name: expected a letter then up to 7 letters or digits, got {name!r}")
+    if name in _RESERVED_LAYER_NAMES:
+        raise InputError(f"{field}.name: {name!r} would make neurons read like the {_RESERVED_LAYER_NAMES[name]}; "
+                         f"choose another name")
     if "activation" not in data:
         raise InputError(f"{field}.activation: missing field")
     activation = data["activation"]
