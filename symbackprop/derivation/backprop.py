@@ -181,8 +181,8 @@ class _Backward:
         self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]))
         self.gradients.append(Gradient(parameter, symbol, tuple(terms), self._delta_rule(terms)))
         if parameter in self.trainable:
-            update = Update(parameter, updated_symbol(parameter.symbol),
-                            parameter.symbol - self.network.learning_rate * symbol)
+            step = Mul(-1, self.network.learning_rate, symbol, evaluate=False)
+            update = Update(parameter, updated_symbol(parameter.symbol), Add(parameter.symbol, step, evaluate=False))
             self.define(update.symbol, update.expression)
             self.updates.append(update)
 
