@@ -136,3 +136,11 @@ def test_no_user_text_reaches_eval(monkeypatch, capsys):
     assert main(["check", "--value", marker, "--quantity", "out_{h1}"]) == 1
     capsys.readouterr()
     assert not any(marker in text or "delta_{o1}" in text for text in seen)
+
+
+def test_a_long_formulas_error_shows_a_window_around_the_position(capsys):
+    text = "w_5 + " * 100 + "out_{h9}" + " + w_5" * 100
+    assert main(["check", "--formula", text, "--wrt", "w5"]) == 2
+    _, line, caret = capsys.readouterr().err.splitlines()
+    assert len(line) <= 80 and line.startswith("...") and line.endswith("...")
+    assert line[caret.index("^"):].startswith("out_{h9}")

@@ -32,6 +32,8 @@ MAX_DECIMAL_EXPONENT = 1000
 MAX_NUMBER_BITS = 10_000
 
 Resolve = Callable[[str], Symbol]
+_SHOWN = 72
+"""Characters of the formula shown around an error's position."""
 
 _PARSER = Lark.open(
     str(Path(__file__).with_name("grammar.lark")),
@@ -76,6 +78,10 @@ class FormulaError(InputError):
         end = self.text.find("\n", self.position)
         line = self.text[start : end if end >= 0 else len(self.text)]
         column = self.position - start
+        if len(line) > _SHOWN:  # a window around the position, so the caret stays on screen
+            first = max(0, min(column - _SHOWN // 2, len(line) - _SHOWN))
+            line = ("..." if first else "") + line[first : first + _SHOWN] + ("..." if first + _SHOWN < len(line) else "")
+            column = column - first + (3 if first else 0)
         return f"formula: {self.reason} at position {self.position}\n{line}\n{' ' * column}^"
 
 
