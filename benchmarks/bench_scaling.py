@@ -7,6 +7,8 @@ For each network (half squared error, one sample, per-neuron biases, all paramet
 - `compile_network(..., backend="math")`: time to generate and compile the training step;
 - one gradient: one call of the compiled step (loss, every gradient and the update);
 - PyTorch float64 autograd, one forward and backward pass, when torch is installed;
+- for reference, the per-layer matrix form of backpropagation written by hand with numpy (the
+  form issue #6 asks symbackprop to derive for large networks), when numpy is installed;
 - naive `sympy.diff`: the loss composed down to the parameters (built here, since the library's
   oracle refuses networks of more than 64 connections) and differentiated for every parameter.
 
@@ -36,7 +38,7 @@ if __package__ in (None, ""):
 
 from benchmarks.common import (  # noqa: E402
     ROOT, arguments, cold_sympy, connection_count, dense_spec, heading, interleaved, loglog_slope, median,
-    parameter_count, ratio, seconds, table, torch_or_none,
+    numpy_or_none, parameter_count, ratio, seconds, table, torch_or_none,
 )
 
 FULL_SIZES = [(2, 2, 2), (4, 4, 4), (8, 8, 8), (10, 13, 3), (16, 16, 16), (22, 22, 22), (32, 32, 32),
@@ -132,13 +134,18 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
         emit(stage="compile", time=median(times) if compiled is not None else None, limit=compile_limit,
              rss_mib=peak_rss_mib())
 
-    contenders = {}
+    contenders, flatteners = {}, {}
     values = tuple(float(p.value) for p in derivation.network.parameters)
     if compiled is not None:
+        eta = float(derivation.network.spec.learning_rate)
         contenders["step"] = lambda: compiled.step(*values)
+        flatteners["step"] = lambda result: [(old - new) / eta for old, new in zip(values, result[2])]
     torch = torch_or_none()
     if torch is not None:
-        contenders["torch"] = _torch_gradient(torch, data)
+        contenders["torch"], flatteners["torch"] = _torch_gradient(torch, data)
+    numpy = numpy_or_none()
+    if numpy is not None:
+        contenders["numpy"], flatteners["numpy"] = _numpy_gradient(numpy, data)
     if not contenders:
         emit(stage="evaluate")
         return
@@ -146,14 +153,18 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
     calls = max(3, min(2000, int(evaluations / max(max(t[0] for t in probe.values()), 1e-7))))
     times, results = interleaved(contenders, calls, warmup=False)
     record = {name: median(t) for name, t in times.items()}
-    if compiled is not None and torch is not None:
-        record["gradient_difference"] = _gradient_difference(derivation, values, results["step"], results["torch"])
+    gradients = {name: flatteners[name](results[name]) for name in contenders}
+    reference = gradients.pop("step", None) or gradients.pop("torch", None)
+    if reference is not None and gradients:
+        scale = max(max(abs(g) for g in reference), 1e-300)
+        record["gradient_difference"] = max(abs(a - b) / scale for other in gradients.values()
+                                            for a, b in zip(reference, other))
     emit(stage="evaluate", calls=calls, **record)
 
 
 def _torch_gradient(torch, data: dict):
-    """One float64 forward and backward pass of the same network; returns the gradients, flattened in
-    symbackprop's parameter order (every weight, layer by layer and row by row, then every bias)."""
+    """One float64 forward and backward pass of the same network with autograd, and how to flatten its
+    gradients in symbackprop's parameter order (every weight, layer by layer and row by row, then every bias)."""
     f64 = torch.float64
     layers = data["layers"]
     weights = [torch.tensor([[float(w) for w in row] for row in layer["weights"]], dtype=f64, requires_grad=True)
@@ -173,16 +184,39 @@ def _torch_gradient(torch, data: dict):
         error.backward()
         return parameters
 
-    return gradient
+    return gradient, lambda result: [g for p in result for g in p.grad.reshape(-1).tolist()]
 
 
-def _gradient_difference(derivation, values, step_result, torch_parameters) -> float:
-    """Largest |symbackprop gradient - torch gradient| relative to the largest gradient."""
-    eta = float(derivation.network.spec.learning_rate)
-    ours = [(old - new) / eta for old, new in zip(values, step_result[2])]
-    theirs = [g for p in torch_parameters for g in p.grad.reshape(-1).tolist()]
-    scale = max(max(abs(g) for g in theirs), 1e-300)
-    return max(abs(a - b) for a, b in zip(ours, theirs)) / scale
+def _numpy_gradient(np, data: dict):
+    """The per-layer matrix form of backpropagation, written by hand with numpy: delta_L = (out - target)
+    * out (1 - out), delta_l = (W_{l+1}^T delta_{l+1}) * out_l (1 - out_l), dE/dW_l = delta_l out_{l-1}^T.
+    A reference for what issue #6's matrix form could reach; not symbackprop code."""
+    layers = data["layers"]
+    weights = [np.array([[float(w) for w in row] for row in layer["weights"]]) for layer in layers]
+    biases = [np.array([float(b) for b in layer["bias"]]) for layer in layers]
+    x = np.array([float(v) for v in data["inputs"]])
+    t = np.array([float(v) for v in data["targets"]])
+
+    def gradient():
+        outs = [x]
+        for w, b in zip(weights, biases):
+            outs.append(1.0 / (1.0 + np.exp(-(w @ outs[-1] + b))))
+        out = outs[-1]
+        delta = (out - t) * out * (1.0 - out)
+        weight_gradients, bias_gradients = [None] * len(weights), [None] * len(weights)
+        for index in reversed(range(len(weights))):
+            weight_gradients[index] = np.outer(delta, outs[index])
+            bias_gradients[index] = delta
+            if index:
+                below = outs[index]
+                delta = (weights[index].T @ delta) * below * (1.0 - below)
+        return weight_gradients, bias_gradients
+
+    def flatten(result):
+        weight_gradients, bias_gradients = result
+        return [g for array in weight_gradients + bias_gradients for g in array.reshape(-1).tolist()]
+
+    return gradient, flatten
 
 
 # --- the naive contender ------------------------------------------------------------------------------
@@ -281,17 +315,19 @@ def main(argv: list[str] | None = None) -> None:
               f"naive {row.naive_text}", flush=True)
         difference = row.evaluated.get("gradient_difference")
         if difference is not None and difference > AGREEMENT:
-            raise SystemExit(f"{name}: symbackprop and torch gradients differ by {difference:g} (relative)")
+            raise SystemExit(f"{name}: the contenders' gradients differ by {difference:g} (relative)")
 
     print(flush=True)
     table(["network", "parameters", "connections", "build+derive", "ms/param", "compile", "one gradient (step)",
-           "torch per gradient", "naive sympy.diff", "peak RSS MiB", "grad diff vs torch"],
+           "torch per gradient", "numpy matrix form", "naive sympy.diff", "peak RSS MiB", "grad diff"],
           [[m.name, str(m.parameters), str(m.connections), seconds(m.derived["total"]),
             f"{m.derived['total'] / m.parameters * 1e3:.3f}", m.compile_text, seconds(m.evaluated.get("step")),
-            seconds(m.evaluated.get("torch")) if torch else "not installed", m.naive_text,
-            f"{m.derived['rss_mib']:.0f}", _exponent(m.evaluated.get("gradient_difference"))] for m in measured])
+            seconds(m.evaluated.get("torch")) if torch else "not installed", seconds(m.evaluated.get("numpy")),
+            m.naive_text, f"{m.derived['rss_mib']:.0f}", _exponent(m.evaluated.get("gradient_difference"))]
+           for m in measured])
     print("peak RSS: of the worker process right after its first derivation (Python, SymPy, the network and "
-          "the derivation); grad diff: largest |symbackprop - torch| over the largest gradient", flush=True)
+          "the derivation); grad diff: largest difference between the gradients of the compiled step, torch and "
+          "numpy, over the largest gradient", flush=True)
 
     connections = [m.connections for m in measured]
     derive_times = [m.derived["total"] for m in measured]
@@ -325,6 +361,10 @@ def main(argv: list[str] | None = None) -> None:
                   m.evaluated["torch"], "issue #6 target: below 1x up to 1,000 parameters")
     if torch is None:
         print("ratio: compiled step / torch per gradient = n/a  (torch not installed)", flush=True)
+    for m in measured:
+        if m.evaluated.get("numpy") is not None and m.evaluated.get("torch") is not None:
+            ratio(f"numpy matrix form / torch per gradient ({m.name}, {m.parameters} parameters)",
+                  m.evaluated["numpy"], m.evaluated["torch"], "issue #6 target for the matrix form: within 2x")
 
 
 @dataclass

@@ -128,6 +128,15 @@ def torch_or_none():
     return torch
 
 
+def numpy_or_none():
+    """numpy if it is installed (for the hand-written matrix-form reference), else None."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
 def loglog_slope(xs: list[float], ys: list[float]) -> float:
     """Least-squares slope of log y against log x."""
     lx = [math.log(x) for x in xs]
