@@ -9,6 +9,7 @@ are normalised to the canonical spelling (w5 and w_{5} are both w_5) before the 
 from __future__ import annotations
 
 import re
+from functools import cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,13 +36,16 @@ Resolve = Callable[[str], Symbol]
 _SHOWN = 72
 """Characters of the formula shown around an error's position."""
 
-_PARSER = Lark.open(
-    str(Path(__file__).with_name("grammar.lark")),
-    parser="lalr",
-    lexer="basic",
-    start=["formula", "equation"],
-    propagate_positions=True,
-)
+@cache
+def _parser() -> Lark:
+    """The LALR parser, built on first use: only the commands that read formulas pay for it."""
+    return Lark.open(
+        str(Path(__file__).with_name("grammar.lark")),
+        parser="lalr",
+        lexer="basic",
+        start=["formula", "equation"],
+        propagate_positions=True,
+    )
 
 _TOO_DEEP = f"formula nested more than {MAX_NESTING} levels deep"
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
@@ -132,7 +136,7 @@ def _check_brackets(text: str) -> None:
 
 
 def _parse(text: str, start: str) -> Tree:
-    interactive = _PARSER.parse_interactive(text, start=start)
+    interactive = _parser().parse_interactive(text, start=start)
     last: Token | None = None
     try:
         for token in interactive.iter_parse():

@@ -17,6 +17,7 @@ Two orders of update are supported:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Callable
 
@@ -139,12 +140,13 @@ class _Tidied:
     """Symbols that name no computation of their own: a number, or another symbol."""
 
 
-def _tidy(sequence: list[tuple[Symbol, Expr]], results: list[Symbol], parameters: list[Symbol]) -> _Tidied:
+def _tidy(sequence: list[tuple[Symbol, Expr]], results: list[Symbol], parameters: Iterable[Symbol]) -> _Tidied:
     """Substitute renames, compute repeated expressions once, drop what `results` do not need.
 
     A parameter is reassigned in place (output-first order), so a rename of a parameter is kept
     as a rename only where no later reassignment can change what it refers to.
     """
+    parameters = frozenset(parameters)
     aliases: dict[Symbol, Expr] = {}
     seen: dict[Expr, Symbol] = {}
     kept: list[tuple[Symbol, Expr]] = []
