@@ -11,6 +11,7 @@ folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 give
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from sympy import Add, Derivative, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
 
@@ -201,28 +202,9 @@ def written_out(rule: Rule) -> Expr:
     This is the line a careful hand-written solution shows between the expression and its
     derivative; it equals `rule.result` (the tests check that).
     """
-    if isinstance(rule, (ConstantRule, IdentityRule)):
-        return rule.result
-    if isinstance(rule, SumRule):
-        return Add(*(written_out(term) for term in rule.terms), evaluate=False)
-    if isinstance(rule, ConstantMultipleRule):
-        return Mul(rule.constant, written_out(rule.inner), evaluate=False)
-    if isinstance(rule, ProductRule):
-        return Add(*(Mul(*[written_out(d) if k == i else f for k, f in enumerate(rule.factors)],
-                         evaluate=False) for i, d in enumerate(rule.derivatives)), evaluate=False)
-    if isinstance(rule, PowerRule):
-        lowered = Pow(rule.base, Add(rule.exponent, -1, evaluate=False), evaluate=False)
-        return Mul(rule.exponent, lowered, written_out(rule.inner), evaluate=False)
-    if isinstance(rule, (ExpRule, LogRule)):
-        outer = rule.expr if isinstance(rule, ExpRule) else Pow(rule.argument, -1, evaluate=False)
-        return Mul(outer, written_out(rule.inner), evaluate=False)
-    if isinstance(rule, FunctionRule):
-        return Mul(rule.outer, written_out(rule.inner), evaluate=False)
-    if isinstance(rule, PiecewiseRule):
-        return Piecewise(*[(written_out(piece), condition) for piece, condition in rule.pieces])
     if isinstance(rule, RewriteRule):
         return written_out(rule.before)
-    raise TypeError(type(rule).__name__)
+    return _compose(rule, written_out)
 
 
 def applied(rule: Rule) -> Expr:
@@ -230,48 +212,49 @@ def applied(rule: Rule) -> Expr:
 
     Together with `rule.result` this is one line of a full step-by-step derivation.
     """
-    def d(child: Rule) -> Expr:
-        return Derivative(child.expr, child.wrt)
+    if isinstance(rule, RewriteRule):
+        return rule.before.result
+    return _compose(rule, lambda child: Derivative(child.expr, child.wrt))
 
+
+def _compose(rule: Rule, child: Callable[[Rule], Expr]) -> Expr:
+    """What `rule` makes of its children's derivatives, each written by `child`, unfolded."""
     if isinstance(rule, (ConstantRule, IdentityRule)):
         return rule.result
     if isinstance(rule, SumRule):
-        return Add(*(d(term) for term in rule.terms), evaluate=False)
+        return Add(*(child(term) for term in rule.terms), evaluate=False)
     if isinstance(rule, ConstantMultipleRule):
-        return Mul(rule.constant, d(rule.inner), evaluate=False)
+        return Mul(rule.constant, child(rule.inner), evaluate=False)
     if isinstance(rule, ProductRule):
-        return Add(*(Mul(*[d(der) if k == i else f for k, f in enumerate(rule.factors)], evaluate=False)
-                     for i, der in enumerate(rule.derivatives)), evaluate=False)
+        return Add(*(Mul(*[child(d) if k == i else f for k, f in enumerate(rule.factors)], evaluate=False)
+                     for i, d in enumerate(rule.derivatives)), evaluate=False)
     if isinstance(rule, PowerRule):
         lowered = Pow(rule.base, Add(rule.exponent, -1, evaluate=False), evaluate=False)
-        return Mul(rule.exponent, lowered, d(rule.inner), evaluate=False)
-    if isinstance(rule, ExpRule):
-        return Mul(rule.expr, d(rule.inner), evaluate=False)
-    if isinstance(rule, LogRule):
-        return Mul(Pow(rule.argument, -1, evaluate=False), d(rule.inner), evaluate=False)
-    if isinstance(rule, FunctionRule):
-        return Mul(rule.outer, d(rule.inner), evaluate=False)
+        return Mul(rule.exponent, lowered, child(rule.inner), evaluate=False)
+    if isinstance(rule, (ExpRule, LogRule, FunctionRule)):
+        outer = rule.expr if isinstance(rule, ExpRule) else rule.outer if isinstance(rule, FunctionRule) \
+            else Pow(rule.argument, -1, evaluate=False)
+        return Mul(outer, child(rule.inner), evaluate=False)
     if isinstance(rule, PiecewiseRule):
-        return Piecewise(*[(d(piece), condition) for piece, condition in rule.pieces])
-    if isinstance(rule, RewriteRule):
-        return rule.before.result
+        return Piecewise(*[(child(piece), condition) for piece, condition in rule.pieces])
     raise TypeError(type(rule).__name__)
 
 
-def rule_steps(rule: Rule) -> list[Rule]:
-    """Every rule of the tree, outermost first, each once: the lines of a full derivation."""
-    children: list[Rule] = []
+def children(rule: Rule) -> list[Rule]:
+    """The rules applied inside `rule`, in the order they are written."""
     if isinstance(rule, SumRule):
-        children = list(rule.terms)
-    elif isinstance(rule, ProductRule):
-        children = list(rule.derivatives)
-    elif isinstance(rule, (ConstantMultipleRule, PowerRule, ExpRule, LogRule, FunctionRule)):
-        children = [rule.inner]
-    elif isinstance(rule, PiecewiseRule):
-        children = [piece for piece, _ in rule.pieces]
-    elif isinstance(rule, RewriteRule):
-        children = [rule.before]
-    steps = [rule]
-    for child in children:
-        steps += rule_steps(child)
-    return steps
+        return list(rule.terms)
+    if isinstance(rule, ProductRule):
+        return list(rule.derivatives)
+    if isinstance(rule, (ConstantMultipleRule, PowerRule, ExpRule, LogRule, FunctionRule)):
+        return [rule.inner]
+    if isinstance(rule, PiecewiseRule):
+        return [piece for piece, _ in rule.pieces]
+    if isinstance(rule, RewriteRule):
+        return [rule.before]
+    return []
+
+
+def rule_steps(rule: Rule) -> list[Rule]:
+    """Every rule of the tree, outermost first: the lines of a full derivation."""
+    return [rule] + [step for child in children(rule) for step in rule_steps(child)]
