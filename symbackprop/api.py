@@ -21,6 +21,7 @@ from symbackprop.checks.document import Row, load_document, reproduce as reprodu
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.verify import Checker, Verdict
 from symbackprop.derivation import Derivation, derive
+from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation, read_formula
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.point import pass_values
@@ -32,6 +33,7 @@ from symbackprop.solution import (
     WorkedSolution, derivation_summary, gradient_solution, worked_solution,
 )
 from symbackprop.spec import Spec, load_spec, spec_from_dict
+from symbackprop.spec.exact import exact_number
 
 SpecLike = str | Mapping | Spec | None
 """A spec file's path, a built-in example's name, a dict with the spec's keys, a `Spec`, or None (mazur)."""
@@ -90,19 +92,29 @@ def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
           wrt: str | None = None, quantity: str | None = None) -> "CheckResult":
     """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
-    a formula may also be written 'quantity = formula'."""
+    a formula may also be written 'quantity = formula'. Bad input raises `InputError` naming the
+    argument (the CLI's options have the same names)."""
     derived = derive(network(source))
     checker = Checker(derived)
-    target = derived.gradient(wrt.replace("_", "")).symbol if wrt else \
-        checker.quantity(read_formula(quantity, checker.resolve)) if quantity else None
+    target = None
+    if wrt is not None:
+        try:
+            target = derived.gradient(wrt.replace("_", "")).symbol
+        except KeyError:
+            raise InputError(f"--wrt: the network has no parameter {wrt!r}") from None
+    elif quantity is not None:
+        target = checker.quantity(read_formula(quantity, checker.resolve))
     if value is not None:
         if target is None:
-            raise ValueError("say which quantity the value is, with quantity= or wrt=")
+            raise InputError("--value: say which quantity it is, with --quantity or --wrt")
+        exact_number(value, "--value")
         return CheckResult(checker.check_value(value.strip(), target), value.strip())
     if formula is None:
-        raise ValueError("give formula= or value=")
+        raise InputError("--formula: give a formula or a value to check")
     sides = read_equation(formula, checker.resolve)
     if target is None:
+        if len(sides) != 2:
+            raise InputError("--formula: write 'quantity = formula', or name the quantity with --quantity or --wrt")
         target = checker.quantity(sides[0])
     return CheckResult(checker.check_formula(sides[-1], target), formula.strip())
 

@@ -14,25 +14,22 @@ import sys
 import tempfile
 from pathlib import Path
 
+from symbackprop.api import check, solve
 from symbackprop.checks.document import load_document, reproduce
 from symbackprop.checks.finite_differences import check_gradients, require
 from symbackprop.derivation import derive
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.network import build_network
 from symbackprop.printers import PRINTERS
-from symbackprop.checks.verify import Checker
-from symbackprop.formulas import read_equation, read_formula
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import ORDERS, train
 from symbackprop.printers.plot import loss_curve
 from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
-from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.solution import question_sheet, worked_solution
 from symbackprop.solution.build import DETAILS
 from symbackprop.spec import example_names, example_text, load_spec, spec_from_dict
-from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text", ".html": "html"}
@@ -174,12 +171,8 @@ def _exercise(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    derivation = derive(build_network(load_spec(args.spec)))
-    checks = check_gradients(derivation)
-    solution = worked_solution(derivation, args.decimals, args.hand_round, checks, args.detail)
-    text = PRINTERS[_format(args, args.output)]().doprint(solution)
-    require(checks)
-    _emit(text, args.output)
+    solution = solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
+    _emit(solution.render(_format(args, args.output)), args.output)
     return 0
 
 
@@ -223,33 +216,9 @@ def _progress_bar(steps: int):
 
 
 def _check(args: argparse.Namespace) -> int:
-    derivation = derive(build_network(load_spec(args.spec)))
-    checker = Checker(derivation)
-    if args.wrt is not None:
-        try:
-            quantity = derivation.gradient(args.wrt.replace("_", "")).symbol
-        except KeyError:
-            raise InputError(f"--wrt: the network has no parameter {args.wrt!r}") from None
-    elif args.quantity is not None:
-        quantity = checker.quantity(read_formula(args.quantity, checker.resolve))
-    else:
-        quantity = None
-    if args.value is not None:
-        if quantity is None:
-            raise InputError("--value: say which quantity it is, with --quantity or --wrt")
-        exact_number(args.value, "--value")
-        written = args.value.strip()
-        verdict = checker.check_value(written, quantity)
-    else:
-        sides = read_equation(args.formula, checker.resolve)
-        if quantity is None:
-            if len(sides) != 2:
-                raise InputError("--formula: write 'quantity = formula', or name the quantity with --quantity or --wrt")
-            quantity = checker.quantity(sides[0])
-        written = args.formula.strip()
-        verdict = checker.check_formula(sides[-1], quantity)
-    _emit(verdict_json(verdict, written) if args.json else verdict_text(verdict, written), None)
-    return 0 if verdict.correct else 1
+    result = check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity)
+    _emit(result.render("json" if args.json else "text"), None)
+    return 0 if result else 1
 
 
 def _reproduce(args: argparse.Namespace) -> int:
