@@ -11,7 +11,6 @@ number of training rounds.
 
 from __future__ import annotations
 
-import random
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,16 +21,16 @@ from sympy import Expr, Symbol
 from symbackprop.derivation import Derivation
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.checks.verify import Checker, close
+from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.rounding import decimals_of, round_half_up
+from symbackprop.numbers.rounding import decimals_of, round_half_up, rounds_to
 from symbackprop.numbers.training import ORDERS, train
 
 TEXT_ORDER = "simultaneous"
 """The order of update the document's text describes: hidden gradients from the original output weights."""
 STEP_SEARCH = 5
 """How many rounds either side of the stated count are tried when a training figure does not match."""
-RANDOM_POINTS = 3
 
 
 @dataclass(frozen=True)
@@ -76,14 +75,13 @@ class _Reproduction:
     def __init__(self, derivation: Derivation):
         self.derivation = derivation
         self.network = derivation.network
-        self.values = pass_values(derivation)
-        self.symbols = {symbol.name: symbol for symbol in self.values}
+        self.checker = Checker(derivation)
+        self.values = self.checker.points[0]
         self.formulas: dict[Symbol, Expr] = dict(self.network.forward_definitions())
         self.formulas.update((d.symbol, d.expression) for d in derivation.definitions)
         self.formulas.update((d.symbol, d.form) for d in derivation.local_derivatives)
         self._training: dict[str, tuple] = {}
         self._hand_rounded: dict[int, dict[Symbol, mpmath.mpf]] = {}
-        self._points = [self.values] + [self._random_point(seed) for seed in range(RANDOM_POINTS)]
 
     def rows(self, entries: list[dict]) -> list[Row]:
         return [self.formula_row(e) if "formula" in e else self.number_row(e) for e in entries]
@@ -91,7 +89,7 @@ class _Reproduction:
     # Numbers
 
     def number_row(self, entry: dict) -> Row:
-        symbol = self.resolve(entry["quantity"])
+        symbol = self.checker.resolve(entry["quantity"])
         printed, steps = entry["document"], entry.get("steps")
         places = decimals_of(printed)
         if steps is None:
@@ -111,13 +109,13 @@ class _Reproduction:
         findings = []
         if steps is None:
             by_hand = self.hand_rounded(places)[symbol]
-            if _rounds_to(by_hand, printed):
+            if rounds_to(by_hand, printed):
                 findings.append(f"carrying every intermediate rounded to {places} decimals, as by hand, gives "
                                 f"{format(round_half_up(by_hand, places), 'f')}: a rounding slip, the method is right")
         else:
             for order in ORDERS:
                 for count in _nearest_first(steps, STEP_SEARCH):
-                    if _rounds_to(self.trained(symbol, order, count), printed):
+                    if rounds_to(self.trained(symbol, order, count), printed):
                         when = (f"({_rounds(steps)}, as stated)" if count == steps
                                 else f"after {_rounds(count)} instead of the stated {steps:,}")
                         findings.append(f"the '{order}' order of update gives it {when}")
@@ -153,13 +151,13 @@ class _Reproduction:
 
     def formula_row(self, entry: dict) -> Row:
         printed = entry["formula"]
-        sides = read_equation(printed, self.resolve)
+        sides = read_equation(printed, self.checker.resolve)
         negate = entry.get("convention") == "negated-delta"
         mismatches = []
         for index, (left, right) in enumerate(zip(sides, sides[1:])):
-            for point in self._points:
+            for point in self.checker.points:
                 a, b = self.value_in(left, point, negate), self.value_in(right, point, negate)
-                if abs(a - b) > mpmath.mpf(10) ** (-PRECISION // 2) * max(1, abs(a)):
+                if not close(a, b):
                     mismatches.append((index, point is self.values, a, b))
                     break
         head = sides[0]
@@ -179,25 +177,6 @@ class _Reproduction:
             if negate_deltas:
                 point = {s: (-v if s.name.startswith("delta_") else v) for s, v in point.items()}
             return evaluate(expr, point)
-
-    def resolve(self, name: str) -> Symbol:
-        if name in self.symbols:
-            return self.symbols[name]
-        raise KeyError(name)
-
-    def _random_point(self, seed: int) -> dict[Symbol, mpmath.mpf]:
-        """Every intermediate at random inputs, targets and parameters, for testing identities."""
-        generator = random.Random(seed)
-        with mpmath.workdps(PRECISION):
-            start = {symbol: to_mpf(value) for symbol, value in self.network.point().items()}
-            for symbol in start:
-                start[symbol] = mpmath.mpf(generator.randint(-900, 900)) / 1000
-            known = evaluate_definitions(self.network.forward_definitions(), start)
-            return evaluate_definitions([(d.symbol, d.expression) for d in self.derivation.definitions], known)
-
-
-def _rounds_to(value: mpmath.mpf, printed: str) -> bool:
-    return format(round_half_up(value, decimals_of(printed)), "f") == printed
 
 
 def _rounds(count: int) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import mpmath
 from sympy import Add, Expr, Mul, S, Symbol, simplify
@@ -21,7 +20,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.errors import InputError
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
-from symbackprop.numbers.rounding import decimals_of, round_half_up
+from symbackprop.numbers.rounding import decimals_of, rounds_to
 
 RANDOM_POINTS = 3
 HAND_ROUNDING = range(2, 13)
@@ -104,7 +103,7 @@ class Checker:
     def check_formula(self, formula: Expr, quantity: Symbol) -> Verdict:
         values = [self._value(formula, point) for point in self.points]
         expected = [point[quantity] for point in self.points]
-        equal = all(_close(a, b) for a, b in zip(values, expected))
+        equal = all(close(a, b) for a, b in zip(values, expected))
         right = self.defined.get(quantity, quantity) if quantity not in self.backward else quantity
         difference = simplify(self._expand(formula) - self._expand(right))
         if equal:
@@ -119,15 +118,15 @@ class Checker:
         places = decimals_of(text)
         given = mpmath.mpf(text)
         expected = self.points[0][quantity]
-        if _rounds_to(expected, places, text):
+        if rounds_to(expected, text):
             return Verdict(quantity, True, expected, given, places)
         by_hand = self._run(self.definitions, self.start[0], places)[quantity]
-        if _rounds_to(by_hand, places, text):
+        if rounds_to(by_hand, text):
             return Verdict(quantity, True, expected, given, places, by_hand=True)
         explanations = self._diagnose(quantity, text=text)
         for decimals in HAND_ROUNDING:
             value = self._run(self.definitions, self.start[0], decimals)[quantity]
-            if _rounds_to(value, places, text):
+            if rounds_to(value, text):
                 explanations.insert(0, Explanation(Mistake("rounding", decimals=decimals), value, True, _distance(value, given)))
                 break
         return Verdict(quantity, False, expected, given, places, explanations=explanations[:SHOWN])
@@ -142,12 +141,12 @@ class Checker:
             values = [self._run(definitions, start)[quantity] for start in
                       (self.start if formula_values is not None else self.start[:1])]
             if formula_values is not None:
-                exact = all(_close(a, b) for a, b in zip(values, formula_values))
+                exact = all(close(a, b) for a, b in zip(values, formula_values))
                 given = formula_values[0]
             else:
                 places = decimals_of(text)
                 by_hand = self._run(definitions, self.start[0], places)[quantity]
-                exact = _rounds_to(values[0], places, text) or _rounds_to(by_hand, places, text)
+                exact = rounds_to(values[0], text) or rounds_to(by_hand, text)
                 given = mpmath.mpf(text)
             found.append(Explanation(mistake, values[0], exact, _distance(values[0], given)))
         found.sort(key=lambda e: (not e.exact, e.distance))
@@ -273,12 +272,9 @@ def _siblings(network) -> dict[Symbol, list[Symbol]]:
     return {s: [o for o in group if o != s] for group in groups for s in group}
 
 
-def _close(a: mpmath.mpf, b: mpmath.mpf) -> bool:
+def close(a: mpmath.mpf, b: mpmath.mpf) -> bool:
+    """Equal to half the working precision: the test of an identity at a point."""
     return abs(a - b) <= mpmath.mpf(10) ** (-PRECISION // 2) * max(1, abs(a), abs(b))
-
-
-def _rounds_to(value: mpmath.mpf, places: int, text: str) -> bool:
-    return round_half_up(value, places) == Decimal(text)
 
 
 def _distance(value: mpmath.mpf, given: mpmath.mpf) -> mpmath.mpf:

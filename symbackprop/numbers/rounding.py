@@ -43,3 +43,8 @@ def significant(value: mpmath.mpf, digits: int = 20) -> str:
 def decimals_of(printed: str) -> int:
     """How many decimals a printed number shows: '0.0000351085' -> 10, '0.40' -> 2."""
     return len(printed.partition(".")[2])
+
+
+def rounds_to(value: mpmath.mpf, printed: str) -> bool:
+    """Whether `value`, rounded half-up to the decimals `printed` shows, is the printed number."""
+    return round_half_up(value, decimals_of(printed)) == Decimal(printed)
