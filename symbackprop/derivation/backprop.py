@@ -9,15 +9,17 @@ composed E_total(w) is never built here.
 
 from __future__ import annotations
 
-from sympy import Add, Expr, Mul, Symbol
+from sympy import Add, Expr, Mul, S, Symbol
 
 from symbackprop.derivation.identities import coupled_derivative_in_outputs, derivative_in_output
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
 )
 from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
+from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Network, Neuron, OutputError, Parameter, Partial, Pass
 from symbackprop.network.symbols import delta_symbol, updated_symbol
+from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 
 
 def local_derivative(of: Symbol, expression: Expr, wrt: Symbol, term: Expr | None = None) -> LocalDerivative:
@@ -50,7 +52,8 @@ def activation_derivative(neuron: Neuron, source: Neuron | None = None,
 
 def derive(network: Network) -> Derivation:
     """The derivation of dE_total/dp for every parameter p of the network."""
-    return _Backward(network).run()
+    with cycle_collector_paused():
+        return _Backward(network).run()
 
 
 class _Backward:
@@ -67,8 +70,6 @@ class _Backward:
         self.definitions: list[Definition] = []
         self.defined: set[Symbol] = set()
         self.forms: dict[Partial, Expr] = {}
-        self.outer_forms: dict[Symbol, Expr] = {}
-        """Per delta: dE_total/dout in named intermediates, shared by every weight into that neuron."""
         self.trainable = set(network.trainable)
         self.terms: dict[Symbol, dict[Symbol, Expr | None]] = {}
         """Per net input: each symbol to the one term of the sum that holds it (None if several do)."""
@@ -106,13 +107,15 @@ class _Backward:
         total = self.network.total
         if self.layer == len(self.network.layers) - 1:
             loss = self.local(local_derivative(total, self._loss_of(one), neuron.out))
-            result = Sensitivity(neuron, loss.symbol, loss, ())
+            result = Sensitivity(neuron, loss.symbol, loss, (), loss.form)
         else:
             paths = tuple(self.path(one, neuron, k) for k in one.layers[self.layer + 1].neurons)
             symbol = Partial(total, neuron.out)
             self.define(symbol, fold_sum([p.label if p.label is not None else fold_product(list(p.factors))
                                           for p in paths]))
-            result = Sensitivity(neuron, symbol, None, paths)
+            form = fold_sum([fold_product([self.deltas[p.factors[-1].of].symbol, self.forms[p.factors[-1]]])
+                             for p in paths])
+            result = Sensitivity(neuron, symbol, None, paths, form)
         self.sensitivities.append(result)
         return result
 
@@ -179,28 +182,9 @@ class _Backward:
                 terms.append((self.deltas[neuron.net], link))
         symbol = Partial(self.network.total, parameter.symbol)
         self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]))
-        self.gradients.append(Gradient(parameter, symbol, tuple(terms), self._delta_rule(terms)))
+        self.gradients.append(Gradient(parameter, symbol, tuple(terms)))
         if parameter in self.trainable:
-            step = Mul(-1, self.network.learning_rate, symbol, evaluate=False)
-            update = Update(parameter, updated_symbol(parameter.symbol), Add(parameter.symbol, step, evaluate=False))
+            step = unevaluated_product((S.NegativeOne, self.network.learning_rate, symbol))
+            update = Update(parameter, updated_symbol(parameter.symbol), unevaluated_sum((parameter.symbol, step)))
             self.define(update.symbol, update.expression)
             self.updates.append(update)
-
-    def _delta_rule(self, terms: list[tuple[Delta, LocalDerivative]]) -> Expr:
-        """The gradient written out in named intermediates, the document's 'delta rule' form."""
-        if len(terms) == 1 and not terms[0][0].coupled:
-            delta, link = terms[0]
-            return fold_product([self._outer(delta), delta.activation.form, link.form])
-        return fold_sum([fold_product([d.symbol, link.form]) for d, link in terms])
-
-    def _outer(self, delta: Delta) -> Expr:
-        """dE_total/dout of the delta's neuron: the loss's derivative, or sum over k of delta_k w_jk."""
-        if delta.symbol not in self.outer_forms:
-            sensitivity = delta.sensitivity
-            if sensitivity.local is not None:
-                outer = sensitivity.local.form
-            else:
-                outer = fold_sum([fold_product([self.deltas[p.factors[-1].of].symbol, self.forms[p.factors[-1]]])
-                                  for p in sensitivity.paths])
-            self.outer_forms[delta.symbol] = outer
-        return self.outer_forms[delta.symbol]

@@ -11,7 +11,7 @@ from functools import cached_property
 
 from sympy import Expr, Symbol
 
-from symbackprop.derivation.rules import RewriteRule, Rule, differentiate
+from symbackprop.derivation.rules import RewriteRule, Rule, differentiate, fold_product, fold_sum
 from symbackprop.network import Network, Neuron, Parameter, Partial
 
 
@@ -53,6 +53,8 @@ class Sensitivity:
     symbol: Partial
     local: LocalDerivative | None
     paths: tuple[PathTerm, ...]
+    form: Expr
+    """dE_total/dout_j in named intermediates: the loss's derivative, or sum over k of delta_k w_jk."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,15 @@ class Gradient:
     parameter: Parameter
     symbol: Partial
     terms: tuple[tuple[Delta, LocalDerivative], ...]
-    delta_rule: Expr
-    """The whole gradient in named intermediates: -(target - out) out(1 - out) out_h1 for w_5."""
+
+    @cached_property
+    def delta_rule(self) -> Expr:
+        """The whole gradient in named intermediates, the document's 'delta rule':
+        -(target - out) out(1 - out) out_h1 for w_5 (built when a printer asks)."""
+        if self.chain is not None:
+            delta, link = self.terms[0]
+            return fold_product([delta.sensitivity.form, delta.activation.form, link.form])
+        return fold_sum([fold_product([delta.symbol, link.form]) for delta, link in self.terms])
 
     @property
     def chain(self) -> tuple[Partial, ...] | None:

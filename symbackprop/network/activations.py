@@ -30,6 +30,12 @@ def _elementwise(function: Callable[[Expr], Expr]) -> Callable[[Sequence[Expr], 
     return lambda nets, j: function(nets[j])
 
 
+def _logistic(net: Expr) -> Expr:
+    """1/(1 + e^(-net)), built as written: evaluating the power would query SymPy's assumptions
+    about the sum, which costs milliseconds per neuron and changes nothing."""
+    return Pow(Add(1, exp(-net), evaluate=False), -1, evaluate=False)
+
+
 def _relu(net: Expr) -> Expr:
     return Piecewise((net, StrictGreaterThan(net, 0)), (0, True))
 
@@ -40,7 +46,7 @@ def _softmax(nets: Sequence[Expr], j: int) -> Expr:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", _elementwise(lambda net: 1 / (1 + exp(-net))),
+    "sigmoid": Activation("sigmoid", _elementwise(_logistic),
                           "the logistic function 1/(1 + e^(-net))"),
     "tanh": Activation("tanh", _elementwise(tanh), "the hyperbolic tangent"),
     "relu": Activation("relu", _elementwise(_relu), "max(0, net)",

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from sympy import Add, Mul, Rational, Symbol
 
+from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import symbols
 from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.losses import LOSSES
 from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter, Pass
+from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 from symbackprop.spec import LayerSpec, Spec
 
 
 def build_network(spec: Spec) -> Network:
     """Parameters w1..wN layer by layer, neuron by neuron, input by input; one pass per sample."""
+    with cycle_collector_paused():
+        return _network(spec)
+
+
+def _network(spec: Spec) -> Network:
     parameters = _parameters(spec)
     batch = len(spec.samples) > 1
     passes = tuple(_pass(spec, parameters, k + 1 if batch else None) for k in range(len(spec.samples)))
@@ -102,9 +109,9 @@ def _layer(layer_spec: LayerSpec, layer_index: int, sources: tuple[Symbol, ...],
     neurons = []
     for j, row in enumerate(weights):
         # Unevaluated, so it prints in the document's order: w_1 i_1 + w_2 i_2 + b_1.
-        terms = [Mul(w.symbol, source, evaluate=False) for w, source in zip(row, sources)]
+        terms = [unevaluated_product((w.symbol, source)) for w, source in zip(row, sources)]
         terms += [b.symbol for b in biases if j in b.neurons]
-        net_expression = terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
+        net_expression = terms[0] if len(terms) == 1 else unevaluated_sum(terms)
         neurons.append(Neuron(labels[j], layer_index, j, nets[j], symbols.out_symbol(labels[j], sample),
                               net_expression, activation.output(nets, j), activation))
     return Layer(layer_spec.name, tuple(neurons), sources, weights, biases)

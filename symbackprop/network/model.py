@@ -27,9 +27,13 @@ class Parameter:
     """Indices of the neurons of `layer` whose net input this parameter enters (several for a shared bias)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Neuron:
-    """One neuron in one pass: net = its local affine expression, out = activation(net)."""
+    """One neuron in one pass: net = its local affine expression, out = activation(net).
+
+    Compared by identity: each neuron is built once, and comparing its expressions field by
+    field would cost a walk of its net input on every lookup.
+    """
 
     label: str
     layer: int

@@ -71,6 +71,6 @@ class Partial(Symbol):
     wrt: Symbol
 
     def __new__(cls, of: Symbol, wrt: Symbol) -> "Partial":
-        obj = super().__new__(cls, f"d{of.name}/d{wrt.name}")
+        obj = Symbol.__xnew__(cls, f"d{of.name}/d{wrt.name}")  # uncached: one per connection, never looked up again
         obj.of, obj.wrt = of, wrt
         return obj
