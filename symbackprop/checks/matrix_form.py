@@ -1,0 +1,131 @@
+"""Proof of the matrix form against the scalar derivation, entry by entry, in SymPy.
+
+Every matrix symbol of the forward pass is replaced by the explicit matrix of the scalar
+engine's symbols (W_h by the w_k, net_h by the net_{h1}[s], one column per sample) and every
+matrix definition is expanded entry by entry (SymPy's `doit` and `as_explicit`). The scalar side is the scalar
+engine's own definitions, each substituted into the next. Both sides then speak of the same
+named intermediates of the forward pass (net, out), the targets, inputs and parameters, and
+each entry must equal its scalar counterpart as a SymPy expression: the local expressions of
+the forward pass, E_total, every delta, every gradient and every update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sympy import Expr, ImmutableMatrix, Symbol, expand, simplify
+from sympy.matrices.expressions import MatrixExpr
+
+from symbackprop.derivation import Derivation
+from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, derive_matrix
+from symbackprop.errors import CheckFailure
+from symbackprop.network import Network
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    """One entry of a matrix definition against the scalar engine's quantity."""
+
+    entry: str
+    """The matrix and the position, 1-based: delta_h[2, 1] (row 2, sample 1)."""
+    scalar: Symbol
+    matrix_value: Expr
+    scalar_value: Expr
+
+    @cached_property
+    def equal(self) -> bool:
+        difference = self.matrix_value - self.scalar_value
+        return expand(difference) == 0 or simplify(difference) == 0
+
+
+def check_matrix_form(derivation: Derivation, matrix: MatrixDerivation | None = None) -> list[EntryCheck]:
+    """Every entry of the matrix form beside the scalar derivation's value, both in named intermediates."""
+    network = derivation.network
+    matrix = matrix or derive_matrix(network.spec)
+    known = _explicit_forward(network, matrix)
+    scalar = _resolved(network, derivation)
+    checks: list[EntryCheck] = []
+    for layer in matrix.layers:
+        local = {**known, layer.source: _sources(network, layer.index)}
+        expressions = {s: e for one in network.passes for n in one.layers[layer.index].neurons
+                       for s, e in ((n.net, n.net_expression), (n.out, n.out_expression))}
+        for definition in (layer.net, layer.out):
+            checks += _compare(definition, _explicit(definition.expression, local), known[definition.symbol],
+                               expressions)
+    backward = [(matrix.total, ImmutableMatrix([[network.total]]))]
+    deltas = {delta.neuron.net: delta.symbol for delta in derivation.deltas}
+    named = {g.parameter.symbol: g.symbol for g in derivation.gradients}
+    updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
+    for layer in reversed(matrix.layers):
+        backward += [(layer.sensitivity, None), (layer.delta, known[layer.net.symbol].applyfunc(deltas.get)),
+                     (layer.weight_gradient, known[layer.weights].applyfunc(named.get))]
+        if layer.bias_gradient is not None:
+            backward.append((layer.bias_gradient, known[layer.bias].applyfunc(named.get)))
+    backward += [(u.definition, known[u.parameter].applyfunc(updated.get)) for u in matrix.updates]
+    for definition, symbols in backward:
+        known[definition.symbol] = value = _explicit(definition.expression, known)
+        if symbols is not None:
+            checks += _compare(definition, value, symbols, scalar)
+    return checks
+
+
+def require_equal(checks: list[EntryCheck]) -> None:
+    """Raise `CheckFailure` naming every entry of the matrix form that differs from the scalar derivation."""
+    failed = [c for c in checks if not c.equal]
+    if failed:
+        raise CheckFailure("matrix form differs from the scalar derivation:\n" + "\n".join(
+            f"{c.entry} = {c.matrix_value} but {c.scalar} = {c.scalar_value}" for c in failed))
+
+
+def _compare(definition: MatrixDefinition, value: ImmutableMatrix, symbols: ImmutableMatrix,
+             values: dict[Symbol, Expr]) -> list[EntryCheck]:
+    """The definition's explicit `value` entry by entry, beside the scalar engine's `symbols` (same shape)
+    and what each of them stands for in `values`."""
+    name = definition.symbol.name
+    if value.shape != symbols.shape:
+        raise CheckFailure(f"{name} is {value.shape}; the scalar derivation has {symbols.shape}")
+    rows, columns = value.shape
+    return [EntryCheck(f"{name}[{r + 1}, {c + 1}]", symbols[r, c], value[r, c], values[symbols[r, c]])
+            for r in range(rows) for c in range(columns)]
+
+
+def _explicit(expression: MatrixExpr, known: dict) -> ImmutableMatrix:
+    return ImmutableMatrix(expression.xreplace(known).doit().as_explicit())
+
+
+def _explicit_forward(network: Network, matrix: MatrixDerivation) -> dict:
+    """Each matrix symbol of the forward pass as the explicit matrix of the scalar engine's symbols."""
+    passes = network.passes
+    known = {matrix.inputs: _columns([one.inputs for one in passes]),
+             matrix.targets: _columns([one.targets for one in passes])}
+    for layer, structure in zip(matrix.layers, network.layers):
+        known[layer.weights] = ImmutableMatrix([[p.symbol for p in row] for row in structure.weights])
+        if layer.bias is not None:
+            known[layer.bias] = ImmutableMatrix([[b.symbol] for b in structure.biases])
+        known[layer.net.symbol] = _columns([[n.net for n in one.layers[layer.index].neurons] for one in passes])
+        known[layer.out.symbol] = _columns([[n.out for n in one.layers[layer.index].neurons] for one in passes])
+    return known
+
+
+def _sources(network: Network, index: int) -> ImmutableMatrix:
+    """What feeds layer `index`, one column per sample, as the scalar engine's symbols."""
+    return _columns([one.layers[index].sources for one in network.passes])
+
+
+def _columns(per_sample: list) -> ImmutableMatrix:
+    """One column per sample."""
+    return ImmutableMatrix([list(row) for row in zip(*per_sample)])
+
+
+def _resolved(network: Network, derivation: Derivation) -> dict[Symbol, Expr]:
+    """Every scalar definition (errors, totals, the backward pass) substituted down to nets, outs,
+    targets, inputs and parameters: what each of the scalar engine's symbols stands for."""
+    intermediates = {s for one in network.passes for layer in one.layers for n in layer.neurons for s in (n.net, n.out)}
+    resolved: dict[Symbol, Expr] = {}
+    for symbol, expression in network.forward_definitions():
+        if symbol not in intermediates:
+            resolved[symbol] = expression.xreplace(resolved)
+    for definition in derivation.definitions:
+        resolved[definition.symbol] = definition.expression.xreplace(resolved)
+    return resolved

@@ -1,0 +1,106 @@
+"""The matrix form in float64 with numpy, against the exact path and the compiled scalar step."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from symbackprop.derivation import derive
+from symbackprop.derivation.matrix import derive_matrix
+from symbackprop.network import build_network
+from symbackprop.numbers.matrix import compile_matrix, matrix_gradients, spec_arrays
+from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.training import compile_network
+from symbackprop.spec import load_spec, spec_from_dict
+from tests.test_networks import networks
+
+RELATIVE = 1e-12
+
+
+def _close(got: float, exact, scale: float) -> bool:
+    return abs(got - float(exact)) <= RELATIVE * max(scale, abs(float(exact)))
+
+
+def _agrees_with_the_exact_path(derivation) -> None:
+    values = pass_values(derivation)
+    result = matrix_gradients(derivation)
+    network = derivation.network
+    scale = max([1.0] + [abs(float(values[g.symbol])) for g in derivation.gradients])
+    assert _close(result.loss, values[network.total], 1.0)
+    named = result.named(network)
+    assert set(named) == {p.name for p in network.parameters}
+    for gradient in derivation.gradients:
+        assert _close(named[gradient.parameter.name], values[gradient.symbol], scale), gradient.parameter.name
+    updated = result.named_updates(network)
+    for update in derivation.updates:
+        assert _close(updated[update.parameter.name], values[update.symbol], scale), update.parameter.name
+    trained = {update.parameter.name for update in derivation.updates}
+    assert all(updated[p.name] == float(p.value) for p in network.parameters if p.name not in trained)
+
+
+@pytest.mark.parametrize("name", ["mazur", "deep", "classifier"])
+def test_the_examples_agree_with_the_exact_path(name):
+    _agrees_with_the_exact_path(derive(build_network(load_spec(name))))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_random_networks_agree_with_the_exact_path(data):
+    _agrees_with_the_exact_path(derive(build_network(spec_from_dict(data))))
+
+
+def _dense(widths: list[int], activations: list[str], samples: int, seed: int = 3) -> dict:
+    rng = random.Random(seed)
+
+    def number() -> str:
+        return f"{rng.uniform(-0.8, 0.8):.3f}"
+
+    layers = [{"activation": activation, "weights": [[number() for _ in range(fan_in)] for _ in range(size)],
+               "bias": [number() for _ in range(size)]}
+              for fan_in, size, activation in zip(widths, widths[1:], activations)]
+    samples = [{"inputs": [number() for _ in range(widths[0])], "targets": [number() for _ in range(widths[-1])]}
+               for _ in range(samples)]
+    return {"samples": samples,
+            "reduction": "mean", "layers": layers, "loss": "half_squared_error", "learning_rate": "0.3",
+            "update_biases": True}
+
+
+def test_a_larger_network_agrees_with_the_compiled_scalar_step_over_two_steps():
+    derivation = derive(build_network(spec_from_dict(_dense([7, 9, 8, 6], ["tanh", "softplus", "sigmoid"], 3))))
+    network = derivation.network
+    step = compile_network(derivation, backend="math").step
+    values = tuple(float(p.value) for p in network.parameters)
+    program = compile_matrix(derive_matrix(network.spec))
+    parameters = None
+    for _ in range(2):
+        error, _outputs, following = step(*values)
+        result = matrix_gradients(program, parameters)
+        assert _close(result.loss, error, 1.0)
+        eta = float(network.spec.learning_rate)
+        expected = {p.name: (old - new) / eta for p, old, new in zip(network.parameters, values, following)}
+        named = result.named(network)
+        scale = max(abs(g) for g in expected.values())
+        assert all(abs(named[name] - g) <= RELATIVE * scale for name, g in expected.items())
+        values, parameters = following, result.updated
+
+
+def test_parameters_come_in_the_order_of_the_matrix_form():
+    spec = load_spec("deep")
+    parameters, inputs, targets, eta = spec_arrays(spec)
+    matrix = derive_matrix(spec)
+    assert [p.shape for p in parameters] == [symbol.shape for symbol in matrix.parameters]
+    assert inputs.shape == matrix.inputs.shape and targets.shape == matrix.targets.shape and eta == 0.5
+
+
+def test_the_generated_source_is_deterministic():
+    assert compile_matrix(derive_matrix(load_spec("classifier"))).source == \
+        compile_matrix(derive_matrix(load_spec("classifier"))).source
+
+
+def test_without_numpy_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    with pytest.raises(ImportError, match=r"symbackprop\[numpy\]"):
+        compile_matrix(derive_matrix(load_spec("mazur")))
