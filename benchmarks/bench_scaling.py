@@ -6,9 +6,12 @@ For each network (half squared error, one sample, per-neuron biases, all paramet
   parameter, and the process's peak resident memory right after it;
 - `compile_network(..., backend="math")`: time to generate and compile the training step;
 - one gradient: one call of the compiled step (loss, every gradient and the update);
+- symbackprop's matrix form (`derive_matrix` + `compile_matrix`, when numpy is installed): time to
+  derive it and build its numpy function, and one call of that function (loss, every gradient and
+  the update), as issue #6 asks for 10,000 parameters and more;
 - PyTorch float64 autograd, one forward and backward pass, when torch is installed;
-- for reference, the per-layer matrix form of backpropagation written by hand with numpy (the
-  form issue #6 asks symbackprop to derive for large networks), when numpy is installed;
+- for reference, the same matrix form written by hand with numpy (not symbackprop code): what the
+  generated function costs beyond the arithmetic;
 - naive `sympy.diff`: the loss composed down to the parameters (built here, since the library's
   oracle refuses networks of more than 64 connections) and differentiated for every parameter.
 
@@ -18,7 +21,10 @@ so the peak memory is its own; a stage that exceeds its time limit is stopped an
 "> limit", and is not tried on the larger networks. Also printed: the log-log slope of derivation
 time against the number of connections.
 
-    python -m benchmarks.bench_scaling [--quick] [--naive-limit S] [--compile-limit S]
+    python -m benchmarks.bench_scaling [--quick] [--sizes 71-71-71,100-100-100] [--naive-limit S] [--compile-limit S]
+
+`--sizes` measures only the networks named; a limit of 0 skips that stage (`--compile-limit 0
+--naive-limit 0` measures the derivations, the matrix form and torch alone, in seconds).
 """
 
 from __future__ import annotations
@@ -95,8 +101,11 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
     from symbackprop.numbers.training import compile_network
     from symbackprop.spec import spec_from_dict
 
+    numpy = numpy_or_none()
     warm = derive(build_network(spec_from_dict(dense_spec((2, 2, 2)))))
     compile_network(warm, backend="math")
+    if numpy is not None:
+        _matrix_program(warm.network.spec)
     del warm
     emit(stage="start", rss_mib=peak_rss_mib())
 
@@ -135,6 +144,11 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
              rss_mib=peak_rss_mib())
 
     contenders, flatteners = {}, {}
+    if numpy is not None:
+        times, programs = interleaved({"matrix": lambda: _matrix_program(spec)}, repeats, warmup=False,
+                                      before=cold_sympy)
+        emit(stage="matrix", time=median(times["matrix"]))
+        contenders["matrix"], flatteners["matrix"] = _matrix_gradient(programs["matrix"], spec)
     values = tuple(float(p.value) for p in derivation.network.parameters)
     if compiled is not None:
         eta = float(derivation.network.spec.learning_rate)
@@ -143,7 +157,6 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
     torch = torch_or_none()
     if torch is not None:
         contenders["torch"], flatteners["torch"] = _torch_gradient(torch, data)
-    numpy = numpy_or_none()
     if numpy is not None:
         contenders["numpy"], flatteners["numpy"] = _numpy_gradient(numpy, data)
     if not contenders:
@@ -160,6 +173,22 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
         record["gradient_difference"] = max(abs(a - b) / scale for other in gradients.values()
                                             for a, b in zip(reference, other))
     emit(stage="evaluate", calls=calls, **record)
+
+
+def _matrix_program(spec):
+    """symbackprop's matrix form: derived, and compiled to one numpy function."""
+    from symbackprop.derivation.matrix import derive_matrix
+    from symbackprop.numbers.matrix import compile_matrix
+    return compile_matrix(derive_matrix(spec))
+
+
+def _matrix_gradient(program, spec):
+    """One call of the matrix form's function (loss, every gradient, the update), and how to flatten its
+    gradients (every weight matrix row by row, then every bias: symbackprop's parameter order)."""
+    from symbackprop.numbers.matrix import spec_arrays
+    parameters, inputs, targets, eta = spec_arrays(spec)
+    return (lambda: program.function(*parameters, inputs, targets, eta),
+            lambda result: [g for array in result[1] for g in array.reshape(-1).tolist()])
 
 
 def _torch_gradient(torch, data: dict):
@@ -190,7 +219,7 @@ def _torch_gradient(torch, data: dict):
 def _numpy_gradient(np, data: dict):
     """The per-layer matrix form of backpropagation, written by hand with numpy: delta_L = (out - target)
     * out (1 - out), delta_l = (W_{l+1}^T delta_{l+1}) * out_l (1 - out_l), dE/dW_l = delta_l out_{l-1}^T.
-    A reference for what issue #6's matrix form could reach; not symbackprop code."""
+    A reference for what the generated matrix form costs beyond the arithmetic; not symbackprop code."""
     layers = data["layers"]
     weights = [np.array([[float(w) for w in row] for row in layer["weights"]]) for layer in layers]
     biases = [np.array([float(b) for b in layer["bias"]]) for layer in layers]
@@ -259,8 +288,11 @@ def _subprocess(arguments: list[str], limit: float) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     def extra(parser):
-        parser.add_argument("--naive-limit", type=float, default=None, help="seconds per naive sympy.diff run")
-        parser.add_argument("--compile-limit", type=float, default=None, help="seconds per compile_network run")
+        parser.add_argument("--sizes", help="only these networks, e.g. 71-71-71,100-100-100")
+        parser.add_argument("--naive-limit", type=float, default=None,
+                            help="seconds per naive sympy.diff run (0: skip it)")
+        parser.add_argument("--compile-limit", type=float, default=None,
+                            help="seconds per compile_network run (0: skip it)")
         parser.add_argument("--worker", help=argparse.SUPPRESS)
         parser.add_argument("--naive", help=argparse.SUPPRESS)
         parser.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
@@ -276,18 +308,18 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     heading("benchmark 3: derivation scaling, fully connected sigmoid networks", args.quick)
-    sizes = QUICK_SIZES if args.quick else FULL_SIZES
-    naive_limit = args.naive_limit or (3.0 if args.quick else 120.0)
-    compile_limit = args.compile_limit or (30.0 if args.quick else 180.0)
+    sizes = [_sizes(name) for name in args.sizes.split(",")] if args.sizes else QUICK_SIZES if args.quick else FULL_SIZES
+    naive_limit = args.naive_limit if args.naive_limit is not None else 3.0 if args.quick else 120.0
+    compile_limit = args.compile_limit if args.compile_limit is not None else 30.0 if args.quick else 180.0
     evaluations = 0.2 if args.quick else 1.0
     small_repeats = 3 if args.quick else 5
     torch = torch_version()  # not imported here: the workers import it, after their derivation
-    print(f"torch {torch or 'not installed'}; limits: naive sympy.diff {naive_limit:g} s, compile "
-          f"{compile_limit:g} s; build+derive is the median of {small_repeats} runs below 1,000 parameters, "
-          "of 3 below 5,000, else one run", flush=True)
+    print(f"torch {torch or 'not installed'}; limits (0: skipped): naive sympy.diff {naive_limit:g} s, compile "
+          f"{compile_limit:g} s; build+derive and the matrix form's derive+build are the median of {small_repeats} "
+          "runs below 1,000 parameters, of 3 below 5,000, else one run", flush=True)
 
     measured: list[Measured] = []
-    compile_over = naive_over = False
+    compile_over, naive_over = compile_limit == 0, naive_limit == 0
     for shape in sizes:
         name = "-".join(map(str, shape))
         repeats = small_repeats if parameter_count(shape) < 1000 else 3 if parameter_count(shape) < 5000 else 1
@@ -296,14 +328,19 @@ def main(argv: list[str] | None = None) -> None:
         records = {r["stage"]: r for r in _subprocess(worker_arguments, limit=compile_limit + 600)}
         if "derive" not in records:
             raise SystemExit(f"the worker for {name} failed")
-        row = Measured(shape, records["derive"], records.get("compile", {}), records.get("evaluate", {}))
-        if compile_over:
+        row = Measured(shape, records["derive"], records.get("compile", {}), records.get("evaluate", {}),
+                       records.get("matrix", {}))
+        if compile_limit == 0:
+            row.compile_text = "skipped"
+        elif compile_over:
             row.compile_text = f"> {compile_limit:g} s (not run)"
         elif row.compiled.get("time") is None:
             row.compile_text, compile_over = f"> {compile_limit:g} s", True
         else:
             row.compile_text = seconds(row.compiled["time"])
-        if naive_over:
+        if naive_limit == 0:
+            row.naive_text = "skipped"
+        elif naive_over:
             row.naive_text = f"> {naive_limit:g} s (not run)"
         else:
             naive_records = _subprocess(["--naive", name, "--naive-limit", str(naive_limit)], limit=naive_limit + 120)
@@ -312,22 +349,25 @@ def main(argv: list[str] | None = None) -> None:
             row.naive_stopped = naive_over = row.naive is None
         measured.append(row)
         print(f"measured {name}: build+derive {seconds(row.derived['total'])}, compile {row.compile_text}, "
-              f"naive {row.naive_text}", flush=True)
+              f"matrix form derive+build {seconds(row.matrix.get('time'))}, naive {row.naive_text}", flush=True)
         difference = row.evaluated.get("gradient_difference")
         if difference is not None and difference > AGREEMENT:
             raise SystemExit(f"{name}: the contenders' gradients differ by {difference:g} (relative)")
 
     print(flush=True)
     table(["network", "parameters", "connections", "build+derive", "ms/param", "compile", "one gradient (step)",
-           "torch per gradient", "numpy matrix form", "naive sympy.diff", "peak RSS MiB", "grad diff"],
+           "matrix form derive+build", "matrix form per gradient", "torch per gradient", "numpy by hand (reference)",
+           "naive sympy.diff", "peak RSS MiB", "grad diff"],
           [[m.name, str(m.parameters), str(m.connections), seconds(m.derived["total"]),
             f"{m.derived['total'] / m.parameters * 1e3:.3f}", m.compile_text, seconds(m.evaluated.get("step")),
+            seconds(m.matrix.get("time")), seconds(m.evaluated.get("matrix")),
             seconds(m.evaluated.get("torch")) if torch else "not installed", seconds(m.evaluated.get("numpy")),
             m.naive_text, f"{m.derived['rss_mib']:.0f}", _exponent(m.evaluated.get("gradient_difference"))]
            for m in measured])
     print("peak RSS: of the worker process right after its first derivation (Python, SymPy, the network and "
-          "the derivation); grad diff: largest difference between the gradients of the compiled step, torch and "
-          "numpy, over the largest gradient", flush=True)
+          "the derivation); matrix form per gradient: one call of its numpy function (loss, every gradient and the "
+          "update); grad diff: largest difference between the gradients of the compiled step (or torch where the "
+          "step is not compiled) and every other contender's, over the largest gradient", flush=True)
 
     connections = [m.connections for m in measured]
     derive_times = [m.derived["total"] for m in measured]
@@ -362,9 +402,19 @@ def main(argv: list[str] | None = None) -> None:
     if torch is None:
         print("ratio: compiled step / torch per gradient = n/a  (torch not installed)", flush=True)
     for m in measured:
-        if m.evaluated.get("numpy") is not None and m.evaluated.get("torch") is not None:
-            ratio(f"numpy matrix form / torch per gradient ({m.name}, {m.parameters} parameters)",
-                  m.evaluated["numpy"], m.evaluated["torch"], "issue #6 target for the matrix form: within 2x")
+        if m.evaluated.get("matrix") is not None and m.evaluated.get("torch") is not None:
+            ratio(f"matrix form / torch per gradient ({m.name}, {m.parameters} parameters)", m.evaluated["matrix"],
+                  m.evaluated["torch"], "issue #6 target: within 2x from 10,000 parameters")
+    if torch is None or not any(m.evaluated.get("matrix") for m in measured):
+        print("ratio: matrix form / torch per gradient = n/a  (torch or numpy not installed)", flush=True)
+    for m in measured:
+        if m.evaluated.get("matrix") is not None and m.evaluated.get("numpy") is not None:
+            ratio(f"matrix form / numpy by hand per gradient ({m.name}, {m.parameters} parameters)",
+                  m.evaluated["matrix"], m.evaluated["numpy"], "what the generated function costs beyond the arithmetic")
+    for m in measured:
+        if m.matrix.get("time") is not None:
+            ratio(f"matrix form derive+build / scalar build+derive ({m.name}, {m.parameters} parameters)",
+                  m.matrix["time"], m.derived["total"])
 
 
 @dataclass
@@ -373,6 +423,8 @@ class Measured:
     derived: dict
     compiled: dict
     evaluated: dict
+    matrix: dict
+    """The matrix form's derive+build time, when numpy is installed."""
     compile_text: str = ""
     naive: float | None = None
     naive_text: str = ""

@@ -129,7 +129,7 @@ def torch_or_none():
 
 
 def numpy_or_none():
-    """numpy if it is installed (for the hand-written matrix-form reference), else None."""
+    """numpy if it is installed (for symbackprop's matrix form and the hand-written reference), else None."""
     try:
         import numpy
     except ImportError:
