@@ -3,11 +3,11 @@
 Contenders, all in double precision, all with the document's procedure (every gradient from the
 weights before the step, biases not updated, learning rate 0.5):
 
-- `train(backend="math")`: symbackprop's compiled double path as a user calls it
-  (`symbackprop.numbers.training.train`), code generation and compilation included;
-- `compiled run (fused loop)`: the same generated loop alone, already compiled;
-- `compiled step in a loop`: the generated step function (`compile_network(...).step`) called
-  once per step from Python;
+- `train(backend="math")`: symbackprop's compiled double path as `symbackprop train --fast` calls it
+  (`symbackprop.numbers.training.train`, E_total and the outputs recorded every steps/10 steps),
+  code generation and compilation included;
+- `train(..., every=1)`: the same, recording E_total and the outputs before every step;
+- `compiled run (fused loop)`: the generated loop alone, already compiled, recording once;
 - `hand loop`: forward, backward and update of the 2-2-2 sigmoid net unrolled by hand in plain
   Python floats, as a person would write it, error computed once at the end;
 - `hand loop + history`: the same, recording E_total and the outputs at every step, as
@@ -235,26 +235,24 @@ def torch_contender(torch):
 # --- symbackprop ----------------------------------------------------------------------------------
 
 def symbackprop_contenders(derivation):
-    from symbackprop.numbers.training import compile_network, train
+    from symbackprop.numbers.training import compile_loss, compile_network, train
 
     compiled = compile_network(derivation, "simultaneous", backend="math")
+    loss = compile_loss(derivation, backend="math")
     start = tuple(float(p.value) for p in derivation.network.parameters)
 
     def via_train(steps: int) -> float:
+        """As `symbackprop train --fast` runs it: E_total recorded every steps/10 steps."""
+        return float(train(derivation, steps, "simultaneous", backend="math", every=max(steps // 10, 1)).error)
+
+    def via_train_every_step(steps: int) -> float:
         return float(train(derivation, steps, "simultaneous", backend="math").error)
 
     def fused(steps: int) -> float:
-        _history, values = compiled.run(steps, *start)
-        return compiled.loss(*values)
+        _history, values = compiled.run(1, steps, *start)
+        return loss(*values)
 
-    def step_loop(steps: int) -> float:
-        step = compiled.step
-        values = start
-        for _ in range(steps):
-            _error, _outputs, values = step(*values)
-        return compiled.loss(*values)
-
-    return via_train, fused, step_loop
+    return via_train, via_train_every_step, fused
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -269,11 +267,11 @@ def main(argv: list[str] | None = None) -> None:
     from symbackprop.spec import load_spec
 
     derivation = derive(build_network(load_spec("mazur")))
-    via_train, fused, step_loop = symbackprop_contenders(derivation)
+    via_train, via_train_every_step, fused = symbackprop_contenders(derivation)
     contenders = {
         'symbackprop train(backend="math")': via_train,
+        "symbackprop train(..., every=1)": via_train_every_step,
         "symbackprop compiled run (fused loop)": fused,
-        "symbackprop compiled step in a loop": step_loop,
         "hand loop": hand_loop,
         "hand loop + history": hand_loop_with_history,
         "object-per-neuron": object_per_neuron,
@@ -305,8 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     ratio('train(backend="math") / hand loop', medians['symbackprop train(backend="math")'], hand,
           "issue #6 target: at most 1.5x")
     ratio("compiled run / hand loop", medians["symbackprop compiled run (fused loop)"], hand)
-    ratio("compiled step in a loop / hand loop", medians["symbackprop compiled step in a loop"], hand)
-    ratio("compiled run / hand loop + history", medians["symbackprop compiled run (fused loop)"],
+    ratio("train(..., every=1) / hand loop + history", medians["symbackprop train(..., every=1)"],
           medians["hand loop + history"])
     ratio("object-per-neuron / hand loop", medians["object-per-neuron"], hand)
     if torch is not None:

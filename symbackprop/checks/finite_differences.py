@@ -22,7 +22,7 @@ from symbackprop.errors import CheckFailure
 from symbackprop.numbers.evaluate import evaluate_definitions
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values, spec_values
-from symbackprop.numbers.training import compile_network
+from symbackprop.numbers.training import compile_loss
 
 EPSILON = sys.float_info.epsilon
 DOUBLE_TOLERANCE_FACTOR = 100
@@ -77,7 +77,7 @@ def check_gradients(derivation: Derivation) -> list[GradientCheck]:
     network = derivation.network
     symbolic = pass_values(derivation)
     at_kink = kinks(network, symbolic)
-    loss = compile_network(derivation, backend="math").loss
+    loss = compile_loss(derivation, backend="math")
     start = [float(p.value) for p in network.parameters]
     error_at_start = abs(loss(*start))
     checks = []

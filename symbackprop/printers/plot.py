@@ -24,7 +24,7 @@ def loss_curve(result: TrainingResult, path: str) -> None:
 
     with matplotlib.rc_context({"svg.hashsalt": "symbackprop", "path.simplify": True}):
         figure, axes = pyplot.subplots(figsize=(7, 4))
-        axes.plot(range(len(result.history)), [float(error) for error, _ in result.history], color="#1f5f99")
+        axes.plot(list(result.history), [float(error) for error in result.errors], color="#1f5f99")
         axes.set_yscale("log")
         axes.set_xlabel("step")
         axes.set_ylabel("E_total")

@@ -1,0 +1,105 @@
+"""The generated training code: printed faithfully, tidied without changing a value, recorded as asked."""
+
+import mpmath
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sympy import Add, Integer, Mul, Piecewise, Pow, Rational, StrictGreaterThan, Symbol, exp, tanh
+
+from symbackprop.derivation import derive
+from symbackprop.network import build_network
+from symbackprop.numbers.codegen import SourceWriter
+from symbackprop.numbers.evaluate import PRECISION, evaluate
+from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.training import compile_loss, compile_network, train
+from symbackprop.spec import load_spec
+
+X, Y, Z = Symbol("x"), Symbol("y"), Symbol("z")
+VALUES = {X: mpmath.mpf("0.3"), Y: mpmath.mpf("-1.7"), Z: mpmath.mpf("2.25")}
+
+leaves = st.sampled_from([X, Y, Z, Integer(1), Integer(2), Integer(-3), Rational(1, 3), Rational(-5, 7)])
+
+
+def _trees(children):
+    return st.one_of(
+        st.lists(children, min_size=2, max_size=3).map(lambda a: Add(*a, evaluate=False)),
+        st.lists(children, min_size=2, max_size=3).map(lambda a: Mul(*a, evaluate=False)),
+        st.tuples(children, st.sampled_from([-1, 2, 3])).map(lambda p: Pow(p[0], p[1], evaluate=False)),
+        children.map(lambda a: Mul(-1, a, evaluate=False)),
+        children.map(lambda a: tanh(a, evaluate=False)),
+        children.map(lambda a: exp(tanh(a, evaluate=False), evaluate=False)),
+        st.tuples(children, children, st.sampled_from([X, Y, Z])).map(
+            lambda p: Piecewise((p[0], StrictGreaterThan(p[2], 0)), (p[1], True))),  # as relu writes it
+    )
+
+
+expressions = st.recursive(leaves, _trees, max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions)
+def test_printed_code_computes_what_the_expression_says(expr):
+    """Any misplaced parenthesis, sign or division changes the 50-digit value."""
+    with mpmath.workdps(PRECISION):
+        try:
+            expected = evaluate(expr, VALUES)
+        except ZeroDivisionError:
+            return
+        writer = SourceWriter([(Symbol("r"), expr)], [])
+        body = writer.body([Symbol("r")], 4)
+        names = [writer.name(s) for s in (X, Y, Z)]
+        source = f"def f({', '.join(names)}):\n{body}    return {writer.name(Symbol('r'))}\n"
+        namespace = {"exp": mpmath.exp, "tanh": mpmath.tanh,
+                     **{name: evaluate(number, {}) for number, name in writer.numbers.items()}}
+        exec(compile(source, "<test>", "exec"), namespace)  # noqa: S102 (our own expressions)
+        got = namespace["f"](*(VALUES[s] for s in (X, Y, Z)))
+        assert abs(got - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), source
+
+
+def test_numbers_stay_exact_on_the_exact_path():
+    """The classifier's batch mean (1/2) and the rationals of its losses are constants at 50 digits, not doubles."""
+    derivation = derive(build_network(load_spec("classifier")))
+    values = pass_values(derivation)
+    with mpmath.workdps(PRECISION):
+        loss = compile_loss(derivation, "mpmath")(*(values[p.symbol] for p in derivation.network.parameters))
+    total = values[derivation.network.total]
+    assert abs(loss - total) <= mpmath.mpf(10) ** -45 * abs(total)
+
+
+@pytest.mark.parametrize("order", ["simultaneous", "output-first"])
+def test_recording_every_k_steps_records_the_same_values(mazur, order):
+    every_step = train(mazur, 7, order, "mpmath")
+    sampled = train(mazur, 7, order, "mpmath", every=3)
+    assert list(every_step.history) == list(range(8))
+    assert list(sampled.history) == [0, 3, 6, 7]
+    for step, record in sampled.history.items():
+        assert record == every_step.history[step]
+    assert sampled.parameters == every_step.parameters
+
+
+def test_steps_between_records_do_not_compute_the_loss(mazur):
+    source = compile_network(mazur, backend="math").source
+    recording, plain = source.split("for _ in range(_every - 1):")
+    assert "**2" in recording  # the half squared error, for the record
+    assert "**2" not in plain
+
+
+def test_the_double_path_writes_float_literals(mazur):
+    """int-float arithmetic is slower in CPython: 1 - out is written 1.0 - out for doubles."""
+    assert "(1.0 - " in compile_network(mazur, backend="math").source
+    assert "(1 - " in compile_network(mazur, backend="mpmath").source
+
+
+def test_one_step_reports_the_loss_before_and_the_values_after(mazur, mazur_values):
+    compiled = compile_network(mazur, backend="mpmath")
+    with mpmath.workdps(PRECISION):
+        start = [mpmath.mpf(p.value.p) / p.value.q for p in mazur.network.parameters]
+        error, outputs, after = compiled.step(*start)
+    assert abs(error - mazur_values["E_total"]) < mpmath.mpf(10) ** -45
+    assert abs(outputs[0] - mazur_values["out_o1"]) < mpmath.mpf(10) ** -45
+    assert abs(after[4] - mazur_values["w_5^+"]) < mpmath.mpf(10) ** -45
+
+
+def test_every_must_be_positive(mazur):
+    with pytest.raises(ValueError):
+        train(mazur, 3, every=0)
