@@ -188,7 +188,7 @@ def _matrix_gradient(program, spec):
     from symbackprop.numbers.matrix import spec_arrays
     parameters, inputs, targets, eta = spec_arrays(spec)
     return (lambda: program.function(*parameters, inputs, targets, eta),
-            lambda result: [g for array in result[1] for g in array.reshape(-1).tolist()])
+            lambda result: [g for array in result[2] for g in array.reshape(-1).tolist()])
 
 
 def _torch_gradient(torch, data: dict):

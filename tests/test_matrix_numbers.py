@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sys
 
+import numpy
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -30,6 +31,8 @@ def _agrees_with_the_exact_path(derivation) -> None:
     network = derivation.network
     scale = max([1.0] + [abs(float(values[g.symbol])) for g in derivation.gradients])
     assert _close(result.loss, values[network.total], 1.0)
+    for (j, s), value in numpy.ndenumerate(result.outputs):
+        assert _close(value, values[network.passes[s].outputs[j]], 1.0)
     named = result.named(network)
     assert set(named) == {p.name for p in network.parameters}
     for gradient in derivation.gradients:

@@ -29,8 +29,9 @@ class MatrixProgram:
     derivation: MatrixDerivation
     source: str
     function: Callable
-    """(parameters..., inputs, targets, eta) -> (E_total, gradients, updated parameters), arrays in
-    `derivation.parameters` order; an untrained parameter comes back unchanged."""
+    """(parameters..., inputs, targets, eta) -> (E_total, outputs, gradients, updated parameters): the
+    outputs one column per sample, the rest in `derivation.parameters` order (an untrained parameter
+    comes back unchanged)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class MatrixGradients:
 
     derivation: MatrixDerivation = field(repr=False)
     loss: float
+    outputs: Any
+    """The output layer's outs, one column per sample."""
     gradients: tuple[Any, ...]
     """One array per matrix parameter, in `derivation.parameters` order (weights, then biases)."""
     updated: tuple[Any, ...]
@@ -73,7 +76,8 @@ def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
     new_values = "".join(f"{printer.name(updated.get(p, p))}, " for p in derivation.parameters)
     source = (f"def gradients({', '.join(arguments)}, {printer.doprint(derivation.learning_rate)}):\n"
               + "".join(lines)
-              + f"    return {printer.name(derivation.total.symbol)}, ({gradients}), ({new_values})\n")
+              + f"    return {printer.name(derivation.total.symbol)}, {printer.name(derivation.layers[-1].out.symbol)}, "
+              f"({gradients}), ({new_values})\n")
     namespace: dict[str, object] = {"numpy": numpy}
     exec(compile(source, f"<symbackprop matrix form {derivation.spec.name}>", "exec"), namespace)  # noqa: S102
     return MatrixProgram(derivation, source, namespace["gradients"])
@@ -97,9 +101,9 @@ def matrix_gradients(source: Spec | Network | Derivation | MatrixDerivation | Ma
     (float arrays in `MatrixDerivation.parameters` order: every W_l, then every b_l)."""
     program = source if isinstance(source, MatrixProgram) else compile_matrix(_matrix_derivation(source))
     spec_parameters, inputs, targets, eta = spec_arrays(program.derivation.spec)
-    loss, gradients, updated = program.function(*(parameters if parameters is not None else spec_parameters),
-                                                 inputs, targets, eta)
-    return MatrixGradients(program.derivation, float(loss[0, 0]), tuple(gradients), tuple(updated))
+    loss, outputs, gradients, updated = program.function(
+        *(parameters if parameters is not None else spec_parameters), inputs, targets, eta)
+    return MatrixGradients(program.derivation, float(loss[0, 0]), outputs, tuple(gradients), tuple(updated))
 
 
 def _matrix_derivation(source: Spec | Network | Derivation | MatrixDerivation) -> MatrixDerivation:
