@@ -2,7 +2,9 @@
 
 For the logistic out = 1/(1 + e^{-net}), d out/d net = e^{-net}/(1 + e^{-net})^2; solving
 out = f(net) for net and substituting gives out(1 - out), the form the document uses; tanh
-gives 1 - out^2. For softmax, replacing each e^{net_k} by out_k times the layer's sum gives
+gives 1 - out^2. The activations are chains of invertible one-argument steps, so out = f(net)
+is solved by undoing f's steps from the outside in (`sympy.solve` would do the same, but
+importing it costs a fifth of a second on every run). For softmax, replacing each e^{net_k} by out_k times the layer's sum gives
 d out_k/d net_j = out_k (1 - out_k) for k = j and -out_k out_j otherwise.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Sequence
 
-from sympy import Dummy, Eq, Expr, Piecewise, Symbol, diff, exp, simplify, solve
+from sympy import Add, Dummy, Expr, Mul, Piecewise, Symbol, atanh, cancel, count_ops, diff, exp, expand, log, tanh, together
 
 from symbackprop.network.activations import Activation
 
@@ -25,14 +27,43 @@ def _output_form(activation: Activation) -> tuple[Dummy, Dummy, Expr | None]:
         return x, y, None
     rewritten = derivative.subs(f, y)
     if rewritten.has(x):
-        try:
-            solutions = [s for s in solve(Eq(y, f), x) if s.is_real is not False]
-        except NotImplementedError:
-            solutions = []
-        rewritten = simplify(derivative.subs(x, solutions[0])) if solutions else None
-    if rewritten is not None and (rewritten.has(x) or simplify(rewritten.subs(y, f) - derivative) != 0):
+        net = _inverse(f, x, y)
+        rewritten = _shortest(derivative.subs(x, net)) if net is not None else None
+    if rewritten is not None and (rewritten.has(x) or cancel(rewritten.subs(y, f) - derivative) != 0):
         rewritten = None
     return x, y, rewritten
+
+
+def _shortest(expr: Expr) -> Expr:
+    """The shorter of `expr` over a common denominator and `expr` multiplied out: out(1 - out), 1 - e^{-out}.
+
+    `sympy.simplify` finds the same forms here, but it imports sympy.physics (a tenth of a second).
+    """
+    return min((together(expr), expand(expr)), key=count_ops)
+
+
+def _inverse(f: Expr, x: Symbol, y: Symbol) -> Expr | None:
+    """x in terms of y = f(x), undoing f's outermost step until x is reached: 1/(1 + e^{-x}) gives
+    -log(1/y - 1). None when a step cannot be undone (x in two places, or no inverse known here)."""
+    while f != x:
+        if f.is_Add or f.is_Mul:
+            fixed = [a for a in f.args if not a.has(x)]
+            varying = [a for a in f.args if a.has(x)]
+            if len(varying) != 1:
+                return None
+            y = y - Add(*fixed) if f.is_Add else y / Mul(*fixed)
+            f = varying[0]
+        elif f.is_Pow and f.exp == -1:
+            y, f = 1 / y, f.base
+        elif isinstance(f, exp):
+            y, f = log(y), f.args[0]
+        elif isinstance(f, log):
+            y, f = exp(y), f.args[0]
+        elif isinstance(f, tanh):
+            y, f = atanh(y), f.args[0]
+        else:
+            return None
+    return y
 
 
 def derivative_in_output(activation: Activation, net: Symbol, out: Symbol) -> Expr | None:
@@ -47,7 +78,7 @@ def coupled_derivative_in_outputs(expression: Expr, nets: Sequence[Symbol], outs
     derivative = diff(expression, wrt)
     scale = Dummy("sum")
     rewritten = derivative.subs(sum(exp(net) for net in nets), scale)
-    rewritten = simplify(rewritten.subs({exp(net): out * scale for net, out in zip(nets, outs)}))
+    rewritten = _shortest(rewritten.subs({exp(net): out * scale for net, out in zip(nets, outs)}))
     if rewritten.has(scale) or any(rewritten.has(net) for net in nets):
         return None
     return rewritten
