@@ -84,3 +84,22 @@ def test_derivation_work_grows_linearly_with_connections(width):
     # Per connection: dnet/dw, and dnet_k/dout_j for the layer below; per neuron: dout/dnet and the loss terms.
     assert len(derivation.local_derivatives) <= 2 * connections + 6 * width + parameters
     assert len(derivation.definitions) <= 4 * connections + 12 * width + 2 * parameters
+
+
+def test_activation_derivatives_are_rewritten_in_outputs_as_a_person_writes_them():
+    """Derived by inverting out = f(net): the identities the document and textbooks use, and None without one."""
+    from sympy import exp, symbols
+
+    from symbackprop.derivation.identities import coupled_derivative_in_outputs, derivative_in_output
+    from symbackprop.network.activations import ACTIVATIONS
+
+    net, out = symbols("net out")
+    assert derivative_in_output(ACTIVATIONS["sigmoid"], net, out) == out * (1 - out)
+    assert derivative_in_output(ACTIVATIONS["tanh"], net, out) == 1 - out**2
+    assert derivative_in_output(ACTIVATIONS["softplus"], net, out) == 1 - exp(-out)
+    assert derivative_in_output(ACTIVATIONS["relu"], net, out) is None
+    assert derivative_in_output(ACTIVATIONS["identity"], net, out) is None
+    nets, outs = symbols("n1:4"), symbols("o1:4")
+    softmax_first = ACTIVATIONS["softmax"].output(nets, 0)
+    assert coupled_derivative_in_outputs(softmax_first, nets, outs, nets[0]) == outs[0] * (1 - outs[0])
+    assert coupled_derivative_in_outputs(softmax_first, nets, outs, nets[2]) == -outs[0] * outs[2]
