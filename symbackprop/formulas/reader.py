@@ -1,4 +1,4 @@
-"""Read a student's formula, LaTeX-ish or ASCII, into a SymPy expression in the document's notation.
+"""Read a student's formula, LaTeX-ish, ASCII or Unicode, into a SymPy expression in the document's notation.
 
 The text is parsed by the lark grammar in grammar.lark and the SymPy objects are built
 straight from the parse tree, never by eval or sympify, so no input can run code. Names
@@ -18,9 +18,10 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from sympy import E, Add, Expr, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
+from sympy import E, Add, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
 
 from symbackprop.errors import InputError
+from symbackprop.formulas.unicode import GREEK, plain
 from symbackprop.network.symbols import Partial
 
 MAX_LENGTH = 10_000
@@ -53,14 +54,22 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _OPERATORS = {"PLUS", "MINUS", "TIMES", "DIVIDE", "POW", "EQUALS"}
 # Rules that nest a formula inside another; the depth limit counts these.
 _NESTING_RULES = {"group", "call", "bare_call", "frac", "power"}
+
+
+def _sigmoid(x: Expr) -> Expr:
+    return Pow(Add(1, exp(-x)), -1)
+
+
 _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "exp": exp,
     "ln": log,
     "log": log,
     "tanh": tanh,
-    "sigma": lambda x: Pow(Add(1, exp(-x)), -1),
+    "sigma": _sigmoid,
+    "σ": _sigmoid,
     "sqrt": sqrt,
 }
+_GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": "E_total"}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
 _ASCII_PARTIAL = re.compile(r"d(?P<of>[^/]*?)\s*/\s*d(?P<wrt>.*)", re.DOTALL)
@@ -68,6 +77,7 @@ _ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_.*)?", re.DOTALL)
 _TEXT_WORD = re.compile(r"\{\s*([A-Za-z0-9]+)\s*\}")
 _LABEL_NOISE = re.compile(r"\\[A-Za-z]+|[\s{}_]")
 _DECIMAL = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+_SIGNED_DIGITS = re.compile(r"([+-]*)([0-9]+)")
 
 
 class FormulaError(InputError):
@@ -186,14 +196,16 @@ def _bits(expr: Expr) -> int:
     return sum(max(abs(r.p).bit_length(), r.q.bit_length()) - 1 for r in expr.atoms(Rational))
 
 
-def _canonical(base: str, label: str | None, updated: bool) -> str:
-    """w + 5 -> w_5, w5 -> w_5, Etotal -> E_total; updated adds ^+."""
+def _canonical(base: str, label: str | None, updated: bool, sample: str | None = None) -> str:
+    """w + 5 -> w_5, w5 -> w_5, Etotal -> E_total; a sample 2 adds [2], updated adds ^+."""
     if label is not None:
         name = f"{base}_{label}"
     elif match := _LETTERS_DIGITS.fullmatch(base):
         name = f"{match[1]}_{match[2]}"
     else:
         name = _ALIASES.get(base, base)
+    if sample is not None:
+        name += f"[{sample}]"
     return name + "^+" if updated else name
 
 
@@ -262,7 +274,7 @@ class _Builder:
             raise self._error(f"unknown name '{name}'", position) from None
 
     def _ascii_name(self, word: str, position: int) -> Symbol:
-        base, subscript = _ASCII_WORD.fullmatch(word).groups()
+        base, subscript = _ASCII_WORD.fullmatch(plain(word)).groups()
         label = None if subscript is None else _label(subscript)
         return self._symbol(_canonical(base, label, False), position)
 
@@ -326,12 +338,23 @@ class _Builder:
         return Mul(*factors)
 
     def power(self, node: Tree, children: list[Any]) -> Expr:
-        base, operator, exponent = self._expr(children[0]), children[1], self._expr(children[2])
+        return self._power(self._expr(children[0]), self._expr(children[2]), children[1].start_pos)
+
+    def raised(self, node: Tree, children: list[Any]) -> Expr:
+        """x², (1 + x)⁻¹⁻¹: a superscript exponent, a sum of signed whole numbers."""
+        base, token = self._expr(children[0]), children[1]
+        terms = _SIGNED_DIGITS.findall(plain(token))
+        if sum(len(digits) for _, digits in terms) > MAX_NUMBER_DIGITS:
+            raise self._error(f"number with more than {MAX_NUMBER_DIGITS} digits", token.start_pos)
+        exponent = Add(*(Integer(int(digits)) * (-1) ** signs.count("-") for signs, digits in terms))
+        return self._power(base, exponent, token.start_pos)
+
+    def _power(self, base: Expr, exponent: Expr, position: int) -> Expr:
         if exponent.is_Rational and _bits(base) * abs(exponent.p) > MAX_NUMBER_BITS:
-            raise self._error("number too large", operator.start_pos)
+            raise self._error("number too large", position)
         if base == E:
-            self._check_log_power(exponent, operator.start_pos)
-        return self._checked(Pow(base, exponent), "division by zero", operator.start_pos)
+            self._check_log_power(exponent, position)
+        return self._checked(Pow(base, exponent), "division by zero", position)
 
     def call(self, node: Tree, children: list[Any]) -> Expr:
         function, argument = children[0], self._expr(children[1])
@@ -364,14 +387,16 @@ class _Builder:
     def name(self, node: Tree, children: list[Any]) -> Symbol:
         base, *marks = children
         if base.type == "GREEK":
-            word = base[1:]
+            word = _GREEK_NAMES.get(base) or base[1:]
         elif base.type == "TEXTNAME":
             word = _TEXT_WORD.search(base)[1]
         else:
             word = str(base)
         label = next((_label(m) for m in marks if m.type == "SUBSCRIPT"), None)
+        label = next((plain(m) for m in marks if m.type == "UNICODE_SUBSCRIPT"), label)
+        sample = next((plain(m)[1:-1] for m in marks if m.type == "SAMPLE"), None)
         updated = any(m.type in ("UPDATED", "POSTPLUS") for m in marks)
-        return self._symbol(_canonical(word, label, updated), base.start_pos)
+        return self._symbol(_canonical(word, label, updated, sample), base.start_pos)
 
     def ascii_partial(self, node: Tree, children: list[Any]) -> Partial:
         (token,) = children

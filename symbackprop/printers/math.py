@@ -1,4 +1,4 @@
-"""Formulas in the document's notation, as LaTeX and as plain text, built on SymPy's printers.
+"""Formulas in the document's notation, as LaTeX, plain ASCII text and Unicode text, built on SymPy's printers.
 
 These printers (and the MathML one in `printers/mathml.py`) keep the order in which the
 derivation built each expression (so -(target - out) stays -(target - out)), write partial
@@ -9,14 +9,16 @@ stage; nothing here computes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from sympy import Expr, Mul, Number, Pow, Symbol
+from sympy import Expr, Mul, Number, Pow, S, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from symbackprop.formulas.unicode import GREEK, subscript, superscript
 from symbackprop.network.symbols import Partial
 
 
@@ -164,11 +166,72 @@ class DocumentTextPrinter(DocumentNotation, StrPrinter):
         return f"({text}{self._print(last)})"
 
 
+class UnicodeTextPrinter(DocumentTextPrinter):
+    """Unicode math for a terminal: ∂E_total/∂w₅ = δ_o1 · out_h1, w₅⁺, (1 - out_o1)², out_o1⁽²⁾, η.
+
+    Only subscripts of digits are set in subscript characters (w₅, b₁₀); a subscript with a
+    letter keeps its underscore (out_o1, E_total): in terminal fonts subscript letters are
+    tiny, sit at uneven heights, are often missing, and ₒ (o1, the output neurons) is hard to
+    tell from ₀; and several letters (g, b, c, ...) have no subscript form at all. Numerals
+    keep the ASCII minus, so numbers copy into a calculator. The formula reader reads all of
+    it back.
+    """
+
+    mul_separator = " · "
+
+    def _name(self, symbol: Symbol) -> str:
+        """w_5 -> w₅; delta_o1 -> δ_o1; w_5^+ -> w₅⁺; out_o1[2] (second sample) -> out_o1⁽²⁾."""
+        name = name_parts(symbol)
+        word, underscore, label = name.base.partition("_")
+        printed = GREEK.get(word, word) + (subscript(label) if _DIGITS.fullmatch(label) else underscore + label)
+        if name.sample is not None:
+            printed += superscript(f"({name.sample})")
+        return printed + ("⁺" if name.updated else "")
+
+    def _partial(self, symbol: Partial) -> str:
+        return f"∂{self._print(symbol.of)}/∂{self._print(symbol.wrt)}"
+
+    def parenthesize(self, item: Expr, level: int, strict: bool = False) -> str:
+        """∂E/∂w is written as a quotient, so it binds as a product does: (∂E_total/∂w₅)², 1/(∂E_total/∂w₅)."""
+        if isinstance(item, Partial) and level > PRECEDENCE["Mul"]:
+            return self._group(self._print(item))
+        return super().parenthesize(item, level, strict)
+
+    def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
+        """x², (target - out)²⁻¹, (1 + exp(-net))⁻¹⁻¹; sqrt(x), 1/x and x^(3/2) as in plain text.
+
+        Only exponents of digits and signs are raised, the ones the reader reads back; a base
+        that already ends in a superscript (w₅⁺, out⁽²⁾) is parenthesised: (w₅⁺)².
+        """
+        exponent = self._print(expr.exp).replace(" ", "")
+        if expr.exp in (S.Half, -S.Half, S.NegativeOne) or not _RAISABLE.fullmatch(exponent):
+            return super()._print_Pow(expr, rational)
+        base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
+        if base[-1] in _SUPERSCRIPT_ENDS:
+            base = self._group(base)
+        return base + superscript(exponent)
+
+    def _print_Derivative(self, expr: Expr) -> str:
+        (wrt, _count), = expr.variable_count
+        return f"∂/∂{self._print(wrt)}[{self._print(expr.expr)}]"
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_RAISABLE = re.compile(r"[+-]*[0-9]+(?:[+-]+[0-9]+)*")
+"""Exponents printed as superscripts: signed whole numbers and their sums (2, -1, 2-1)."""
+_SUPERSCRIPT_ENDS = frozenset(superscript("0123456789+-()"))
+
+
 def latex_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
     """`expr` in LaTeX, with the symbols in `numerals` printed as those numbers."""
     return DocumentLatexPrinter({"numerals": numerals}).doprint(expr)
 
 
 def text_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
-    """`expr` as plain text, with the symbols in `numerals` printed as those numbers."""
+    """`expr` as plain ASCII text, with the symbols in `numerals` printed as those numbers."""
     return DocumentTextPrinter({"numerals": numerals}).doprint(expr)
+
+
+def unicode_formula(expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
+    """`expr` in Unicode math for a terminal, with the symbols in `numerals` printed as those numbers."""
+    return UnicodeTextPrinter({"numerals": numerals}).doprint(expr)
