@@ -1,12 +1,15 @@
 """The Python API: a network from a spec, its derivation, worked solutions, checks and training.
 
 Every result that people read displays itself in Jupyter (`_repr_markdown_`, `_repr_latex_`)
-and renders to any output format with `.render(format)`; the raw engine records stay
-available as attributes (`.derivation`, `.solution`, `.rows`, `.verdict`).
+and renders to any output format with `.render(format)`, text in Unicode math or, with
+`ascii=True`, in plain ASCII; the raw engine records stay available as attributes
+(`.derivation`, `.solution`, `.rows`, `.verdict`).
 
     >>> import symbackprop as sbp
     >>> solution = sbp.solve("mazur")
     >>> print(solution.render("text").splitlines()[6])
+    net_h1 = w₁ · i₁ + w₂ · i₂ + b₁ = 0.15 · 0.05 + 0.2 · 0.1 + 0.35 = 0.3775
+    >>> print(solution.render("text", ascii=True).splitlines()[6])
     net_h1 = w_1 * i_1 + w_2 * i_2 + b_1 = 0.15 * 0.05 + 0.2 * 0.1 + 0.35 = 0.3775
 """
 
@@ -26,7 +29,7 @@ from symbackprop.formulas import read_equation, read_formula
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import TrainingResult, train as train_network
-from symbackprop.printers import PRINTERS
+from symbackprop.printers import printer
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.solution import (
@@ -134,7 +137,8 @@ def _checked(derived: Derivation) -> list[GradientCheck]:
 class _Displayed:
     """Renders to any format; shows itself as rendered math in a notebook."""
 
-    def render(self, fmt: str = "text") -> str:
+    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
+        """`ascii`: plain ASCII text instead of Unicode math (for the text format)."""
         raise NotImplementedError
 
     def __str__(self) -> str:
@@ -148,9 +152,9 @@ class _Displayed:
 class Solution(_Displayed):
     solution: WorkedSolution
 
-    def render(self, fmt: str = "text") -> str:
+    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
         """`fmt`: one of `symbackprop.printers.PRINTERS` (text, latex, markdown, json, ...)."""
-        return PRINTERS[fmt]().doprint(self.solution)
+        return printer(fmt, ascii=ascii).doprint(self.solution)
 
     def _repr_html_(self) -> str:
         return self.render("html")
@@ -160,8 +164,8 @@ class Solution(_Displayed):
 class DerivationView(_Displayed):
     derivation: Derivation
 
-    def render(self, fmt: str = "text") -> str:
-        return PRINTERS[fmt]().doprint(derivation_summary(self.derivation))
+    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
+        return printer(fmt, ascii=ascii).doprint(derivation_summary(self.derivation))
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,9 +173,11 @@ class Reproduction(_Displayed):
     rows: list[Row]
     title: str
 
-    def render(self, fmt: str = "text") -> str:
+    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
         """text or markdown (a table), or json."""
-        return reproduction_json(self.rows) if fmt == "json" else reproduction_table(self.rows, self.title, fmt)
+        if fmt == "json":
+            return reproduction_json(self.rows)
+        return reproduction_table(self.rows, self.title, fmt, ascii=ascii)
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,9 +188,11 @@ class CheckResult(_Displayed):
     def __bool__(self) -> bool:
         return self.verdict.correct
 
-    def render(self, fmt: str = "text") -> str:
+    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
         """text (markdown shows the same text) or json."""
-        return verdict_json(self.verdict, self.written) if fmt == "json" else verdict_text(self.verdict, self.written)
+        if fmt == "json":
+            return verdict_json(self.verdict, self.written)
+        return verdict_text(self.verdict, self.written, ascii=ascii)
 
     def _repr_markdown_(self) -> str:
         return "```\n" + self.render("text") + "```\n"

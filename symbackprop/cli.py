@@ -20,7 +20,7 @@ from symbackprop.checks.finite_differences import check_gradients, require
 from symbackprop.derivation import derive
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.network import build_network
-from symbackprop.printers import PRINTERS
+from symbackprop.printers import PRINTERS, printer
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import ORDERS, train
@@ -69,11 +69,13 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="carry every intermediate rounded to N decimals, as by hand")
     solve.add_argument("--detail", choices=DETAILS, default="brief",
                        help="brief: each factor's derivative; full: every differentiation rule applied")
+    _add_ascii(solve)
     solve.set_defaults(run=_solve)
 
     gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
     _add_spec(gradients)
     gradients.add_argument("--json", action="store_true", help="print JSON")
+    _add_ascii(gradients)
     gradients.set_defaults(run=_gradients)
 
     training = commands.add_parser("train", help="steps of gradient descent on the spec's samples")
@@ -86,6 +88,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="double precision instead of the exact (50-digit) path")
     training.add_argument("--json", action="store_true", help="print JSON")
     training.add_argument("--plot", metavar="FILE", help="draw the loss curve to FILE.svg or FILE.png (matplotlib)")
+    _add_ascii(training)
     training.set_defaults(run=_train)
 
     check = commands.add_parser("check", help="is a hand-derived formula or number right? if not, why?")
@@ -98,6 +101,7 @@ def _build_parser() -> argparse.ArgumentParser:
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
     check.add_argument("--json", action="store_true", help="print JSON")
+    _add_ascii(check)
     check.set_defaults(run=_check)
 
     exercise = commands.add_parser("exercise", help="a new network with fresh numbers: question sheet and answer key")
@@ -109,6 +113,7 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("-o", "--output", help="write the question sheet to this file")
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
+    _add_ascii(exercise)
     exercise.set_defaults(run=_exercise)
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
@@ -118,6 +123,7 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduction.add_argument("--json", dest="format", action="store_const", const="json",
                               help="short for --format json")
     reproduction.add_argument("-o", "--output", help="write to this file instead of standard output")
+    _add_ascii(reproduction)
     reproduction.set_defaults(run=_reproduce)
 
     example = commands.add_parser("example", help="print a built-in example spec (no name: list them)")
@@ -128,6 +134,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _add_spec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", nargs="?", help="a spec file (.json, .toml) or a built-in example (default: mazur)")
+
+
+def _add_ascii(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ascii", action="store_true",
+                        help="plain ASCII instead of Unicode math, for terminals and logs without UTF-8")
 
 
 def _natural(text: str) -> int:
@@ -158,11 +169,12 @@ def _format(args: argparse.Namespace, path: str | None) -> str:
 def _exercise(args: argparse.Namespace) -> int:
     data = exercise_spec(parse_layers(args.layers), args.activation, args.loss, args.seed)
     derivation = derive(build_network(spec_from_dict(data)))
-    sheet = PRINTERS[_format(args, args.output)]().doprint(question_sheet(derivation, f"Exercise {args.seed}"))
+    sheet = printer(_format(args, args.output), ascii=args.ascii).doprint(
+        question_sheet(derivation, f"Exercise {args.seed}"))
     outputs = [(sheet, args.output)]
     if args.answers:
         key = worked_solution(derivation, checks=check_gradients(derivation))
-        outputs.append((PRINTERS[_format(args, args.answers)]().doprint(key), args.answers))
+        outputs.append((printer(_format(args, args.answers), ascii=args.ascii).doprint(key), args.answers))
     if args.spec_out:
         outputs.append((json.dumps(data, indent=2) + "\n", args.spec_out))
     for text, path in outputs:
@@ -172,7 +184,7 @@ def _exercise(args: argparse.Namespace) -> int:
 
 def _solve(args: argparse.Namespace) -> int:
     solution = solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
-    _emit(solution.render(_format(args, args.output)), args.output)
+    _emit(solution.render(_format(args, args.output), ascii=args.ascii), args.output)
     return 0
 
 
@@ -182,7 +194,8 @@ def _gradients(args: argparse.Namespace) -> int:
     checks = check_gradients(derivation)
     at_kink = kinks(derivation.network, values)
     loss = values[derivation.network.total]
-    text = gradients_json(loss, checks, at_kink) if args.json else gradients_text(derivation, loss, checks, at_kink)
+    text = gradients_json(loss, checks, at_kink) if args.json else \
+        gradients_text(derivation, loss, checks, at_kink, ascii=args.ascii)
     require(checks)
     _emit(text, None)
     return 0
@@ -217,7 +230,7 @@ def _progress_bar(steps: int):
 
 def _check(args: argparse.Namespace) -> int:
     result = check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity)
-    _emit(result.render("json" if args.json else "text"), None)
+    _emit(result.render("json" if args.json else "text", ascii=args.ascii), None)
     return 0 if result else 1
 
 
@@ -228,7 +241,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = reproduction_json(rows)
     else:
-        text = reproduction_table(rows, document["title"], args.format)
+        text = reproduction_table(rows, document["title"], args.format, ascii=args.ascii)
     _emit(text, args.output)
     return 0
 
@@ -244,6 +257,7 @@ def _example(args: argparse.Namespace) -> int:
 def _emit(text: str, output: str | None) -> None:
     """Print, or write the whole file at once through a temporary file beside it."""
     if output is None:
+        _require_encodable(text)
         sys.stdout.write(text)
         return
     target = Path(output)
@@ -261,6 +275,16 @@ def _emit(text: str, output: str | None) -> None:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
         raise InputError(f"--output: cannot write {output!r}: {error.strerror or error}") from None
+
+
+def _require_encodable(text: str) -> None:
+    """Refuse, before anything is written, text that standard output cannot encode (PYTHONIOENCODING=ascii)."""
+    try:
+        text.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        raise InputError(f"standard output ({error.encoding}) cannot show {text[error.start]!r} on line {line}; "
+                         "use --ascii for plain ASCII, or a UTF-8 terminal") from None
 
 
 if __name__ == "__main__":

@@ -26,15 +26,16 @@ def test_results_display_themselves():
     assert "$$" in sbp.derivation("deep")._repr_markdown_()
     assert "| quantity |" in sbp.reproduce()._repr_markdown_()
     verdict = sbp.check(formula="net_{h1} = w_1 i_1 + w_3 i_2 + b_1")
-    assert not verdict and "w_3 where the path from i2 to h1 goes through w_2" in verdict._repr_markdown_()
+    assert not verdict and "w₃ where the path from i2 to h1 goes through w₂" in verdict._repr_markdown_()
 
 
 def test_specs_as_dicts_and_one_gradient():
     spec = {"inputs": [1, 0.5], "targets": [0.25], "loss": "squared_error",
             "layers": [{"activation": "identity", "weights": [[0.5, 0.25]]}]}
     assert sbp.gradients(spec)["w1"] == 0.75  # d/dw1 (0.25 - out)^2 = 2 (0.625 - 0.25) i_1, exactly
-    text = sbp.explain(spec, "w2").render("text")
-    assert "dE_total/dw_2 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_2" in text
+    one = sbp.explain(spec, "w2")
+    assert "∂E_total/∂w₂ = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w₂" in one.render("text")
+    assert "dE_total/dw_2 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_2" in one.render("text", ascii=True)
 
 
 def test_the_tutorial_notebook_runs_top_to_bottom():

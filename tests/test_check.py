@@ -107,7 +107,10 @@ def test_cli_exit_codes(capsys):
     assert main(["check", "--formula", r"\delta_{o1} out_{h1}", "--wrt", "w5"]) == 0
     assert main(["check", "--value", "-0.017144288", "--quantity", "dE_o2/dout_h1"]) == 1
     out = capsys.readouterr().out
-    assert "w_6 where the path from h1 to o2 goes through w_7" in out
+    assert "w₆ where the path from h1 to o2 goes through w₇" in out
+    assert main(["check", "--value", "-0.017144288", "--quantity", "dE_o2/dout_h1", "--ascii"]) == 1
+    out = capsys.readouterr().out
+    assert out.isascii() and "w_6 where the path from h1 to o2 goes through w_7 (in dnet_o2/dout_h1)" in out
     assert main(["check", "--formula", "out_{h9}", "--wrt", "w5"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "symbackprop: formula: unknown name 'out_h9' at position 0" and err[2] == "^"

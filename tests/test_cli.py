@@ -20,10 +20,12 @@ TIMEOUT = 300
 EXAMPLE_FILE = resources.files("symbackprop") / "examples" / "mazur.json"
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run(*args: str, cwd: Path, encoding: str | None = None) -> subprocess.CompletedProcess:
+    """The command in a fresh process; `encoding` is its standard output's (PYTHONIOENCODING)."""
+    env = None if encoding is None else {**os.environ, "PYTHONIOENCODING": encoding}
     return subprocess.run(
         [sys.executable, "-m", "symbackprop.cli", *args],
-        cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT,
+        cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT, env=env,
     )
 
 
@@ -47,8 +49,8 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def solve_outputs(workdir) -> dict[str, str]:
-    """stdout of `solve` (default text) and of `solve --format F` for every format."""
-    outputs = {"default": ok(run("solve", cwd=workdir))}
+    """stdout of `solve` (default text), of `solve --format F` for every format, and of `solve --ascii`."""
+    outputs = {"default": ok(run("solve", cwd=workdir)), "ascii": ok(run("solve", "--ascii", cwd=workdir))}
     for fmt in ("text", "latex", "markdown", "json"):
         outputs[fmt] = ok(run("solve", "--format", fmt, cwd=workdir))
     return outputs
@@ -70,19 +72,67 @@ def reproduction(workdir) -> list:
 # --- solve -------------------------------------------------------------------------------------------
 
 
+W5_UNICODE = """\
+Paths of ∂E_total/∂w₅: h1 -> o1 (w₅).
+∂E_total/∂w₅ = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w₅
+E_total = (1/2) · (target_o1 - out_o1)² + (1/2) · (target_o2 - out_o2)²
+∂E_total/∂out_o1 = (1/2) · 2 · (target_o1 - out_o1)²⁻¹ · (0 - 1) + 0 = -(target_o1 - out_o1) = -(0.01 - 0.75136507) \
+= 0.74136507
+out_o1 = 1/(1 + exp(-net_o1))
+∂out_o1/∂net_o1 = -(1 + exp(-net_o1))⁻¹⁻¹ · (0 + exp(-net_o1) · (-1)) = out_o1 · (1 - out_o1) \
+= 0.75136507 · (1 - 0.75136507) = 0.186815602
+net_o1 = w₅ · out_h1 + w₆ · out_h2 + b₂
+∂net_o1/∂w₅ = out_h1 · 1 + 0 + 0 = out_h1 = 0.593269992
+∂E_total/∂w₅ = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w₅ = 0.74136507 · 0.186815602 · 0.593269992 = 0.082167041
+In the delta-rule form:
+∂E_total/∂w₅ = -(target_o1 - out_o1) · out_o1 · (1 - out_o1) · out_h1
+δ_o1 = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 = 0.74136507 · 0.186815602 = 0.138498562
+∂E_total/∂w₅ = δ_o1 · ∂net_o1/∂w₅ = δ_o1 · out_h1 = 0.138498562 · 0.593269992 = 0.082167041
+w₅⁺ = w₅ - η · ∂E_total/∂w₅ = 0.4 - 0.5 · 0.082167041 = 0.35891648
+"""
+"""The w_5 section as `solve` prints it: Unicode math."""
+
+W5_ASCII = """\
+Paths of dE_total/dw_5: h1 -> o1 (w_5).
+dE_total/dw_5 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_5
+E_total = (1/2) * (target_o1 - out_o1)^2 + (1/2) * (target_o2 - out_o2)^2
+dE_total/dout_o1 = (1/2) * 2 * (target_o1 - out_o1)^(2 - 1) * (0 - 1) + 0 = -(target_o1 - out_o1) \
+= -(0.01 - 0.75136507) = 0.74136507
+out_o1 = 1/(1 + exp(-net_o1))
+dout_o1/dnet_o1 = -(1 + exp(-net_o1))^(-1 - 1) * (0 + exp(-net_o1) * (-1)) = out_o1 * (1 - out_o1) \
+= 0.75136507 * (1 - 0.75136507) = 0.186815602
+net_o1 = w_5 * out_h1 + w_6 * out_h2 + b_2
+dnet_o1/dw_5 = out_h1 * 1 + 0 + 0 = out_h1 = 0.593269992
+dE_total/dw_5 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_5 = 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041
+In the delta-rule form:
+dE_total/dw_5 = -(target_o1 - out_o1) * out_o1 * (1 - out_o1) * out_h1
+delta_o1 = dE_total/dout_o1 * dout_o1/dnet_o1 = 0.74136507 * 0.186815602 = 0.138498562
+dE_total/dw_5 = delta_o1 * dnet_o1/dw_5 = delta_o1 * out_h1 = 0.138498562 * 0.593269992 = 0.082167041
+w_5^+ = w_5 - eta * dE_total/dw_5 = 0.4 - 0.5 * 0.082167041 = 0.35891648
+"""
+"""The same section with --ascii: the plain text `solve` printed before Unicode math."""
+
+
 def test_solve_prints_the_forward_pass_and_the_w5_gradient(solve_outputs):
     text = solve_outputs["default"]
     out_h1 = lines_starting(text, "out_h1 = ")
     assert out_h1, "no 'out_h1 = ' line"
     assert any("0.593269992" in line for line in out_h1)
-    gradient = lines_starting(text, "dE_total/dw_5")
-    assert any("0.082167041" in line for line in gradient)
+    assert W5_UNICODE in text
     assert any("0.75136507" in line for line in lines_starting(text, "out_o1 = "))
     assert any("0.298371109" in line for line in lines_starting(text, "E_total = "))
 
 
 def test_solve_shows_the_updated_weight(solve_outputs):
-    assert any("0.35891648" in line for line in lines_starting(solve_outputs["default"], "w_5^+"))
+    assert any("0.35891648" in line for line in lines_starting(solve_outputs["default"], "w₅⁺ = "))
+
+
+def test_ascii_is_the_plain_text_line_for_line(solve_outputs):
+    plain, unicode = solve_outputs["ascii"], solve_outputs["default"]
+    assert W5_ASCII in plain and plain.isascii()
+    assert "w_5^+ = 0.35891648\n" in plain and "E_total^+ = 0.291027924\n" in plain
+    assert not unicode.isascii()
+    assert len(plain.splitlines()) == len(unicode.splitlines())
 
 
 def test_text_is_the_default_format(solve_outputs):
@@ -142,6 +192,54 @@ def test_decimals_option(workdir):
     out_h1 = lines_starting(text, "out_h1 = ")
     assert out_h1 and out_h1[0].endswith("= 0.593")
     assert "0.593269992" not in text
+
+
+# --- Unicode math and --ascii, on every command that prints text -------------------------------------
+
+TEXT_COMMANDS = {
+    "solve": (["solve"], 0),
+    "exercise": (["exercise", "--seed", "3"], 0),
+    "gradients": (["gradients"], 0),
+    "reproduce": (["reproduce"], 0),
+    "check": (["check", "--formula", "delta_o1 * out_h2", "--wrt", "w5"], 1),
+    "train": (["train", "--steps", "2"], 0),
+}
+"""Each command's arguments and its exit code when it runs to the end."""
+UNICODE_COMMANDS = ("solve", "exercise", "gradients", "check")
+"""Commands run without --ascii too (reproduce, slow, writes through the same path)."""
+
+
+@pytest.fixture(scope="module")
+def ascii_stdout_runs(workdir) -> dict[tuple[str, bool], subprocess.CompletedProcess]:
+    """Every text command with standard output in ASCII (PYTHONIOENCODING=ascii), with and without --ascii."""
+    cases = [(name, True) for name in TEXT_COMMANDS] + [(name, False) for name in (*UNICODE_COMMANDS, "train")]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        futures = {(name, plain): pool.submit(run, *TEXT_COMMANDS[name][0], *(["--ascii"] if plain else []),
+                                              cwd=workdir, encoding="ascii")
+                   for name, plain in cases}
+        return {case: future.result() for case, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", TEXT_COMMANDS)
+def test_every_text_command_prints_plain_ascii_with_the_switch(ascii_stdout_runs, name):
+    result = ascii_stdout_runs[name, True]
+    assert result.returncode == TEXT_COMMANDS[name][1], result.stderr
+    assert result.stdout and result.stdout.isascii() and result.stderr == ""
+
+
+@pytest.mark.parametrize("name", UNICODE_COMMANDS)
+def test_unicode_to_an_ascii_stdout_is_one_line_and_exit_2_with_nothing_written(ascii_stdout_runs, name):
+    result = ascii_stdout_runs[name, False]
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("symbackprop: standard output (ascii) cannot show ")
+    assert "use --ascii" in result.stderr
+
+
+def test_train_prints_names_and_numbers_only_so_ascii_either_way(ascii_stdout_runs):
+    """train's report has no formulas: it takes --ascii like every text command, and needs no Unicode."""
+    result = ascii_stdout_runs["train", False]
+    assert result.returncode == 0 and result.stdout == ascii_stdout_runs["train", True].stdout
 
 
 # --- example -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "symbackprop.cli", *args], capture_output=True, text=True,
-                          timeout=600)
+                          encoding="utf-8", timeout=600)
 
 
 def test_gradients_json_has_the_loss_and_every_gradient():
@@ -44,8 +44,8 @@ def test_fast_training_agrees_with_the_exact_path():
 
 
 @pytest.mark.parametrize(("example", "expected"), [
-    ("deep", "dout_o1/dnet_o1 = (1 - tanh(net_o1)^2) * 1 = 1 - out_o1^2 = 1 - 0.280401548^2 = 0.921374972"),
-    ("classifier", "E_total = (1/2) * (E_total[1] + E_total[2])"),
+    ("deep", "∂out_o1/∂net_o1 = (1 - tanh(net_o1)²) · 1 = 1 - out_o1² = 1 - 0.280401548² = 0.921374972"),
+    ("classifier", "E_total = (1/2) · (E_total⁽¹⁾ + E_total⁽²⁾)"),
 ])
 def test_solve_reads_clearly_beyond_the_document(example, expected):
     result = run("solve", example)

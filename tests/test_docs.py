@@ -7,7 +7,7 @@ from pathlib import Path
 
 from symbackprop.checks.document import load_document
 from symbackprop.checks.finite_differences import check_gradients
-from symbackprop.printers import MarkdownPrinter
+from symbackprop.printers import MarkdownPrinter, TextPrinter
 from symbackprop.printers.reproduction import reproduction_table
 from symbackprop.solution import worked_solution
 
@@ -32,3 +32,11 @@ def test_readme_quick_start_is_exactly_two_commands():
     assert block is not None
     commands = block.group(1).strip().splitlines()
     assert commands == ["pip install . && symbackprop solve", "pip install '.[test]' && pytest"]
+
+
+def test_readme_unicode_sample_is_what_solve_prints(mazur):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"In a terminal the formulas are Unicode math.*?\n```\n(.*?)```", readme, re.S)
+    assert block is not None
+    printed = TextPrinter().doprint(worked_solution(mazur)).splitlines()
+    assert all(line in printed for line in block.group(1).splitlines())

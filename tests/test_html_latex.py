@@ -92,6 +92,8 @@ def test_every_gradient_section_has_its_path_figure(mazur):
 def test_text_and_markdown_print_the_path_as_one_line(mazur):
     solution = worked_solution(mazur)
     text = TextPrinter().doprint(solution)
+    assert "Paths of ∂E_total/∂w₁: i₁ -> h1 (w₁), h1 -> o1 (w₅), h1 -> o2 (w₇)." in text
+    text = TextPrinter(ascii=True).doprint(solution)
     assert "Paths of dE_total/dw_1: i_1 -> h1 (w_1), h1 -> o1 (w_5), h1 -> o2 (w_7)." in text
     markdown = MarkdownPrinter().doprint(solution)
     assert r"Paths of $\frac{\partial E_{total}}{\partial w_{5}}$: $h_{1}$ -> $o_{1}$ ($w_{5}$)." in markdown

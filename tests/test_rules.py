@@ -94,8 +94,8 @@ def test_full_detail_labels_every_rule_and_hand_rounding_says_so(mazur):
     from symbackprop.solution import worked_solution
 
     full = TextPrinter().doprint(worked_solution(mazur, detail="full"))
-    assert "d/dout_o1[target_o1 - out_o1] = d/dout_o1[target_o1] + d/dout_o1[-out_o1] = -1    (sum rule)" in full
+    assert "∂/∂out_o1[target_o1 - out_o1] = ∂/∂out_o1[target_o1] + ∂/∂out_o1[-out_o1] = -1    (sum rule)" in full
     assert "(power rule, with the chain rule)" in full and "(the sigmoid identity, in terms of the output)" in full
     by_hand = TextPrinter().doprint(worked_solution(mazur, hand_round=9))
     assert "Every intermediate is rounded to 9 decimals before it is used, as by hand." in by_hand
-    assert "dE_o2/dout_h1 = dE_o2/dnet_o2 * dnet_o2/dout_h1 = (-0.038098237) * 0.5 = -0.019049119" in by_hand
+    assert "∂E_o2/∂out_h1 = ∂E_o2/∂net_o2 · ∂net_o2/∂out_h1 = (-0.038098237) · 0.5 = -0.019049119" in by_hand

@@ -15,4 +15,12 @@ PRINTERS: dict[str, type[SolutionPrinter]] = {
     "html": HtmlPrinter,
 }
 
-__all__ = ["HtmlPrinter", "JsonPrinter", "LatexPrinter", "MarkdownPrinter", "PRINTERS", "SolutionPrinter", "TextPrinter"]
+
+def printer(fmt: str, *, ascii: bool = False) -> SolutionPrinter:
+    """The printer for `fmt` (a key of PRINTERS); `ascii` makes the text format plain ASCII instead
+    of Unicode math. The other formats are markup, which `ascii` does not change."""
+    return TextPrinter(ascii=ascii) if fmt == "text" else PRINTERS[fmt]()
+
+
+__all__ = ["HtmlPrinter", "JsonPrinter", "LatexPrinter", "MarkdownPrinter", "PRINTERS", "SolutionPrinter", "TextPrinter",
+           "printer"]

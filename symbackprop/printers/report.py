@@ -15,12 +15,13 @@ from symbackprop.solution import Note, Section, Table, check_section
 DIGITS = 20
 
 
-def gradients_text(derivation: Derivation, loss, checks: list[GradientCheck], at_kink: list[Kink]) -> str:
-    """E_total and every gradient with its finite-difference checks beside it."""
+def gradients_text(derivation: Derivation, loss, checks: list[GradientCheck], at_kink: list[Kink], *,
+                   ascii: bool = False) -> str:
+    """E_total and every gradient with its finite-difference checks beside it (`ascii`: see TextPrinter)."""
     items = [Note(f"E_total = {significant(loss, DIGITS)}")]
     items += [Note(f"{k.neuron.net.name} = 0: {k.note}.") for k in at_kink]
     items.append(check_section(derivation, checks))
-    return TextPrinter()._print(Section(f"Gradients: {derivation.network.spec.name}", tuple(items))) + "\n"
+    return TextPrinter(ascii=ascii)._print(Section(f"Gradients: {derivation.network.spec.name}", tuple(items))) + "\n"
 
 
 def gradients_json(loss, checks: list[GradientCheck], at_kink: list[Kink]) -> str:

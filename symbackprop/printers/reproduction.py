@@ -8,17 +8,21 @@ from sympy import Expr
 
 from symbackprop.checks.document import Row
 from symbackprop.numbers.rounding import significant
-from symbackprop.printers.markdown import MarkdownPrinter
+from symbackprop.printers import printer
 from symbackprop.printers.math import latex_formula, text_formula
-from symbackprop.printers.text import TextPrinter
 from symbackprop.solution import Note, Section, Table
 
 COMPUTED_DIGITS = 20
-_PRINTERS = {"text": TextPrinter, "markdown": MarkdownPrinter}
+TABLE_FORMATS = ("text", "markdown")
 
 
-def reproduction_table(rows: list[Row], title: str, fmt: str = "text") -> str:
-    """Quantity, printed value, engine value, engine value at the printed digits, status; notes below."""
+def reproduction_table(rows: list[Row], title: str, fmt: str = "text", *, ascii: bool = False) -> str:
+    """Quantity, printed value, engine value, engine value at the printed digits, status; notes below.
+
+    `fmt` is one of TABLE_FORMATS; `ascii` makes the text table plain ASCII instead of Unicode math.
+    """
+    if fmt not in TABLE_FORMATS:
+        raise ValueError(f"a reproduction table is text or markdown, not {fmt!r}")
     header = ("#", "quantity", "after rounds", "document", "engine", "engine, printed digits", "status")
     cells, notes = [], []
     for number, row in enumerate(rows, 1):
@@ -32,7 +36,7 @@ def reproduction_table(rows: list[Row], title: str, fmt: str = "text") -> str:
     matched = sum(row.status == "match" for row in rows)
     summary = Note(f"{matched} of {len(rows)} printed items match; {len(rows) - matched} are errata.")
     section = Section(title, (summary, Table(header, tuple(cells)), *notes))
-    return _PRINTERS[fmt]()._print(section) + "\n"
+    return printer(fmt, ascii=ascii)._print(section) + "\n"
 
 
 def reproduction_json(rows: list[Row]) -> str:

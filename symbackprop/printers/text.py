@@ -1,4 +1,4 @@
-"""The worked solution as plain text for a terminal."""
+"""The worked solution as text for a terminal: Unicode math, or plain ASCII for terminals and logs without UTF-8."""
 
 from __future__ import annotations
 
@@ -7,15 +7,21 @@ from collections.abc import Mapping
 from sympy import Expr, Symbol
 
 from symbackprop.printers.base import SolutionPrinter
-from symbackprop.printers.math import text_formula
+from symbackprop.printers.math import text_formula, unicode_formula
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
 
 _UNDERLINES = "=-~."
 
 
 class TextPrinter(SolutionPrinter):
+    """Formulas in Unicode math (∂E_total/∂w₅, w₅⁺, x²), or with `ascii` in plain ASCII (dE_total/dw_5, w_5^+, x^2)."""
+
+    def __init__(self, *, ascii: bool = False) -> None:
+        super().__init__()
+        self.ascii = ascii
+
     def formula(self, expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
-        return text_formula(expr, numerals)
+        return (text_formula if self.ascii else unicode_formula)(expr, numerals)
 
     def _heading(self, title: str) -> str:
         return f"{title}\n{_UNDERLINES[min(self.depth, len(_UNDERLINES) - 1)] * len(title)}"

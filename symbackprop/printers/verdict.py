@@ -9,6 +9,7 @@ import mpmath
 from symbackprop.checks.verify import Explanation, Mistake, Verdict
 from symbackprop.numbers.rounding import round_half_up, significant
 from symbackprop.printers.math import latex_formula, text_formula
+from symbackprop.printers.text import TextPrinter
 
 DIGITS = 20
 
@@ -35,12 +36,14 @@ def describe(mistake: Mistake, formula=text_formula) -> str:
     raise ValueError(mistake.kind)
 
 
-def verdict_text(verdict: Verdict, written: str) -> str:
+def verdict_text(verdict: Verdict, written: str, *, ascii: bool = False) -> str:
     """Right or wrong, the network's value beside the written one, and the likeliest mistakes.
 
-    `written` is the number or formula as the person typed it.
+    `written` is the number or formula as the person typed it; formulas are Unicode math, or
+    plain ASCII with `ascii`.
     """
-    head = written if "=" in written else f"{text_formula(verdict.quantity)} = {written}"
+    formula = TextPrinter(ascii=ascii).formula
+    head = written if "=" in written else f"{formula(verdict.quantity)} = {written}"
     expected = significant(verdict.expected, DIGITS)
     if verdict.correct:
         if verdict.by_hand:
@@ -54,11 +57,11 @@ def verdict_text(verdict: Verdict, written: str) -> str:
         lines.append(f"  the network gives {expected} ({round_half_up(verdict.expected, verdict.places)} "
                      f"at your {verdict.places} decimals)")
     else:
-        lines.append(f"  yours - right = {text_formula(verdict.difference)}")
+        lines.append(f"  yours - right = {formula(verdict.difference)}")
         lines.append(f"  at the spec's point: yours {significant(verdict.given, DIGITS)}, right {expected}")
     if verdict.explanations:
         lines.append("  likeliest mistakes, computed:")
-        lines += [f"    {k}. {describe(e.mistake)}: {_outcome(e, verdict)}"
+        lines += [f"    {k}. {describe(e.mistake, formula)}: {_outcome(e, verdict)}"
                   for k, e in enumerate(verdict.explanations, 1)]
     return "\n".join(lines) + "\n"
 
