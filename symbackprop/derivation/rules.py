@@ -185,7 +185,8 @@ def fold_product(factors: list[Expr]) -> Expr:
         if isinstance(factor, Mul):
             stack.extend(reversed(factor.args))
         elif isinstance(factor, Number):
-            coefficient *= factor
+            if factor is not S.One:
+                coefficient *= factor
         else:
             kept.append(factor)
     if coefficient == 0:
