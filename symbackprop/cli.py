@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -203,8 +204,11 @@ def _gradients(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     derivation = derive(build_network(load_spec(args.spec)))
-    result = train(derivation, args.steps, args.order, "math" if args.fast else "mpmath", _progress_bar(args.steps))
     every = args.every or max(args.steps // 10, 1)
+    # A plot wants about a thousand points; the report's steps (multiples of `every`) must be among them.
+    recorded = math.gcd(every, max(args.steps // 1000, 1)) if args.plot else every
+    result = train(derivation, args.steps, args.order, "math" if args.fast else "mpmath", _progress_bar(args.steps),
+                   every=recorded)
     names = [symbol.name for symbol in derivation.network.outputs]
     if args.plot:
         loss_curve(result, args.plot)

@@ -71,3 +71,12 @@ def test_plot_draws_the_loss_curve_deterministically(tmp_path):
     assert png.read_bytes().startswith(b"\x89PNG")
     bad = run("train", "--steps", "5", "--plot", str(tmp_path / "loss.pdf"))
     assert bad.returncode == 2 and not (tmp_path / "loss.pdf").exists()
+
+
+def test_reported_steps_are_recorded_with_and_without_a_plot(tmp_path):
+    """The report lists steps 0, every, 2 every, ... and the last; a plot records more steps, never fewer."""
+    plain = json.loads(run("train", "--steps", "100", "--every", "7", "--json").stdout)
+    plotted = json.loads(run("train", "--steps", "100", "--every", "7", "--json",
+                             "--plot", str(tmp_path / "loss.svg")).stdout)
+    assert [row["step"] for row in plain["history"]] == list(range(0, 100, 7)) + [100]
+    assert plotted["history"] == plain["history"]
