@@ -87,9 +87,11 @@ def finite_difference_checks(source: SpecLike = None) -> list[GradientCheck]:
     return _checked(derive(network(source)))
 
 
-def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False) -> TrainingResult:
-    """`steps` rounds of gradient descent (exact path, or double precision with `fast`)."""
-    return train_network(derive(network(source)), steps, order, "math" if fast else "mpmath")
+def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False,
+          every: int = 1) -> TrainingResult:
+    """`steps` rounds of gradient descent (exact path, or double precision with `fast`); E_total and the
+    outputs are recorded in `history` every `every` steps and after the last."""
+    return train_network(derive(network(source)), steps, order, "math" if fast else "mpmath", every=every)
 
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
