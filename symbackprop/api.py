@@ -88,10 +88,13 @@ def finite_difference_checks(source: SpecLike = None) -> list[GradientCheck]:
 
 
 def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False,
-          every: int = 1) -> TrainingResult:
+          every: int = 1, backend: str | None = None) -> TrainingResult:
     """`steps` rounds of gradient descent (exact path, or double precision with `fast`); E_total and the
-    outputs are recorded in `history` every `every` steps and after the last."""
-    return train_network(derive(network(source)), steps, order, "math" if fast else "mpmath", every=every)
+    outputs are recorded in `history` every `every` steps and after the last. `backend` names the path
+    instead of `fast`: "mpmath" (exact), "math" (double), or "numpy" (double, by the per-layer matrix
+    form, for large networks; simultaneous order only)."""
+    return train_network(derive(network(source)), steps, order, backend or ("math" if fast else "mpmath"),
+                         every=every)
 
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,

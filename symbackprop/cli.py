@@ -7,6 +7,7 @@ check exits 1 showing both numbers. Output files are written whole or not at all
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -85,8 +86,12 @@ def _build_parser() -> argparse.ArgumentParser:
     training.add_argument("--order", choices=ORDERS, default="simultaneous",
                           help="order of update (default: simultaneous, as the document's text describes)")
     training.add_argument("--every", type=_count, help="report the loss every K steps (default: steps/10)")
-    training.add_argument("--fast", action="store_true",
-                          help="double precision instead of the exact (50-digit) path")
+    precision = training.add_mutually_exclusive_group()
+    precision.add_argument("--fast", action="store_true",
+                           help="double precision instead of the exact (50-digit) path")
+    precision.add_argument("--numpy", action="store_true",
+                           help="double precision by the per-layer matrix form with numpy, for large networks "
+                                "(simultaneous order only; pip install 'symbackprop[numpy]')")
     training.add_argument("--json", action="store_true", help="print JSON")
     training.add_argument("--plot", metavar="FILE", help="draw the loss curve to FILE.svg or FILE.png (matplotlib)")
     _add_ascii(training)
@@ -203,17 +208,27 @@ def _gradients(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    backend = "numpy" if args.numpy else "math" if args.fast else "mpmath"
+    if backend == "numpy":
+        _require_numpy(args.order)
     derivation = derive(build_network(load_spec(args.spec)))
     every = args.every or max(args.steps // 10, 1)
     # A plot wants about a thousand points; the report's steps (multiples of `every`) must be among them.
     recorded = math.gcd(every, max(args.steps // 1000, 1)) if args.plot else every
-    result = train(derivation, args.steps, args.order, "math" if args.fast else "mpmath", _progress_bar(args.steps),
-                   every=recorded)
+    result = train(derivation, args.steps, args.order, backend, _progress_bar(args.steps), every=recorded)
     names = [symbol.name for symbol in derivation.network.outputs]
     if args.plot:
         loss_curve(result, args.plot)
     _emit(training_json(result, every, names) if args.json else training_text(result, every, names), None)
     return 0
+
+
+def _require_numpy(order: str) -> None:
+    """--numpy's preconditions, checked before any work: the simultaneous order, and numpy installed."""
+    if order != "simultaneous":
+        raise InputError(f"--numpy: the matrix form updates in the simultaneous order only, not --order {order}")
+    if importlib.util.find_spec("numpy") is None:
+        raise InputError("--numpy: needs numpy: pip install 'symbackprop[numpy]'")
 
 
 def _progress_bar(steps: int):

@@ -43,6 +43,23 @@ def test_fast_training_agrees_with_the_exact_path():
         assert abs(float(fast["parameters"][name]) - float(value)) <= 1e-12 * max(1.0, abs(float(value)))
 
 
+def test_numpy_training_agrees_with_the_exact_path():
+    exact = json.loads(run("train", "deep", "--steps", "200", "--json").stdout)
+    matrix = json.loads(run("train", "deep", "--steps", "200", "--numpy", "--json").stdout)
+    assert list(matrix["parameters"]) == list(exact["parameters"])
+    for name, value in exact["parameters"].items():
+        assert abs(float(matrix["parameters"][name]) - float(value)) <= 1e-12 * max(1.0, abs(float(value)))
+    assert abs(float(matrix["loss_after"]) - float(exact["loss_after"])) <= 1e-12
+
+
+def test_numpy_training_without_numpy_is_one_line():
+    hide_numpy = "import sys; sys.modules['numpy'] = None; from symbackprop.cli import main; sys.exit(main())"
+    result = subprocess.run([sys.executable, "-c", hide_numpy, "train", "--steps", "5", "--numpy"],
+                            capture_output=True, text=True, encoding="utf-8", timeout=600)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "symbackprop: --numpy: needs numpy: pip install 'symbackprop[numpy]'\n"
+
+
 @pytest.mark.parametrize(("example", "expected"), [
     ("deep", "∂out_o1/∂net_o1 = (1 - tanh(net_o1)²) · 1 = 1 - out_o1² = 1 - 0.280401548² = 0.921374972"),
     ("classifier", "E_total = (1/2) · (E_total⁽¹⁾ + E_total⁽²⁾)"),
@@ -55,7 +72,9 @@ def test_solve_reads_clearly_beyond_the_document(example, expected):
 
 
 @pytest.mark.parametrize("args", [["train"], ["train", "--steps", "0"], ["train", "--steps", "x"],
-                                  ["train", "--steps", "5", "--order", "sideways"]])
+                                  ["train", "--steps", "5", "--order", "sideways"],
+                                  ["train", "--steps", "5", "--numpy", "--order", "output-first"],
+                                  ["train", "--steps", "5", "--numpy", "--fast"]])
 def test_train_bad_options_are_one_line(args):
     result = run(*args)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and result.stderr.startswith("symbackprop: ")

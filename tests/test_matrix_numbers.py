@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from symbackprop.derivation import derive
 from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.network import build_network
-from symbackprop.numbers.matrix import compile_matrix, matrix_gradients, spec_arrays
+from symbackprop.numbers.matrix import compile_matrix, matrix_gradients, named_arrays, named_values, spec_arrays
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.training import compile_network
+from symbackprop.numbers.training import compile_network, train
 from symbackprop.spec import load_spec, spec_from_dict
 from tests.test_networks import networks
 
@@ -107,3 +107,51 @@ def test_without_numpy_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(ImportError, match=r"symbackprop\[numpy\]"):
         compile_matrix(derive_matrix(load_spec("mazur")))
+
+
+@pytest.mark.parametrize("name", ["mazur", "deep", "classifier"])
+def test_numpy_training_follows_the_math_backend_step_by_step(name):
+    """50 steps, each from the math backend's parameters, so a diverging run cannot amplify rounding."""
+    derivation = derive(build_network(load_spec(name)))
+    network = derivation.network
+    step = compile_network(derivation, backend="math").step
+    program = compile_matrix(derive_matrix(network.spec))
+    _parameters, inputs, targets, eta = spec_arrays(network.spec)
+    values = tuple(float(p.value) for p in network.parameters)
+    for _ in range(50):
+        error, outputs, after = step(*values)
+        named = dict(zip((p.name for p in network.parameters), values))
+        got_error, got_outputs, _gradients, updated = program.function(
+            *named_arrays(program.derivation, named, network), inputs, targets, eta)
+        assert _close(float(got_error[0, 0]), error, 1.0)
+        assert all(_close(got, expected, 1.0) for got, expected in zip(got_outputs.T.flat, outputs, strict=True))
+        got = named_values(program.derivation, updated, network)
+        for parameter, value in zip(network.parameters, after):
+            assert _close(got[parameter.name], value, 1.0), parameter.name
+        values = after
+
+
+def test_numpy_training_records_what_the_other_backends_record():
+    derivation = derive(build_network(load_spec("classifier")))
+    numpy_run = train(derivation, 23, backend="numpy", every=5)
+    math_run = train(derivation, 23, backend="math", every=5)
+    assert list(numpy_run.history) == list(math_run.history) == [0, 5, 10, 15, 20, 23]
+    assert list(numpy_run.parameters) == list(math_run.parameters)
+    assert all(type(v) is float for v in numpy_run.parameters.values())
+    first, outputs = numpy_run.history[0]
+    assert _close(first, math_run.history[0][0], 1.0)
+    assert len(outputs) == len(derivation.network.outputs)
+    assert all(_close(got, expected, 1.0) for got, expected in zip(outputs, math_run.history[0][1], strict=True))
+
+
+def test_numpy_training_reports_progress_and_keeps_untrained_biases():
+    derivation = derive(build_network(load_spec("mazur")))
+    seen = []
+    result = train(derivation, 400, backend="numpy", progress=seen.append, every=100)
+    assert seen[-1] == 400 and seen == sorted(seen)
+    assert result.parameters["b1"] == 0.35 and result.parameters["w1"] != 0.15
+
+
+def test_numpy_training_refuses_the_output_first_order():
+    with pytest.raises(ValueError, match="simultaneous"):
+        train(derive(build_network(load_spec("mazur"))), 1, "output-first", backend="numpy")

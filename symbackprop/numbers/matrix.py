@@ -9,7 +9,7 @@ numpy is optional: `pip install 'symbackprop[numpy]'`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -48,20 +48,37 @@ class MatrixGradients:
 
     def named(self, network: Network) -> dict[str, float]:
         """Every gradient by the scalar engine's parameter name (w1, b1), for comparison with it."""
-        return self._by_name(self.gradients, network)
+        return named_values(self.derivation, self.gradients, network)
 
     def named_updates(self, network: Network) -> dict[str, float]:
         """Every parameter after the step by name (untrained ones unchanged)."""
-        return self._by_name(self.updated, network)
+        return named_values(self.derivation, self.updated, network)
 
-    def _by_name(self, arrays: tuple[Any, ...], network: Network) -> dict[str, float]:
-        values: dict[str, float] = {}
-        by_symbol = dict(zip(self.derivation.parameters, arrays))
-        for matrix, layer in zip(self.derivation.layers, network.layers):
-            for j, row in enumerate(layer.weights):
-                values.update((p.name, float(by_symbol[matrix.weights][j, k])) for k, p in enumerate(row))
-            values.update((b.name, float(by_symbol[matrix.bias][j, 0])) for j, b in enumerate(layer.biases))
-        return values
+
+def named_values(derivation: MatrixDerivation, arrays: Sequence[Any], network: Network) -> dict[str, float]:
+    """One array per matrix parameter (`derivation.parameters` order) as values by the scalar engine's
+    parameter names, in `network.parameters` order."""
+    by_symbol = dict(zip(derivation.parameters, arrays))
+    values = {name: float(by_symbol[symbol][j, k]) for (j, k), (name, symbol) in _entries(derivation, network)}
+    return {p.name: values[p.name] for p in network.parameters}
+
+
+def named_arrays(derivation: MatrixDerivation, values: Mapping[str, float], network: Network) -> list:
+    """The inverse of `named_values`: values by parameter name as float64 arrays in `derivation.parameters`
+    order, to run the matrix form from where another path has got to."""
+    numpy = _numpy()
+    arrays = {symbol: numpy.zeros(symbol.shape) for symbol in derivation.parameters}
+    for (j, k), (name, symbol) in _entries(derivation, network):
+        arrays[symbol][j, k] = float(values[name])
+    return [arrays[symbol] for symbol in derivation.parameters]
+
+
+def _entries(derivation: MatrixDerivation, network: Network):
+    """((row, column), (parameter name, matrix symbol)) for every scalar parameter."""
+    for matrix, layer in zip(derivation.layers, network.layers):
+        for j, row in enumerate(layer.weights):
+            yield from (((j, k), (p.name, matrix.weights)) for k, p in enumerate(row))
+        yield from (((j, 0), (b.name, matrix.bias)) for j, b in enumerate(layer.biases))
 
 
 def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
