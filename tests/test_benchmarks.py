@@ -27,6 +27,7 @@ EXPECTED = {
                        "all contenders end at the same E_total"],
     "bench_scaling": ["ratio: naive sympy.diff / backprop derivation (2-2-2, 12 parameters) = ",
                       "ratio: compiled step / torch per gradient",
+                      "ratio: matrix form / torch per gradient",
                       "slope: log-log derivation time against connections = ",
                       "memory: peak RSS of the largest derivation"],
     "bench_checking": ["ratio: check_gradients / derive = ", "ratio: mpmath part at 30 digits / 0.2 s = "],
