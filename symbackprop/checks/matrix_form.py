@@ -6,7 +6,7 @@ matrix definition is expanded entry by entry (SymPy's `doit` and `as_explicit`).
 engine's own definitions, each substituted into the next. Both sides then speak of the same
 named intermediates of the forward pass (net, out), the targets, inputs and parameters, and
 each entry must equal its scalar counterpart as a SymPy expression: the local expressions of
-the forward pass, E_total, every delta, every gradient and every update.
+the forward pass, E_total, every dE_total/dout, delta, gradient and update.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sympy import Expr, ImmutableMatrix, Symbol, expand, simplify
 from sympy.matrices.expressions import MatrixExpr
 
 from symbackprop.derivation import Derivation
+from symbackprop.derivation.entries import forward_entries, scalar_entries
 from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, derive_matrix
 from symbackprop.errors import CheckFailure
 from symbackprop.network import Network
@@ -43,30 +44,25 @@ def check_matrix_form(derivation: Derivation, matrix: MatrixDerivation | None = 
     """Every entry of the matrix form beside the scalar derivation's value, both in named intermediates."""
     network = derivation.network
     matrix = matrix or derive_matrix(network.spec)
-    known = _explicit_forward(network, matrix)
+    entries = scalar_entries(derivation, matrix)
+    known = forward_entries(derivation, matrix)
     scalar = _resolved(network, derivation)
     checks: list[EntryCheck] = []
     for layer in matrix.layers:
-        local = {**known, layer.source: _sources(network, layer.index)}
         expressions = {s: e for one in network.passes for n in one.layers[layer.index].neurons
                        for s, e in ((n.net, n.net_expression), (n.out, n.out_expression))}
         for definition in (layer.net, layer.out):
-            checks += _compare(definition, _explicit(definition.expression, local), known[definition.symbol],
+            checks += _compare(definition, _explicit(definition.expression, known), known[definition.symbol],
                                expressions)
-    backward = [(matrix.total, ImmutableMatrix([[network.total]]))]
-    deltas = {delta.neuron.net: delta.symbol for delta in derivation.deltas}
-    named = {g.parameter.symbol: g.symbol for g in derivation.gradients}
-    updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
+    backward = [matrix.total]
     for layer in reversed(matrix.layers):
-        backward += [(layer.sensitivity, None), (layer.delta, known[layer.net.symbol].applyfunc(deltas.get)),
-                     (layer.weight_gradient, known[layer.weights].applyfunc(named.get))]
+        backward += [layer.sensitivity, layer.delta, layer.weight_gradient]
         if layer.bias_gradient is not None:
-            backward.append((layer.bias_gradient, known[layer.bias].applyfunc(named.get)))
-    backward += [(u.definition, known[u.parameter].applyfunc(updated.get)) for u in matrix.updates]
-    for definition, symbols in backward:
+            backward.append(layer.bias_gradient)
+    backward += [u.definition for u in matrix.updates]
+    for definition in backward:
         known[definition.symbol] = value = _explicit(definition.expression, known)
-        if symbols is not None:
-            checks += _compare(definition, value, symbols, scalar)
+        checks += _compare(definition, value, entries[definition.symbol], scalar)
     return checks
 
 
@@ -92,30 +88,6 @@ def _compare(definition: MatrixDefinition, value: ImmutableMatrix, symbols: Immu
 
 def _explicit(expression: MatrixExpr, known: dict) -> ImmutableMatrix:
     return ImmutableMatrix(expression.xreplace(known).doit().as_explicit())
-
-
-def _explicit_forward(network: Network, matrix: MatrixDerivation) -> dict:
-    """Each matrix symbol of the forward pass as the explicit matrix of the scalar engine's symbols."""
-    passes = network.passes
-    known = {matrix.inputs: _columns([one.inputs for one in passes]),
-             matrix.targets: _columns([one.targets for one in passes])}
-    for layer, structure in zip(matrix.layers, network.layers):
-        known[layer.weights] = ImmutableMatrix([[p.symbol for p in row] for row in structure.weights])
-        if layer.bias is not None:
-            known[layer.bias] = ImmutableMatrix([[b.symbol] for b in structure.biases])
-        known[layer.net.symbol] = _columns([[n.net for n in one.layers[layer.index].neurons] for one in passes])
-        known[layer.out.symbol] = _columns([[n.out for n in one.layers[layer.index].neurons] for one in passes])
-    return known
-
-
-def _sources(network: Network, index: int) -> ImmutableMatrix:
-    """What feeds layer `index`, one column per sample, as the scalar engine's symbols."""
-    return _columns([one.layers[index].sources for one in network.passes])
-
-
-def _columns(per_sample: list) -> ImmutableMatrix:
-    """One column per sample."""
-    return ImmutableMatrix([list(row) for row in zip(*per_sample)])
 
 
 def _resolved(network: Network, derivation: Derivation) -> dict[Symbol, Expr]:
