@@ -20,6 +20,7 @@ from sympy.printing.str import StrPrinter
 
 from symbackprop.formulas.unicode import GREEK, subscript, superscript
 from symbackprop.network.symbols import Partial
+from symbackprop.printers.matrices import AsciiMatrices, LatexMatrices, UnicodeMatrices
 
 
 class Name(NamedTuple):
@@ -88,7 +89,7 @@ class DocumentNotation:
         return self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
 
 
-class DocumentLatexPrinter(DocumentNotation, LatexPrinter):
+class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
     r"""LaTeX as the document writes it: net_{h1}, \frac{\partial E_{total}}{\partial w_{5}}, w_{5}^{+}."""
 
     printmethod = "_symbackprop_latex"
@@ -124,7 +125,7 @@ class DocumentLatexPrinter(DocumentNotation, LatexPrinter):
         return rf"\frac{{\partial}}{{\partial {self._print(wrt)}}}\left[{self._print(expr.expr)}\right]"
 
 
-class DocumentTextPrinter(DocumentNotation, StrPrinter):
+class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
     """Plain text: net_h1, dE_total/dw_5, w_5^+, -(target_o1 - out_o1)*out_o1*(1 - out_o1)."""
 
     printmethod = "_symbackprop_text"
@@ -166,7 +167,7 @@ class DocumentTextPrinter(DocumentNotation, StrPrinter):
         return f"({text}{self._print(last)})"
 
 
-class UnicodeTextPrinter(DocumentTextPrinter):
+class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
     """Unicode math for a terminal: ∂E_total/∂w₅ = δ_o1 · out_h1, w₅⁺, (1 - out_o1)², out_o1⁽²⁾, η.
 
     Only subscripts of digits are set in subscript characters (w₅, b₁₀); a subscript with a

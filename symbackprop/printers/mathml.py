@@ -16,12 +16,13 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 
 from symbackprop.network.symbols import Partial
 from symbackprop.printers.math import DocumentNotation, name_parts
+from symbackprop.printers.matrices import MathMLMatrices
 
 MINUS = "\u2212"
 PARTIAL = "\u2202"
 
 
-class DocumentMathMLPrinter(DocumentNotation, MathMLPresentationPrinter):
+class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentationPrinter):
     """Presentation MathML as the document writes it; `doprint` gives the elements inside <math>."""
 
     printmethod = "_symbackprop_mathml"
@@ -123,14 +124,14 @@ class DocumentMathMLPrinter(DocumentNotation, MathMLPresentationPrinter):
 
 def _typeset(element: Element) -> Element:
     """What browsers need beyond SymPy's elements: minus signs where it writes hyphens, and
-    parentheses that stretch only around a fraction (a stretched one is set loosely)."""
+    parentheses that stretch only around a fraction or a matrix (a stretched one is set loosely)."""
     for number in _elements(element, "mn"):
         number.firstChild.data = number.firstChild.data.replace("-", MINUS)
     for operator in _elements(element, "mo"):
         text = operator.firstChild.data
         if text == "-":
             operator.firstChild.data = MINUS
-        elif text in ("(", ")") and not operator.parentNode.getElementsByTagName("mfrac"):
+        elif text in ("(", ")") and not any(operator.parentNode.getElementsByTagName(tall) for tall in ("mfrac", "mtable")):
             operator.setAttribute("stretchy", "false")
     return element
 
