@@ -6,9 +6,11 @@ turn them into the strings people read and compare.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import mpmath
+from sympy import Symbol
 
 from symbackprop.numbers.precision import TRUSTED_DIGITS
 
@@ -33,6 +35,11 @@ def fixed(value: mpmath.mpf | int | float, places: int) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def display_numerals(values: Mapping[Symbol, mpmath.mpf], places: int) -> dict[Symbol, str]:
+    """Every value as the numeral a worked solution shows, `fixed` to `places` decimals."""
+    return {symbol: fixed(value, places) for symbol, value in values.items()}
 
 
 def significant(value: mpmath.mpf, digits: int = 20) -> str:

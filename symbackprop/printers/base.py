@@ -81,8 +81,10 @@ class SolutionPrinter:
         parts = [self.formula(step.symbol)] + [self.formula(form) for form in step.forms]
         if step.substituted is not None and not isinstance(step.substituted, Symbol):
             parts.append(self.formula(step.substituted, self.numerals))
-        if step.result is not None:
+        if isinstance(step.result, str):
             parts.append(self.numeral(step.result))
+        elif step.result is not None:
+            parts.append(self.formula(step.result, self.numerals))
         kept: list[str] = []
         for part in parts:
             if not kept or kept[-1] != part:

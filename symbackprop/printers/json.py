@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sympy import Expr
+
 from symbackprop.printers.base import SolutionPrinter
 from symbackprop.printers.math import latex_formula, text_formula
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
@@ -36,10 +38,16 @@ class JsonPrinter(SolutionPrinter):
             "forms": [{"latex": latex_formula(form), "text": text_formula(form)} for form in step.forms],
             "substituted": None if substituted is None else {
                 "latex": latex_formula(substituted, self.numerals), "text": text_formula(substituted, self.numerals)},
-            "result": step.result,
+            "result": self._result(step.result),
             "rule": None if step.rule is None else type(step.rule).__name__,
             "label": step.label,
         }
+
+    def _result(self, result: str | Expr | None) -> str | list[list[str]] | None:
+        """A numeral as it is; a matrix as its rows of numerals."""
+        if result is None or isinstance(result, str):
+            return result
+        return [[self.numerals[entry] for entry in row] for row in result.tolist()]
 
     def _print_Table(self, table: Table) -> dict:
         return {"type": "table", "header": list(table.header),

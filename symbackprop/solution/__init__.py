@@ -3,7 +3,8 @@
 from symbackprop.solution.build import (
     check_section, derivation_summary, gradient_solution, question_sheet, worked_solution,
 )
+from symbackprop.solution.matrix import worked_matrix_solution
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 __all__ = ["Note", "Section", "Step", "Table", "WorkedSolution", "check_section", "derivation_summary",
-           "gradient_solution", "question_sheet", "worked_solution"]
+           "gradient_solution", "question_sheet", "worked_matrix_solution", "worked_solution"]

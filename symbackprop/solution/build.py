@@ -8,7 +8,10 @@ update; then all updates together, and the error after one update in both orders
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+
+import mpmath
 
 from sympy import Derivative, Expr, Symbol, preorder_traversal
 
@@ -17,10 +20,11 @@ from symbackprop.checks.finite_differences import (
 )
 from symbackprop.derivation import Derivation, Gradient
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
+from symbackprop.network import Network
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values, spec_values
-from symbackprop.numbers.rounding import fixed, significant
+from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.numbers.training import ORDERS, train
 from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
@@ -59,20 +63,27 @@ def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | N
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}")
     values = pass_values(derivation, hand_round)
-    numerals = {symbol: fixed(value, places) for symbol, value in values.items()}
+    numerals = display_numerals(values, places)
     solution = _Builder(derivation, numerals, places, detail).build()
     if hand_round is not None:
         note = Note(f"Every intermediate is rounded to {hand_round} decimals before it is used, as by hand.")
         solution = replace(solution, sections=(replace(solution.sections[0], items=(note,) + solution.sections[0].items),)
                            + solution.sections[1:])
-    at_kink = kinks(derivation.network, values)
-    if at_kink:
-        items = [item for kink in at_kink for item in (Step(kink.neuron.net, (), None, "0"), Note(kink.note + "."))]
-        solution = replace(solution, sections=solution.sections[:1] + (Section("At a kink", tuple(items)),)
-                           + solution.sections[1:])
+    at_kink = kink_section(derivation.network, values)
+    if at_kink is not None:
+        solution = replace(solution, sections=solution.sections[:1] + (at_kink,) + solution.sections[1:])
     if checks is None:
         return solution
     return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
+
+
+def kink_section(network: Network, values: Mapping[Symbol, mpmath.mpf]) -> Section | None:
+    """Each net input that sits exactly on its activation's kink, with the one-sided derivative used; None if none does."""
+    at_kink = kinks(network, values)
+    if not at_kink:
+        return None
+    return Section("At a kink", tuple(item for kink in at_kink
+                                      for item in (Step(kink.neuron.net, (), None, "0"), Note(kink.note + "."))))
 
 
 def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
@@ -101,7 +112,7 @@ def gradient_solution(derivation: Derivation, parameter: str, places: int = 9, h
                       detail: str = "brief") -> WorkedSolution:
     """The worked solution of one gradient only (with every factor it needs), e.g. for 'w5'."""
     values = pass_values(derivation, hand_round)
-    numerals = {symbol: fixed(value, places) for symbol, value in values.items()}
+    numerals = display_numerals(values, places)
     section = _Builder(derivation, numerals, places, detail).gradient(derivation.gradient(parameter))
     return WorkedSolution(f"Worked solution: {derivation.network.spec.name}", (section,), numerals, places)
 

@@ -2,7 +2,7 @@
 
 A `Step` is one displayed line of working: the symbol, its symbolic forms, the same
 formula with numbers substituted, and the result. Numbers arrive here already rounded
-to strings by the numbers stage, so printers only lay them out.
+to strings by the numbers stage (`WorkedSolution.numerals`), so printers only lay them out.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ class Step:
     symbol: Expr
     forms: tuple[Expr, ...]
     substituted: Expr | None = None
-    result: str | None = None
+    result: str | Expr | None = None
+    """The value as a numeral; for a matrix, the explicit matrix of its entries' symbols, printed as their numerals."""
     rule: Rule | None = None
     """For a local derivative: the differentiation rules behind `forms`."""
     label: str | None = None

@@ -1,0 +1,86 @@
+"""The matrix form of backpropagation as a worked solution, one line per layer quantity.
+
+The given matrices (each beside the scalar symbols of its entries), the forward pass layer by
+layer, the total error, each layer's backward pass from the output back (dE_total/dout, delta,
+the gradients), and the updates. Each step is `symbol = the derivation's expression = the same
+with explicit matrices of numbers = the result`. The numbers are the scalar engine's values at
+full precision (`pass_values`), placed by `derivation/entries.py` (entry (j, s) of net_h is
+net_hj of sample s; entry (j, k) of dE_total/dW_h is dE_total/dw_n), and rounded only to print.
+"""
+
+from __future__ import annotations
+
+from sympy.matrices.expressions import MatrixSymbol
+
+from symbackprop.checks.finite_differences import GradientCheck
+from symbackprop.checks.matrix_form import EntryCheck
+from symbackprop.derivation import Derivation
+from symbackprop.derivation.entries import scalar_entries
+from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, MatrixLayer, derive_matrix
+from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.rounding import display_numerals
+from symbackprop.solution.build import check_section, kink_section
+from symbackprop.solution.figure import network_figure
+from symbackprop.solution.model import Note, Section, Step, WorkedSolution
+
+NOTATION = ("One column per sample; a weight matrix has a row per neuron of its layer and a column per input to it. "
+            "Beside the matrix product, the product entry by entry (Hadamard) is written with a small circle "
+            "(.* in plain text), and a power of every entry with the circle raised (.^); the bold 1 is a matrix of "
+            "ones, transposed a row of ones; a function of a matrix applies to every entry. Each given matrix is "
+            "shown with the scalar quantities that are its entries.")
+
+
+def worked_matrix_solution(derivation: Derivation, places: int = 9, checks: list[GradientCheck] | None = None,
+                    proof: list[EntryCheck] | None = None, matrix: MatrixDerivation | None = None) -> WorkedSolution:
+    """The matrix form of the derivation's network worked with its numbers, every number to `places` decimals.
+
+    `checks` (finite differences of every gradient) and `proof` (every entry of the matrix form against
+    the scalar derivation, `checks/matrix_form.py`), when given, are reported at the end.
+    """
+    network = derivation.network
+    matrix = matrix or derive_matrix(network.spec)
+    values = pass_values(derivation)
+    numerals = display_numerals(values, places)
+    entries = scalar_entries(derivation, matrix)
+
+    def step(definition: MatrixDefinition) -> Step:
+        expression = definition.expression
+        return Step(definition.symbol, (expression,), expression.xreplace(entries), entries[definition.symbol])
+
+    def given(symbol: MatrixSymbol) -> Step:
+        return Step(symbol, (entries[symbol],), None, entries[symbol])
+
+    parameters = [symbol for layer in matrix.layers for symbol in (layer.weights, layer.bias) if symbol is not None]
+    sections = [
+        Section("Given", (Note(NOTATION), *(given(s) for s in (matrix.inputs, matrix.targets, *parameters)),
+                          Step(matrix.learning_rate, (), None, numerals[matrix.learning_rate]))),
+        Section("Forward pass", tuple(step(d) for layer in matrix.layers for d in (layer.net, layer.out))),
+        Section("Total error", (step(matrix.total),)),
+        *(_backward(layer, layer is matrix.layers[-1], step) for layer in reversed(matrix.layers)),
+        Section("Updates", (*_untrained(matrix), *(step(u.definition) for u in matrix.updates))),
+    ]
+    at_kink = kink_section(network, values)
+    if at_kink is not None:
+        sections.insert(2, at_kink)
+    if proof is not None:
+        sections.append(Section("Matrix form against the scalar derivation", (Note(
+            f"Each of the {len(proof)} entries of the lines above, written out from the matrices, equals the "
+            "scalar derivation's quantity for that entry, symbolically."),)))
+    if checks is not None:
+        sections.append(check_section(derivation, checks))
+    return WorkedSolution(f"Worked solution in matrix form: {network.spec.name}", tuple(sections), numerals, places,
+                          network_figure(network, numerals))
+
+
+def _backward(layer: MatrixLayer, output: bool, step) -> Section:
+    """dE_total/dout, delta and the gradients of one layer."""
+    definitions = (layer.sensitivity, layer.delta, layer.weight_gradient, layer.bias_gradient)
+    title = f"Output layer {layer.name}" if output else f"Hidden layer {layer.name}"
+    return Section(title, tuple(step(d) for d in definitions if d is not None))
+
+
+def _untrained(matrix: MatrixDerivation) -> tuple[Note, ...]:
+    """A note when the spec keeps the biases fixed."""
+    if matrix.spec.update_biases or all(layer.bias is None for layer in matrix.layers):
+        return ()
+    return (Note("The biases are not updated (the spec's update_biases is false)."),)
