@@ -5,9 +5,10 @@ solution -> printers; `symbackprop.api` (re-exported here) is the Python surface
 """
 
 from symbackprop.api import (
-    check, derivation, explain, finite_difference_checks, gradients, network, reproduce, solve, spec, train,
+    check, derivation, explain, finite_difference_checks, gradients, matrix_solution, network, reproduce, solve, spec,
+    train,
 )
 
 __version__ = "0.1.0"
-__all__ = ["check", "derivation", "explain", "finite_difference_checks", "gradients", "network", "reproduce",
-           "solve", "spec", "train"]
+__all__ = ["check", "derivation", "explain", "finite_difference_checks", "gradients", "matrix_solution", "network",
+           "reproduce", "solve", "spec", "train"]

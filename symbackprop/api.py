@@ -32,8 +32,10 @@ from symbackprop.numbers.training import TrainingResult, train as train_network
 from symbackprop.printers import printer
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.printers.verdict import verdict_json, verdict_text
+from symbackprop.checks.matrix_form import check_matrix_form, require_equal
+from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.solution import (
-    WorkedSolution, derivation_summary, gradient_solution, worked_solution,
+    WorkedSolution, derivation_summary, gradient_solution, worked_matrix_solution, worked_solution,
 )
 from symbackprop.spec import Spec, load_spec, spec_from_dict
 from symbackprop.spec.exact import exact_number
@@ -67,6 +69,26 @@ def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None 
     derived = derive(network(source))
     found = _checked(derived) if checks else None
     return Solution(worked_solution(derived, decimals, hand_round, found, detail))
+
+
+def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> "Solution":
+    """The worked solution in matrix form, one line per layer quantity: net = W out + b 1^T, out, E_total,
+    dE_total/dout, delta, dE_total/dW = delta out^T, dE_total/db and the updates, each with explicit
+    matrices of numbers. With `checks`, every entry of the matrix form is first proved equal to the
+    scalar derivation's quantity and every gradient is checked by finite differences (a failure raises
+    `CheckFailure`). A network whose activation the matrix form cannot write raises `InputError`.
+
+        >>> print(matrix_solution("mazur", checks=False).render("text").splitlines()[18])
+        net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · [[0.35]] = [[0.3775], [0.3925]]
+    """
+    derived = derive(network(source))
+    matrix = derive_matrix(derived.network.spec)
+    proof = found = None
+    if checks:
+        proof = check_matrix_form(derived, matrix)
+        require_equal(proof)
+        found = _checked(derived)
+    return Solution(worked_matrix_solution(derived, decimals, found, proof, matrix))
 
 
 def explain(source: SpecLike, parameter: str, *, decimals: int = 9, hand_round: int | None = None,

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from symbackprop.api import check, solve
+from symbackprop.api import check, matrix_solution, solve
 from symbackprop.checks.document import load_document, reproduce
 from symbackprop.checks.finite_differences import check_gradients, require
 from symbackprop.derivation import derive
@@ -71,6 +71,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="carry every intermediate rounded to N decimals, as by hand")
     solve.add_argument("--detail", choices=DETAILS, default="brief",
                        help="brief: each factor's derivative; full: every differentiation rule applied")
+    solve.add_argument("--matrix", action="store_true",
+                       help="the matrix form: one line per layer (net = W out + b 1^T, delta, dE/dW = delta out^T, ...)"
+                            " with explicit matrices of numbers")
     _add_ascii(solve)
     solve.set_defaults(run=_solve)
 
@@ -189,9 +192,21 @@ def _exercise(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    solution = solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
+    if args.matrix:
+        _require_matrix_options(args)
+        solution = matrix_solution(args.spec, decimals=args.decimals)
+    else:
+        solution = solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
     _emit(solution.render(_format(args, args.output), ascii=args.ascii), args.output)
     return 0
+
+
+def _require_matrix_options(args: argparse.Namespace) -> None:
+    """--matrix shows each layer's matrices once: no rule-by-rule detail, and its numbers are carried exactly."""
+    if args.hand_round is not None:
+        raise InputError("--hand-round: the matrix form carries every number exactly; drop --hand-round or --matrix")
+    if args.detail != "brief":
+        raise InputError(f"--detail {args.detail}: the matrix form has no rule-by-rule detail; drop --detail or --matrix")
 
 
 def _gradients(args: argparse.Namespace) -> int:

@@ -26,9 +26,9 @@ EXAMPLES = ("mazur", "deep", "classifier")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
-def solve(name: str, folder: Path, suffix: str) -> Path:
+def solve(name: str, folder: Path, suffix: str, *options: str) -> Path:
     path = folder / f"{name}{suffix}"
-    assert main(["solve", name, "-o", str(path)]) == 0
+    assert main(["solve", name, *options, "-o", str(path)]) == 0
     return path
 
 
