@@ -134,7 +134,7 @@ class LatexMatrices(MatrixNotation):
         return rf"\left[\begin{{array}}{{{'r' * len(rows[0])}}} {body} \end{{array}}\right]"
 
     def _sum(self, terms: list[tuple[bool, str]]) -> str:
-        return _joined(terms, "-")
+        return _joined(terms)
 
     def _apply(self, name: str, argument: str) -> str:
         function = rf"\{name}" if name in _LATEX_FUNCTIONS else rf"\operatorname{{{name}}}"
@@ -161,7 +161,7 @@ class AsciiMatrices(MatrixNotation):
         return "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
 
     def _sum(self, terms: list[tuple[bool, str]]) -> str:
-        return _joined(terms, "-")
+        return _joined(terms)
 
     def _apply(self, name: str, argument: str) -> str:
         return f"{name}({argument})"
@@ -227,9 +227,10 @@ _WHOLE = re.compile(r"[0-9]+")
 _SIGNED = re.compile(r"-?[0-9]+")
 
 
-def _joined(terms: list[tuple[bool, str]], minus: str) -> str:
+def _joined(terms: list[tuple[bool, str]]) -> str:
+    """'a - b + c' from (False, 'a'), (True, 'b'), (False, 'c')."""
     text = ""
     for k, (negative, printed) in enumerate(terms):
-        text += (f" {minus} " if negative else " + ") if k else (minus if negative else "")
+        text += (" - " if negative else " + ") if k else ("-" if negative else "")
         text += printed
     return text
