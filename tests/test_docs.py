@@ -7,9 +7,10 @@ from pathlib import Path
 
 from symbackprop.checks.document import load_document
 from symbackprop.checks.finite_differences import check_gradients
+from symbackprop.checks.matrix_form import check_matrix_form
 from symbackprop.printers import MarkdownPrinter, TextPrinter
 from symbackprop.printers.reproduction import reproduction_table
-from symbackprop.solution import worked_solution
+from symbackprop.solution import worked_matrix_solution, worked_solution
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,6 +19,13 @@ def test_worked_solution_document_is_current(mazur):
     expected = MarkdownPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
     actual = (ROOT / "docs" / "worked-solution.md").read_text(encoding="utf-8")
     assert actual == expected, "regenerate with: symbackprop solve -o docs/worked-solution.md"
+
+
+def test_matrix_form_document_is_current(mazur):
+    expected = MarkdownPrinter().doprint(worked_matrix_solution(mazur, checks=check_gradients(mazur),
+                                                                proof=check_matrix_form(mazur)))
+    actual = (ROOT / "docs" / "matrix-form.md").read_text(encoding="utf-8")
+    assert actual == expected, "regenerate with: symbackprop solve --matrix -o docs/matrix-form.md"
 
 
 def test_reproduction_document_is_current(mazur_rows):
