@@ -11,7 +11,7 @@ from symbackprop.network import build_network
 from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.training import compile_loss, compile_network, train
+from symbackprop.numbers.training import compile_gradient, compile_loss, compile_network, train
 from symbackprop.spec import load_spec
 
 X, Y, Z = Symbol("x"), Symbol("y"), Symbol("z")
@@ -103,3 +103,35 @@ def test_one_step_reports_the_loss_before_and_the_values_after(mazur, mazur_valu
 def test_every_must_be_positive(mazur):
     with pytest.raises(ValueError):
         train(mazur, 3, every=0)
+
+
+@pytest.mark.parametrize("name", ["mazur", "deep", "classifier"])
+def test_compiled_gradient_is_the_derivations_gradient(name):
+    """Every gradient and E_total at 50 digits, in the network's parameter order; doubles to rounding."""
+    derivation = derive(build_network(load_spec(name)))
+    parameters = derivation.network.parameters
+    values = pass_values(derivation)
+    with mpmath.workdps(PRECISION):
+        error, gradients = compile_gradient(derivation, "mpmath")(*(values[p.symbol] for p in parameters))
+    assert abs(error - values[derivation.network.total]) <= mpmath.mpf(10) ** -45
+    expected = [values[derivation.gradient(p.name).symbol] for p in parameters]
+    assert len(gradients) == len(expected)
+    for got, exact in zip(gradients, expected):
+        assert abs(got - exact) <= mpmath.mpf(10) ** -45 * max(1, abs(exact))
+    _error, doubles = compile_gradient(derivation, "math")(*(float(values[p.symbol]) for p in parameters))
+    for got, exact in zip(doubles, expected):
+        assert abs(got - float(exact)) <= 1e-13 * max(1.0, abs(float(exact)))
+
+
+def test_a_factor_of_one_is_left_out():
+    writer = SourceWriter([(Symbol("r"), Mul(X, Integer(1), Y, evaluate=False))], [], float_literals=True)
+    line = writer.body([Symbol("r")], 4)
+    assert line.split(" = ")[1] == f"{writer.name(X)}*{writer.name(Y)}\n"
+
+
+def test_returned_values_no_line_reads_are_written_in_place():
+    r, s = Symbol("r"), Symbol("s")
+    writer = SourceWriter([(r, X * Y), (s, r + Z)], [])
+    lines = writer.body([r, s], 4, results_in_place=True)
+    assert lines == f"    {writer.name(r)} = {writer.name(X)}*{writer.name(Y)}\n"  # r: returned, and read by s
+    assert writer.expression(s) == f"{writer.name(r)} + {writer.name(Z)}"

@@ -65,9 +65,13 @@ class SourceWriter:
             return self.expression(value)
         return self.names.setdefault(value, f"v{len(self.names)}")
 
-    def body(self, results: Sequence[Symbol], indent: int) -> str:
-        """One line per assignment that `results` need; a value used once is written where it is used."""
-        live, self._inlined = _needed(self._merged, results)
+    def body(self, results: Sequence[Symbol], indent: int, results_in_place: bool = False) -> str:
+        """One line per assignment that `results` need; a value used once is written where it is used.
+
+        With `results_in_place`, a result that no line reads gets no line either: the caller writes
+        it where it is returned, with `expression(result)`.
+        """
+        live, self._inlined = _needed(self._merged, results, results_in_place)
         pad = " " * indent
         return "".join(f"{pad}{self.name(target)} = {self.expression(expression)}\n"
                        for target, expression in live if target not in self._inlined)
@@ -118,10 +122,12 @@ class SourceWriter:
         return text
 
     def _product(self, factors: Sequence[Expr]) -> tuple[str, int]:
-        """a*b/c, -a*b: a factor u**-1 divides; a leading -1 is a minus sign; nested products keep parentheses."""
+        """a*b/c, -a*b: a factor u**-1 divides; a leading -1 is a minus sign; a factor 1 is left out (exact);
+        nested products keep parentheses."""
         sign = ""
         if isinstance(factors[0], Number) and factors[0] < 0:
             sign, factors = "-", ([-factors[0]] if factors[0] != -1 else []) + list(factors[1:])
+        factors = [f for f in factors if f != 1]
         above = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
         below = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
         text = "*".join(self._operand(f, _MUL if k == 0 else _POW) for k, f in enumerate(above)) or "1"
@@ -187,8 +193,10 @@ def _merge(sequence: Sequence[tuple[Symbol, Expr]], parameters: frozenset[Symbol
     return _Merged(kept, aliases, parameters, in_place)
 
 
-def _needed(merged: _Merged, results: Sequence[Symbol]) -> tuple[list[tuple[Symbol, Expr]], dict[Symbol, Expr]]:
-    """The assignments `results` need, in order, and which of them to write where they are used.
+def _needed(merged: _Merged, results: Sequence[Symbol],
+            results_in_place: bool = False) -> tuple[list[tuple[Symbol, Expr]], dict[Symbol, Expr]]:
+    """The assignments `results` need, in order, and which of them to write where they are used
+    (with `results_in_place`, also the results no assignment reads).
 
     Nothing is inlined when parameters are reassigned in place: an inlined value could then
     read a parameter after its reassignment.
@@ -206,8 +214,14 @@ def _needed(merged: _Merged, results: Sequence[Symbol]) -> tuple[list[tuple[Symb
     if merged.in_place:
         return live, {}
     uses = Counter(s for _, expression in live for s in _occurrences(expression, aliases))
-    returned = {aliases.get(r, r) for r in results}
-    return live, {target: expression for target, expression in live if uses[target] == 1 and target not in returned}
+    returned = Counter(aliases.get(r, r) for r in results)
+
+    def in_place(target: Symbol) -> bool:
+        if target in returned:
+            return results_in_place and returned[target] == 1 and uses[target] == 0
+        return uses[target] == 1
+
+    return live, {target: expression for target, expression in live if in_place(target)}
 
 
 def _reads(expr: Expr, aliases: dict[Symbol, Expr]) -> set[Symbol]:

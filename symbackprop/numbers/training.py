@@ -122,6 +122,22 @@ def compile_loss(derivation: Derivation, backend: str = "mpmath") -> Callable:
     return _compiled(source, writer, network, backend)["loss"]
 
 
+def compile_gradient(derivation: Derivation, backend: str = "mpmath") -> Callable:
+    """(parameter values) -> (E_total, every gradient in `network.parameters` order): one forward
+    and backward pass with no update, generated like the training loop."""
+    network = derivation.network
+    parameters = [p.symbol for p in network.parameters]
+    by_parameter = {g.parameter.symbol: g.symbol for g in derivation.gradients}
+    results = [network.total, *(by_parameter[p] for p in parameters)]
+    writer = SourceWriter(network.forward_definitions() + list(_backward(derivation, "simultaneous")), parameters,
+                          float_literals=backend == "math")
+    arguments = "".join(f"{writer.name(p)}, " for p in parameters)
+    body = writer.body(results, 4, results_in_place=True)
+    returned = f"{writer.expression(network.total)}, ({''.join(f'{writer.expression(g)}, ' for g in results[1:])})"
+    source = f"def gradient({arguments}):\n{_prologue(writer, network)}{body}    return {returned}\n"
+    return _compiled(source, writer, network, backend)["gradient"]
+
+
 def _constants(network) -> list[Symbol]:
     return list(network.inputs) + list(network.targets) + [network.learning_rate]
 
