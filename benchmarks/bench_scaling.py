@@ -4,8 +4,8 @@ For each network (half squared error, one sample, per-neuron biases, all paramet
 
 - `build_network` + `derive` (symbackprop's backprop over named intermediates): time, ms per
   parameter, and the process's peak resident memory right after it;
-- `compile_network(..., backend="math")`: time to generate and compile the training step;
-- one gradient: one call of the compiled step (loss, every gradient and the update);
+- `compile_gradient(..., backend="math")`: time to generate and compile the gradient function;
+- one gradient: one call of it (E_total and every gradient, in double precision);
 - symbackprop's matrix form (`derive_matrix` + `compile_matrix`, when numpy is installed): time to
   derive it and build its numpy function, and one call of that function (loss, every gradient and
   the update), as issue #6 asks for 10,000 parameters and more;
@@ -98,12 +98,12 @@ def emit(**record) -> None:
 def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, evaluations: float) -> None:
     from symbackprop.derivation import derive
     from symbackprop.network import build_network
-    from symbackprop.numbers.training import compile_network
+    from symbackprop.numbers.training import compile_gradient
     from symbackprop.spec import spec_from_dict
 
     numpy = numpy_or_none()
     warm = derive(build_network(spec_from_dict(dense_spec((2, 2, 2)))))
-    compile_network(warm, backend="math")
+    compile_gradient(warm, backend="math")
     if numpy is not None:
         _matrix_program(warm.network.spec)
     del warm
@@ -134,7 +134,7 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
         times = []
         for _ in range(repeats):
             cold_sympy()
-            elapsed, compiled = limited(compile_limit, lambda: compile_network(derivation, backend="math"))
+            elapsed, compiled = limited(compile_limit, lambda: compile_gradient(derivation, backend="math"))
             if elapsed is None:
                 break
             times.append(elapsed)
@@ -151,9 +151,8 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
         contenders["matrix"], flatteners["matrix"] = _matrix_gradient(programs["matrix"], spec)
     values = tuple(float(p.value) for p in derivation.network.parameters)
     if compiled is not None:
-        eta = float(derivation.network.spec.learning_rate)
-        contenders["step"] = lambda: compiled.step(*values)
-        flatteners["step"] = lambda result: [(old - new) / eta for old, new in zip(values, result[2])]
+        contenders["gradient"] = lambda: compiled(*values)
+        flatteners["gradient"] = lambda result: list(result[1])
     torch = torch_or_none()
     if torch is not None:
         contenders["torch"], flatteners["torch"] = _torch_gradient(torch, data)
@@ -167,7 +166,7 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
     times, results = interleaved(contenders, calls, warmup=False)
     record = {name: median(t) for name, t in times.items()}
     gradients = {name: flatteners[name](results[name]) for name in contenders}
-    reference = gradients.pop("step", None) or gradients.pop("torch", None)
+    reference = gradients.pop("gradient", None) or gradients.pop("torch", None)
     if reference is not None and gradients:
         scale = max(max(abs(g) for g in reference), 1e-300)
         record["gradient_difference"] = max(abs(a - b) / scale for other in gradients.values()
@@ -292,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("--naive-limit", type=float, default=None,
                             help="seconds per naive sympy.diff run (0: skip it)")
         parser.add_argument("--compile-limit", type=float, default=None,
-                            help="seconds per compile_network run (0: skip it)")
+                            help="seconds per compile_gradient run (0: skip it)")
         parser.add_argument("--worker", help=argparse.SUPPRESS)
         parser.add_argument("--naive", help=argparse.SUPPRESS)
         parser.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
@@ -355,19 +354,21 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"{name}: the contenders' gradients differ by {difference:g} (relative)")
 
     print(flush=True)
-    table(["network", "parameters", "connections", "build+derive", "ms/param", "compile", "one gradient (step)",
+    table(["network", "parameters", "connections", "build+derive", "ms/param", "compile", "one gradient (compiled)",
            "matrix form derive+build", "matrix form per gradient", "torch per gradient", "numpy by hand (reference)",
            "naive sympy.diff", "peak RSS MiB", "grad diff"],
           [[m.name, str(m.parameters), str(m.connections), seconds(m.derived["total"]),
-            f"{m.derived['total'] / m.parameters * 1e3:.3f}", m.compile_text, seconds(m.evaluated.get("step")),
+            f"{m.derived['total'] / m.parameters * 1e3:.3f}", m.compile_text, seconds(m.evaluated.get("gradient")),
             seconds(m.matrix.get("time")), seconds(m.evaluated.get("matrix")),
             seconds(m.evaluated.get("torch")) if torch else "not installed", seconds(m.evaluated.get("numpy")),
             m.naive_text, f"{m.derived['rss_mib']:.0f}", _exponent(m.evaluated.get("gradient_difference"))]
            for m in measured])
     print("peak RSS: of the worker process right after its first derivation (Python, SymPy, the network and "
-          "the derivation); matrix form per gradient: one call of its numpy function (loss, every gradient and the "
-          "update); grad diff: largest difference between the gradients of the compiled step (or torch where the "
-          "step is not compiled) and every other contender's, over the largest gradient", flush=True)
+          "the derivation); one gradient (compiled): one call of compile_gradient's function (E_total and every "
+          "gradient); matrix form per gradient: one call of its numpy function (loss, every gradient and the "
+          "update); torch: one forward and backward pass; grad diff: largest difference between the compiled "
+          "gradients (or torch's where they are not compiled) and every other contender's, over the largest "
+          "gradient", flush=True)
 
     connections = [m.connections for m in measured]
     derive_times = [m.derived["total"] for m in measured]
@@ -396,11 +397,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"ratio: {label} > {naive_limit / m.derived['total']:.3g}x  (stopped at the {naive_limit:g} s "
                   f"limit; {note})", flush=True)
     for m in measured:
-        if m.evaluated.get("step") is not None and m.evaluated.get("torch") is not None:
-            ratio(f"compiled step / torch per gradient ({m.name}, {m.parameters} parameters)", m.evaluated["step"],
+        if m.evaluated.get("gradient") is not None and m.evaluated.get("torch") is not None:
+            ratio(f"compiled gradient / torch per gradient ({m.name}, {m.parameters} parameters)", m.evaluated["gradient"],
                   m.evaluated["torch"], "issue #6 target: below 1x up to 1,000 parameters")
     if torch is None:
-        print("ratio: compiled step / torch per gradient = n/a  (torch not installed)", flush=True)
+        print("ratio: compiled gradient / torch per gradient = n/a  (torch not installed)", flush=True)
     for m in measured:
         if m.evaluated.get("matrix") is not None and m.evaluated.get("torch") is not None:
             ratio(f"matrix form / torch per gradient ({m.name}, {m.parameters} parameters)", m.evaluated["matrix"],

@@ -26,7 +26,7 @@ EXPECTED = {
                        "ratio: object-per-neuron / hand loop = ", 'ratio: torch / train(backend="math") = ',
                        "all contenders end at the same E_total"],
     "bench_scaling": ["ratio: naive sympy.diff / backprop derivation (2-2-2, 12 parameters) = ",
-                      "ratio: compiled step / torch per gradient",
+                      "ratio: compiled gradient / torch per gradient",
                       "ratio: matrix form / torch per gradient",
                       "slope: log-log derivation time against connections = ",
                       "memory: peak RSS of the largest derivation"],
