@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sympy import Expr, Function, Number, Piecewise, Pow, Symbol
+from sympy import Expr, Function, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
 
 FUNCTIONS = ("exp", "log", "tanh")
@@ -37,6 +37,8 @@ class _Merged:
     parameters: frozenset[Symbol]
     in_place: bool
     """Whether a parameter is reassigned (the output-first order)."""
+    occurrences: list[list[Symbol]]
+    """For each assignment, every place its expression reads a symbol (aliases resolved), with repeats."""
 
 
 class SourceWriter:
@@ -57,6 +59,7 @@ class SourceWriter:
         """Every number but the integers, and every expression of numbers alone, to its constant's name."""
         self._merged = _merge(sequence, frozenset(parameters))
         self._inlined: dict[Symbol, Expr] = {}
+        self._numeric: dict[Expr, bool] = {}
 
     def name(self, symbol: Symbol) -> str:
         """The variable that holds `symbol`, or the number it stands for."""
@@ -89,7 +92,7 @@ class SourceWriter:
             return self._print(inlined) if inlined is not None else (self.name(value), _ATOM)
         if expr.is_Integer:
             return f"{expr}.0" if self.float_literals else str(expr), _ATOM if expr >= 0 else _MUL
-        if not expr.free_symbols:  # 1/2 or -1/(-3) would be computed in doubles even on the mpmath path
+        if self._is_numeric(expr):  # 1/2 or -1/(-3) would be computed in doubles even on the mpmath path
             return self.numbers.setdefault(expr, f"c{len(self.numbers)}"), _ATOM
         if expr.is_Add:
             return self._sum(expr.args), _ADD
@@ -109,6 +112,14 @@ class SourceWriter:
             return f"{expr.func.__name__}({', '.join(self.expression(a) for a in expr.args)})", _ATOM
         raise NotImplementedError(f"no Python code for {type(expr).__name__}")
 
+    def _is_numeric(self, expr: Expr) -> bool:
+        """Whether `expr` holds no symbol (remembered: `_print` asks at every level of a tree)."""
+        numeric = self._numeric.get(expr)
+        if numeric is None:
+            numeric = self._numeric[expr] = not isinstance(expr, Symbol) and all(
+                self._is_numeric(a) for a in expr.args)
+        return numeric
+
     def _operand(self, expr: Expr, at_least: int) -> str:
         text, precedence = self._print(expr)
         return text if precedence >= at_least else f"({text})"
@@ -125,9 +136,9 @@ class SourceWriter:
         """a*b/c, -a*b: a factor u**-1 divides; a leading -1 is a minus sign; a factor 1 is left out (exact);
         nested products keep parentheses."""
         sign = ""
-        if isinstance(factors[0], Number) and factors[0] < 0:
-            sign, factors = "-", ([-factors[0]] if factors[0] != -1 else []) + list(factors[1:])
-        factors = [f for f in factors if f != 1]
+        if isinstance(factors[0], Number) and factors[0].is_negative:
+            sign, factors = "-", ([-factors[0]] if factors[0] is not S.NegativeOne else []) + list(factors[1:])
+        factors = [f for f in factors if f is not S.One]
         above = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
         below = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
         text = "*".join(self._operand(f, _MUL if k == 0 else _POW) for k, f in enumerate(above)) or "1"
@@ -145,9 +156,9 @@ class SourceWriter:
 
 def _negated(term: Expr) -> Expr | None:
     """-term when `term` carries a negative coefficient (so that a + (-c) b prints as a - c b), else None."""
-    if isinstance(term, Number) and term < 0:
+    if isinstance(term, Number) and term.is_negative:
         return -term
-    if term.is_Mul and isinstance(term.args[0], Number) and term.args[0] < 0:
+    if term.is_Mul and isinstance(term.args[0], Number) and term.args[0].is_negative:
         rest = term.args[1:]
         coefficient = -term.args[0]
         factors = rest if coefficient == 1 else (coefficient, *rest)
@@ -190,7 +201,7 @@ def _merge(sequence: Sequence[tuple[Symbol, Expr]], parameters: frozenset[Symbol
         else:
             seen[resolved] = (target, expression)
             kept.append((target, expression))
-    return _Merged(kept, aliases, parameters, in_place)
+    return _Merged(kept, aliases, parameters, in_place, [_occurrences(e, aliases) for _, e in kept])
 
 
 def _needed(merged: _Merged, results: Sequence[Symbol],
@@ -204,16 +215,17 @@ def _needed(merged: _Merged, results: Sequence[Symbol],
     aliases = merged.aliases
     needed = {aliases.get(r, r) for r in results}
     live: list[tuple[Symbol, Expr]] = []
-    for target, expression in reversed(merged.assignments):
+    uses: Counter[Symbol] = Counter()
+    for (target, expression), occurrences in zip(reversed(merged.assignments), reversed(merged.occurrences)):
         if target in needed:
             live.append((target, expression))
             if target in merged.parameters:
                 needed.discard(target)
-            needed |= _reads(expression, aliases)
+            needed.update(occurrences)
+            uses.update(occurrences)
     live.reverse()
     if merged.in_place:
         return live, {}
-    uses = Counter(s for _, expression in live for s in _occurrences(expression, aliases))
     returned = Counter(aliases.get(r, r) for r in results)
 
     def in_place(target: Symbol) -> bool:
