@@ -5,7 +5,7 @@ Contenders, interleaved:
 - `check_gradients(derivation)`: the whole check as `solve` and `gradients` run it (double
   differences through the compiled loss, and mpmath differences at `FD_DIGITS` digits);
 - its parts: the symbolic values at 50 digits (`pass_values`), generating the compiled loss
-  (`compile_network(..., backend="math")`), and the mpmath high-precision differences alone for
+  (`compile_loss(..., backend="math")`), and the mpmath high-precision differences alone for
   every parameter, at the library's `FD_DIGITS` and at 30 digits (h = 1e-10, the precision issue
   #6 names);
 - `derive` of the same network, for scale.
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     from symbackprop.derivation import derive
     from symbackprop.network import build_network
     from symbackprop.numbers.point import pass_values
-    from symbackprop.numbers.training import compile_network
+    from symbackprop.numbers.training import compile_loss
     from symbackprop.spec import load_spec
 
     spec = load_spec("mazur")
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         "mpmath": f"mpmath differences alone, {library_digits} digits",
         "mpmath30": "mpmath differences alone, 30 digits",
         "values": "pass_values (symbolic values, 50 digits)",
-        "compile": 'compile_network(backend="math") (the double check\'s loss)',
+        "compile": 'compile_loss(backend="math") (the double check\'s loss)',
         "derive": "build_network + derive (for scale)",
     }
     contenders = {
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         names["mpmath"]: high_precision,
         names["mpmath30"]: lambda: high_precision(30, 10),
         names["values"]: lambda: pass_values(derivation),
-        names["compile"]: lambda: compile_network(derivation, backend="math"),
+        names["compile"]: lambda: compile_loss(derivation, backend="math"),
         names["derive"]: lambda: derive(build_network(spec)),
     }
     times, results = interleaved(contenders, repeats, before=cold_sympy)
