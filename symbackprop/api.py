@@ -22,8 +22,10 @@ import mpmath
 
 from symbackprop.checks.document import Row, load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
+from symbackprop.checks.matrix_form import check_matrix_form, require_equal
 from symbackprop.checks.verify import Checker, Verdict
 from symbackprop.derivation import Derivation, derive
+from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation, read_formula
 from symbackprop.network import Network, build_network
@@ -32,8 +34,6 @@ from symbackprop.numbers.training import TrainingResult, train as train_network
 from symbackprop.printers import printer
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.printers.verdict import verdict_json, verdict_text
-from symbackprop.checks.matrix_form import check_matrix_form, require_equal
-from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.solution import (
     WorkedSolution, derivation_summary, gradient_solution, worked_matrix_solution, worked_solution,
 )

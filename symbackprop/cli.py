@@ -252,13 +252,12 @@ def _progress_bar(steps: int):
         return None
     width = 40
 
-    def show(done: int) -> None:
-        if done % max(steps // 200, 1) == 0 or done == steps:
-            filled = width * done // steps
-            sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done:,}/{steps:,}")
-            if done == steps:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+    def show(done: int) -> None:  # train calls it about PROGRESS_CALLS times
+        filled = width * done // steps
+        sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done:,}/{steps:,}")
+        if done == steps:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
     return show
 
 

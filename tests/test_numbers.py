@@ -9,7 +9,7 @@ import pytest
 
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import decimals_of, fixed, round_half_up, significant
-from symbackprop.numbers.training import compile_network, train
+from symbackprop.numbers.training import PROGRESS_CALLS, compile_network, train
 
 
 def test_rounding_is_half_up_away_from_zero():
@@ -68,3 +68,11 @@ def test_double_precision_training_follows_the_exact_path(mazur, order):
 def test_unknown_order_is_refused(mazur):
     with pytest.raises(ValueError):
         compile_network(mazur, "backwards")
+
+
+@pytest.mark.parametrize(("steps", "every"), [(1000, 1), (1000, 7), (10, 3)])
+def test_progress_is_reported_a_bounded_number_of_times_up_to_the_last_step(mazur, steps, every):
+    seen = []
+    train(mazur, steps, backend="math", progress=seen.append, every=every)
+    assert seen == sorted(set(seen)) and seen[-1] == steps
+    assert len(seen) <= PROGRESS_CALLS + 1

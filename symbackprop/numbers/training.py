@@ -188,7 +188,7 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     network = derivation.network
     compiled = compile_network(derivation, order, backend)
     blocks, rest = divmod(steps, every)
-    chunk = blocks if progress is None else max(blocks // 200, 1)
+    chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
     with mpmath.workdps(PRECISION):
         values = tuple(_number(p.value, backend) for p in network.parameters)
