@@ -79,7 +79,7 @@ def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool 
     `CheckFailure`). A network whose activation the matrix form cannot write raises `InputError`.
 
         >>> print(matrix_solution("mazur", checks=False).render("text").splitlines()[18])
-        net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · [[0.35]] = [[0.3775], [0.3925]]
+        net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · 0.35 = [[0.3775], [0.3925]]
     """
     derived = derive(network(source))
     matrix = derive_matrix(derived.network.spec)

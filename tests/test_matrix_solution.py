@@ -169,6 +169,16 @@ def test_explicit_matrices_print_their_numerals():
         "<mn>0.25</mn></mrow></mtd></mtr></mtable><mo>]</mo></mrow><mi>T</mi></msup>")
 
 
+def test_a_one_by_one_matrix_prints_as_its_entry():
+    """E_total and a shared bias are 1 x 1 matrices; a hand-written solution writes them as numbers."""
+    one = ImmutableMatrix([[Symbol("a")]])
+    numerals = {Symbol("a"): "0.35"}
+    assert unicode_formula(one, numerals) == "0.35" and latex_formula(one, numerals) == "0.35"
+    text = sbp.matrix_solution("mazur", checks=False).render("text").splitlines()
+    assert "b_h = b₁ = 0.35" in text
+    assert any(line.startswith("E_total = ") and line.endswith(" = 0.298371109") for line in text)
+
+
 def test_mathml_hadamard_and_ones():
     markup = mathml_formula(HadamardProduct(X, OneMatrix(2, 1) - X))
     assert "<mo>&#8728;</mo>" in markup and "<mn>&#120793;</mn>" in markup

@@ -90,10 +90,11 @@ class MatrixNotation:
         return self._ones() if expr.shape == (1, 1) else self._name(Symbol("I"))
 
     def _print_MatrixBase(self, expr: Expr):
-        """An explicit matrix; an entry in the numerals prints as that numeral, without parentheses."""
+        """An explicit matrix; an entry in the numerals prints as that numeral, without parentheses.
+        A 1 x 1 matrix (E_total, a bias shared by a layer) prints as its entry, as it is written by hand."""
         numerals = self._settings["numerals"] or {}
-        return self._matrix([[self._numeral(numerals[e]) if e in numerals else self._print(e) for e in row]
-                             for row in expr.tolist()])
+        rows = [[self._numeral(numerals[e]) if e in numerals else self._print(e) for e in row] for row in expr.tolist()]
+        return rows[0][0] if expr.shape == (1, 1) else self._matrix(rows)
 
     def _print_ElementwiseApplyFunction(self, expr: Expr):
         """f(X) for a named function (exp, tanh, log); otherwise the function's expression with X for its variable."""

@@ -26,8 +26,8 @@ from symbackprop.solution.model import Note, Section, Step, WorkedSolution
 NOTATION = ("One column per sample; a weight matrix has a row per neuron of its layer and a column per input to it. "
             "Beside the matrix product, the product entry by entry (Hadamard) is written with a small circle "
             "(.* in plain text), and a power of every entry with the circle raised (.^); the bold 1 is a matrix of "
-            "ones, transposed a row of ones; a function of a matrix applies to every entry. Each given matrix is "
-            "shown with the scalar quantities that are its entries.")
+            "ones, transposed a row of ones; a function of a matrix applies to every entry; a 1 x 1 matrix is written as "
+            "its entry. Each given matrix is shown with the scalar quantities that are its entries.")
 
 
 def worked_matrix_solution(derivation: Derivation, places: int = 9, checks: list[GradientCheck] | None = None,
