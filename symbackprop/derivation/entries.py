@@ -15,6 +15,17 @@ from sympy.matrices.expressions import MatrixSymbol
 
 from symbackprop.derivation.matrix import MatrixDerivation
 from symbackprop.derivation.model import Derivation
+from symbackprop.network import Network
+
+
+def parameter_entries(network: Network, matrix: MatrixDerivation) -> dict[MatrixSymbol, ImmutableMatrix]:
+    """Each weight matrix and bias of the matrix form as the explicit matrix of the scalar parameters' symbols."""
+    entries = {}
+    for layer, structure in zip(matrix.layers, network.layers):
+        entries[layer.weights] = ImmutableMatrix([[p.symbol for p in row] for row in structure.weights])
+        if layer.bias is not None:
+            entries[layer.bias] = ImmutableMatrix([[b.symbol] for b in structure.biases])
+    return entries
 
 
 def forward_entries(derivation: Derivation, matrix: MatrixDerivation) -> dict[MatrixSymbol, ImmutableMatrix]:
@@ -22,11 +33,9 @@ def forward_entries(derivation: Derivation, matrix: MatrixDerivation) -> dict[Ma
     network = derivation.network
     passes = network.passes
     entries = {matrix.inputs: columns([one.inputs for one in passes]),
-               matrix.targets: columns([one.targets for one in passes])}
-    for layer, structure in zip(matrix.layers, network.layers):
-        entries[layer.weights] = ImmutableMatrix([[p.symbol for p in row] for row in structure.weights])
-        if layer.bias is not None:
-            entries[layer.bias] = ImmutableMatrix([[b.symbol] for b in structure.biases])
+               matrix.targets: columns([one.targets for one in passes]),
+               **parameter_entries(network, matrix)}
+    for layer in matrix.layers:
         entries[layer.net.symbol] = columns([[n.net for n in one.layers[layer.index].neurons] for one in passes])
         entries[layer.out.symbol] = columns([[n.out for n in one.layers[layer.index].neurons] for one in passes])
     return entries

@@ -17,6 +17,7 @@ from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.numpy import NumPyPrinter
 
 from symbackprop.derivation import Derivation
+from symbackprop.derivation.entries import parameter_entries
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
 from symbackprop.network import Network
 from symbackprop.spec import Spec
@@ -75,10 +76,10 @@ def named_arrays(derivation: MatrixDerivation, values: Mapping[str, float], netw
 
 def _entries(derivation: MatrixDerivation, network: Network):
     """((row, column), (parameter name, matrix symbol)) for every scalar parameter."""
-    for matrix, layer in zip(derivation.layers, network.layers):
-        for j, row in enumerate(layer.weights):
-            yield from (((j, k), (p.name, matrix.weights)) for k, p in enumerate(row))
-        yield from (((j, 0), (b.name, matrix.bias)) for j, b in enumerate(layer.biases))
+    names = {p.symbol: p.name for p in network.parameters}
+    for symbol, entries in parameter_entries(network, derivation).items():
+        rows, columns = entries.shape
+        yield from (((j, k), (names[entries[j, k]], symbol)) for j in range(rows) for k in range(columns))
 
 
 def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
