@@ -86,9 +86,7 @@ def compile_network(derivation: Derivation, order: str = "simultaneous", backend
     network = derivation.network
     parameters = [p.symbol for p in network.parameters]
     updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
-    writer = SourceWriter(network.forward_definitions() + _backward(derivation, order), parameters,
-                          float_literals=backend == "math")
-    arguments = "".join(f"{writer.name(p)}, " for p in parameters)
+    writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, order), backend)
 
     def rebind(indent: int) -> str:
         """The step's new parameter values become the current ones."""
@@ -114,9 +112,7 @@ def compile_network(derivation: Derivation, order: str = "simultaneous", backend
 def compile_loss(derivation: Derivation, backend: str = "mpmath") -> Callable:
     """(parameter values) -> E_total: the forward pass alone, generated like the training loop."""
     network = derivation.network
-    parameters = [p.symbol for p in network.parameters]
-    writer = SourceWriter(network.forward_definitions(), parameters, float_literals=backend == "math")
-    arguments = "".join(f"{writer.name(p)}, " for p in parameters)
+    writer, arguments = _writer(network, network.forward_definitions(), backend)
     body = writer.body([network.total], 4)
     source = f"def loss({arguments}):\n{_prologue(writer, network)}{body}    return {writer.name(network.total)}\n"
     return _compiled(source, writer, network, backend)["loss"]
@@ -126,16 +122,21 @@ def compile_gradient(derivation: Derivation, backend: str = "mpmath") -> Callabl
     """(parameter values) -> (E_total, every gradient in `network.parameters` order): one forward
     and backward pass with no update, generated like the training loop."""
     network = derivation.network
-    parameters = [p.symbol for p in network.parameters]
     by_parameter = {g.parameter.symbol: g.symbol for g in derivation.gradients}
-    results = [network.total, *(by_parameter[p] for p in parameters)]
-    writer = SourceWriter(network.forward_definitions() + list(_backward(derivation, "simultaneous")), parameters,
-                          float_literals=backend == "math")
-    arguments = "".join(f"{writer.name(p)}, " for p in parameters)
+    results = [network.total, *(by_parameter[p.symbol] for p in network.parameters)]
+    writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, "simultaneous"),
+                                backend)
     body = writer.body(results, 4, results_in_place=True)
     returned = f"{writer.expression(network.total)}, ({''.join(f'{writer.expression(g)}, ' for g in results[1:])})"
     source = f"def gradient({arguments}):\n{_prologue(writer, network)}{body}    return {returned}\n"
     return _compiled(source, writer, network, backend)["gradient"]
+
+
+def _writer(network, sequence: list[tuple[Symbol, Expr]], backend: str) -> tuple[SourceWriter, str]:
+    """A writer for `sequence` with the network's parameters as arguments, and the argument list 'v0, v1, '."""
+    parameters = [p.symbol for p in network.parameters]
+    writer = SourceWriter(sequence, parameters, float_literals=backend == "math")
+    return writer, "".join(f"{writer.name(p)}, " for p in parameters)
 
 
 def _constants(network) -> list[Symbol]:
