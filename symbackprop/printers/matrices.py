@@ -69,6 +69,10 @@ class MatrixNotation:
                 self._print(factors[0])
         return negative, self._product(factors)
 
+    def _sum(self, terms: list[tuple[bool, object]]):
+        """'a - b + c' from (False, 'a'), (True, 'b'), (False, 'c'); MathML builds a row instead."""
+        return _joined(terms)
+
     def _print_MatAdd(self, expr: MatAdd):
         return self._sum([self._signed(term) for term in sorted(expr.args, key=_negative)])
 
@@ -134,9 +138,6 @@ class LatexMatrices(MatrixNotation):
         body = r" \\ ".join(" & ".join(row) for row in rows)
         return rf"\left[\begin{{array}}{{{'r' * len(rows[0])}}} {body} \end{{array}}\right]"
 
-    def _sum(self, terms: list[tuple[bool, str]]) -> str:
-        return _joined(terms)
-
     def _apply(self, name: str, argument: str) -> str:
         function = rf"\{name}" if name in _LATEX_FUNCTIONS else rf"\operatorname{{{name}}}"
         return rf"{function}\left({argument}\right)"
@@ -160,9 +161,6 @@ class AsciiMatrices(MatrixNotation):
 
     def _matrix(self, rows: list[list[str]]) -> str:
         return "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
-
-    def _sum(self, terms: list[tuple[bool, str]]) -> str:
-        return _joined(terms)
 
     def _apply(self, name: str, argument: str) -> str:
         return f"{name}({argument})"
