@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from symbackprop.checks.document import load_document
-from tests.conftest import DOCUMENT
 
 # The document's errata, as found by the engine; every other row must match exactly.
 NUMBER_ERRATA = {("dE_o2/dout_h1", None), ("E_total", 1), ("E_total", 10000), ("out_o1", 10000), ("out_o2", 10000)}
@@ -73,15 +72,13 @@ def test_formula_erratum_names_both_sides(rows):
     assert "at the spec's point the left side is 0.3775 and the right side 0.3825" in row.note
 
 
-def test_printed_strings_are_verbatim_from_the_document():
-    text = DOCUMENT.read_text(encoding="utf-8")
+def test_printed_strings_are_verbatim_from_the_document(document_text):
     for entry in _document["row"]:
-        assert (entry.get("formula") or entry["document"]) in text, entry
+        assert (entry.get("formula") or entry["document"]) in document_text, entry
 
 
-def test_every_number_the_document_prints_is_in_the_table(mazur):
-    text = DOCUMENT.read_text(encoding="utf-8")
-    body = text[text.index("The Forward Pass"):text.index("If you’ve made it this far")]
+def test_every_number_the_document_prints_is_in_the_table(mazur, document_text):
+    body = document_text[document_text.index("The Forward Pass"):document_text.index("If you’ve made it this far")]
     printed = set(re.findall(r"(?<![\w.])-?\d+\.\d+", body))
     spec = mazur.network.spec
     given = {*spec.samples[0].inputs, *spec.samples[0].targets, spec.learning_rate}
