@@ -1,0 +1,95 @@
+"""Typed names of quantities: the one place that builds a name, reads it back and writes it out.
+
+A quantity is a SymPy `Symbol` whose name is a canonical ASCII key; `Name` is that key as a record:
+
+    w_5          Name("w", ("5",))
+    net_h1       Name("net", ("h1",))
+    out_o1[2]    Name("out", ("o1",), sample=2)          the second sample of a batch, out_o1⁽²⁾
+    w_5^+        Name("w", ("5",), updated=True)         after one update, w₅⁺
+    h_1<3>       Name("h", ("1",), step=3)               at time step 3, h₁⟨3⟩
+    w_1,2        Name("w", ("1", "2"))                   two-index subscripts, w₁,₂
+
+Other modules never split or join these strings: they build a `Name` and call `symbol()`, or
+read one back with `name_of(symbol)`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from sympy import Symbol
+
+_WORD = re.compile(r"[A-Za-z]+")
+_LABEL = re.compile(r"[A-Za-z0-9]+")
+_KEY = re.compile(
+    r"(?P<base>[A-Za-z]+)"
+    r"(?:_(?P<subscript>[A-Za-z0-9]+(?:,[A-Za-z0-9]+)*))?"
+    r"(?:<(?P<step>[0-9]+)>)?"
+    r"(?:\[(?P<sample>[1-9][0-9]*)\])?"
+    r"(?P<updated>\^\+)?"
+)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A quantity's name: a base word, subscripts, and the marks a worked solution sets on it."""
+
+    base: str
+    subscript: tuple[str, ...] = ()
+    sample: int | None = None
+    """The sample of a batch (1, 2, ...), written as a superscript (2); None for a single sample."""
+    step: int | None = None
+    """A time step of an unrolled recurrence (0, 1, ...); None outside one."""
+    updated: bool = False
+    """The value after one update, written with a superscript +."""
+
+    def __post_init__(self) -> None:
+        if not _WORD.fullmatch(self.base):
+            raise ValueError(f"a name's base is letters only, not {self.base!r}")
+        if not all(_LABEL.fullmatch(label) for label in self.subscript):
+            raise ValueError(f"a subscript is letters and digits only, not {self.subscript!r}")
+        if self.sample is not None and self.sample < 1:
+            raise ValueError(f"samples count from 1, not {self.sample}")
+        if self.step is not None and self.step < 0:
+            raise ValueError(f"time steps count from 0, not {self.step}")
+
+    @property
+    def key(self) -> str:
+        """The canonical ASCII key, the SymPy symbol's name: w_5, out_o1[2], w_5^+, h_1<3>, w_1,2."""
+        key = self.base + ("_" + ",".join(self.subscript) if self.subscript else "")
+        key += f"<{self.step}>" if self.step is not None else ""
+        key += f"[{self.sample}]" if self.sample is not None else ""
+        return key + ("^+" if self.updated else "")
+
+    def at_sample(self, sample: int | None) -> Name:
+        return replace(self, sample=sample)
+
+    def after_update(self) -> Name:
+        return replace(self, updated=True)
+
+
+def symbol(name: Name) -> Symbol:
+    """The SymPy symbol of a name."""
+    return Symbol(name.key)
+
+
+@lru_cache(maxsize=4096)
+def parse_key(key: str) -> Name:
+    """The `Name` of a canonical key; ValueError for a string that is not one."""
+    match = _KEY.fullmatch(key)
+    if match is None:
+        raise ValueError(f"not a quantity's name: {key!r}")
+    return Name(
+        match["base"],
+        tuple(match["subscript"].split(",")) if match["subscript"] else (),
+        int(match["sample"]) if match["sample"] else None,
+        int(match["step"]) if match["step"] is not None else None,
+        bool(match["updated"]),
+    )
+
+
+def name_of(quantity: Symbol) -> Name:
+    """The `Name` of a quantity's symbol."""
+    return parse_key(quantity.name)
