@@ -7,7 +7,7 @@ import random
 import mpmath
 import pytest
 
-from symbackprop.checks.oracle import oracle_gradient
+from tests.oracle import oracle_gradient
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from symbackprop.checks.finite_differences import check_gradients, require
-from symbackprop.checks.oracle import oracle_gradient
+from tests.oracle import oracle_gradient
 from symbackprop.derivation import derive
 from symbackprop.errors import CheckFailure
 from symbackprop.network import build_network
