@@ -87,7 +87,7 @@ def test_a_missing_activation_derivative_is_caught():
 
 
 def test_a_coupled_activation_without_a_matrix_form_is_refused_naming_the_layer(monkeypatch):
-    coupled = Activation("softmax", lambda nets, j: nets[j] * Add(*nets), "net_j times the layer's sum", coupled=True)
+    coupled = Activation("softmax", lambda nets, j: nets[j] * Add(*nets), coupled=True)
     monkeypatch.setitem(ACTIVATIONS, "softmax", coupled)
     with pytest.raises(InputError, match=r"layers\[1\] \(o\).*softmax"):
         derive_matrix(load_spec("classifier"))

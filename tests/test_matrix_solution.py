@@ -230,7 +230,7 @@ def test_options_the_matrix_form_does_not_take_exit_2_with_one_line(options, nam
 
 
 def test_an_activation_the_matrix_form_cannot_write_exits_2(monkeypatch, tmp_path, capsys):
-    coupled = Activation("softmax", lambda nets, j: nets[j] * sum(nets), "net_j times the layer's sum", coupled=True)
+    coupled = Activation("softmax", lambda nets, j: nets[j] * sum(nets), coupled=True)
     monkeypatch.setitem(ACTIVATIONS, "softmax", coupled)
     output = tmp_path / "out.txt"
     assert main(["solve", "classifier", "--matrix", "-o", str(output)]) == 2

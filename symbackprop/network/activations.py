@@ -19,7 +19,6 @@ class Activation:
 
     name: str
     output: Callable[[Sequence[Expr], int], Expr]
-    description: str
     coupled: bool = False
     """True when out_j depends on the other neurons' net inputs too (softmax)."""
     kink: str | None = None
@@ -46,12 +45,11 @@ def _softmax(nets: Sequence[Expr], j: int) -> Expr:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", _elementwise(_logistic),
-                          "the logistic function 1/(1 + e^(-net))"),
-    "tanh": Activation("tanh", _elementwise(tanh), "the hyperbolic tangent"),
-    "relu": Activation("relu", _elementwise(_relu), "max(0, net)",
+    "sigmoid": Activation("sigmoid", _elementwise(_logistic)),
+    "tanh": Activation("tanh", _elementwise(tanh)),
+    "relu": Activation("relu", _elementwise(_relu),
                        kink="relu is not differentiable at net = 0; the engine uses the left derivative, 0"),
-    "identity": Activation("identity", _elementwise(lambda net: net), "out = net"),
-    "softplus": Activation("softplus", _elementwise(lambda net: log(1 + exp(net))), "ln(1 + e^net)"),
-    "softmax": Activation("softmax", _softmax, "e^(net_j) / sum_k e^(net_k) over the layer", coupled=True),
+    "identity": Activation("identity", _elementwise(lambda net: net)),
+    "softplus": Activation("softplus", _elementwise(lambda net: log(1 + exp(net)))),
+    "softmax": Activation("softmax", _softmax, coupled=True),
 }

@@ -18,7 +18,6 @@ class Loss:
 
     name: str
     error: Callable[[Expr, Expr, int], Expr]
-    description: str
 
 
 def _difference(target: Expr, out: Expr) -> Expr:
@@ -41,14 +40,9 @@ def _binary_cross_entropy(target: Expr, out: Expr, outputs: int) -> Expr:
 
 
 LOSSES: dict[str, Loss] = {
-    "half_squared_error": Loss("half_squared_error", lambda t, o, n: _scaled_square(Rational(1, 2), t, o),
-                               "the sum over outputs of 1/2 (target - out)^2"),
-    "squared_error": Loss("squared_error", lambda t, o, n: _scaled_square(Integer(1), t, o),
-                          "the sum over outputs of (target - out)^2"),
-    "mean_squared_error": Loss("mean_squared_error", lambda t, o, n: _scaled_square(Rational(1, n), t, o),
-                               "the mean over outputs of (target - out)^2"),
-    "binary_cross_entropy": Loss("binary_cross_entropy", _binary_cross_entropy,
-                                 "-sum over outputs of target ln(out) + (1 - target) ln(1 - out)"),
-    "cross_entropy": Loss("cross_entropy", lambda t, o, n: Mul(-1, t, log(o), evaluate=False),
-                          "-sum over outputs of target ln(out)"),
+    "half_squared_error": Loss("half_squared_error", lambda t, o, n: _scaled_square(Rational(1, 2), t, o)),
+    "squared_error": Loss("squared_error", lambda t, o, n: _scaled_square(Integer(1), t, o)),
+    "mean_squared_error": Loss("mean_squared_error", lambda t, o, n: _scaled_square(Rational(1, n), t, o)),
+    "binary_cross_entropy": Loss("binary_cross_entropy", _binary_cross_entropy),
+    "cross_entropy": Loss("cross_entropy", lambda t, o, n: Mul(-1, t, log(o), evaluate=False)),
 }
