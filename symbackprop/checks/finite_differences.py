@@ -57,11 +57,7 @@ class GradientCheck:
     @property
     def agreeing_digits(self) -> float:
         """Significant digits on which the high-precision estimate agrees with the symbolic value."""
-        difference = abs(self.high - self.symbolic)
-        if difference == 0:
-            return float(FD_DIGITS)
-        scale = max(abs(self.symbolic), mpmath.mpf(10) ** -ZERO_FLOOR_EXPONENT)
-        return float(-mpmath.log10(difference / scale))
+        return agreeing_digits(self.high, self.symbolic)
 
     @property
     def passed(self) -> bool:
@@ -70,6 +66,16 @@ class GradientCheck:
     @property
     def status(self) -> str:
         return "kink" if self.kink else "pass" if self.passed else "FAIL"
+
+
+def agreeing_digits(estimate: mpmath.mpf, symbolic: mpmath.mpf) -> float:
+    """Significant digits on which a high-precision estimate agrees with the symbolic value; a value
+    below 10^-ZERO_FLOOR_EXPONENT is compared absolutely, against that floor."""
+    difference = abs(estimate - symbolic)
+    if difference == 0:
+        return float(FD_DIGITS)
+    scale = max(abs(symbolic), mpmath.mpf(10) ** -ZERO_FLOOR_EXPONENT)
+    return float(-mpmath.log10(difference / scale))
 
 
 def check_gradients(derivation: Derivation) -> list[GradientCheck]:

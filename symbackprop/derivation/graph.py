@@ -1,0 +1,97 @@
+"""Reverse mode over a computation graph: every name's adjoint by the multivariable chain rule.
+
+Walking the nodes in reverse topological order, each name v gets
+
+    dE/dv = sum over the nodes c that use v of dE/dc * dc/dv
+
+where dc/dv is a `LocalDerivative` of c's small local expression (with its rule records) and
+dE/dc is already known. Each edge is differentiated once, so the work grows linearly with the
+number of edges; a name used in several places (a shared parameter) gets one term per use.
+
+A term through the loss node itself is its local derivative alone (dE/dE = 1 is not written). When
+the loss uses v directly and v also reaches it another way, that local derivative (the partial,
+v's other uses held fixed) is a `DirectPartial`, a symbol of its own, so that it is never confused
+with the adjoint dE/dv (the total).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import S, Expr, Symbol
+
+from symbackprop.derivation.backprop import local_derivative
+from symbackprop.derivation.model import LocalDerivative
+from symbackprop.derivation.rules import fold_product, fold_sum
+from symbackprop.memory import cycle_collector_paused
+from symbackprop.network import Partial
+from symbackprop.network.graph import Graph, GraphNode
+
+
+class DirectPartial(Partial):
+    """dE/dv through the loss's own expression only, named apart from the adjoint dE/dv."""
+
+    def __new__(cls, of: Symbol, wrt: Symbol) -> "DirectPartial":
+        obj = Symbol.__xnew__(cls, f"d{of.name}/d{wrt.name}|direct")
+        obj.of, obj.wrt = of, wrt
+        return obj
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    """dE/dv: one term dE/dc * dc/dv per node c that uses v; none for the loss itself (dE/dE = 1)."""
+
+    quantity: Symbol
+    symbol: Partial
+    terms: tuple[tuple[Partial, LocalDerivative], ...]
+
+    @property
+    def expression(self) -> Expr:
+        """The chain rule in named intermediates: the sum over uses of upstream times local."""
+        if not self.terms:
+            return S.One if self.quantity == self.symbol.of else S.Zero
+        return fold_sum([local.symbol if upstream.of == upstream.wrt else fold_product([upstream, local.symbol])
+                         for upstream, local in self.terms])
+
+
+@dataclass(frozen=True)
+class GraphDerivation:
+    graph: Graph
+    adjoints: tuple[Adjoint, ...]
+    """The loss first, then every node backwards, then the leaves in the spec's order."""
+
+    def adjoint(self, name: str) -> Adjoint:
+        for adjoint in self.adjoints:
+            if adjoint.quantity.name == name:
+                return adjoint
+        raise KeyError(name)
+
+    def definitions(self) -> list[tuple[Symbol, Expr]]:
+        """The backward pass as assignments in evaluation order: local derivatives, then each adjoint."""
+        lines: list[tuple[Symbol, Expr]] = []
+        for adjoint in self.adjoints:
+            lines.extend((local.symbol, local.form) for _, local in adjoint.terms)
+            if adjoint.expression != adjoint.symbol:  # not a single use by the loss, already defined
+                lines.append((adjoint.symbol, adjoint.expression))
+        return lines
+
+
+def derive_graph(graph: Graph) -> GraphDerivation:
+    """Every name's adjoint, from the loss back to the leaves."""
+    with cycle_collector_paused():
+        loss = graph.loss
+        adjoints: dict[Symbol, Adjoint] = {}
+        for quantity in [*(node.symbol for node in reversed(graph.nodes)), *graph.leaves]:
+            users = [user for user in graph.consumers[quantity] if user.symbol in adjoints]
+            terms = tuple((adjoints[user.symbol].symbol, _local(user, quantity, loss, len(users)))
+                          for user in users)
+            if terms or quantity == loss or quantity in graph.leaves:
+                adjoints[quantity] = Adjoint(quantity, Partial(loss, quantity), terms)
+        return GraphDerivation(graph, tuple(adjoints.values()))
+
+
+def _local(user: GraphNode, quantity: Symbol, loss: Symbol, uses: int) -> LocalDerivative:
+    local = local_derivative(user.symbol, user.expression, quantity)
+    if user.symbol == loss and uses > 1:
+        return LocalDerivative(DirectPartial(loss, quantity), local.expression, local.form)
+    return local

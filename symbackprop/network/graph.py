@@ -1,0 +1,91 @@
+"""A computation graph: leaves with values, and named intermediates each with a small local expression.
+
+The nodes are kept in topological order (every node after the names its expression uses), so
+the forward pass is one walk and the backward pass the same walk reversed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sympy import Expr, Rational, Symbol
+
+from symbackprop.errors import InputError
+from symbackprop.network.symbols import LEARNING_RATE
+from symbackprop.spec.graph import GraphSpec
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """symbol := expression, where the expression uses `inputs` (nodes or leaves)."""
+
+    symbol: Symbol
+    expression: Expr
+    inputs: tuple[Symbol, ...]
+    """The names the expression uses, in the spec's order of names."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    spec: GraphSpec
+    nodes: tuple[GraphNode, ...]
+    """In topological order."""
+
+    @property
+    def loss(self) -> Symbol:
+        return self.spec.loss
+
+    @property
+    def leaves(self) -> tuple[Symbol, ...]:
+        return tuple(self.spec.values)
+
+    @cached_property
+    def consumers(self) -> dict[Symbol, tuple[GraphNode, ...]]:
+        """For every name, the nodes whose expression uses it, in topological order."""
+        found: dict[Symbol, list[GraphNode]] = {name: [] for name in [*self.leaves, *(n.symbol for n in self.nodes)]}
+        for node in self.nodes:
+            for name in node.inputs:
+                found[name].append(node)
+        return {name: tuple(nodes) for name, nodes in found.items()}
+
+    def point(self) -> dict[Symbol, Rational]:
+        """The leaves' values, and the learning rate when the spec gives one."""
+        point = dict(self.spec.values)
+        if self.spec.learning_rate is not None:
+            point[LEARNING_RATE] = self.spec.learning_rate
+        return point
+
+    def forward_definitions(self) -> list[tuple[Symbol, Expr]]:
+        return [(node.symbol, node.expression) for node in self.nodes]
+
+
+def build_graph(spec: GraphSpec) -> Graph:
+    """The spec's nodes in topological order; a cycle is an `InputError` that names it."""
+    order = {name: index for index, name in enumerate([*spec.values, *(symbol for symbol, _ in spec.nodes)])}
+    definitions = dict(spec.nodes)
+    inputs = {symbol: tuple(sorted(expression.free_symbols, key=order.__getitem__))
+              for symbol, expression in spec.nodes}
+    placed: list[GraphNode] = []
+    done: set[Symbol] = set()
+    for root, _ in spec.nodes:  # depth first, iteratively: a long chain must not exhaust Python's stack
+        if root in done:
+            continue
+        trail, pending, open_ = [root], [iter(inputs[root])], {root}
+        while trail:
+            for name in pending[-1]:
+                if name in definitions and name not in done:
+                    if name in open_:
+                        cycle = " -> ".join(s.name for s in [*trail[trail.index(name):], name])
+                        raise InputError(f"nodes.{name.name}: the graph has a cycle: {cycle}")
+                    trail.append(name)
+                    open_.add(name)
+                    pending.append(iter(inputs[name]))
+                    break
+            else:
+                symbol = trail.pop()
+                pending.pop()
+                open_.discard(symbol)
+                done.add(symbol)
+                placed.append(GraphNode(symbol, definitions[symbol], inputs[symbol]))
+    return Graph(spec, tuple(placed))

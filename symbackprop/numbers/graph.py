@@ -1,0 +1,47 @@
+"""Every name of a computation graph evaluated at the spec's values: forward pass, then backward."""
+
+from __future__ import annotations
+
+import mpmath
+from sympy import Expr, Symbol
+
+from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.errors import InputError
+from symbackprop.network.graph import Graph
+from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
+
+
+def graph_point(graph: Graph) -> dict[Symbol, mpmath.mpf]:
+    """The leaves (and the learning rate) as high-precision numbers."""
+    return {symbol: to_mpf(value) for symbol, value in graph.point().items()}
+
+
+def graph_forward(graph: Graph, start: dict[Symbol, mpmath.mpf], fixed: Symbol | None = None) -> dict[Symbol, mpmath.mpf]:
+    """The forward pass from `start`; a `fixed` node keeps its value in `start` instead of its expression
+    (what the adjoint dE/dv measures: v moved while everything it depends on stays)."""
+    known = dict(start)
+    for node in graph.nodes:
+        if node.symbol != fixed:
+            known[node.symbol] = _defined(node.expression, known, f"nodes.{node.symbol.name}")
+    return known
+
+
+def graph_values(derivation: GraphDerivation) -> dict[Symbol, mpmath.mpf]:
+    """Every leaf, node, local derivative and adjoint with its value, at `PRECISION` digits."""
+    with mpmath.workdps(PRECISION):
+        known = graph_forward(derivation.graph, graph_point(derivation.graph))
+        for symbol, expression in derivation.definitions():
+            known[symbol] = _defined(expression, known, f"nodes.{symbol.of.name}: the derivative by {symbol.wrt.name}")
+        return known
+
+
+def _defined(expression: Expr, known: dict[Symbol, mpmath.mpf], field: str) -> mpmath.mpf:
+    """A value that exists: a division by zero, a log of a non-positive number or an even root of a
+    negative one is the spec's problem, said in one line."""
+    try:
+        value = evaluate(expression, known)
+    except ZeroDivisionError:
+        raise InputError(f"{field} divides by zero at the spec's values") from None
+    if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
+        raise InputError(f"{field} is undefined at the spec's values ({expression} is {mpmath.nstr(value, 5)})")
+    return value

@@ -1,0 +1,153 @@
+"""A graph spec: named values, which of them train, and named intermediates written as formulas.
+
+    name = "staged"
+    loss = "f"
+    trainable = ["x", "y", "z"]      # default: every value
+    learning_rate = 0.5              # optional: with it, the solution shows the updates
+
+    [values]
+    x = -2
+    y = 5
+    z = -4
+
+    [nodes]                          # in any order; each a formula in the names above
+    q = "x + y"
+    f = "q \\cdot z"
+
+Numbers are exact decimals; formulas are read by the formula reader (never eval), and every
+name is the canonical key of a typed name (w0 and w_{0} are both w_0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sympy import Expr, Rational, Symbol
+
+from symbackprop.errors import InputError
+from symbackprop.formulas import read_formula
+from symbackprop.formulas.reader import FormulaError
+from symbackprop.network.names import parse_key
+from symbackprop.spec.exact import exact_number
+
+FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate"}
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A validated graph spec: every value exact, every formula read, every name known."""
+
+    name: str
+    values: dict[Symbol, Rational]
+    """The graph's leaves (inputs, parameters, constants) in the spec's order."""
+    trainable: tuple[Symbol, ...]
+    nodes: tuple[tuple[Symbol, Expr], ...]
+    """Each named intermediate with its local expression, in the spec's order."""
+    loss: Symbol
+    learning_rate: Rational | None
+
+
+def is_graph_spec(data: Any) -> bool:
+    """A spec with `nodes` describes a computation graph; one with `layers`, a layered network."""
+    return isinstance(data, Mapping) and "nodes" in data
+
+
+def graph_spec_from_dict(data: Mapping[str, Any], default_name: str = "graph") -> GraphSpec:
+    """Validate a graph spec read from JSON or TOML; the first problem found is one `InputError` line."""
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise InputError(f"{unknown[0]}: unknown field (a graph spec has {', '.join(sorted(FIELDS))})")
+    values_data, nodes_data = _table(data, "values"), _table(data, "nodes")
+    values = {_name(key, f"values.{key}"): exact_number(value, f"values.{key}") for key, value in values_data.items()}
+    node_names = [_name(key, f"nodes.{key}") for key in nodes_data]
+    known = {symbol.name: symbol for symbol in [*values, *node_names]}
+    if len(known) < len(values) + len(node_names):
+        twice = next(n for n in node_names if n in values or node_names.count(n) > 1)
+        raise InputError(f"nodes.{twice.name}: {twice.name} is defined twice")
+    nodes = tuple((symbol, _formula(formula, f"nodes.{key}", known))
+                  for symbol, (key, formula) in zip(node_names, nodes_data.items()))
+    return GraphSpec(
+        name=_text(data.get("name", default_name), "name"),
+        values=values,
+        trainable=_trainable(data.get("trainable"), values),
+        nodes=nodes,
+        loss=_loss(data.get("loss"), node_names),
+        learning_rate=None if data.get("learning_rate") is None else _rate(data["learning_rate"]),
+    )
+
+
+def _table(data: Mapping[str, Any], field: str) -> Mapping[str, Any]:
+    table = data.get(field, {})
+    if not isinstance(table, Mapping):
+        raise InputError(f"{field}: expected a table of names, got {type(table).__name__}")
+    if field == "nodes" and not table:
+        raise InputError("nodes: expected at least one named intermediate, e.g. f = \"x * y\"")
+    return table
+
+
+def _name(text: Any, field: str) -> Symbol:
+    """A spec's name in its canonical spelling, read as the formula reader reads names."""
+    if not isinstance(text, str):
+        raise InputError(f"{field}: expected a name, got {type(text).__name__}")
+    try:
+        symbol = read_formula(text)
+    except FormulaError:
+        symbol = None
+    if not isinstance(symbol, Symbol):
+        raise InputError(f"{field}: {text!r} is not a name (letters, then digits or a subscript: x, w0, net_h1)")
+    try:
+        parse_key(symbol.name)
+    except ValueError:
+        raise InputError(f"{field}: {text!r} is not a name (letters, then digits or a subscript: x, w0, net_h1)") from None
+    return symbol
+
+
+def _formula(text: Any, field: str, known: Mapping[str, Symbol]) -> Expr:
+    if not isinstance(text, str):
+        raise InputError(f"{field}: expected a formula as a string, got {type(text).__name__}")
+
+    def resolve(name: str) -> Symbol:
+        return known[name]
+
+    try:
+        return read_formula(text, resolve)
+    except FormulaError as error:
+        raise InputError(f"{field}: {error.reason} at position {error.position} of {text!r}") from None
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise InputError(f"{field}: expected a printable name")
+    return value
+
+
+def _trainable(data: Any, values: Mapping[Symbol, Rational]) -> tuple[Symbol, ...]:
+    if data is None:
+        return tuple(values)
+    if not isinstance(data, list):
+        raise InputError(f"trainable: expected a list of value names, got {type(data).__name__}")
+    chosen = []
+    for index, key in enumerate(data):
+        symbol = _name(key, f"trainable[{index}]")
+        if symbol not in values:
+            raise InputError(f"trainable[{index}]: {key!r} is not one of the values ({', '.join(s.name for s in values)})")
+        chosen.append(symbol)
+    return tuple(s for s in values if s in chosen)
+
+
+def _loss(key: Any, nodes: list[Symbol]) -> Symbol:
+    if key is None:
+        raise InputError("loss: missing: name the node whose gradient is wanted, e.g. loss = \"f\"")
+    symbol = _name(key, "loss")
+    if symbol not in nodes:
+        raise InputError(f"loss: {key!r} is not one of the nodes ({', '.join(s.name for s in nodes)})")
+    return symbol
+
+
+def _rate(value: Any) -> Rational:
+    rate = exact_number(value, "learning_rate")
+    if rate <= 0:
+        raise InputError(f"learning_rate: expected a positive number, got {value}")
+    return rate
