@@ -28,6 +28,7 @@ from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.numbers.training import ORDERS, train
 from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
+from symbackprop.spec import Spec
 
 ERROR_AFTER_UPDATE = updated_symbol(TOTAL_ERROR)
 DETAILS = ("brief", "full")
@@ -45,6 +46,11 @@ RULE_NAMES = {
     "RewriteRule": "the {identity} identity, in terms of the output",
 }
 """The name of each rule, as a full derivation labels its lines."""
+
+FIXED_BIASES = ("The biases are not updated: their gradients are derived above, but the spec keeps the biases fixed "
+                "(update_biases is false, the default), as the reference document does: it updates only the "
+                "weights. Set update_biases to true in the spec to update the biases as well.")
+"""Why a solution that derives the biases' gradients lists no bias update."""
 
 _ORDER_NOTES = {
     "simultaneous": "every gradient from the weights before the update (the procedure of the text)",
@@ -77,6 +83,13 @@ def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | N
     return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
 
 
+def fixed_biases_note(spec: Spec) -> tuple[Note, ...]:
+    """The note that says why no bias is updated, when the spec has biases and keeps them fixed."""
+    if spec.update_biases or all(layer.bias is None for layer in spec.layers):
+        return ()
+    return (Note(FIXED_BIASES),)
+
+
 def kink_section(network: Network, values: Mapping[Symbol, mpmath.mpf]) -> Section | None:
     """Each net input that sits exactly on its activation's kink, with the one-sided derivative used; None if none does."""
     at_kink = kinks(network, values)
@@ -104,7 +117,7 @@ def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
                  f"Weights are numbered layer by layer, neuron by neuron, input by input."),
             Table(("quantity", "value"), tuple(given)),
         )),
-        Section("Find", tuple(questions)),
+        Section("Find", (*questions, *fixed_biases_note(network.spec))),
     ), {}, 12)
 
 
@@ -113,7 +126,10 @@ def gradient_solution(derivation: Derivation, parameter: str, places: int = 9, h
     """The worked solution of one gradient only (with every factor it needs), e.g. for 'w5'."""
     values = pass_values(derivation, hand_round)
     numerals = display_numerals(values, places)
-    section = _Builder(derivation, numerals, places, detail).gradient(derivation.gradient(parameter))
+    gradient = derivation.gradient(parameter)
+    section = _Builder(derivation, numerals, places, detail).gradient(gradient)
+    if gradient.parameter.is_bias:
+        section = replace(section, items=section.items + fixed_biases_note(derivation.network.spec))
     return WorkedSolution(f"Worked solution: {derivation.network.spec.name}", (section,), numerals, places)
 
 
@@ -163,7 +179,8 @@ class _Builder:
         sections = [self.forward()]
         for index in reversed(range(len(self.network.layers))):
             sections.append(self.backward(index))
-        sections.append(Section("Updates", tuple(self.step(u.symbol) for u in self.derivation.updates)))
+        sections.append(Section("Updates", (*fixed_biases_note(self.network.spec),
+                                            *(self.step(u.symbol) for u in self.derivation.updates))))
         sections.append(self.after_update())
         return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places,
                               network_figure(self.network, self.numerals))
