@@ -47,7 +47,12 @@ class PathTerm:
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """dE_total/dout_j: the loss's local derivative for an output neuron, a sum over paths for a hidden one."""
+    """dE_total/dout_j: the loss's local derivative for an output neuron, a sum over paths for a hidden one.
+
+    An output neuron's is named after the part of E_total that holds out_j (`Pass.part`): dE_total/dout_o1
+    for a single sample, dE_share[s]/dout_o1[s] for sample s of a mean over a batch (the same derivative,
+    as nothing else in E_total depends on out_o1[s]).
+    """
 
     neuron: Neuron
     symbol: Partial
@@ -55,6 +60,8 @@ class Sensitivity:
     paths: tuple[PathTerm, ...]
     form: Expr
     """dE_total/dout_j in named intermediates: the loss's derivative, or sum over k of delta_k w_jk."""
+    partial: Partial
+    """dE_total/dout_j by that name: `symbol` itself, or defined as `symbol` when that is dE_share[s]/dout_j[s]."""
 
 
 @dataclass(frozen=True)

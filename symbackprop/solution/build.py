@@ -52,6 +52,10 @@ FIXED_BIASES = ("The biases are not updated: their gradients are derived above, 
                 "weights. Set update_biases to true in the spec to update the biases as well.")
 """Why a solution that derives the biases' gradients lists no bias update."""
 
+SAMPLE_PARTS = ("Only its own term of E_total depends on a sample's outputs, so the derivatives by a sample's "
+                "outputs start from that term.")
+"""Why, in a batch, dE_total/dout of a sample is the derivative of that sample's part of E_total."""
+
 _ORDER_NOTES = {
     "simultaneous": "every gradient from the weights before the update (the procedure of the text)",
     "output-first": "output layer updated first, lower layers back-propagating through its new weights",
@@ -174,6 +178,8 @@ class _Builder:
         self.definitions = {d.symbol: d.expression for d in derivation.definitions}
         self.locals = {d.symbol: d for d in derivation.local_derivatives}
         self.shown: set[Symbol] = set()
+        self.stated: set[tuple[Symbol, Expr]] = set()
+        """The local expressions written out in the current gradient's section (each is written once there)."""
 
     def build(self) -> WorkedSolution:
         sections = [self.forward()]
@@ -198,8 +204,10 @@ class _Builder:
         if len(per_sample) == 1:
             return Section("Forward pass and total error", tuple(per_sample[0]))
         total = self.network.total_expression
-        return Section("Forward pass and total error", (*per_sample, self.step(self.network.total, total,
-                                                                                  substituted=total)))
+        parts = fold_sum([one.part for one in self.network.passes])
+        return Section("Forward pass and total error", (
+            *per_sample, self.step(self.network.total, *_distinct([total, parts]), substituted=total),
+            Note(SAMPLE_PARTS)))
 
     def backward(self, index: int) -> Section:
         layer = self.network.layers[index]
@@ -211,6 +219,7 @@ class _Builder:
         return Section(title, tuple(items))
 
     def gradient(self, gradient: Gradient) -> Section:
+        self.stated = set()
         items: list[Step | Note | Figure] = [path_figure(self.network, gradient)]
         chain = gradient.chain
         product = fold_product(list(chain)) if chain else self.definitions[gradient.symbol]
@@ -247,7 +256,9 @@ class _Builder:
         forms = [written_out(rules), local.form]
         if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
             forms.insert(1, local.steps.result)
-        steps.append(Step(local.symbol.of, (local.expression,)))
+        if (local.symbol.of, local.expression) not in self.stated:
+            self.stated.add((local.symbol.of, local.expression))
+            steps.append(Step(local.symbol.of, (local.expression,)))
         if self.detail == "full":
             steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
                            label=RULE_NAMES[type(rule).__name__].format(identity=getattr(rule, "identity", "")))
