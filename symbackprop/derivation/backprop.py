@@ -173,7 +173,8 @@ class _Backward:
         self.define(symbol, fold_sum([fold_product([s.symbol, d.symbol]) for s, d in terms]))
         partial = Partial(self.network.total, neuron.net)
         self.define(partial, symbol)
-        self.deltas[neuron.net] = Delta(neuron, symbol, partial, terms)
+        targets = one.targets if self.layer == len(self.network.layers) - 1 else ()
+        self.deltas[neuron.net] = Delta(neuron, symbol, partial, terms, targets)
 
     def gradient(self, parameter: Parameter) -> None:
         terms = []

@@ -12,6 +12,7 @@ from functools import cached_property
 from sympy import Expr, Symbol
 
 from symbackprop.derivation.rules import RewriteRule, Rule, differentiate, fold_product, fold_sum
+from symbackprop.derivation.target_sum import TargetSumForms, target_sum_forms
 from symbackprop.network import Network, Neuron, Parameter, Partial
 
 
@@ -76,10 +77,25 @@ class Delta:
     symbol: Symbol
     partial: Partial
     terms: tuple[tuple[Sensitivity, LocalDerivative], ...]
+    targets: tuple[Symbol, ...] = ()
+    """The sample's targets, for a neuron of the output layer."""
 
     @property
     def coupled(self) -> bool:
         return len(self.terms) > 1
+
+    @cached_property
+    def form(self) -> Expr:
+        """The delta in named intermediates: the sum over k of dE/dout_k's form times dout_k/dnet_j's."""
+        return fold_sum([fold_product([s.form, d.form]) for s, d in self.terms])
+
+    @cached_property
+    def target_sum(self) -> TargetSumForms | None:
+        """A coupled output neuron's delta in its targets' sum, and with that sum 1 ((out - target)/N for
+        softmax with cross-entropy); None where the Jacobian sum does not reduce so. Built when asked for."""
+        if not self.coupled or not self.targets:
+            return None
+        return target_sum_forms(self.form, self.neuron.out, self.targets[self.neuron.index], self.targets)
 
     @property
     def sensitivity(self) -> Sensitivity:

@@ -18,10 +18,12 @@ from sympy import Derivative, Expr, Symbol, preorder_traversal
 from symbackprop.checks.finite_differences import (
     DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
 )
-from symbackprop.derivation import Derivation, Gradient
+from symbackprop.derivation import Delta, Derivation, Gradient
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
 from symbackprop.network import Network
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
+from symbackprop.network.unevaluated import unevaluated_sum
+from symbackprop.numbers.evaluate import to_mpf
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values, spec_values
 from symbackprop.numbers.rounding import display_numerals, fixed, significant
@@ -55,6 +57,10 @@ FIXED_BIASES = ("The biases are not updated: their gradients are derived above, 
 SAMPLE_PARTS = ("Only its own term of E_total depends on a sample's outputs, so the derivatives by a sample's "
                 "outputs start from that term.")
 """Why, in a batch, dE_total/dout of a sample is the derivative of that sample's part of E_total."""
+
+SOFT_LABELS = ("These targets do not sum to 1 (soft labels, or rounded probabilities), so the delta keeps their sum: "
+               "the textbook (out - target)/N holds only for targets that sum to 1.")
+"""Why a softmax delta under cross-entropy stops short of (out - target)/N."""
 
 _ORDER_NOTES = {
     "simultaneous": "every gradient from the weights before the update (the procedure of the text)",
@@ -177,9 +183,11 @@ class _Builder:
         self.places = places
         self.definitions = {d.symbol: d.expression for d in derivation.definitions}
         self.locals = {d.symbol: d for d in derivation.local_derivatives}
+        self.deltas = {d.symbol: d for d in derivation.deltas}
+        self.point = self.network.point()
         self.shown: set[Symbol] = set()
-        self.stated: set[tuple[Symbol, Expr]] = set()
-        """The local expressions written out in the current gradient's section (each is written once there)."""
+        self.stated: set[tuple[Expr, Expr]] = set()
+        """The local expressions (and sums of targets) written out in the current gradient's section: once there."""
 
     def build(self) -> WorkedSolution:
         sections = [self.forward()]
@@ -249,6 +257,9 @@ class _Builder:
         for dependency in _symbols_in(expression):
             steps += self.explain(dependency)
         local = self.locals.get(symbol)
+        delta = self.deltas.get(symbol)
+        if delta is not None and delta.target_sum is not None:
+            return steps + self.delta_in_targets(delta, expression)
         if local is None:
             steps.append(self.step(symbol, expression, substituted=expression))
             return steps
@@ -264,6 +275,22 @@ class _Builder:
                            label=RULE_NAMES[type(rule).__name__].format(identity=getattr(rule, "identity", "")))
                       for rule in rule_steps(local.steps)]
         steps.append(Step(symbol, tuple(_distinct(forms)), local.form, self.numerals.get(symbol), local.steps))
+        return steps
+
+    def delta_in_targets(self, delta: Delta, definition: Expr) -> list[Step | Note]:
+        """The Jacobian sum of a coupled output delta, carried to its targets' sum and, when the sample's
+        targets sum to exactly 1, to (out - target)/N; the sum of the targets is shown first, once."""
+        forms = delta.target_sum
+        targets = unevaluated_sum(forms.targets)
+        total = sum(self.point[t] for t in forms.targets)
+        steps: list[Step | Note] = []
+        if (targets, targets) not in self.stated:
+            self.stated.add((targets, targets))
+            steps.append(Step(targets, (), targets, fixed(to_mpf(total), self.places)))
+            if total != 1:
+                steps.append(Note(SOFT_LABELS))
+        chain = [definition, delta.form, forms.general] + ([forms.distribution] if total == 1 else [])
+        steps.append(self.step(delta.symbol, *_distinct(chain), substituted=chain[-1]))
         return steps
 
     def after_update(self) -> Section:
