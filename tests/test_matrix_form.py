@@ -33,7 +33,7 @@ def test_every_entry_of_the_examples_equals_the_scalar_derivation(name):
     checks = _proved(derivation)
     covered = {check.scalar for check in checks}
     assert {delta.symbol for delta in derivation.deltas} <= covered
-    assert {sensitivity.symbol for sensitivity in derivation.sensitivities} <= covered
+    assert {sensitivity.partial for sensitivity in derivation.sensitivities} <= covered
     assert {gradient.symbol for gradient in derivation.gradients} <= covered
     assert {update.symbol for update in derivation.updates} <= covered
     assert {n.net for n in derivation.network.neurons} | {n.out for n in derivation.network.neurons} <= covered

@@ -50,8 +50,12 @@ def networks(draw):
         layers.append(layer)
         fan_in = width
     outputs = widths[-1]
+    soft = output_kind == "softmax" and draw(st.booleans())
+    """Soft labels: targets between 0 and 1 that need not sum to 1, as PyTorch accepts them."""
 
     def targets():
+        if soft:
+            return [draw(_probability) for _ in range(outputs)]
         if output_kind == "softmax":
             weights = [draw(st.integers(0, 4)) for _ in range(outputs)]
             weights[0] += 1
@@ -62,7 +66,7 @@ def networks(draw):
 
     def sample():
         chosen = targets()
-        if output_kind == "softmax":  # make the last target close the distribution exactly
+        if output_kind == "softmax" and not soft:  # make the last target close the distribution exactly
             from fractions import Fraction
             rest = sum(Fraction(t) for t in chosen[:-1])
             chosen[-1] = str(float(1 - rest)) if (1 - rest).denominator in (1, 2, 4, 5, 8, 10) else None

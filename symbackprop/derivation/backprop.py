@@ -104,18 +104,20 @@ class _Backward:
 
     def sensitivity(self, one: Pass, neuron: Neuron) -> Sensitivity:
         """dE_total/dout_j: from the loss for an output neuron, a sum over paths for a hidden one."""
-        total = self.network.total
         if self.layer == len(self.network.layers) - 1:
-            loss = self.local(local_derivative(total, self._loss_of(one), neuron.out))
-            result = Sensitivity(neuron, loss.symbol, loss, (), loss.form)
+            loss = self.local(local_derivative(one.part, self._loss_of(one), neuron.out))
+            partial = Partial(self.network.total, neuron.out)
+            if one.part != self.network.total:
+                self.define(partial, loss.symbol)
+            result = Sensitivity(neuron, loss.symbol, loss, (), loss.form, partial)
         else:
             paths = tuple(self.path(one, neuron, k) for k in one.layers[self.layer + 1].neurons)
-            symbol = Partial(total, neuron.out)
+            symbol = Partial(self.network.total, neuron.out)
             self.define(symbol, fold_sum([p.label if p.label is not None else fold_product(list(p.factors))
                                           for p in paths]))
             form = fold_sum([fold_product([self.deltas[p.factors[-1].of].symbol, self.forms[p.factors[-1]]])
                              for p in paths])
-            result = Sensitivity(neuron, symbol, None, paths, form)
+            result = Sensitivity(neuron, symbol, None, paths, form, symbol)
         self.sensitivities.append(result)
         return result
 
@@ -130,7 +132,8 @@ class _Backward:
         return local_derivative(neuron.net, neuron.net_expression, wrt, self.terms[neuron.net].get(wrt))
 
     def _loss_of(self, one: Pass) -> Expr:
-        """E_total as far as this pass's outputs are concerned: all of it for a single sample."""
+        """The part of E_total that holds this pass's outputs (`Pass.part`), written out in its targets and
+        outputs: all of E_total for a single sample, (1/N) times the sample's loss in a mean over a batch."""
         scale = self.network.loss_scale
         return one.loss_expression if scale == 1 else Mul(scale, one.loss_expression, evaluate=False)
 
@@ -170,7 +173,8 @@ class _Backward:
         self.define(symbol, fold_sum([fold_product([s.symbol, d.symbol]) for s, d in terms]))
         partial = Partial(self.network.total, neuron.net)
         self.define(partial, symbol)
-        self.deltas[neuron.net] = Delta(neuron, symbol, partial, terms)
+        targets = one.targets if self.layer == len(self.network.layers) - 1 else ()
+        self.deltas[neuron.net] = Delta(neuron, symbol, partial, terms, targets)
 
     def gradient(self, parameter: Parameter) -> None:
         terms = []

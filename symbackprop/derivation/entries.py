@@ -46,7 +46,7 @@ def scalar_entries(derivation: Derivation, matrix: MatrixDerivation) -> dict[Mat
     gradients, the updates) as the explicit matrix of the scalar derivation's symbols."""
     entries = forward_entries(derivation, matrix)
     entries[matrix.total.symbol] = ImmutableMatrix([[derivation.network.total]])
-    by_net = {s.neuron.net: s.symbol for s in derivation.sensitivities}
+    by_net = {s.neuron.net: s.partial for s in derivation.sensitivities}
     deltas = {d.neuron.net: d.symbol for d in derivation.deltas}
     gradients = {g.parameter.symbol: g.symbol for g in derivation.gradients}
     updates = {u.parameter.symbol: u.symbol for u in derivation.updates}

@@ -12,6 +12,7 @@ from functools import cached_property
 from sympy import Expr, Symbol
 
 from symbackprop.derivation.rules import RewriteRule, Rule, differentiate, fold_product, fold_sum
+from symbackprop.derivation.target_sum import TargetSumForms, target_sum_forms
 from symbackprop.network import Network, Neuron, Parameter, Partial
 
 
@@ -47,7 +48,12 @@ class PathTerm:
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """dE_total/dout_j: the loss's local derivative for an output neuron, a sum over paths for a hidden one."""
+    """dE_total/dout_j: the loss's local derivative for an output neuron, a sum over paths for a hidden one.
+
+    An output neuron's is named after the part of E_total that holds out_j (`Pass.part`): dE_total/dout_o1
+    for a single sample, dE_share[s]/dout_o1[s] for sample s of a mean over a batch (the same derivative,
+    as nothing else in E_total depends on out_o1[s]).
+    """
 
     neuron: Neuron
     symbol: Partial
@@ -55,6 +61,8 @@ class Sensitivity:
     paths: tuple[PathTerm, ...]
     form: Expr
     """dE_total/dout_j in named intermediates: the loss's derivative, or sum over k of delta_k w_jk."""
+    partial: Partial
+    """dE_total/dout_j by that name: `symbol` itself, or defined as `symbol` when that is dE_share[s]/dout_j[s]."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,25 @@ class Delta:
     symbol: Symbol
     partial: Partial
     terms: tuple[tuple[Sensitivity, LocalDerivative], ...]
+    targets: tuple[Symbol, ...] = ()
+    """The sample's targets, for a neuron of the output layer."""
 
     @property
     def coupled(self) -> bool:
         return len(self.terms) > 1
+
+    @cached_property
+    def form(self) -> Expr:
+        """The delta in named intermediates: the sum over k of dE/dout_k's form times dout_k/dnet_j's."""
+        return fold_sum([fold_product([s.form, d.form]) for s, d in self.terms])
+
+    @cached_property
+    def target_sum(self) -> TargetSumForms | None:
+        """A coupled output neuron's delta in its targets' sum, and with that sum 1 ((out - target)/N for
+        softmax with cross-entropy); None where the Jacobian sum does not reduce so. Built when asked for."""
+        if not self.coupled or not self.targets:
+            return None
+        return target_sum_forms(self.form, self.neuron.out, self.targets[self.neuron.index], self.targets)
 
     @property
     def sensitivity(self) -> Sensitivity:

@@ -22,8 +22,8 @@ def build_network(spec: Spec) -> Network:
 def _network(spec: Spec) -> Network:
     parameters = _parameters(spec)
     batch = len(spec.samples) > 1
-    passes = tuple(_pass(spec, parameters, k + 1 if batch else None) for k in range(len(spec.samples)))
-    scale = Rational(1, len(passes)) if spec.reduction == "mean" else Rational(1)
+    scale = Rational(1, len(spec.samples)) if spec.reduction == "mean" else Rational(1)
+    passes = tuple(_pass(spec, parameters, k + 1 if batch else None, scale) for k in range(len(spec.samples)))
     if batch:
         total_expression = Add(*(one.total for one in passes), evaluate=False)
         if scale != 1:
@@ -78,8 +78,8 @@ def _biases(layer_spec: LayerSpec, layer_index: int, count: int) -> tuple[Parame
                       is_bias=True, layer=layer_index, neurons=shared),)
 
 
-def _pass(spec: Spec, parameters, sample: int | None) -> Pass:
-    """The network applied to one sample, with that sample's symbols."""
+def _pass(spec: Spec, parameters, sample: int | None, scale: Rational) -> Pass:
+    """The network applied to one sample, with that sample's symbols; `scale` is 1/N for a mean over N samples."""
     sources: tuple[Symbol, ...] = tuple(symbols.input_symbol(k + 1, sample)
                                         for k in range(len(spec.samples[0].inputs)))
     inputs = sources
@@ -96,9 +96,12 @@ def _pass(spec: Spec, parameters, sample: int | None) -> Pass:
         errors.append(OutputError(symbols.error_symbol(neuron.label, sample),
                                   loss.error(target, neuron.out, len(outputs)), neuron, target))
     total = symbols.TOTAL_ERROR if sample is None else symbols.sample_total_symbol(sample)
+    share = None
+    if sample is not None and scale != 1:
+        share = (symbols.sample_share_symbol(sample), unevaluated_product((scale, total)))
     return Pass(sample, inputs, tuple(e.target for e in errors), tuple(layers), tuple(errors), total,
                 Add(*(e.symbol for e in errors), evaluate=False),
-                Add(*(e.expression for e in errors), evaluate=False))
+                Add(*(e.expression for e in errors), evaluate=False), share)
 
 
 def _layer(layer_spec: LayerSpec, layer_index: int, sources: tuple[Symbol, ...],

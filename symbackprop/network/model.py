@@ -81,6 +81,14 @@ class Pass:
     """The sample's loss as the sum of its output errors: E_{o1} + E_{o2}."""
     loss_expression: Expr
     """The sample's loss written out in targets and outputs."""
+    share: tuple[Symbol, Expr] | None = None
+    """In a batch whose loss is the mean over N samples: E_share[s] = (1/N) E_total[s]."""
+
+    @property
+    def part(self) -> Symbol:
+        """The part of E_total that depends on this pass's outputs, and nothing else does: E_total for a
+        single sample, the sample's E_total[s] in a sum over a batch, its E_share[s] in a mean."""
+        return self.total if self.share is None else self.share[0]
 
     @property
     def outputs(self) -> tuple[Symbol, ...]:
@@ -94,6 +102,8 @@ class Pass:
             definitions += [(n.out, n.out_expression) for n in layer.neurons]
         definitions += [(e.symbol, e.expression) for e in self.errors]
         definitions.append((self.total, self.total_expression))
+        if self.share is not None:
+            definitions.append(self.share)
         return definitions
 
 

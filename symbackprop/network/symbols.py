@@ -51,6 +51,12 @@ def sample_total_symbol(sample: int) -> Symbol:
     return Symbol(f"E_total{sample_tag(sample)}")
 
 
+def sample_share_symbol(sample: int) -> Symbol:
+    """E_share[s]: sample s's share of a mean over the batch, (1/N) E_total[s], the only part of E_total
+    that depends on that sample's outputs."""
+    return Symbol(f"E_share{sample_tag(sample)}")
+
+
 def updated_symbol(parameter: Symbol) -> Symbol:
     """w_5 -> w_5^+, the parameter after one update."""
     return Symbol(f"{parameter.name}^+")

@@ -18,16 +18,19 @@ from sympy import Derivative, Expr, Symbol, preorder_traversal
 from symbackprop.checks.finite_differences import (
     DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
 )
-from symbackprop.derivation import Derivation, Gradient
+from symbackprop.derivation import Delta, Derivation, Gradient
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
 from symbackprop.network import Network
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
+from symbackprop.network.unevaluated import unevaluated_sum
+from symbackprop.numbers.evaluate import to_mpf
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values, spec_values
 from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.numbers.training import ORDERS, train
 from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
+from symbackprop.spec import Spec
 
 ERROR_AFTER_UPDATE = updated_symbol(TOTAL_ERROR)
 DETAILS = ("brief", "full")
@@ -45,6 +48,19 @@ RULE_NAMES = {
     "RewriteRule": "the {identity} identity, in terms of the output",
 }
 """The name of each rule, as a full derivation labels its lines."""
+
+FIXED_BIASES = ("The biases are not updated: their gradients are derived above, but the spec keeps the biases fixed "
+                "(update_biases is false, the default), as the reference document does: it updates only the "
+                "weights. Set update_biases to true in the spec to update the biases as well.")
+"""Why a solution that derives the biases' gradients lists no bias update."""
+
+SAMPLE_PARTS = ("Only its own term of E_total depends on a sample's outputs, so the derivatives by a sample's "
+                "outputs start from that term.")
+"""Why, in a batch, dE_total/dout of a sample is the derivative of that sample's part of E_total."""
+
+SOFT_LABELS = ("These targets do not sum to 1 (soft labels, or rounded probabilities), so the delta keeps their sum: "
+               "the textbook (out - target)/N holds only for targets that sum to 1.")
+"""Why a softmax delta under cross-entropy stops short of (out - target)/N."""
 
 _ORDER_NOTES = {
     "simultaneous": "every gradient from the weights before the update (the procedure of the text)",
@@ -77,6 +93,13 @@ def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | N
     return replace(solution, sections=solution.sections + (check_section(derivation, checks),))
 
 
+def fixed_biases_note(spec: Spec) -> tuple[Note, ...]:
+    """The note that says why no bias is updated, when the spec has biases and keeps them fixed."""
+    if spec.update_biases or all(layer.bias is None for layer in spec.layers):
+        return ()
+    return (Note(FIXED_BIASES),)
+
+
 def kink_section(network: Network, values: Mapping[Symbol, mpmath.mpf]) -> Section | None:
     """Each net input that sits exactly on its activation's kink, with the one-sided derivative used; None if none does."""
     at_kink = kinks(network, values)
@@ -104,7 +127,7 @@ def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
                  f"Weights are numbered layer by layer, neuron by neuron, input by input."),
             Table(("quantity", "value"), tuple(given)),
         )),
-        Section("Find", tuple(questions)),
+        Section("Find", (*questions, *fixed_biases_note(network.spec))),
     ), {}, 12)
 
 
@@ -113,7 +136,10 @@ def gradient_solution(derivation: Derivation, parameter: str, places: int = 9, h
     """The worked solution of one gradient only (with every factor it needs), e.g. for 'w5'."""
     values = pass_values(derivation, hand_round)
     numerals = display_numerals(values, places)
-    section = _Builder(derivation, numerals, places, detail).gradient(derivation.gradient(parameter))
+    gradient = derivation.gradient(parameter)
+    section = _Builder(derivation, numerals, places, detail).gradient(gradient)
+    if gradient.parameter.is_bias:
+        section = replace(section, items=section.items + fixed_biases_note(derivation.network.spec))
     return WorkedSolution(f"Worked solution: {derivation.network.spec.name}", (section,), numerals, places)
 
 
@@ -157,13 +183,18 @@ class _Builder:
         self.places = places
         self.definitions = {d.symbol: d.expression for d in derivation.definitions}
         self.locals = {d.symbol: d for d in derivation.local_derivatives}
+        self.deltas = {d.symbol: d for d in derivation.deltas}
+        self.point = self.network.point()
         self.shown: set[Symbol] = set()
+        self.stated: set[tuple[Expr, Expr]] = set()
+        """The local expressions (and sums of targets) written out in the current gradient's section: once there."""
 
     def build(self) -> WorkedSolution:
         sections = [self.forward()]
         for index in reversed(range(len(self.network.layers))):
             sections.append(self.backward(index))
-        sections.append(Section("Updates", tuple(self.step(u.symbol) for u in self.derivation.updates)))
+        sections.append(Section("Updates", (*fixed_biases_note(self.network.spec),
+                                            *(self.step(u.symbol) for u in self.derivation.updates))))
         sections.append(self.after_update())
         return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places,
                               network_figure(self.network, self.numerals))
@@ -181,8 +212,10 @@ class _Builder:
         if len(per_sample) == 1:
             return Section("Forward pass and total error", tuple(per_sample[0]))
         total = self.network.total_expression
-        return Section("Forward pass and total error", (*per_sample, self.step(self.network.total, total,
-                                                                                  substituted=total)))
+        parts = fold_sum([one.part for one in self.network.passes])
+        return Section("Forward pass and total error", (
+            *per_sample, self.step(self.network.total, *_distinct([total, parts]), substituted=total),
+            Note(SAMPLE_PARTS)))
 
     def backward(self, index: int) -> Section:
         layer = self.network.layers[index]
@@ -194,6 +227,7 @@ class _Builder:
         return Section(title, tuple(items))
 
     def gradient(self, gradient: Gradient) -> Section:
+        self.stated = set()
         items: list[Step | Note | Figure] = [path_figure(self.network, gradient)]
         chain = gradient.chain
         product = fold_product(list(chain)) if chain else self.definitions[gradient.symbol]
@@ -223,6 +257,9 @@ class _Builder:
         for dependency in _symbols_in(expression):
             steps += self.explain(dependency)
         local = self.locals.get(symbol)
+        delta = self.deltas.get(symbol)
+        if delta is not None and delta.target_sum is not None:
+            return steps + self.delta_in_targets(delta, expression)
         if local is None:
             steps.append(self.step(symbol, expression, substituted=expression))
             return steps
@@ -230,12 +267,30 @@ class _Builder:
         forms = [written_out(rules), local.form]
         if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
             forms.insert(1, local.steps.result)
-        steps.append(Step(local.symbol.of, (local.expression,)))
+        if (local.symbol.of, local.expression) not in self.stated:
+            self.stated.add((local.symbol.of, local.expression))
+            steps.append(Step(local.symbol.of, (local.expression,)))
         if self.detail == "full":
             steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
                            label=RULE_NAMES[type(rule).__name__].format(identity=getattr(rule, "identity", "")))
                       for rule in rule_steps(local.steps)]
         steps.append(Step(symbol, tuple(_distinct(forms)), local.form, self.numerals.get(symbol), local.steps))
+        return steps
+
+    def delta_in_targets(self, delta: Delta, definition: Expr) -> list[Step | Note]:
+        """The Jacobian sum of a coupled output delta, carried to its targets' sum and, when the sample's
+        targets sum to exactly 1, to (out - target)/N; the sum of the targets is shown first, once."""
+        forms = delta.target_sum
+        targets = unevaluated_sum(forms.targets)
+        total = sum(self.point[t] for t in forms.targets)
+        steps: list[Step | Note] = []
+        if (targets, targets) not in self.stated:
+            self.stated.add((targets, targets))
+            steps.append(Step(targets, (), targets, fixed(to_mpf(total), self.places)))
+            if total != 1:
+                steps.append(Note(SOFT_LABELS))
+        chain = [definition, delta.form, forms.general] + ([forms.distribution] if total == 1 else [])
+        steps.append(self.step(delta.symbol, *_distinct(chain), substituted=chain[-1]))
         return steps
 
     def after_update(self) -> Section:

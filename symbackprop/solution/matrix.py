@@ -19,7 +19,7 @@ from symbackprop.derivation.entries import scalar_entries
 from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, MatrixLayer, derive_matrix
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import display_numerals
-from symbackprop.solution.build import check_section, kink_section
+from symbackprop.solution.build import check_section, fixed_biases_note, kink_section
 from symbackprop.solution.figure import network_figure
 from symbackprop.solution.model import Note, Section, Step, WorkedSolution
 
@@ -57,7 +57,7 @@ def worked_matrix_solution(derivation: Derivation, places: int = 9, checks: list
         Section("Forward pass", tuple(step(d) for layer in matrix.layers for d in (layer.net, layer.out))),
         Section("Total error", (step(matrix.total),)),
         *(_backward(layer, layer is matrix.layers[-1], step) for layer in reversed(matrix.layers)),
-        Section("Updates", (*_untrained(matrix), *(step(u.definition) for u in matrix.updates))),
+        Section("Updates", (*fixed_biases_note(matrix.spec), *(step(u.definition) for u in matrix.updates))),
     ]
     at_kink = kink_section(network, values)
     if at_kink is not None:
@@ -78,9 +78,3 @@ def _backward(layer: MatrixLayer, output: bool, step) -> Section:
     title = f"Output layer {layer.name}" if output else f"Hidden layer {layer.name}"
     return Section(title, tuple(step(d) for d in definitions if d is not None))
 
-
-def _untrained(matrix: MatrixDerivation) -> tuple[Note, ...]:
-    """A note when the spec keeps the biases fixed."""
-    if matrix.spec.update_biases or all(layer.bias is None for layer in matrix.layers):
-        return ()
-    return (Note("The biases are not updated (the spec's update_biases is false)."),)

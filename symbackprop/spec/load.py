@@ -168,9 +168,6 @@ def _sample(inputs_data: Any, targets_data: Any, prefix: str, input_count: int, 
         )
     if loss in ("binary_cross_entropy", "cross_entropy") and any(t < 0 or t > 1 for t in targets):
         raise InputError(f"{prefix}targets: {loss} needs targets between 0 and 1")
-    if loss == "cross_entropy" and sum(targets) != 1:
-        raise InputError(f"{prefix}targets: cross_entropy needs targets that form a distribution "
-                         f"(they sum to {float(sum(targets)):g}, not 1)")
     return Sample(inputs, targets)
 
 
