@@ -221,3 +221,15 @@ def test_train_writes_names_and_numbers_as_solve_does():
     assert any(line.split() == ["w₅", "-0.025550144"] for line in lines), unicode.stdout
     plain = run("train", "--steps", "10", "--fast", "--ascii", "--decimals", "4").stdout.splitlines()
     assert any(line.split() == ["w_5", "-0.0256"] for line in plain) and "E_total before: 0.2984" in plain
+
+
+# --- E. speed ----------------------------------------------------------------------------------------
+
+
+def test_the_double_path_divides_floats_only():
+    """1/x in the generated double-precision loop is written 1.0/x: no int to convert at every step."""
+    from symbackprop.numbers.training import compile_network
+
+    source = compile_network(MAZUR.derived, "simultaneous", "math").source
+    assert "1.0/(1.0 + exp(" in source and "= 1/" not in source
+    assert "= 1/(1 + exp(" in compile_network(MAZUR.derived, "simultaneous", "mpmath").source
