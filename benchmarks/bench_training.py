@@ -14,9 +14,14 @@ weights before the step, biases not updated, learning rate 0.5):
   symbackprop's loop does (its `TrainingResult.history`);
 - `object-per-neuron`: classes Neuron, NeuronLayer and NeuralNetwork with a method per partial
   derivative, in the style of the document author's script (written here from its description);
-- `torch float64 autograd`: PyTorch when it is installed.
+- `torch float64 autograd`: PyTorch when it is installed;
+- `Problem.train again`: `symbackprop.Problem("mazur").train(steps, fast=True)` on a problem that has
+  trained before, so its loop is compiled already (issue #12: at most 1.1x the hand loop);
+- `sbp.train in a fresh process`: `sbp.train("mazur", steps, fast=True)` as the first call of a new
+  process (spec, derivation, code generation and compilation included, the imports not), in CPU
+  time against the hand loop in the same process (issue #12: at most 3.0x).
 
-SymPy's expression cache is emptied before every timed run (it matters only to `train`, which
+SymPy's expression cache is emptied and the garbage collected before every timed run (it matters only to `train`, which
 generates its code each time). Every contender must end at the same E_total (relative difference at most 1e-9), so the
 comparison is fair.
 
@@ -25,8 +30,11 @@ comparison is fair.
 
 from __future__ import annotations
 
+import gc
 import math
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -255,6 +263,36 @@ def symbackprop_contenders(derivation):
     return via_train, via_train_every_step, fused
 
 
+def cold_and_collected() -> None:
+    """`cold_sympy`, then a full garbage collection, so that no contender pays for a collection of
+    what the one before it left behind (a full pass over SymPy's objects costs milliseconds)."""
+    cold_sympy()
+    gc.collect()
+
+
+FRESH_PROCESS = """
+import sys, time
+sys.path.insert(0, {root!r})
+import symbackprop as sbp
+from benchmarks.bench_training import hand_loop
+start = time.process_time()
+sbp.train("mazur", {steps}, fast=True)
+first = time.process_time() - start
+start = time.process_time()
+hand_loop({steps})
+print(first, time.process_time() - start)
+"""
+"""A new process: CPU time of the first `sbp.train` (imports done), then of the hand loop."""
+
+
+def fresh_process(steps: int, repeats: int) -> tuple[float, float]:
+    """Median CPU seconds of `sbp.train` as a new process's first call, and of the hand loop there."""
+    source = FRESH_PROCESS.format(root=str(Path(__file__).resolve().parent.parent), steps=steps)
+    runs = [tuple(map(float, subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
+                                            check=True).stdout.split())) for _ in range(repeats)]
+    return median([first for first, _hand in runs]), median([hand for _first, hand in runs])
+
+
 def main(argv: list[str] | None = None) -> None:
     args = arguments(__doc__.splitlines()[0], lambda p: p.add_argument("--steps", type=int, default=None),
                      argv=argv)
@@ -268,6 +306,9 @@ def main(argv: list[str] | None = None) -> None:
 
     derivation = derive(build_network(load_spec("mazur")))
     via_train, via_train_every_step, fused = symbackprop_contenders(derivation)
+    import symbackprop as sbp
+
+    problem = sbp.Problem("mazur")
     contenders = {
         'symbackprop train(backend="math")': via_train,
         "symbackprop train(..., every=1)": via_train_every_step,
@@ -275,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
         "hand loop": hand_loop,
         "hand loop + history": hand_loop_with_history,
         "object-per-neuron": object_per_neuron,
+        "Problem.train again": lambda n: float(problem.train(n, fast=True).error),
     }
     torch = torch_or_none()
     if torch is not None:
@@ -284,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
         print("torch not installed", flush=True)
 
     times, finals = interleaved({name: (lambda f=f: f(steps)) for name, f in contenders.items()}, repeats,
-                                before=cold_sympy)
+                                before=cold_and_collected, clock=time.process_time)
     medians = {name: median(t) for name, t in times.items()}
     reference = finals["hand loop"]
     hand = medians["hand loop"]
@@ -293,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         difference = abs(finals[name] - reference) / abs(reference)
         rows.append([name, seconds(medians[name]), f"{medians[name] / hand:.2f}x",
                      f"{medians[name] / steps * 1e6:.2f} us", f"{finals[name]:.12e}", f"{difference:.1e}"])
-    print(f"{steps} steps, median of {repeats} interleaved runs", flush=True)
+    print(f"{steps} steps, median CPU time of {repeats} interleaved runs", flush=True)
     table(["contender", "time", "/ hand loop", "per step", "final E_total", "rel. diff"], rows)
     disagreeing = [row[0] for row in rows if float(row[-1]) > AGREEMENT]
     if disagreeing:
@@ -306,6 +348,9 @@ def main(argv: list[str] | None = None) -> None:
     ratio("train(..., every=1) / hand loop + history", medians["symbackprop train(..., every=1)"],
           medians["hand loop + history"])
     ratio("object-per-neuron / hand loop", medians["object-per-neuron"], hand)
+    ratio("Problem.train again / hand loop", medians["Problem.train again"], hand, "issue #12 target: at most 1.1x")
+    first, hand_there = fresh_process(steps, repeats)
+    ratio("sbp.train in a fresh process / hand loop (CPU time)", first, hand_there, "issue #12 target: at most 3.0x")
     if torch is not None:
         ratio('torch / train(backend="math")', medians["torch float64 autograd"],
               medians['symbackprop train(backend="math")'], "issue #6 target: at least 50x")

@@ -24,6 +24,8 @@ EXPECTED = {
     "bench_solve": ["ratio: symbackprop solve / import sympy = "],
     "bench_training": ['ratio: train(backend="math") / hand loop = ', "ratio: compiled run / hand loop = ",
                        "ratio: object-per-neuron / hand loop = ", 'ratio: torch / train(backend="math") = ',
+                       "ratio: Problem.train again / hand loop = ",
+                       "ratio: sbp.train in a fresh process / hand loop (CPU time) = ",
                        "all contenders end at the same E_total"],
     "bench_scaling": ["ratio: naive sympy.diff / backprop derivation (2-2-2, 12 parameters) = ",
                       "ratio: compiled gradient / torch per gradient",

@@ -42,7 +42,7 @@ def test_softmax_classification_exercise_has_a_distribution_for_targets():
 
 @pytest.mark.parametrize("text", ["2", "2,x", "2,0,1", ",".join(["2"] * 9)])
 def test_bad_layer_lists(text):
-    with pytest.raises(InputError, match="^--layers: "):
+    with pytest.raises(InputError, match="^layers: "):
         parse_layers(text)
 
 

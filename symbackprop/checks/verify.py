@@ -95,7 +95,7 @@ class Checker:
 
     def quantity(self, symbol: Expr) -> Symbol:
         if not isinstance(symbol, Symbol) or symbol not in self.points[0]:
-            raise InputError(f"--quantity: the network has no quantity {symbol}")
+            raise InputError(f"quantity: the network has no quantity {symbol}")
         return symbol
 
     # Formulas

@@ -100,7 +100,8 @@ class SourceWriter:
             return self._product(expr.args)
         if isinstance(expr, Pow):
             if expr.exp == -1:
-                return f"1/{self._operand(expr.base, _POW)}", _MUL
+                one = "1.0" if self.float_literals else "1"  # 1.0/x: a float division, no int to convert
+                return f"{one}/{self._operand(expr.base, _POW)}", _MUL
             return f"{self._operand(expr.base, _ATOM)}**{self._operand(expr.exp, _ATOM)}", _POW
         if isinstance(expr, Piecewise):
             *pieces, (last, _) = expr.args

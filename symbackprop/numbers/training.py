@@ -17,6 +17,7 @@ Two orders of update are supported:
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -28,7 +29,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.numbers.codegen import FUNCTIONS, SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
-from symbackprop.numbers.matrix import compile_matrix, named_values, spec_arrays
+from symbackprop.numbers.matrix import MatrixProgram, compile_matrix, named_values, spec_arrays
 
 ORDERS = ("simultaneous", "output-first")
 BACKENDS = ("mpmath", "math", "numpy")
@@ -174,20 +175,40 @@ def _backward(derivation: Derivation, order: str) -> list[tuple[Symbol, Expr]]:
     return sequence
 
 
+def compile_training(derivation: Derivation, order: str = "simultaneous",
+                     backend: str = "mpmath") -> CompiledNetwork | MatrixProgram:
+    """What `train` runs for this order and backend, compiled once: pass it to `train` to train again
+    without compiling. The garbage collector is paused meanwhile: compiling makes many objects and
+    frees none, so its passes would only cost time."""
+    if backend == "numpy" and order != "simultaneous":
+        raise ValueError(f"the numpy backend updates in the simultaneous order only, not {order!r}")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if backend == "numpy":
+            return compile_matrix(derive_matrix(derivation.network.spec))
+        return compile_network(derivation, order, backend)
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def train(derivation: Derivation, steps: int, order: str = "simultaneous", backend: str = "mpmath",
-          progress: Callable[[int], None] | None = None, every: int = 1) -> TrainingResult:
+          progress: Callable[[int], None] | None = None, every: int = 1,
+          compiled: CompiledNetwork | MatrixProgram | None = None) -> TrainingResult:
     """`steps` rounds of full-batch gradient descent from the spec's parameter values.
 
     E_total and the outputs are recorded before steps 0, `every`, 2 `every`, ... and after the last
     step; the steps in between run without recording. `progress(k)` is called now and then with
-    the number of steps done, for a progress bar.
+    the number of steps done, for a progress bar. `compiled`: `compile_training`'s result for this
+    order and backend, if the caller keeps one.
     """
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
+    compiled = compiled or compile_training(derivation, order, backend)
     if backend == "numpy":
-        return _train_matrix_form(derivation, steps, order, progress, every)
+        return _train_matrix_form(derivation, steps, compiled, progress, every)
     network = derivation.network
-    compiled = compile_network(derivation, order, backend)
     blocks, rest = divmod(steps, every)
     chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
@@ -210,14 +231,11 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
 
 
-def _train_matrix_form(derivation: Derivation, steps: int, order: str, progress: Callable[[int], None] | None,
-                       every: int) -> TrainingResult:
+def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgram,
+                       progress: Callable[[int], None] | None, every: int) -> TrainingResult:
     """`train` by the matrix form with numpy: one compiled call per step, which also gives E_total
     and the outputs, recorded at the same steps as the other backends."""
-    if order != "simultaneous":
-        raise ValueError(f"the numpy backend updates in the simultaneous order only, not {order!r}")
     network = derivation.network
-    program = compile_matrix(derive_matrix(network.spec))
     parameters, inputs, targets, eta = spec_arrays(network.spec)
     report = max(steps // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
@@ -231,7 +249,7 @@ def _train_matrix_form(derivation: Derivation, steps: int, order: str, progress:
         parameters = updated
         if progress is not None and ((done + 1) % report == 0 or done + 1 == steps):
             progress(done + 1)
-    return TrainingResult(steps, order, named_values(program.derivation, parameters, network), history)
+    return TrainingResult(steps, "simultaneous", named_values(program.derivation, parameters, network), history)
 
 
 def _number(value, backend: str):

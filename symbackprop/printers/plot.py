@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
 from pathlib import Path
 
 from symbackprop.errors import InputError
 from symbackprop.numbers.training import TrainingResult
 
-FORMATS = (".svg", ".png")
+FORMATS = ("svg", "png")
 
 
-def loss_curve(result: TrainingResult, path: str) -> None:
-    """E_total after each step, on a log scale, written to an .svg or .png file (deterministic bytes for SVG)."""
-    suffix = Path(path).suffix.lower()
+def plot_format(path: str) -> str:
+    """The format a loss curve's file name asks for (svg or png), checked before any training is done."""
+    suffix = Path(path).suffix.lower().removeprefix(".")
     if suffix not in FORMATS:
-        raise InputError(f"--plot: expected a file name ending in .svg or .png, got {path!r}")
+        raise InputError(f"plot: expected a file name ending in .svg or .png, got {path!r}")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise InputError("plot: needs matplotlib: pip install 'symbackprop[plot]'")
+    return suffix
+
+
+def loss_curve(result: TrainingResult, fmt: str) -> bytes:
+    """E_total after each step, on a log scale, as the bytes of an SVG or PNG file (deterministic for SVG)."""
+    if fmt not in FORMATS:
+        raise InputError(f"plot: expected svg or png, got {fmt!r}")
     try:
         import matplotlib
     except ImportError:
-        raise InputError("--plot: needs matplotlib: pip install 'symbackprop[plot]'") from None
+        raise InputError("plot: needs matplotlib: pip install 'symbackprop[plot]'") from None
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
@@ -31,9 +42,9 @@ def loss_curve(result: TrainingResult, path: str) -> None:
         axes.set_title(f"Gradient descent, order '{result.order}'")
         axes.grid(True, which="both", alpha=0.3)
         figure.tight_layout()
+        drawn = io.BytesIO()
         try:
-            figure.savefig(path, metadata={"Date": None} if suffix == ".svg" else None)
-        except OSError as error:
-            raise InputError(f"--plot: cannot write {path!r}: {error.strerror or error}") from None
+            figure.savefig(drawn, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
         finally:
             pyplot.close(figure)
+    return drawn.getvalue()

@@ -6,8 +6,9 @@ import json
 
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.derivation import Derivation
+from symbackprop.network import Network
 from symbackprop.numbers.kinks import Kink
-from symbackprop.numbers.rounding import significant
+from symbackprop.numbers.rounding import fixed, significant
 from symbackprop.numbers.training import TrainingResult
 from symbackprop.printers.text import TextPrinter
 from symbackprop.solution import Note, Section, Table, check_section
@@ -38,20 +39,24 @@ def gradients_json(loss, checks: list[GradientCheck], at_kink: list[Kink]) -> st
     })
 
 
-def training_text(result: TrainingResult, every: int, names: list[str]) -> str:
-    """Loss before and after, the loss every `every` steps, the final parameters and outputs."""
-    history = [(str(step), _number(result.history[step][0]))
-               for step in _sampled(result.steps, every)]
-    parameters = [(name, _number(value)) for name, value in result.parameters.items()]
-    outputs = [(name, _number(value)) for name, value in zip(names, result.outputs)]
+def training_text(result: TrainingResult, every: int, network: Network, *, decimals: int = 9,
+                  ascii: bool = False) -> str:
+    """Loss before and after, the loss every `every` steps, the final parameters and outputs: names in the
+    notation of `solve` (Unicode, or plain ASCII with `ascii`), numbers to `decimals` decimals as `solve` shows them."""
+    def shown(value) -> str:
+        return fixed(value, decimals)
+
+    history = tuple((str(step), shown(result.history[step][0])) for step in _sampled(result.steps, every))
+    parameters = tuple((p.symbol, shown(result.parameters[p.name])) for p in network.parameters)
+    outputs = tuple((symbol, shown(value)) for symbol, value in zip(network.outputs, result.outputs))
     section = Section(f"Training: {result.steps:,} steps, order '{result.order}'", (
-        Note(f"E_total before: {_number(result.history[0][0])}"),
-        Note(f"E_total after:  {_number(result.error)}"),
-        Table(("step", "E_total"), tuple(history)),
-        Table(("parameter", "value"), tuple(parameters)),
-        Table(("output", "value"), tuple(outputs)),
+        Note(f"E_total before: {shown(result.history[0][0])}"),
+        Note(f"E_total after:  {shown(result.error)}"),
+        Table(("step", "E_total"), history),
+        Table(("parameter", "value"), parameters),
+        Table(("output", "value"), outputs),
     ))
-    return TextPrinter()._print(section) + "\n"
+    return TextPrinter(ascii=ascii)._print(section) + "\n"
 
 
 def training_json(result: TrainingResult, every: int, names: list[str]) -> str:

@@ -21,18 +21,18 @@ def parse_layers(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
-        raise InputError(f"--layers: expected sizes separated by commas like 2,2,2, got {text!r}") from None
+        raise InputError(f"layers: expected sizes separated by commas like 2,2,2, got {text!r}") from None
     if len(sizes) < 2 or len(sizes) > MAX_LAYERS + 1 or not all(1 <= n <= MAX_NEURONS for n in sizes):
-        raise InputError(f"--layers: expected 2 to {MAX_LAYERS + 1} sizes from 1 to {MAX_NEURONS}, got {text!r}")
+        raise InputError(f"layers: expected 2 to {MAX_LAYERS + 1} sizes from 1 to {MAX_NEURONS}, got {text!r}")
     return sizes
 
 
 def exercise_spec(sizes: list[int], activation: str, loss: str, seed: int) -> dict:
     """A spec (as JSON-ready data) for a network with `sizes` = [inputs, layer 1, ..., outputs]."""
     if activation not in ACTIVATIONS or activation == "softmax":
-        raise InputError(f"--activation: expected one of {', '.join(a for a in ACTIVATIONS if a != 'softmax')}")
+        raise InputError(f"activation: expected one of {', '.join(a for a in ACTIVATIONS if a != 'softmax')}")
     if loss not in LOSSES:
-        raise InputError(f"--loss: unknown loss {loss!r} (known: {', '.join(LOSSES)})")
+        raise InputError(f"loss: unknown loss {loss!r} (known: {', '.join(LOSSES)})")
     draw = random.Random(seed)
 
     def step(low: int, high: int, unit: str) -> str:

@@ -6,6 +6,7 @@ Every problem becomes one `InputError` line that names the field, e.g.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import tomllib
@@ -50,6 +51,9 @@ def load_spec(source: str | None = None) -> Spec:
     path = Path(source)
     if not path.exists() and source in example_names():
         return spec_from_dict(_parse_json(example_text(source), source), default_name=source)
+    if not path.exists() and path.suffix.lower() not in (".json", ".toml") and path.name == source:
+        raise InputError(f"spec: no spec file or built-in example {source!r}; {_close_example(source)}"
+                         f"built-in: {', '.join(example_names())}")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -60,6 +64,12 @@ def load_spec(source: str | None = None) -> Spec:
     else:
         data = _parse_json(text, source)
     return spec_from_dict(data, default_name=path.stem)
+
+
+def _close_example(name: str) -> str:
+    """'did you mean mazur? ' for a near miss of a built-in example's name, else nothing."""
+    close = difflib.get_close_matches(name, example_names(), n=1)
+    return f"did you mean {close[0]}? " if close else ""
 
 
 def _parse_json(text: str, source: str) -> Any:

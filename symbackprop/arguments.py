@@ -1,0 +1,53 @@
+"""Checks of the API's arguments: a wrong type or value is an `InputError` naming the argument.
+
+The public functions validate here, before any work, so a caller never sees a bare
+TypeError, KeyError or ValueError from deep inside the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from symbackprop.errors import InputError
+
+MAX_DECIMALS = 50
+"""The most decimals shown or carried by hand: the engine's own precision."""
+MAX_STEPS = 10_000_000
+"""The most training steps in one call (the CLI's bound too)."""
+
+
+def whole(argument: str, value: object, low: int, high: int | None = None) -> int:
+    """`value` as a whole number from `low` to `high` (no bool, no float)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{argument}: expected a whole number, got {_shown(value)}")
+    if value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise InputError(f"{argument}: expected a whole number {bound}, got {value}")
+    return value
+
+
+def choice(argument: str, value: object, choices: Collection[str]) -> str:
+    """`value`, one of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{argument}: expected one of {', '.join(choices)}, got {_shown(value)}")
+    return value
+
+
+def text(argument: str, value: object) -> str:
+    """`value` as a string."""
+    if not isinstance(value, str):
+        raise InputError(f"{argument}: expected a string, got {_shown(value)}")
+    return value
+
+
+def flag(argument: str, value: object) -> bool:
+    """`value` as True or False."""
+    if not isinstance(value, bool):
+        raise InputError(f"{argument}: expected True or False, got {_shown(value)}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A short description of a wrong value: its repr for small ones, else its type."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else type(value).__name__

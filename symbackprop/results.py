@@ -1,0 +1,144 @@
+"""What the API returns for people to read: each result renders to a format and displays itself in Jupyter.
+
+`.render(format)` gives text in Unicode math or, with `ascii=True`, plain ASCII, or markup; the raw
+engine records stay available as attributes (`.solution`, `.derivation`, `.rows`, `.verdict`, ...).
+An unknown format is an `InputError` naming the formats that exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import mpmath
+
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, whole
+from symbackprop.checks.document import Row
+from symbackprop.checks.finite_differences import GradientCheck
+from symbackprop.checks.verify import Verdict
+from symbackprop.derivation import Derivation
+from symbackprop.network import Network
+from symbackprop.numbers.kinks import Kink
+from symbackprop.numbers.training import TrainingResult
+from symbackprop.printers import PRINTERS, printer
+from symbackprop.printers.plot import FORMATS as PLOT_FORMATS, loss_curve
+from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
+from symbackprop.printers.reproduction import reproduction_json, reproduction_table
+from symbackprop.printers.verdict import verdict_json, verdict_text
+from symbackprop.solution import WorkedSolution, derivation_summary
+
+REPORT_FORMATS = ("text", "json")
+"""What a report (gradients, training, a check's verdict) renders to; markdown shows the text."""
+
+
+class _Displayed:
+    """Renders to any of `formats`; shows itself as rendered math in a notebook."""
+
+    formats: tuple[str, ...] = tuple(sorted(PRINTERS))
+
+    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
+        """`fmt`: one of `formats`; `ascii`: plain ASCII text instead of Unicode math (for the text format)."""
+        return self._render(choice("fmt", fmt, self.formats), flag("ascii", ascii))
+
+    def _render(self, fmt: str, ascii: bool) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+    def _repr_markdown_(self) -> str:
+        return self.render("markdown")
+
+
+class _Report(_Displayed):
+    """A report with no markup of its own: text or JSON, shown in a notebook as preformatted text."""
+
+    formats = REPORT_FORMATS
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + self.render("text") + "```\n"
+
+
+@dataclass(frozen=True, eq=False)
+class Solution(_Displayed):
+    solution: WorkedSolution
+
+    def _render(self, fmt: str, ascii: bool) -> str:
+        return printer(fmt, ascii=ascii).doprint(self.solution)
+
+    def _repr_html_(self) -> str:
+        return self.render("html")
+
+
+@dataclass(frozen=True, eq=False)
+class DerivationView(_Displayed):
+    derivation: Derivation
+
+    def _render(self, fmt: str, ascii: bool) -> str:
+        return printer(fmt, ascii=ascii).doprint(derivation_summary(self.derivation))
+
+
+@dataclass(frozen=True, eq=False)
+class Reproduction(_Displayed):
+    rows: list[Row]
+    title: str
+    formats = ("text", "markdown", "json")
+
+    def _render(self, fmt: str, ascii: bool) -> str:
+        """text or markdown (a table), or json."""
+        if fmt == "json":
+            return reproduction_json(self.rows)
+        return reproduction_table(self.rows, self.title, fmt, ascii=ascii)
+
+
+@dataclass(frozen=True, eq=False)
+class CheckResult(_Report):
+    verdict: Verdict
+    written: str
+
+    def __bool__(self) -> bool:
+        return self.verdict.correct
+
+    def _render(self, fmt: str, ascii: bool) -> str:
+        if fmt == "json":
+            return verdict_json(self.verdict, self.written)
+        return verdict_text(self.verdict, self.written, ascii=ascii)
+
+
+@dataclass(frozen=True, eq=False)
+class GradientReport(_Report):
+    """E_total and every gradient with both finite-difference checks beside it, and any relu at its kink."""
+
+    derivation: Derivation
+    loss: mpmath.mpf
+    checks: list[GradientCheck]
+    kinks: list[Kink]
+
+    def _render(self, fmt: str, ascii: bool) -> str:
+        if fmt == "json":
+            return gradients_json(self.loss, self.checks, self.kinks)
+        return gradients_text(self.derivation, self.loss, self.checks, self.kinks, ascii=ascii)
+
+
+@dataclass(frozen=True, eq=False)
+class Training(TrainingResult, _Report):
+    """A `TrainingResult` that reports itself: the loss every `every` steps, the final parameters and outputs."""
+
+    network: Network = field(repr=False)
+    every: int
+    """The report's interval; `history` may hold more steps (for a loss curve), never fewer."""
+
+    @classmethod
+    def of(cls, result: TrainingResult, network: Network, every: int) -> Training:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, network=network, every=every)
+
+    def render(self, fmt: str = "text", *, ascii: bool = False, decimals: int = 9) -> str:
+        """text: names as `solve` writes them, numbers to `decimals` decimals; json: every digit."""
+        fmt, ascii = choice("fmt", fmt, self.formats), flag("ascii", ascii)
+        decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        if fmt == "json":
+            return training_json(self, self.every, [symbol.name for symbol in self.network.outputs])
+        return training_text(self, self.every, self.network, decimals=decimals, ascii=ascii)
+
+    def curve(self, fmt: str = "svg") -> bytes:
+        """The loss curve over every recorded step, as an SVG or PNG file's bytes (needs matplotlib)."""
+        return loss_curve(self, choice("fmt", fmt, PLOT_FORMATS))
