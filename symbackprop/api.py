@@ -1,6 +1,7 @@
 """The Python API: a network from a spec, its derivation, worked solutions, checks and training.
 
-Every result that people read displays itself in Jupyter (`_repr_markdown_`, `_repr_latex_`)
+Every result that people read displays itself in Jupyter the same way (`_repr_html_`: a fragment
+of HTML with MathML formulas and a style scoped to it, which renders without MathJax or a network)
 and renders to any output format with `.render(format)`, text in Unicode math or, with
 `ascii=True`, in plain ASCII; the raw engine records stay available as attributes
 (`.derivation`, `.solution`, `.rows`, `.verdict`).
@@ -32,6 +33,7 @@ from symbackprop.network import Network, build_network
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import TrainingResult, train as train_network
 from symbackprop.printers import printer
+from symbackprop.printers.html import html_fragment, text_fragment
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
 from symbackprop.printers.verdict import verdict_json, verdict_text
 from symbackprop.solution import (
@@ -171,8 +173,8 @@ class _Displayed:
     def __str__(self) -> str:
         return self.render("text")
 
-    def _repr_markdown_(self) -> str:
-        return self.render("markdown")
+    def _repr_html_(self) -> str:
+        return text_fragment(self.render("text"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +186,7 @@ class Solution(_Displayed):
         return printer(fmt, ascii=ascii).doprint(self.solution)
 
     def _repr_html_(self) -> str:
-        return self.render("html")
+        return html_fragment(self.solution)
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,6 +195,9 @@ class DerivationView(_Displayed):
 
     def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
         return printer(fmt, ascii=ascii).doprint(derivation_summary(self.derivation))
+
+    def _repr_html_(self) -> str:
+        return html_fragment(derivation_summary(self.derivation))
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,6 +225,3 @@ class CheckResult(_Displayed):
         if fmt == "json":
             return verdict_json(self.verdict, self.written)
         return verdict_text(self.verdict, self.written, ascii=ascii)
-
-    def _repr_markdown_(self) -> str:
-        return "```\n" + self.render("text") + "```\n"

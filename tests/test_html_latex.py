@@ -343,6 +343,45 @@ def test_the_measurement_sees_a_centred_overflowing_line(tmp_path):
     assert any("wider than the page" in line for line in found)
 
 
+_FORMULAS = """
+<script>
+addEventListener('load', () => {
+  const formulas = [...document.querySelectorAll('.symbackprop math')];
+  const flat = [...document.querySelectorAll('.symbackprop mfrac')].filter(f => {
+    const [above, below] = [...f.children].map(c => c.getBoundingClientRect());
+    return !(above.bottom <= below.top + 1);
+  });
+  const out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify({
+    formulas: formulas.length,
+    empty: formulas.filter(m => { const r = m.getBoundingClientRect(); return !(r.width > 0 && r.height > 0); }).length,
+    fractions: document.querySelectorAll('.symbackprop mfrac').length,
+    flat: flat.length,
+    raw: ['$$', '\\frac', '<math'].filter(mark => document.body.innerText.includes(mark)),
+  });
+  document.body.append(out);
+});
+</script>
+"""
+"""Writes into the page how its formulas came out: how many, how many have no size, how many fractions are
+not set one part above the other (MathML not laid out), and any TeX or markup shown as text."""
+
+
+def test_tutorial_notebook_shows_its_formulas_in_chromium(tutorial, tmp_path):
+    """The executed tutorial, converted by nbconvert, shows rendered MathML with no network (so no MathJax)."""
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(tutorial)
+    page = tmp_path / "tutorial.html"
+    page.write_text(html.replace("</body>", _FORMULAS + "</body>"), encoding="utf-8")
+    dom = _chromium(page, tmp_path, "--dump-dom", "--window-size=1000,1000", "--virtual-time-budget=5000")
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    found = json.loads(unescape(re.search(r'<pre id="measured">(.*?)</pre>', dom.stdout, re.S).group(1)))
+    assert found["formulas"] > 100 and found["fractions"] > 50
+    assert found["empty"] == 0 and found["flat"] == 0 and found["raw"] == []
+
+
 def test_html_page_renders_in_headless_chromium(page, tmp_path):
     dom = _chromium(page, tmp_path, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-3000:]
