@@ -17,7 +17,8 @@ from symbackprop.checks.finite_differences import check_gradients
 from symbackprop.cli import main
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
-from symbackprop.printers import HtmlPrinter, MarkdownPrinter, TextPrinter
+from symbackprop.printers import HtmlPrinter, LatexPrinter, MarkdownPrinter, TextPrinter
+from symbackprop.printers.breaking import broken
 from symbackprop.printers.mathml import mathml_formula
 from symbackprop.solution import Section, worked_solution
 from symbackprop.solution.figure import Figure, path_figure
@@ -135,7 +136,49 @@ def test_mathml_numbers_substituted(mazur):
 @pytest.fixture(scope="module")
 def latex_documents(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("latex")
-    return {name: solve(name, folder, ".tex") for name in EXAMPLES}
+    made = {name: solve(name, folder, ".tex") for name in EXAMPLES}
+    made |= {f"{name}-matrix": solve(name, folder, "-matrix.tex", "--matrix") for name in EXAMPLES}
+    made["exercise"], made["exercise-key"] = folder / "exercise.tex", folder / "exercise-key.tex"
+    assert main(["exercise", "--seed", "7", "-o", str(made["exercise"]), "--answers", str(made["exercise-key"])]) == 0
+    return made
+
+
+def _pdflatex(source: Path) -> str:
+    """Compile `source` beside it; the log."""
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", source.name],
+                            cwd=source.parent, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert source.with_suffix(".pdf").stat().st_size > 10_000
+    return source.with_suffix(".log").read_text(encoding="latin-1")
+
+
+def test_latex_sets_bars_quotes_and_the_checks_formulas_as_math(mazur):
+    """|x| in text between math bars (the default font sets | as a dash), 'x' in opening and closing
+    quotes, the step and tolerance of the checks as formulas."""
+    tex = LatexPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
+    assert r"$\lvert$difference$\rvert$" in tex and r"\max\left(1, \lvert p \rvert\right)" in tex
+    assert "|" not in tex.replace(r"\begin{tabular}[b]{@{}l@{}}", "")
+    assert "Order of update `simultaneous': " in tex and "'simultaneous'" not in tex
+    assert r"h = \epsilon^{1/3}" in tex and r"100 \cdot \epsilon^{2/3}" in tex
+    assert "eps^" not in tex and r"\textasciicircum" not in tex
+
+
+def test_latex_sets_one_line_steps_as_one_block(mazur):
+    """The updates are one align*, their equals signs in a column, not a page of lone displays."""
+    tex = LatexPrinter().doprint(worked_solution(mazur))
+    updates = tex[tex.index(r"\section*{Updates}"):tex.index(r"\section*{Error after one update}")]
+    assert updates.count(r"\begin{align*}") == 1
+    assert re.findall(r"w_\{(\d)\}\^\{\+\} &= ", updates) == list("12345678")
+
+
+def test_a_long_latex_line_breaks_before_an_operator():
+    """Broken outside every group, each line within the width, the pieces joined back to the formula."""
+    matrix = r"\left[\begin{array}{rr} 0.300022289 & 0.300704159 \\ 0.318574631 & 0.363626383 \end{array}\right]"
+    formula = rf"\left(-{matrix}\right) \circ \left({matrix} + {matrix}\right) + {matrix} \circ {matrix}"
+    lines = broken(formula, 400)
+    assert lines == [rf"\left(-{matrix}\right)", rf"\circ \left({matrix} + {matrix}\right)",
+                     rf"+ {matrix} \circ {matrix}"]
+    assert broken("x + y", 400) == ["x + y"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -146,10 +189,22 @@ def test_latex_document_compiles_with_its_figures(latex_documents, name):
     assert tex.index(r"\begin{tikzpicture}") < tex.index(r"\section*")
     derivation = derive(build_network(load_spec(name)))
     assert tex.count(r"\begin{tikzpicture}") == 1 + len(derivation.gradients)
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", source.name],
-                            cwd=source.parent, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert source.with_suffix(".pdf").stat().st_size > 10_000
+    _pdflatex(source)
+
+
+@pytest.mark.parametrize("name", [*EXAMPLES, *(f"{name}-matrix" for name in EXAMPLES), "exercise", "exercise-key"])
+def test_latex_document_has_no_overfull_line(latex_documents, name):
+    """Set as a textbook is set: nothing sticks out into the margin (pdflatex logs each such line)."""
+    log = _pdflatex(latex_documents[name])
+    assert re.findall(r"Overfull \\hbox.*", log) == []
+
+
+def test_the_overfull_check_sees_an_overfull_line(tmp_path):
+    """The check above is not vacuous: a line wider than the page is logged as pdflatex logs it."""
+    source = tmp_path / "wide.tex"
+    source.write_text("\\documentclass{article}\\begin{document}\\[" + "x + " * 200 + "x \\]\\end{document}\n",
+                      encoding="utf-8")
+    assert re.findall(r"Overfull \\hbox.*", _pdflatex(source))
 
 
 # --- HTML: self-contained, well formed, and clean in a browser -------------------------------------

@@ -124,7 +124,7 @@ class HtmlPrinter(SolutionPrinter):
         return f'<div class="step">{"".join(cells)}</div>'
 
     def _print_Note(self, note: Note) -> str:
-        return f"<p>{self.text(note.text)}</p>"
+        return f"<p>{self.prose(note)}</p>"
 
     def _print_Table(self, table: Table) -> str:
         header = "".join(f"<th>{self.text(cell)}</th>" for cell in table.header)
