@@ -87,7 +87,8 @@ def kink_section(network: Network, values: Mapping[Symbol, mpmath.mpf]) -> Secti
 
 
 def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
-    """An exercise: the given numbers, then every quantity to find (forward pass, error, gradients, updates)."""
+    """An exercise: the network drawn with every weight labelled (so that no one wonders which is w_2), the given
+    numbers, then every quantity to find (forward pass, error, gradients, updates)."""
     network = derivation.network
     given = [(symbol, fixed(value, 12)) for symbol, value in spec_values(network).items()]
     questions: list[Step] = [Step(symbol, (), None, "?") for one in network.passes
@@ -102,6 +103,7 @@ def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
         Section("The network", (
             Note(f"Layers (activation): {activations}. Loss: {loss}. "
                  f"Weights are numbered layer by layer, neuron by neuron, input by input."),
+            network_figure(network, dict(given)),
             Table(("quantity", "value"), tuple(given)),
         )),
         Section("Find", tuple(questions)),
