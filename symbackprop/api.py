@@ -1,6 +1,7 @@
 """The Python API: a network from a spec, its derivation, worked solutions, checks and training.
 
-Every result that people read displays itself in Jupyter (`_repr_markdown_`, `_repr_latex_`)
+Every result that people read displays itself in Jupyter the same way (`_repr_html_`: a fragment
+of HTML with MathML formulas and a style scoped to it, which renders without MathJax or a network)
 and renders to any output format with `.render(format)`, text in Unicode math or, with
 `ascii=True`, in plain ASCII; the raw engine records stay available as attributes
 (`.derivation`, `.solution`, `.rows`, `.verdict`).

@@ -20,6 +20,7 @@ from symbackprop.network import Network
 from symbackprop.numbers.kinks import Kink
 from symbackprop.numbers.training import TrainingResult
 from symbackprop.printers import PRINTERS, printer
+from symbackprop.printers.html import html_fragment, text_fragment
 from symbackprop.printers.plot import FORMATS as PLOT_FORMATS, loss_curve
 from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
 from symbackprop.printers.reproduction import reproduction_json, reproduction_table
@@ -45,17 +46,16 @@ class _Displayed:
     def __str__(self) -> str:
         return self.render("text")
 
-    def _repr_markdown_(self) -> str:
-        return self.render("markdown")
+    def _repr_html_(self) -> str:
+        """Every result displays one way in Jupyter: a fragment of HTML with a style scoped to it,
+        here the Unicode text; results with formulas show them as MathML (no MathJax, no network)."""
+        return text_fragment(self.render("text"))
 
 
 class _Report(_Displayed):
     """A report with no markup of its own: text or JSON, shown in a notebook as preformatted text."""
 
     formats = REPORT_FORMATS
-
-    def _repr_markdown_(self) -> str:
-        return "```\n" + self.render("text") + "```\n"
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +66,7 @@ class Solution(_Displayed):
         return printer(fmt, ascii=ascii).doprint(self.solution)
 
     def _repr_html_(self) -> str:
-        return self.render("html")
+        return html_fragment(self.solution)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +75,9 @@ class DerivationView(_Displayed):
 
     def _render(self, fmt: str, ascii: bool) -> str:
         return printer(fmt, ascii=ascii).doprint(derivation_summary(self.derivation))
+
+    def _repr_html_(self) -> str:
+        return html_fragment(derivation_summary(self.derivation))
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,6 +15,7 @@ from symbackprop.numbers.evaluate import PRECISION
 from symbackprop.numbers.point import pass_values
 from symbackprop.spec import load_spec
 
+ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = Path(__file__).resolve().parents[2] / "shared" / "document" / "backpropagation-example.txt"
 """The document's own text: not ours to ship, so it lies beside the repository only where CI puts it."""
 
@@ -53,3 +54,14 @@ def high_precision():
     """Arithmetic inside tests at the engine's precision, so comparisons are not limited by mpmath's default."""
     with mpmath.workdps(PRECISION):
         yield
+
+
+@pytest.fixture(scope="session")
+def tutorial():
+    """docs/tutorial.ipynb, executed top to bottom (once per session)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    return notebook

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import doctest
+import re
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+import pytest
 
 import symbackprop as sbp
 import symbackprop.api
@@ -19,14 +19,43 @@ def test_docstring_examples():
     assert tried > 0 and failures == 0
 
 
-def test_results_display_themselves():
+def _scoped_fragment(html: str) -> str:
+    """The fragment's markup, after checking it is one <div class="symbackprop"> whose style (if any) has
+    no selector outside that div: nothing a notebook shows may restyle the notebook."""
+    assert html.startswith('<div class="symbackprop">') and html.rstrip().endswith("</div>")
+    assert "<html" not in html and "<body" not in html and "<!DOCTYPE" not in html
+    for style in re.findall(r"<style>(.*?)</style>", html, re.S):
+        selectors = re.findall(r"([^{}]+)\{", re.sub(r"@media[^{]*\{", "", style))
+        assert selectors and all(part.strip().startswith(".symbackprop") for sel in selectors for part in sel.split(","))
+    return html
+
+
+def test_every_result_displays_as_one_scoped_html_fragment():
+    """One display contract: `_repr_html_` with MathML (no $$ for MathJax), no other rich display."""
     solution = sbp.solve("mazur", checks=False)
-    assert solution._repr_markdown_().startswith("# Worked solution: mazur")
-    assert "<math" in solution._repr_html_()
-    assert "$$" in sbp.derivation("deep")._repr_markdown_()
-    assert "| quantity |" in sbp.reproduce()._repr_markdown_()
-    verdict = sbp.check(formula="net_{h1} = w_1 i_1 + w_3 i_2 + b_1")
-    assert not verdict and "w₃ where the path from i2 to h1 goes through w₂" in verdict._repr_markdown_()
+    shown = {
+        "solve": solution,
+        "explain": sbp.explain("mazur", "w5"),
+        "derivation": sbp.derivation("deep"),
+        "reproduce": sbp.reproduce(),
+        "check": sbp.check(formula="net_{h1} = w_1 i_1 + w_3 i_2 + b_1"),
+    }
+    for name, result in shown.items():
+        methods = {m for m in dir(result) if m.startswith("_repr_") and m.endswith("_") and m != "_repr_html_"}
+        assert methods == set(), name
+        html = _scoped_fragment(result._repr_html_())
+        assert "$$" not in html, name
+    assert "<math" in shown["solve"]._repr_html_() and "<svg" in shown["solve"]._repr_html_()
+    assert "<mfrac>" in shown["derivation"]._repr_html_()
+    assert "| quantity |" in shown["reproduce"].render("markdown")
+    verdict = shown["check"]
+    assert not verdict and "w₃ where the path from i2 to h1 goes through w₂" in verdict._repr_html_()
+
+
+def test_the_scope_check_sees_a_global_selector():
+    """The check above is not vacuous: a page's body style is refused."""
+    with pytest.raises(AssertionError):
+        _scoped_fragment('<div class="symbackprop"><style>.symbackprop p { }\nbody { margin: 0 }</style></div>')
 
 
 def test_specs_as_dicts_and_one_gradient():
@@ -38,12 +67,15 @@ def test_specs_as_dicts_and_one_gradient():
     assert "dE_total/dw_2 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_2" in one.render("text", ascii=True)
 
 
-def test_the_tutorial_notebook_runs_top_to_bottom():
-    notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+def test_the_tutorial_notebook_runs_top_to_bottom(tutorial):
+    outputs = [o for cell in tutorial.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert sum("text/markdown" in o.get("data", {}) for o in outputs) >= 4
+    shown = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert len(shown) >= 5
+    for html in shown:
+        if "symbackprop" in html:
+            _scoped_fragment(html)
+    assert not [o for o in outputs if {"text/markdown", "text/latex"} & set(o.get("data", {}))]
 
 
 def test_the_api_guides_examples_run():

@@ -58,3 +58,23 @@ def test_question_sheet_answer_key_and_spec(tmp_path):
     assert run("check", str(spec), "--value", answer[:14], "--wrt", "w1").returncode == 0
     again = run("exercise", "--seed", "11", "--layers", "2,3,1", "--activation", "tanh")
     assert again.stdout == run("exercise", "--seed", "11", "--layers", "2,3,1", "--activation", "tanh").stdout
+
+
+def test_question_sheet_draws_the_network_with_every_weight_labelled():
+    """Which weight is w₂? The sheet shows it: a TikZ or SVG figure with every weight's label, in text a list."""
+    from symbackprop.derivation import derive
+    from symbackprop.network import build_network
+    from symbackprop.printers import printer
+    from symbackprop.solution.build import question_sheet
+
+    derivation = derive(build_network(spec_from_dict(exercise_spec([2, 3, 2], "sigmoid", "half_squared_error", 5))))
+    sheet = question_sheet(derivation, "Exercise 5")
+    weights = [w for layer in derivation.network.layers for row in layer.weights for w in row]
+    assert len(weights) == 12
+    latex = printer("latex").doprint(sheet)
+    assert latex.count(r"\begin{tikzpicture}") == 1 and latex.count(r"\node[edge label]") == len(weights)
+    assert all(f"${w.symbol.name.replace('_', '_{')}}} = " in latex for w in weights)
+    html = printer("html").doprint(sheet)
+    assert html.count("<svg") == 1 and html.count('<tspan font-style="italic">w</tspan>') == len(weights)
+    text = printer("text", ascii=True).doprint(sheet)
+    assert "i_2 -> h1 (w_2 = " in text and "h3 -> o2 (w_12 = " in text

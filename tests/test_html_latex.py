@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from symbackprop.checks.finite_differences import check_gradients
 from symbackprop.cli import main
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
-from symbackprop.printers import HtmlPrinter, MarkdownPrinter, TextPrinter
+from symbackprop.printers import HtmlPrinter, LatexPrinter, MarkdownPrinter, TextPrinter
+from symbackprop.printers.breaking import broken
 from symbackprop.printers.mathml import mathml_formula
 from symbackprop.solution import Section, worked_solution
 from symbackprop.solution.figure import Figure, path_figure
@@ -133,7 +136,49 @@ def test_mathml_numbers_substituted(mazur):
 @pytest.fixture(scope="module")
 def latex_documents(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("latex")
-    return {name: solve(name, folder, ".tex") for name in EXAMPLES}
+    made = {name: solve(name, folder, ".tex") for name in EXAMPLES}
+    made |= {f"{name}-matrix": solve(name, folder, "-matrix.tex", "--matrix") for name in EXAMPLES}
+    made["exercise"], made["exercise-key"] = folder / "exercise.tex", folder / "exercise-key.tex"
+    assert main(["exercise", "--seed", "7", "-o", str(made["exercise"]), "--answers", str(made["exercise-key"])]) == 0
+    return made
+
+
+def _pdflatex(source: Path) -> str:
+    """Compile `source` beside it; the log."""
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", source.name],
+                            cwd=source.parent, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert source.with_suffix(".pdf").stat().st_size > 10_000
+    return source.with_suffix(".log").read_text(encoding="latin-1")
+
+
+def test_latex_sets_bars_quotes_and_the_checks_formulas_as_math(mazur):
+    """|x| in text between math bars (the default font sets | as a dash), 'x' in opening and closing
+    quotes, the step and tolerance of the checks as formulas."""
+    tex = LatexPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
+    assert r"$\lvert$difference$\rvert$" in tex and r"\max\left(1, \lvert p \rvert\right)" in tex
+    assert "|" not in tex.replace(r"\begin{tabular}[b]{@{}l@{}}", "")
+    assert "Order of update `simultaneous': " in tex and "'simultaneous'" not in tex
+    assert r"h = \epsilon^{1/3}" in tex and r"100 \cdot \epsilon^{2/3}" in tex
+    assert "eps^" not in tex and r"\textasciicircum" not in tex
+
+
+def test_latex_sets_one_line_steps_as_one_block(mazur):
+    """The updates are one align*, their equals signs in a column, not a page of lone displays."""
+    tex = LatexPrinter().doprint(worked_solution(mazur))
+    updates = tex[tex.index(r"\section*{Updates}"):tex.index(r"\section*{Error after one update}")]
+    assert updates.count(r"\begin{align*}") == 1
+    assert re.findall(r"w_\{(\d)\}\^\{\+\} &= ", updates) == list("12345678")
+
+
+def test_a_long_latex_line_breaks_before_an_operator():
+    """Broken outside every group, each line within the width, the pieces joined back to the formula."""
+    matrix = r"\left[\begin{array}{rr} 0.300022289 & 0.300704159 \\ 0.318574631 & 0.363626383 \end{array}\right]"
+    formula = rf"\left(-{matrix}\right) \circ \left({matrix} + {matrix}\right) + {matrix} \circ {matrix}"
+    lines = broken(formula, 400)
+    assert lines == [rf"\left(-{matrix}\right)", rf"\circ \left({matrix} + {matrix}\right)",
+                     rf"+ {matrix} \circ {matrix}"]
+    assert broken("x + y", 400) == ["x + y"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -144,10 +189,22 @@ def test_latex_document_compiles_with_its_figures(latex_documents, name):
     assert tex.index(r"\begin{tikzpicture}") < tex.index(r"\section*")
     derivation = derive(build_network(load_spec(name)))
     assert tex.count(r"\begin{tikzpicture}") == 1 + len(derivation.gradients)
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", source.name],
-                            cwd=source.parent, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert source.with_suffix(".pdf").stat().st_size > 10_000
+    _pdflatex(source)
+
+
+@pytest.mark.parametrize("name", [*EXAMPLES, *(f"{name}-matrix" for name in EXAMPLES), "exercise", "exercise-key"])
+def test_latex_document_has_no_overfull_line(latex_documents, name):
+    """Set as a textbook is set: nothing sticks out into the margin (pdflatex logs each such line)."""
+    log = _pdflatex(latex_documents[name])
+    assert re.findall(r"Overfull \\hbox.*", log) == []
+
+
+def test_the_overfull_check_sees_an_overfull_line(tmp_path):
+    """The check above is not vacuous: a line wider than the page is logged as pdflatex logs it."""
+    source = tmp_path / "wide.tex"
+    source.write_text("\\documentclass{article}\\begin{document}\\[" + "x + " * 200 + "x \\]\\end{document}\n",
+                      encoding="utf-8")
+    assert re.findall(r"Overfull \\hbox.*", _pdflatex(source))
 
 
 # --- HTML: self-contained, well formed, and clean in a browser -------------------------------------
@@ -229,13 +286,158 @@ def _console(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
 
 
-def test_html_page_renders_in_headless_chromium_without_console_errors(page, tmp_path):
-    screenshot = tmp_path / "page.png"
-    shot = _chromium(page, tmp_path, f"--screenshot={screenshot}", "--window-size=1200,2000")
+WIDTHS = (800, 1200)
+HTML_PAGES = {name: ("solve", name) for name in EXAMPLES} | {
+    f"{name}-matrix": ("solve", name, "--matrix") for name in EXAMPLES} | {
+    "mazur-full": ("solve", "mazur", "--detail", "full"),
+    "exercise": ("exercise", "--seed", "7"),
+    "exercise-key": ("exercise", "--seed", "7", "--answers"),
+}
+"""Every HTML page the built-in examples make: the worked solutions, the matrix forms, a full derivation,
+an exercise sheet and its answer key."""
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pages")
+    made = {}
+    for name, (command, *arguments) in HTML_PAGES.items():
+        made[name] = folder / f"{name}.html"
+        output = ["--answers", str(made[name]), "-o", str(folder / "sheet.html")] if "--answers" in arguments \
+            else ["-o", str(made[name])]
+        assert main([command, *(a for a in arguments if a != "--answers"), *output]) == 0
+    return made
+
+
+_MEASURE = """
+<script>
+const printed = PRINTED;
+addEventListener('load', () => {
+  const cut = [];
+  const name = e => e.tagName.toLowerCase() + ' "' + e.textContent.replace(/\\s+/g, ' ').trim().slice(0, 50) + '"';
+  const scrolls = e => getComputedStyle(e).overflowX !== 'visible';
+  for (const item of document.querySelectorAll('math, .why, table, svg')) {
+    if (item.parentElement.closest('math')) continue;
+    let box = item.parentElement;
+    while (box !== document.body && !scrolls(box)) box = box.parentElement;
+    const at = item.getBoundingClientRect(), around = box.getBoundingClientRect();
+    if (box.scrollLeft !== 0) cut.push(name(item) + ': its box starts scrolled by ' + box.scrollLeft + 'px');
+    if (at.left < around.left - 0.5) cut.push(name(item) + ': ' + (around.left - at.left) + 'px cut off at the left');
+    if (box === document.body && at.right > document.body.clientWidth + 0.5)
+      cut.push(name(item) + ': ' + (at.right - document.body.clientWidth) + 'px beyond the page at the right');
+  }
+  const main = document.querySelector('main'), inner = main.getBoundingClientRect();
+  const right = inner.right - parseFloat(getComputedStyle(main).paddingRight);
+  for (const table of document.querySelectorAll('table')) {
+    if (scrolls(table.parentElement)) {
+      if (printed) cut.push('table ' + name(table.rows[0]) + ': in a scroll box, which paper clips');
+      continue;
+    }
+    const over = table.getBoundingClientRect().right - right;
+    if (over > 0.5) cut.push('table ' + name(table.rows[0]) + ': ' + over + 'px wider than the page');
+  }
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth)
+    cut.push('the page scrolls sideways');
+  const out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify(cut);
+  document.body.append(out);
+});
+</script>
+"""
+"""Writes into the page what is cut off: each formula, rule label, table or figure whose left edge lies left
+of its scroll box (or of the page), any scroll box not at its left edge, any table outside a scroll box that
+is wider than the page's text (on paper, any table in a scroll box), and sideways scrolling of the whole page."""
+
+
+def _cut_off(page: Path, folder: Path, width: int, *, print_media: bool = False) -> list[str]:
+    """What `_MEASURE` finds in `page` at `width` CSS pixels; with `print_media`, the page's print style is
+    applied on screen (width then being a sheet's printable width)."""
+    html = page.read_text(encoding="utf-8")
+    if print_media:
+        assert "@media print {" in html
+        html = html.replace("@media print {", "@media all {")
+    measured = folder / f"measured-{page.stem}-{width}.html"
+    script = _MEASURE.replace("PRINTED", "true" if print_media else "false")
+    measured.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
+    dom = _chromium(measured, folder, "--dump-dom", f"--window-size={width},1000", "--virtual-time-budget=5000")
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    assert _console(dom.stderr) == []
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom.stdout, re.S)
+    assert found, dom.stdout[-2000:]
+    return json.loads(unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", HTML_PAGES)
+def test_every_equation_is_whole_in_chromium(pages, name, width, tmp_path):
+    """A screenshot renders, and no formula, rule label, table or figure is cut off at the left or reaches past
+    the page: a line too long for the page scrolls from its left edge."""
+    screenshot = tmp_path / f"{name}-{width}.png"
+    shot = _chromium(pages[name], tmp_path, f"--screenshot={screenshot}", f"--window-size={width},2000")
     assert shot.returncode == 0, shot.stderr[-3000:]
     assert _console(shot.stderr) == []
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert screenshot.stat().st_size > 50_000
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000
+    assert _cut_off(pages[name], tmp_path, width) == []
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_printed_page_keeps_the_checks_table_within_the_sheet(pages, name, tmp_path):
+    """The print style fits the checks table on an A4 or Letter sheet (about 700 CSS pixels inside the margins)."""
+    assert _cut_off(pages[name], tmp_path, 700, print_media=True) == []
+
+
+def test_the_measurement_sees_a_centred_overflowing_line(tmp_path):
+    """The check above is not vacuous: a wide formula centred in a narrow scroll box is caught."""
+    page = tmp_path / "centred.html"
+    page.write_text('<!DOCTYPE html><title>x</title><body><main><div style="display: grid; justify-content: center; '
+                    'overflow-x: auto; width: 200px"><math><mi>' + "x" * 200 + "</mi></math></div>"
+                    "<table><tr><td>" + "9" * 300 + "</td></tr></table></main></body>", encoding="utf-8")
+    found = _cut_off(page, tmp_path, 800)
+    assert any("cut off at the left" in line for line in found)
+    assert any("wider than the page" in line for line in found)
+
+
+_FORMULAS = """
+<script>
+addEventListener('load', () => {
+  const formulas = [...document.querySelectorAll('.symbackprop math')];
+  const flat = [...document.querySelectorAll('.symbackprop mfrac')].filter(f => {
+    const [above, below] = [...f.children].map(c => c.getBoundingClientRect());
+    return !(above.bottom <= below.top + 1);
+  });
+  const out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify({
+    formulas: formulas.length,
+    empty: formulas.filter(m => { const r = m.getBoundingClientRect(); return !(r.width > 0 && r.height > 0); }).length,
+    fractions: document.querySelectorAll('.symbackprop mfrac').length,
+    flat: flat.length,
+    raw: ['$$', '\\frac', '<math'].filter(mark => document.body.innerText.includes(mark)),
+  });
+  document.body.append(out);
+});
+</script>
+"""
+"""Writes into the page how its formulas came out: how many, how many have no size, how many fractions are
+not set one part above the other (MathML not laid out), and any TeX or markup shown as text."""
+
+
+def test_tutorial_notebook_shows_its_formulas_in_chromium(tutorial, tmp_path):
+    """The executed tutorial, converted by nbconvert, shows rendered MathML with no network (so no MathJax)."""
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(tutorial)
+    page = tmp_path / "tutorial.html"
+    page.write_text(html.replace("</body>", _FORMULAS + "</body>"), encoding="utf-8")
+    dom = _chromium(page, tmp_path, "--dump-dom", "--window-size=1000,1000", "--virtual-time-budget=5000")
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    found = json.loads(unescape(re.search(r'<pre id="measured">(.*?)</pre>', dom.stdout, re.S).group(1)))
+    assert found["formulas"] > 100 and found["fractions"] > 50
+    assert found["empty"] == 0 and found["flat"] == 0 and found["raw"] == []
+
+
+def test_html_page_renders_in_headless_chromium(page, tmp_path):
     dom = _chromium(page, tmp_path, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-3000:]
     assert _console(dom.stderr) == []

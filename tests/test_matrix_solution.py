@@ -240,7 +240,7 @@ def test_an_activation_the_matrix_form_cannot_write_exits_2(monkeypatch, tmp_pat
 
 def test_the_api_result_displays_itself():
     solution = sbp.matrix_solution("mazur", checks=False)
-    assert solution._repr_markdown_().startswith("# Worked solution in matrix form: mazur")
+    assert "<h1>Worked solution in matrix form: mazur</h1>" in solution._repr_html_()
     assert "<mtable>" in solution._repr_html_()
     assert "net_h = W_h · i + 𝟙 · b_h" in str(solution)
     assert "net_h = W_h * i + 1 * b_h" in solution.render("text", ascii=True)

@@ -13,7 +13,7 @@ from sympy import Rational
 import symbackprop as sbp
 from symbackprop.checks.finite_differences import check_gradients, require
 from symbackprop.checks.matrix_form import check_matrix_form, require_equal
-from symbackprop.checks.oracle import oracle_gradient
+from tests.oracle import oracle_gradient
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
 from symbackprop.numbers.evaluate import PRECISION, evaluate

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from sympy import Expr, Symbol
 
 from symbackprop.printers.drawing import edge_label, node_label
-from symbackprop.solution import Section, Step, WorkedSolution
+from symbackprop.solution import Note, Section, Step, WorkedSolution
 from symbackprop.solution.figure import Figure
 
 
@@ -60,6 +60,10 @@ class SolutionPrinter:
     def numeral(self, numeral: str) -> str:
         """A number from the numbers stage, where a formula would stand."""
         return numeral
+
+    def prose(self, note: Note) -> str:
+        """A note's words, escaped as the format needs, with its formulas inline."""
+        return "".join(self.text(part) if isinstance(part, str) else self.inline_formula(part) for part in note.parts)
 
     def title(self, section: Section | Figure) -> str:
         if section.symbol is None:

@@ -2,6 +2,8 @@
 
 No scripts, no external styles, fonts or images: the page reads the same with JavaScript
 off. Each step is a grid of formulas, so the equals signs line up as in a LaTeX align*.
+The same content, as a fragment with its style scoped to it, is how a notebook shows every
+result (`html_fragment`, `text_fragment`): browsers render MathML without MathJax or a network.
 """
 
 from __future__ import annotations
@@ -18,37 +20,61 @@ from symbackprop.printers.svg import svg_picture
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
 from symbackprop.solution.figure import Figure
 
+SCOPE = "symbackprop"
+"""The class of the element that holds a worked solution; every rule of the style is scoped to it."""
+
 _STYLE = """
-:root { --ink: #1f2328; --muted: #5f6368; --rule: #d8dee4; --paper: #ffffff; --page: #f4f2ee; }
-body { margin: 0; background: var(--page); color: var(--ink);
+.symbackprop { --ink: #1f2328; --muted: #5f6368; --rule: #d8dee4; color: var(--ink);
   font: 17px/1.55 "Latin Modern Roman", "CMU Serif", "DejaVu Serif", Georgia, serif; }
-main { max-width: 56rem; margin: 0 auto; padding: 2.5rem 2rem 4rem; background: var(--paper); }
-math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", math; font-size: 1.05em; }
-h1 { font-weight: normal; font-size: 2rem; text-align: center; margin: 0 0 1.5rem; }
-h2 { font-size: 1.45rem; border-bottom: 1px solid var(--rule); padding-bottom: .2em; margin: 3rem 0 1rem; }
-h3 { font-size: 1.2rem; margin: 2.5rem 0 .5rem; }
-h4, h5, h6 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
-p { margin: .8em 0; }
-.step { display: grid; grid-template-columns: repeat(3, max-content); justify-content: center;
-  align-items: baseline; justify-items: start; column-gap: .3em; row-gap: .5em; margin: 1.2em 0;
-  overflow-x: auto; overflow-y: hidden; padding: .2em 0; }
-.step > math:first-child { justify-self: end; }
-.step > math:nth-child(n+3) { grid-column: 2; }
-.step > .why { grid-column: 3; color: var(--muted); font-size: .9em; padding-left: 2em; }
-mtd { text-align: left; padding: .1em .4em; }
-figure { margin: 1.5rem 0; text-align: center; }
-figure svg { max-width: 100%; height: auto; }
-figcaption { color: var(--muted); font-size: .92em; }
-.table { overflow-x: auto; }
-table { border-collapse: collapse; margin: 1rem auto; font-size: .8em; font-variant-numeric: tabular-nums; }
-th, td { padding: .3em .5em; border-bottom: 1px solid var(--rule); text-align: left; }
-td { white-space: nowrap; }
-th { font-weight: 600; border-bottom-width: 2px; vertical-align: bottom; }
-@media print { body { background: none; } main { padding: 0; } .step, figure { break-inside: avoid; } }
+.symbackprop math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", math; font-size: 1.05em; }
+.symbackprop h1 { font-weight: normal; font-size: 2rem; text-align: center; margin: 0 0 1.5rem; }
+.symbackprop h2 { font-size: 1.45rem; border-bottom: 1px solid var(--rule); padding-bottom: .2em; margin: 3rem 0 1rem; }
+.symbackprop h3 { font-size: 1.2rem; margin: 2.5rem 0 .5rem; }
+.symbackprop h4, .symbackprop h5, .symbackprop h6 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
+.symbackprop p { margin: .8em 0; }
+.symbackprop .step { display: grid; grid-template-columns: repeat(3, max-content); width: fit-content; max-width: 100%;
+  box-sizing: border-box; align-items: baseline; justify-items: start; column-gap: .3em; row-gap: .5em;
+  margin: 1.2em auto; overflow-x: auto; overflow-y: hidden; padding: .2em 0; }
+.symbackprop .step > math:first-child { justify-self: end; }
+.symbackprop .step > math:nth-child(n+3) { grid-column: 2; }
+.symbackprop .step > .why { grid-column: 3; color: var(--muted); font-size: .9em; padding-left: 2em; }
+.symbackprop mtd { text-align: left; padding: .1em .4em; }
+.symbackprop figure { margin: 1.5rem 0; text-align: center; }
+.symbackprop figure svg { max-width: 100%; height: auto; }
+.symbackprop figcaption { color: var(--muted); font-size: .92em; }
+.symbackprop .table { overflow-x: auto; }
+.symbackprop table { border-collapse: collapse; margin: 1rem auto; font-size: .8em; font-variant-numeric: tabular-nums; }
+.symbackprop th, .symbackprop td { padding: .3em .5em; border-bottom: 1px solid var(--rule); text-align: left; }
+.symbackprop td { white-space: nowrap; }
+.symbackprop th { font-weight: 600; border-bottom-width: 2px; vertical-align: bottom; }
+@media print {
+  .symbackprop { font-size: 11pt; }
+  .symbackprop .step, .symbackprop figure { break-inside: avoid; }
+  .symbackprop .table { overflow: visible; }
+  .symbackprop table { font-size: 6.5pt; margin: 1rem 0; }
+  .symbackprop th, .symbackprop td { padding: .2em .3em; }
+}
 """.strip()
+"""A step is a grid as wide as its formulas and centred by its margins; a grid wider than the page is
+as wide as the page and scrolls, from its left edge (a centred grid would overflow on both sides, and
+its left part could not be scrolled to). On paper the checks table is set small enough to fit."""
+
+_PAGE_STYLE = """
+body { margin: 0; background: #f4f2ee; }
+main { max-width: 56rem; margin: 0 auto; padding: 2.5rem 2rem 4rem; background: #ffffff; }
+@media print { body { background: none; } main { padding: 0; } }
+""".strip()
+"""The page around a worked solution; a notebook fragment has none of it."""
 
 
 class HtmlPrinter(SolutionPrinter):
+    """A whole page; with `fragment`, a <div> to embed in another page (a notebook's output), its
+    style scoped to the div so that nothing outside it changes."""
+
+    def __init__(self, *, fragment: bool = False) -> None:
+        super().__init__()
+        self.fragment = fragment
+
     def formula(self, expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
         return mathml_formula(expr, numerals)
 
@@ -63,6 +89,9 @@ class HtmlPrinter(SolutionPrinter):
 
     def _print_WorkedSolution(self, solution: WorkedSolution) -> str:
         figure = [] if solution.figure is None else [self._print(solution.figure)]
+        content = [f"<h1>{self.text(solution.title)}</h1>", *figure, *self._print_children(solution.sections)]
+        if self.fragment:
+            return "\n".join([f'<div class="{SCOPE}">', f"<style>\n{_STYLE}\n</style>", *content, "</div>", ""])
         return "\n".join([
             "<!DOCTYPE html>",
             '<html lang="en">',
@@ -70,13 +99,11 @@ class HtmlPrinter(SolutionPrinter):
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{self.text(solution.title)}</title>",
-            f"<style>\n{_STYLE}\n</style>",
+            f"<style>\n{_PAGE_STYLE}\n{_STYLE}\n</style>",
             "</head>",
             "<body>",
-            "<main>",
-            f"<h1>{self.text(solution.title)}</h1>",
-            *figure,
-            *self._print_children(solution.sections),
+            f'<main class="{SCOPE}">',
+            *content,
             "</main>",
             "</body>",
             "</html>",
@@ -97,7 +124,7 @@ class HtmlPrinter(SolutionPrinter):
         return f'<div class="step">{"".join(cells)}</div>'
 
     def _print_Note(self, note: Note) -> str:
-        return f"<p>{self.text(note.text)}</p>"
+        return f"<p>{self.prose(note)}</p>"
 
     def _print_Table(self, table: Table) -> str:
         header = "".join(f"<th>{self.text(cell)}</th>" for cell in table.header)
@@ -108,3 +135,13 @@ class HtmlPrinter(SolutionPrinter):
     def _print_Figure(self, figure: Figure) -> str:
         spoken = figure.title if figure.symbol is None else f"{figure.title} {text_formula(figure.symbol)}"
         return f"<figure>\n{svg_picture(figure, spoken)}\n<figcaption>{self.title(figure)}</figcaption>\n</figure>"
+
+
+def html_fragment(solution: WorkedSolution) -> str:
+    """The worked solution as a <div> for a notebook's output: no page, no global style."""
+    return HtmlPrinter(fragment=True).doprint(solution)
+
+
+def text_fragment(text: str) -> str:
+    """Preformatted text (a verdict, a reproduction table) in the same scoped <div> as a worked solution."""
+    return f'<div class="{SCOPE}"><pre>{escape(text)}</pre></div>\n'

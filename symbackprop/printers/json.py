@@ -54,7 +54,8 @@ class JsonPrinter(SolutionPrinter):
                 "rows": [[c if isinstance(c, str) else latex_formula(c) for c in row] for row in table.rows]}
 
     def _print_Note(self, note: Note) -> dict:
-        return {"type": "note", "text": note.text}
+        """The note as plain text, its formulas too."""
+        return {"type": "note", "text": "".join(p if isinstance(p, str) else text_formula(p) for p in note.parts)}
 
     def _print_Figure(self, figure: Figure) -> dict:
         """The layout: nodes at (x, y) in column and row units, y downwards; edges with their parameters."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sympy import Expr, Symbol
 
 from symbackprop.printers.base import SolutionPrinter
+from symbackprop.printers.breaking import TEXT_WIDTH, WIDE_LEFT, broken, estimated_width
 from symbackprop.printers.math import latex_formula
 from symbackprop.printers.tikz import tikz_picture
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
@@ -42,20 +45,56 @@ class LatexPrinter(SolutionPrinter):
     def _print_Section(self, section: Section) -> str:
         command = _SECTIONS[min(self.depth - 1, len(_SECTIONS) - 1)]
         title = _escape(section.title) + ("" if section.symbol is None else f" {self.inline_formula(section.symbol)}")
-        return "\n".join([f"{command}{{{title}}}", *self._print_children(section.items)])
+        return "\n".join([f"{command}{{{title}}}", *self._print_children(self._blocks(section.items))])
+
+    def _blocks(self, items: tuple) -> list:
+        """The items, each run of one-line steps (w_1^+ = 0.149780716, ...) gathered into one block."""
+        blocks: list = []
+        for item in items:
+            if isinstance(item, Step) and item.label is None and len(self.equation_parts(item)) == 2:
+                if blocks and isinstance(blocks[-1], _Lines):
+                    blocks[-1].steps.append(item)
+                else:
+                    blocks.append(_Lines([item]))
+            else:
+                blocks.append(item)
+        return blocks
+
+    def _print__Lines(self, block: _Lines) -> str:
+        """One-line steps as the rows of one align*, their equals signs in a column."""
+        return _align([f"  {first} &= {second}" for first, second in map(self.equation_parts, block.steps)])
 
     def _print_Step(self, step: Step) -> str:
+        """One align*, equals signs in a column; a line too wide for the page is broken before an operator,
+        and a left-hand side too wide to leave room beside it stands on its own line, the rest indented."""
         first, *rest = self.equation_parts(step)
         if not rest:
             return f"\\[ {first} \\]"
-        lines = [f"  {first} &= {rest[0]}"] + [f"  &= {part}" for part in rest[1:]]
+        lhs = estimated_width(first)
+        if lhs > WIDE_LEFT:
+            lines = [f"  & {line}" for line in broken(first, TEXT_WIDTH)]
+            lines += self._right_sides(rest, TEXT_WIDTH - 30, r"&\qquad ")
+        else:
+            lines = self._right_sides(rest, TEXT_WIDTH - lhs - 30, "&")
+            lines[0] = f"  {first} {lines[0].lstrip()}"
         if step.label is not None:
-            lines[-1] += rf" && \text{{({_escape(step.label)})}}"
-        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+            lines[-1] += rf" \tag*{{({_escape(step.label)})}}"  # at the right margin, or below if no room
+        return _align(lines)
+
+    @staticmethod
+    def _right_sides(parts: list[str], width: float, column: str) -> list[str]:
+        """'= part' for each part, broken into lines no wider than `width`, continued lines indented."""
+        lines = []
+        for part in parts:
+            head, *continued = broken(part, width)
+            lines += [f"  {column}= {head}"] + [rf"  {column}\quad {line}" for line in continued]
+        return lines
 
     def _print_Table(self, table: Table) -> str:
-        lines = [r"\begin{center}\scriptsize", rf"\begin{{tabular}}{{{'l' * len(table.header)}}}",
-                 " & ".join(_escape(h) for h in table.header) + r" \\ \hline"]
+        """Small type, narrow gaps, and a heading of several words stacked, so that a wide table fits the page."""
+        lines = [r"\begin{center}\scriptsize\setlength{\tabcolsep}{3pt}",
+                 rf"\begin{{tabular}}{{{'l' * len(table.header)}}}",
+                 " & ".join(_stacked(_escape(h)) for h in table.header) + r" \\ \hline"]
         lines += [" & ".join(self.cell(c) for c in row) + r" \\" for row in table.rows]
         return "\n".join(lines + [r"\end{tabular}", r"\end{center}"])
 
@@ -63,11 +102,28 @@ class LatexPrinter(SolutionPrinter):
         return _escape(words)
 
     def _print_Note(self, note: Note) -> str:
-        return _escape(note.text)
+        return self.prose(note)
 
     def _print_Figure(self, figure: Figure) -> str:
         return "\n".join([r"\begin{center}", tikz_picture(figure), "", rf"{{\small {self.title(figure)}}}",
                           r"\end{center}"])
+
+
+@dataclass
+class _Lines:
+    """Consecutive one-line steps, printed as one block."""
+
+    steps: list[Step]
+
+
+def _align(lines: list[str]) -> str:
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def _stacked(heading: str) -> str:
+    """'digits agreeing' as two lines, bottom-aligned with the one-line headings."""
+    words = heading.split(" ")
+    return heading if len(words) == 1 else r"\begin{tabular}[b]{@{}l@{}}" + r"\\".join(words) + r"\end{tabular}"
 
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -75,6 +131,13 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
             "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
+_QUOTED = re.compile(r"(?<!\w)'([^']*)'(?!\w)")
+_BARS = re.compile(r"\|([^|]*)\|")
+
+
 def _escape(text: str) -> str:
-    """Text-mode special characters of LaTeX, escaped."""
-    return "".join(_SPECIAL.get(char, char) for char in text)
+    """Text-mode special characters of LaTeX, escaped; 'quoted' words in opening and closing quotes, and
+    |x| between math bars (in text, the default font sets | as a dash)."""
+    escaped = "".join(_SPECIAL.get(char, char) for char in text)
+    escaped = _QUOTED.sub(r"`\1'", escaped)
+    return _BARS.sub(r"$\\lvert$\1$\\rvert$", escaped).replace("|", r"\textbar{}")

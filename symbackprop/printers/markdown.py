@@ -35,7 +35,8 @@ class MarkdownPrinter(LatexPrinter):
         return "\n".join(lines)
 
     def _print_Note(self, note: Note) -> str:
-        return note.text
+        """Words as they are (a paragraph needs no escapes), formulas inline."""
+        return "".join(part if isinstance(part, str) else self.inline_formula(part) for part in note.parts)
 
     _print_Figure = SolutionPrinter._print_Figure
     """A figure as one line of text: Markdown cannot draw it."""

@@ -94,7 +94,9 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
 
     printmethod = "_symbackprop_latex"
     mul_separator = r" \cdot "
-    _default_settings = {**LatexPrinter._default_settings, "numerals": None}
+    _default_settings = {**LatexPrinter._default_settings, "numerals": None, "root_notation": False,
+                         "fold_frac_powers": True}
+    """A fractional power as x^{1/3}, the way text writes it, not as a root."""
 
     def __init__(self, settings: dict | None = None):
         super().__init__({"order": "none", **(settings or {})})
@@ -123,6 +125,11 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
     def _print_Derivative(self, expr: Expr) -> str:
         (wrt, _count), = expr.variable_count
         return rf"\frac{{\partial}}{{\partial {self._print(wrt)}}}\left[{self._print(expr.expr)}\right]"
+
+    def _print_Abs(self, expr: Expr, exp: str | None = None) -> str:
+        r"""|p| as \lvert p \rvert: bars that open and close, spaced as delimiters."""
+        printed = rf"\lvert {self._print(expr.args[0])} \rvert"
+        return printed if exp is None else rf"\left({printed}\right)^{{{exp}}}"
 
 
 class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
@@ -159,6 +166,16 @@ class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
         numerals = self._settings["numerals"] or {}
         args = ", ".join(numerals.get(a, None) or self._print(a) for a in expr.args)
         return f"{expr.func.__name__}({args})"
+
+    def _print_Abs(self, expr: Expr) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Equality(self, expr: Expr) -> str:
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Max(self, expr: Expr) -> str:
+        """max(1, |p|), as written by hand (SymPy writes Max)."""
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Piecewise(self, expr: Expr) -> str:
         """(net_h1 if net_h1 > 0 else 0)"""

@@ -27,7 +27,8 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
 
     printmethod = "_symbackprop_mathml"
     mul_separator = "\u00b7"
-    _default_settings = {**MathMLPresentationPrinter._default_settings, "numerals": None, "order": "none"}
+    _default_settings = {**MathMLPresentationPrinter._default_settings, "numerals": None, "order": "none",
+                         "root_notation": False}
 
     def doprint(self, expr: Expr) -> str:
         return self.markup(_typeset(self._print(expr)))

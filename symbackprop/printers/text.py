@@ -47,4 +47,4 @@ class TextPrinter(SolutionPrinter):
         return "\n".join(lines)
 
     def _print_Note(self, note: Note) -> str:
-        return note.text
+        return self.prose(note)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import mpmath
 
-from sympy import Derivative, Expr, Symbol, preorder_traversal
+from sympy import Abs, Derivative, Eq, Expr, Max, Mul, Pow, Rational, Symbol, preorder_traversal
 
 from symbackprop.checks.finite_differences import (
     DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
@@ -110,7 +110,8 @@ def kink_section(network: Network, values: Mapping[Symbol, mpmath.mpf]) -> Secti
 
 
 def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
-    """An exercise: the given numbers, then every quantity to find (forward pass, error, gradients, updates)."""
+    """An exercise: the network drawn with every weight labelled (so that no one wonders which is w_2), the given
+    numbers, then every quantity to find (forward pass, error, gradients, updates)."""
     network = derivation.network
     given = [(symbol, fixed(value, 12)) for symbol, value in spec_values(network).items()]
     questions: list[Step] = [Step(symbol, (), None, "?") for one in network.passes
@@ -125,6 +126,7 @@ def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
         Section("The network", (
             Note(f"Layers (activation): {activations}. Loss: {loss}. "
                  f"Weights are numbered layer by layer, neuron by neuron, input by input."),
+            network_figure(network, dict(given)),
             Table(("quantity", "value"), tuple(given)),
         )),
         Section("Find", (*questions, *fixed_biases_note(network.spec))),
@@ -168,10 +170,16 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
                      f"{min(check.agreeing_digits, FD_DIGITS):.0f}", check.status))
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
-    note = Note(f"Central differences: in double precision with h = eps^(1/3) max(1, |p|) and tolerance "
-                f"{DOUBLE_TOLERANCE_FACTOR} eps^(2/3) max(1, |E|); in mpmath at {FD_DIGITS} digits with "
-                f"h = 1e-{FD_EXPONENT}, required to agree to {REQUIRED_DIGITS} significant digits.")
+    note = Note(("Central differences: in double precision with ", _FD_STEP, " and tolerance ", _FD_TOLERANCE,
+                 ", where ", _EPSILON, f" is the machine epsilon; in mpmath at {FD_DIGITS} digits with ", _H,
+                 f" = 1e-{FD_EXPONENT}, required to agree to {REQUIRED_DIGITS} significant digits."))
     return Section("Gradient checks", (note, Table(header, tuple(rows))))
+
+
+_EPSILON, _H, _P = Symbol("epsilon"), Symbol("h"), Symbol("p")
+_FD_STEP = Eq(_H, Mul(Pow(_EPSILON, Rational(1, 3)), Max(1, Abs(_P)), evaluate=False), evaluate=False)
+_FD_TOLERANCE = Mul(DOUBLE_TOLERANCE_FACTOR, Pow(_EPSILON, Rational(2, 3)), Max(1, Abs(TOTAL_ERROR)), evaluate=False)
+"""The double-precision step for a parameter p and the tolerance, as formulas for the checks' note."""
 
 
 class _Builder:

@@ -32,9 +32,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Note:
-    """A sentence of prose between steps."""
+    """A sentence of prose between steps: words, or words and formulas (printed inline) in turn."""
 
-    text: str
+    text: str | tuple[str | Expr, ...]
+
+    @property
+    def parts(self) -> tuple[str | Expr, ...]:
+        return (self.text,) if isinstance(self.text, str) else self.text
 
 
 @dataclass(frozen=True)
