@@ -182,16 +182,18 @@ def _format(args: argparse.Namespace, path: str | None) -> str:
 
 
 def _exercise(args: argparse.Namespace) -> int:
-    """Every destination is checked first; then every file is written, or none."""
+    """Every destination is checked and every text made first; then the sheet is printed (without -o)
+    and every file written, or none."""
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
                                                                 (args.spec_out, "--spec-out")) if path])
     exercise = api.exercise(args.seed, layers=args.layers, activation=args.activation, loss=args.loss)
     sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii)
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
                 "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii)}
-    write([(contents[place.option](), place) for place in places])
+    files = [(contents[place.option](), place) for place in places]
     if not args.output:
         emit(sheet, None)
+    write(files)
     return 0
 
 

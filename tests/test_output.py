@@ -188,3 +188,10 @@ def test_ctrl_c_during_training_is_one_line_without_traceback():
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and err == "symbackprop: interrupted\n" and out == ""
+
+
+def test_an_exercise_sheet_that_standard_output_cannot_show_writes_no_file(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "symbackprop.cli", "exercise", "--seed", "1", "--answers", "key.md"],
+                            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "ascii"},
+                            timeout=120)
+    assert result.returncode == 2 and "use --ascii" in result.stderr and os.listdir(tmp_path) == []
