@@ -10,6 +10,7 @@ import argparse
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from symbackprop import api
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code: 0 done, 1 a check failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM."""
     parser = _build_parser()
     args = None
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = _on_sigterm(_terminate)
     try:
         args = parser.parse_args(argv)
         return args.run(args)
@@ -52,7 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     except _Terminated:
         return _fail("terminated", 128 + signal.SIGTERM)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _on_sigterm(previous)
+
+
+def _on_sigterm(handler: Callable | int | None) -> Callable | int | None:
+    """Install `handler` for SIGTERM and return the one before; nothing for None (a handler set outside
+    Python) or outside the main thread, where Python cannot set handlers (main() run by a worker thread)."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        return None
 
 
 def _fail(message: str, code: int) -> int:
