@@ -19,7 +19,7 @@ derives a network once and answers every question about it: to ask several, keep
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import mpmath
 

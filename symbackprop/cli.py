@@ -10,6 +10,7 @@ import argparse
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from symbackprop import api
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code: 0 done, 1 a check failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM."""
     parser = _build_parser()
     args = None
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = _on_sigterm(_terminate)
     try:
         args = parser.parse_args(argv)
         return args.run(args)
@@ -52,7 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     except _Terminated:
         return _fail("terminated", 128 + signal.SIGTERM)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _on_sigterm(previous)
+
+
+def _on_sigterm(handler: Callable | int | None) -> Callable | int | None:
+    """Install `handler` for SIGTERM and return the one before; nothing for None (a handler set outside
+    Python) or outside the main thread, where Python cannot set handlers (main() run by a worker thread)."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        return None
 
 
 def _fail(message: str, code: int) -> int:
@@ -182,16 +194,18 @@ def _format(args: argparse.Namespace, path: str | None) -> str:
 
 
 def _exercise(args: argparse.Namespace) -> int:
-    """Every destination is checked first; then every file is written, or none."""
+    """Every destination is checked and every text made first; then the sheet is printed (without -o)
+    and every file written, or none."""
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
                                                                 (args.spec_out, "--spec-out")) if path])
     exercise = api.exercise(args.seed, layers=args.layers, activation=args.activation, loss=args.loss)
     sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii)
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
                 "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii)}
-    write([(contents[place.option](), place) for place in places])
+    files = [(contents[place.option](), place) for place in places]
     if not args.output:
         emit(sheet, None)
+    write(files)
     return 0
 
 

@@ -117,7 +117,11 @@ def print_out(text: str) -> None:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done (they are delivered then)."""
+    """SIGINT and SIGTERM wait until the block is done (they are delivered then; where signals cannot be
+    held, as on Windows, the block runs as it is)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield

@@ -75,6 +75,9 @@ class Problem:
         self.spec: Spec = load(source)
         self._compiled: dict[tuple[str, str], object] = {}
 
+    def __repr__(self) -> str:
+        return f"Problem({self.spec.name!r})"
+
     @cached_property
     def network(self) -> Network:
         """The network as symbols with local expressions."""

@@ -188,3 +188,21 @@ def test_ctrl_c_during_training_is_one_line_without_traceback():
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and err == "symbackprop: interrupted\n" and out == ""
+
+
+def test_an_exercise_sheet_that_standard_output_cannot_show_writes_no_file(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "symbackprop.cli", "exercise", "--seed", "1", "--answers", "key.md"],
+                            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "ascii"},
+                            timeout=120)
+    assert result.returncode == 2 and "use --ascii" in result.stderr and os.listdir(tmp_path) == []
+
+
+def test_main_runs_in_a_worker_thread_too(capsys):
+    """SIGTERM's handler is set in the main thread only; a command run by a worker thread still runs."""
+    import threading
+
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(main(["example"])))
+    worker.start()
+    worker.join()
+    assert codes == [0] and "mazur" in capsys.readouterr().out.split()
