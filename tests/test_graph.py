@@ -161,3 +161,40 @@ def test_a_bad_graph_spec_is_one_line(change, message):
 def test_a_value_that_does_not_exist_at_the_spec_s_values_is_one_line(nodes, message):
     with pytest.raises(InputError, match=message):
         graph_values(_derived({"values": {"x": 2}, "nodes": nodes, "loss": "f"}))
+
+
+# --- the worked solution --------------------------------------------------------------------------
+
+def test_the_worked_solution_of_the_staged_example_reads_as_course_notes_write_it():
+    from symbackprop.printers import printer
+    from symbackprop.solution.graph import graph_solution
+
+    derived = _derived({**STAGED, "name": "staged"})
+    lines = printer("text").doprint(graph_solution(derived, checks=check_adjoints(derived))).splitlines()
+    for line in ["q = x + y = (-2) + 5 = 3", "f = q · z = 3 · (-4) = -12", "∂f/∂f = 1", "∂f/∂q = z · 1 = z = -4",
+                 "∂f/∂x = ∂f/∂q · ∂q/∂x = (-4) · 1 = -4", "∂f/∂z = q · 1 = q = 3"]:
+        assert line in lines
+    rows = [line.split() for line in lines if line.endswith(("pass", "FAIL")) and line.startswith("∂f/∂")]
+    assert [(row[0], row[-1]) for row in rows] == [(f"∂f/∂{n}", "pass") for n in "fqxyz"]
+
+
+def test_the_worked_solution_says_why_a_gradient_is_zero_and_which_uses_add_up():
+    from symbackprop.printers import printer
+    from symbackprop.solution.graph import graph_solution
+
+    derived = _derived({"values": {"x": 3, "w": 2, "unused": 1},
+                        "nodes": {"a": "w x", "b": "w + x", "f": "a b", "g": "f + 1"}, "loss": "f"})
+    text = printer("text").doprint(graph_solution(derived))
+    assert "No node that reaches the loss uses unused: its gradient is 0." in text
+    assert "w is used by a, b: one term per use" in text
+    assert "g does not reach the loss f" in text
+    assert "∂f/∂w = ∂f/∂a · ∂a/∂w + ∂f/∂b · ∂b/∂w = 5 · 3 + 6 · 1 = 21" in text
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown", "html", "json"])
+def test_the_worked_solution_prints_in_every_format(fmt):
+    from symbackprop.printers import printer
+    from symbackprop.solution.graph import graph_solution
+
+    printed = printer(fmt).doprint(graph_solution(_derived({**STAGED, "name": "staged"})))
+    assert "staged" in printed and any(twelve in printed for twelve in ("-12", "&#8722;</mo><mn>12"))

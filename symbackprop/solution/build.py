@@ -18,7 +18,7 @@ from sympy import Abs, Derivative, Eq, Expr, Max, Mul, Pow, Rational, Symbol, pr
 from symbackprop.checks.finite_differences import (
     DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
 )
-from symbackprop.derivation import Delta, Derivation, Gradient
+from symbackprop.derivation import Delta, Derivation, Gradient, LocalDerivative
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
 from symbackprop.network import Network
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
@@ -271,19 +271,10 @@ class _Builder:
         if local is None:
             steps.append(self.step(symbol, expression, substituted=expression))
             return steps
-        rules = local.steps.before if isinstance(local.steps, RewriteRule) else local.steps
-        forms = [written_out(rules), local.form]
-        if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
-            forms.insert(1, local.steps.result)
         if (local.symbol.of, local.expression) not in self.stated:
             self.stated.add((local.symbol.of, local.expression))
             steps.append(Step(local.symbol.of, (local.expression,)))
-        if self.detail == "full":
-            steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
-                           label=RULE_NAMES[type(rule).__name__].format(identity=getattr(rule, "identity", "")))
-                      for rule in rule_steps(local.steps)]
-        steps.append(Step(symbol, tuple(_distinct(forms)), local.form, self.numerals.get(symbol), local.steps))
-        return steps
+        return steps + local_derivative_steps(local, self.numerals, self.detail)
 
     def delta_in_targets(self, delta: Delta, definition: Expr) -> list[Step | Note]:
         """The Jacobian sum of a coupled output delta, carried to its targets' sum and, when the sample's
@@ -308,6 +299,22 @@ class _Builder:
             items.append(Note(f"Order of update '{order}': {_ORDER_NOTES[order]}."))
             items.append(Step(ERROR_AFTER_UPDATE, (), None, fixed(result.error, self.places)))
         return Section("Error after one update", tuple(items))
+
+
+def local_derivative_steps(local: LocalDerivative, numerals: Mapping[Symbol, str], detail: str) -> list[Step]:
+    """A local derivative worked out: with `detail="full"` every rule applied, each on its own line; then
+    the derivative as the rules write it, simplified, with numbers substituted, and its value."""
+    rules = local.steps.before if isinstance(local.steps, RewriteRule) else local.steps
+    forms = [written_out(rules), local.form]
+    if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
+        forms.insert(1, local.steps.result)
+    steps = []
+    if detail == "full":
+        steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
+                       label=RULE_NAMES[type(rule).__name__].format(identity=getattr(rule, "identity", "")))
+                  for rule in rule_steps(local.steps)]
+    steps.append(Step(local.symbol, tuple(_distinct(forms)), local.form, numerals.get(local.symbol), local.steps))
+    return steps
 
 
 def _symbols_in(expr: Expr) -> list[Symbol]:
