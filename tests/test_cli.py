@@ -76,11 +76,11 @@ W5_UNICODE = """\
 Paths of ∂E_total/∂w₅: h1 -> o1 (w₅).
 ∂E_total/∂w₅ = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w₅
 E_total = (1/2) · (target_o1 - out_o1)² + (1/2) · (target_o2 - out_o2)²
-∂E_total/∂out_o1 = (1/2) · 2 · (target_o1 - out_o1)²⁻¹ · (0 - 1) + 0 = -(target_o1 - out_o1) = -(0.01 - 0.75136507) \
-= 0.74136507
+∂E_total/∂out_o1 = (1/2) · 2 · (target_o1 - out_o1)^(2 - 1) · (0 - 1) + 0 = -(target_o1 - out_o1) \
+= -(0.01 - 0.75136507) = 0.74136507
 out_o1 = 1/(1 + exp(-net_o1))
-∂out_o1/∂net_o1 = -(1 + exp(-net_o1))⁻¹⁻¹ · (0 + exp(-net_o1) · (-1)) = out_o1 · (1 - out_o1) \
-= 0.75136507 · (1 - 0.75136507) = 0.186815602
+∂out_o1/∂net_o1 = -(1 + exp(-net_o1))^(-1 - 1) · (0 + exp(-net_o1) · (-1)) \
+= (1 + exp(-net_o1))⁻² · exp(-net_o1) = out_o1 · (1 - out_o1) = 0.75136507 · (1 - 0.75136507) = 0.186815602
 net_o1 = w₅ · out_h1 + w₆ · out_h2 + b₂
 ∂net_o1/∂w₅ = out_h1 · 1 + 0 + 0 = out_h1 = 0.593269992
 ∂E_total/∂w₅ = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w₅ = 0.74136507 · 0.186815602 · 0.593269992 = 0.082167041
@@ -99,8 +99,8 @@ E_total = (1/2) * (target_o1 - out_o1)^2 + (1/2) * (target_o2 - out_o2)^2
 dE_total/dout_o1 = (1/2) * 2 * (target_o1 - out_o1)^(2 - 1) * (0 - 1) + 0 = -(target_o1 - out_o1) \
 = -(0.01 - 0.75136507) = 0.74136507
 out_o1 = 1/(1 + exp(-net_o1))
-dout_o1/dnet_o1 = -(1 + exp(-net_o1))^(-1 - 1) * (0 + exp(-net_o1) * (-1)) = out_o1 * (1 - out_o1) \
-= 0.75136507 * (1 - 0.75136507) = 0.186815602
+dout_o1/dnet_o1 = -(1 + exp(-net_o1))^(-1 - 1) * (0 + exp(-net_o1) * (-1)) \
+= (1 + exp(-net_o1))^(-2) * exp(-net_o1) = out_o1 * (1 - out_o1) = 0.75136507 * (1 - 0.75136507) = 0.186815602
 net_o1 = w_5 * out_h1 + w_6 * out_h2 + b_2
 dnet_o1/dw_5 = out_h1 * 1 + 0 + 0 = out_h1 = 0.593269992
 dE_total/dw_5 = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw_5 = 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041

@@ -227,9 +227,8 @@ class _Builder:
             steps.append(self.step(symbol, expression, substituted=expression))
             return steps
         rules = local.steps.before if isinstance(local.steps, RewriteRule) else local.steps
-        forms = [written_out(rules), local.form]
-        if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
-            forms.insert(1, local.steps.result)
+        # written out (exponents as n - 1), then folded (the exponent's arithmetic done), then the local form
+        forms = [written_out(rules), rules.result, local.form]
         steps.append(Step(local.symbol.of, (local.expression,)))
         if self.detail == "full":
             steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
