@@ -2,7 +2,8 @@
 
 Every result that people read displays itself in Jupyter (`_repr_markdown_`, `_repr_latex_`)
 and renders to any output format with `.render(format)`, text in Unicode math or, with
-`ascii=True`, in plain ASCII; the raw engine records stay available as attributes
+`ascii=True`, in plain ASCII, a worked solution's lines broken at `width` columns (80; None:
+never); the raw engine records stay available as attributes
 (`.derivation`, `.solution`, `.rows`, `.verdict`).
 
     >>> import symbackprop as sbp
@@ -78,7 +79,7 @@ def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool 
     scalar derivation's quantity and every gradient is checked by finite differences (a failure raises
     `CheckFailure`). A network whose activation the matrix form cannot write raises `InputError`.
 
-        >>> print(matrix_solution("mazur", checks=False).render("text").splitlines()[18])
+        >>> print(matrix_solution("mazur", checks=False).render("text", width=None).splitlines()[18])
         net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · 0.35 = [[0.3775], [0.3925]]
     """
     derived = derive(network(source))
@@ -146,7 +147,7 @@ def check(source: SpecLike = None, *, formula: str | None = None, value: str | N
         if len(sides) != 2:
             raise InputError("--formula: write 'quantity = formula', or name the quantity with --quantity or --wrt")
         target = checker.quantity(sides[0])
-    return CheckResult(checker.check_formula(sides[-1], target), formula.strip())
+    return CheckResult(checker.check_formula(sides[-1], target), " ".join(formula.split()))
 
 
 def reproduce(document: str = "mazur") -> "Reproduction":
@@ -179,9 +180,10 @@ class _Displayed:
 class Solution(_Displayed):
     solution: WorkedSolution
 
-    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
-        """`fmt`: one of `symbackprop.printers.PRINTERS` (text, latex, markdown, json, ...)."""
-        return printer(fmt, ascii=ascii).doprint(self.solution)
+    def render(self, fmt: str = "text", *, ascii: bool = False, width: int | None = 80) -> str:
+        """`fmt`: one of `symbackprop.printers.PRINTERS` (text, latex, markdown, json, ...); text lines are
+        broken at `width` columns (None: never)."""
+        return printer(fmt, ascii=ascii, width=width).doprint(self.solution)
 
     def _repr_html_(self) -> str:
         return self.render("html")
@@ -191,8 +193,9 @@ class Solution(_Displayed):
 class DerivationView(_Displayed):
     derivation: Derivation
 
-    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
-        return printer(fmt, ascii=ascii).doprint(derivation_summary(self.derivation))
+    def render(self, fmt: str = "text", *, ascii: bool = False, width: int | None = 80) -> str:
+        """Text lines broken at `width` columns (None: never), as `Solution.render`."""
+        return printer(fmt, ascii=ascii, width=width).doprint(derivation_summary(self.derivation))
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -75,12 +76,14 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="the matrix form: one line per layer (net = W out + b 1^T, delta, dE/dW = delta out^T, ...)"
                             " with explicit matrices of numbers")
     _add_ascii(solve)
+    _add_width(solve)
     solve.set_defaults(run=_solve)
 
     gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
     _add_spec(gradients)
     gradients.add_argument("--json", action="store_true", help="print JSON")
     _add_ascii(gradients)
+    _add_width(gradients)
     gradients.set_defaults(run=_gradients)
 
     training = commands.add_parser("train", help="steps of gradient descent on the spec's samples")
@@ -123,6 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
     _add_ascii(exercise)
+    _add_width(exercise)
     exercise.set_defaults(run=_exercise)
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
@@ -148,6 +152,27 @@ def _add_spec(parser: argparse.ArgumentParser) -> None:
 def _add_ascii(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ascii", action="store_true",
                         help="plain ASCII instead of Unicode math, for terminals and logs without UTF-8")
+
+
+def _add_width(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--width", type=_columns, metavar="N",
+                        help="break text lines at N columns (default: the terminal's width, 80 when not a terminal;"
+                             " 0: never)")
+
+
+def _columns(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not (int(text) == 0 or 20 <= int(text) <= 10_000):
+        raise argparse.ArgumentTypeError(f"expected 0 or a whole number of columns from 20 to 10000, got {text!r}")
+    return int(text)
+
+
+def _width(args: argparse.Namespace, path: str | None) -> int | None:
+    """The columns text is broken at: --width (0: none), else the terminal's when printing to one, else 80."""
+    if args.width is not None:
+        return args.width or None
+    if path is None and sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return 80
 
 
 def _natural(text: str) -> int:
@@ -178,12 +203,13 @@ def _format(args: argparse.Namespace, path: str | None) -> str:
 def _exercise(args: argparse.Namespace) -> int:
     data = exercise_spec(parse_layers(args.layers), args.activation, args.loss, args.seed)
     derivation = derive(build_network(spec_from_dict(data)))
-    sheet = printer(_format(args, args.output), ascii=args.ascii).doprint(
+    sheet = printer(_format(args, args.output), ascii=args.ascii, width=_width(args, args.output)).doprint(
         question_sheet(derivation, f"Exercise {args.seed}"))
     outputs = [(sheet, args.output)]
     if args.answers:
         key = worked_solution(derivation, checks=check_gradients(derivation))
-        outputs.append((printer(_format(args, args.answers), ascii=args.ascii).doprint(key), args.answers))
+        answers = printer(_format(args, args.answers), ascii=args.ascii, width=_width(args, args.answers))
+        outputs.append((answers.doprint(key), args.answers))
     if args.spec_out:
         outputs.append((json.dumps(data, indent=2) + "\n", args.spec_out))
     for text, path in outputs:
@@ -197,7 +223,7 @@ def _solve(args: argparse.Namespace) -> int:
         solution = matrix_solution(args.spec, decimals=args.decimals)
     else:
         solution = solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
-    _emit(solution.render(_format(args, args.output), ascii=args.ascii), args.output)
+    _emit(solution.render(_format(args, args.output), ascii=args.ascii, width=_width(args, args.output)), args.output)
     return 0
 
 
@@ -216,7 +242,7 @@ def _gradients(args: argparse.Namespace) -> int:
     at_kink = kinks(derivation.network, values)
     loss = values[derivation.network.total]
     text = gradients_json(loss, checks, at_kink) if args.json else \
-        gradients_text(derivation, loss, checks, at_kink, ascii=args.ascii)
+        gradients_text(derivation, loss, checks, at_kink, ascii=args.ascii, width=_width(args, None))
     require(checks)
     _emit(text, None)
     return 0
