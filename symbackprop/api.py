@@ -3,7 +3,8 @@
 Every result that people read displays itself in Jupyter the same way (`_repr_html_`: a fragment
 of HTML with MathML formulas and a style scoped to it, which renders without MathJax or a network)
 and renders to any output format with `.render(format)`, text in Unicode math or, with
-`ascii=True`, in plain ASCII; the raw engine records stay available as attributes
+`ascii=True`, in plain ASCII, a worked solution's lines broken at `width` columns (80; None:
+never); the raw engine records stay available as attributes
 (`.derivation`, `.solution`, `.rows`, `.verdict`).
 
 Each function here is a one-line convenience over `Problem` (symbackprop/problem.py), which
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 import mpmath
 
-from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS
+from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS, MAX_WIDTH, MIN_WIDTH
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
@@ -35,7 +36,7 @@ from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
-__all__ = ["DETAILS", "MAX_DECIMALS", "MAX_STEPS", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
+__all__ = ["DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
            "matrix_solution", "network", "plot_format", "reproduce", "solve", "spec", "train"]
@@ -65,7 +66,7 @@ def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None 
 def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:
     """The worked solution in matrix form (see `Problem.matrix_solution`).
 
-        >>> print(matrix_solution("mazur", checks=False).render("text").splitlines()[18])
+        >>> print(matrix_solution("mazur", checks=False).render("text", width=None).splitlines()[18])
         net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · 0.35 = [[0.3775], [0.3925]]
     """
     return Problem(source).matrix_solution(decimals=decimals, checks=checks)

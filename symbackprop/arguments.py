@@ -14,6 +14,8 @@ MAX_DECIMALS = 50
 """The most decimals shown or carried by hand: the engine's own precision."""
 MAX_STEPS = 10_000_000
 """The most training steps in one call (the CLI's bound too)."""
+MIN_WIDTH, MAX_WIDTH = 20, 10_000
+"""The columns text may be broken at (the CLI's --width too; 0 there, None here: never)."""
 
 
 def whole(argument: str, value: object, low: int, high: int | None = None) -> int:

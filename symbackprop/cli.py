@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import signal
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -90,12 +91,14 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="the matrix form: one line per layer (net = W out + b 1^T, delta, dE/dW = delta out^T, ...)"
                             " with explicit matrices of numbers")
     _add_ascii(solve)
+    _add_width(solve)
     solve.set_defaults(run=_solve, parser=solve)
 
     gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
     _add_spec(gradients)
     gradients.add_argument("--json", action="store_true", help="print JSON")
     _add_ascii(gradients)
+    _add_width(gradients)
     gradients.set_defaults(run=_gradients, parser=gradients)
 
     training = commands.add_parser("train", help="steps of gradient descent on the spec's samples")
@@ -140,6 +143,7 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
     _add_ascii(exercise)
+    _add_width(exercise)
     exercise.set_defaults(run=_exercise, parser=exercise)
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
@@ -166,6 +170,28 @@ def _add_spec(parser: argparse.ArgumentParser) -> None:
 def _add_ascii(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ascii", action="store_true",
                         help="plain ASCII instead of Unicode math, for terminals and logs without UTF-8")
+
+
+def _add_width(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--width", type=_columns, metavar="N",
+                        help="break text lines at N columns (default: the terminal's width, 80 when not a terminal;"
+                             " 0: never)")
+
+
+def _columns(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not (int(text) == 0 or api.MIN_WIDTH <= int(text) <= api.MAX_WIDTH):
+        raise argparse.ArgumentTypeError(f"expected 0 or a whole number of columns from {api.MIN_WIDTH} to "
+                                         f"{api.MAX_WIDTH}, got {text!r}")
+    return int(text)
+
+
+def _width(args: argparse.Namespace, path: str | None) -> int | None:
+    """The columns text is broken at: --width (0: none), else the terminal's when printing to one, else 80."""
+    if args.width is not None:
+        return args.width or None
+    if path is None and sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return 80
 
 
 def _natural(text: str) -> int:
@@ -199,9 +225,11 @@ def _exercise(args: argparse.Namespace) -> int:
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
                                                                 (args.spec_out, "--spec-out")) if path])
     exercise = api.exercise(args.seed, layers=args.layers, activation=args.activation, loss=args.loss)
-    sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii)
+    sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii,
+                                     width=_width(args, args.output))
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
-                "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii)}
+                "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii,
+                                                                    width=_width(args, args.answers))}
     files = [(contents[place.option](), place) for place in places]
     if not args.output:
         emit(sheet, None)
@@ -216,7 +244,8 @@ def _solve(args: argparse.Namespace) -> int:
         solution = problem.matrix_solution(decimals=args.decimals)
     else:
         solution = problem.solve(decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
-    emit(solution.render(_format(args, args.output), ascii=args.ascii), args.output)
+    emit(solution.render(_format(args, args.output), ascii=args.ascii, width=_width(args, args.output)),
+         args.output)
     return 0
 
 
@@ -230,7 +259,7 @@ def _require_matrix_options(args: argparse.Namespace) -> None:
 
 def _gradients(args: argparse.Namespace) -> int:
     report = api.Problem(args.spec).gradient_report()
-    emit(report.render("json" if args.json else "text", ascii=args.ascii), None)
+    emit(report.render("json" if args.json else "text", ascii=args.ascii, width=_width(args, None)), None)
     return 0
 
 

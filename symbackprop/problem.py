@@ -211,7 +211,7 @@ class Problem:
             if len(sides) != 2:
                 raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
             target = checker.quantity(sides[0])
-        return CheckResult(checker.check_formula(sides[-1], target), formula.strip())
+        return CheckResult(checker.check_formula(sides[-1], target), " ".join(formula.split()))
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5' or 'w_5'); an unknown name is an error naming `argument`."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import mpmath
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, whole
+from symbackprop.arguments import MAX_DECIMALS, MAX_WIDTH, MIN_WIDTH, choice, flag, whole
 from symbackprop.checks.document import Row
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.checks.verify import Verdict
@@ -36,11 +36,13 @@ class _Displayed:
 
     formats: tuple[str, ...] = tuple(sorted(PRINTERS))
 
-    def render(self, fmt: str = "text", *, ascii: bool = False) -> str:
-        """`fmt`: one of `formats`; `ascii`: plain ASCII text instead of Unicode math (for the text format)."""
-        return self._render(choice("fmt", fmt, self.formats), flag("ascii", ascii))
+    def render(self, fmt: str = "text", *, ascii: bool = False, width: int | None = 80) -> str:
+        """`fmt`: one of `formats`; `ascii`: plain ASCII text instead of Unicode math (for the text format);
+        `width`: a worked solution's or report's text lines broken at that many columns (None: never)."""
+        width = None if width is None else whole("width", width, MIN_WIDTH, MAX_WIDTH)
+        return self._render(choice("fmt", fmt, self.formats), flag("ascii", ascii), width)
 
-    def _render(self, fmt: str, ascii: bool) -> str:
+    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
         raise NotImplementedError
 
     def __str__(self) -> str:
@@ -58,26 +60,33 @@ class _Report(_Displayed):
     formats = REPORT_FORMATS
 
 
+class _Worked(_Displayed):
+    """A worked solution or a derivation: records the printers lay out, text broken at `width` columns."""
+
+    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
+        return printer(fmt, ascii=ascii, width=width).doprint(self.record())
+
+    def record(self) -> WorkedSolution:
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return html_fragment(self.record())
+
+
 @dataclass(frozen=True, eq=False)
-class Solution(_Displayed):
+class Solution(_Worked):
     solution: WorkedSolution
 
-    def _render(self, fmt: str, ascii: bool) -> str:
-        return printer(fmt, ascii=ascii).doprint(self.solution)
-
-    def _repr_html_(self) -> str:
-        return html_fragment(self.solution)
+    def record(self) -> WorkedSolution:
+        return self.solution
 
 
 @dataclass(frozen=True, eq=False)
-class DerivationView(_Displayed):
+class DerivationView(_Worked):
     derivation: Derivation
 
-    def _render(self, fmt: str, ascii: bool) -> str:
-        return printer(fmt, ascii=ascii).doprint(derivation_summary(self.derivation))
-
-    def _repr_html_(self) -> str:
-        return html_fragment(derivation_summary(self.derivation))
+    def record(self) -> WorkedSolution:
+        return derivation_summary(self.derivation)
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,8 +95,8 @@ class Reproduction(_Displayed):
     title: str
     formats = ("text", "markdown", "json")
 
-    def _render(self, fmt: str, ascii: bool) -> str:
-        """text or markdown (a table), or json."""
+    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
+        """text or markdown (a table), or json; not broken at `width` yet."""
         if fmt == "json":
             return reproduction_json(self.rows)
         return reproduction_table(self.rows, self.title, fmt, ascii=ascii)
@@ -101,7 +110,8 @@ class CheckResult(_Report):
     def __bool__(self) -> bool:
         return self.verdict.correct
 
-    def _render(self, fmt: str, ascii: bool) -> str:
+    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
+        """The verdict's text is not broken at `width` yet."""
         if fmt == "json":
             return verdict_json(self.verdict, self.written)
         return verdict_text(self.verdict, self.written, ascii=ascii)
@@ -116,10 +126,10 @@ class GradientReport(_Report):
     checks: list[GradientCheck]
     kinks: list[Kink]
 
-    def _render(self, fmt: str, ascii: bool) -> str:
+    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
         if fmt == "json":
             return gradients_json(self.loss, self.checks, self.kinks)
-        return gradients_text(self.derivation, self.loss, self.checks, self.kinks, ascii=ascii)
+        return gradients_text(self.derivation, self.loss, self.checks, self.kinks, ascii=ascii, width=width)
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,7 +31,7 @@ def _sections(text: str) -> list[str]:
 
 
 def test_the_batch_never_calls_one_samples_part_e_total():
-    text = sbp.solve("classifier", checks=False).render("text")
+    text = sbp.solve("classifier", checks=False).render("text", width=None)
     assert "E_total = (1/2) · (-target" not in text
     assert "E_share⁽¹⁾ = (1/2) · E_total⁽¹⁾ = (1/2) · 1.203898511 = 0.601949255" in text
     assert "E_total = (1/2) · (E_total⁽¹⁾ + E_total⁽²⁾) = E_share⁽¹⁾ + E_share⁽²⁾ = " in text
@@ -40,7 +40,7 @@ def test_the_batch_never_calls_one_samples_part_e_total():
 
 
 def test_each_samples_part_is_written_once_per_gradient():
-    text = sbp.solve("classifier", checks=False).render("text")
+    text = sbp.solve("classifier", checks=False).render("text", width=None)
     line = "E_share⁽¹⁾ = (1/2) · (-target_o1⁽¹⁾ · log(out_o1⁽¹⁾) - target_o2⁽¹⁾ · log(out_o2⁽¹⁾)"
     counts = [section.count(line) for section in _sections(text)]
     assert max(counts) == 1 and counts[0] == 1
@@ -58,7 +58,7 @@ def test_the_share_is_a_quantity_of_the_network_with_its_value():
 def test_a_sum_over_the_batch_starts_from_each_samples_own_loss():
     derivation = derive(build_network(spec_from_dict(_classifier(reduction="sum"))))
     assert [one.part for one in derivation.network.passes] == [Symbol("E_total[1]"), Symbol("E_total[2]")]
-    text = sbp.solve(_classifier(reduction="sum"), checks=False).render("text")
+    text = sbp.solve(_classifier(reduction="sum"), checks=False).render("text", width=None)
     assert "E_total⁽¹⁾ = -target_o1⁽¹⁾ · log(out_o1⁽¹⁾)" in text and "E_share" not in text
 
 

@@ -61,7 +61,8 @@ def test_numpy_training_without_numpy_is_one_line():
 
 
 @pytest.mark.parametrize(("example", "expected"), [
-    ("deep", "∂out_o1/∂net_o1 = (1 - tanh(net_o1)²) · 1 = 1 - out_o1² = 1 - 0.280401548² = 0.921374972"),
+    ("deep", "∂out_o1/∂net_o1 = (1 - tanh(net_o1)²) · 1 = 1 - tanh(net_o1)² = 1 - out_o1²\n"
+             "                = 1 - 0.280401548² = 0.921374972"),
     ("classifier", "E_total = (1/2) · (E_total⁽¹⁾ + E_total⁽²⁾)"),
 ])
 def test_solve_reads_clearly_beyond_the_document(example, expected):

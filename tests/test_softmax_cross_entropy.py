@@ -83,7 +83,7 @@ def test_the_general_form_holds_for_any_targets():
 
 
 def test_the_classifier_shows_the_textbook_delta_as_the_result_of_the_jacobian_sum():
-    text = sbp.solve("classifier", checks=False).render("text")
+    text = sbp.solve("classifier", checks=False).render("text", width=None)
     assert "target_o1⁽¹⁾ + target_o2⁽¹⁾ + target_o3⁽¹⁾ = 1 + 0 + 0 = 1" in text
     line = next(line for line in text.splitlines() if line.startswith("δ_o1⁽¹⁾ = "))
     parts = line.split(" = ")
@@ -104,7 +104,7 @@ def test_every_format_shows_the_simplified_delta(fmt):
 
 
 def test_rounded_probabilities_are_accepted_with_the_general_derivative():
-    text = sbp.solve(_soft(), checks=False).render("text")
+    text = sbp.solve(_soft(), checks=False).render("text", width=None)
     assert "target_o1 + target_o2 + target_o3 = 0.333333 + 0.333333 + 0.333333 = 0.999999" in text
     assert SOFT_LABELS in text
     delta = next(line for line in text.splitlines() if line.startswith("δ_o1 = "))
@@ -133,7 +133,7 @@ def test_soft_labels_in_a_batch_agree_with_the_matrix_form():
     named = matrix_gradients(derivation).named(derivation.network)
     for gradient in derivation.gradients:
         assert numpy.isclose(named[gradient.parameter.name], float(values[gradient.symbol]), rtol=1e-12, atol=1e-15)
-    text = sbp.matrix_solution(data, checks=True).render("text")
+    text = sbp.matrix_solution(data, checks=True).render("text", width=None)
     assert "pass" in text and "FAIL" not in text
 
 
@@ -141,7 +141,7 @@ def test_no_target_sum_form_where_the_sum_does_not_reduce():
     """Softmax under squared error: the Jacobian sum keeps the other outputs, so nothing is claimed."""
     derivation = _derived(_soft(["0.2", "0.3", "0.5"], loss="half_squared_error"))
     assert all(delta.target_sum is None for delta in derivation.deltas)
-    text = sbp.solve(_soft(["0.2", "0.3", "0.5"], loss="half_squared_error"), checks=False).render("text")
+    text = sbp.solve(_soft(["0.2", "0.3", "0.5"], loss="half_squared_error"), checks=False).render("text", width=None)
     assert "target_o1 + target_o2 + target_o3 =" not in text
 
 

@@ -38,8 +38,10 @@ def unevaluated_power(base: Expr, *exponent: int) -> Pow:
         # superscripts: exponents of digits and signs; anything else as in plain text
         (x**2, "x²", "x^2"),
         ((1 - out_o1) ** 2, "(1 - out_o1)²", "(1 - out_o1)^2"),
-        (unevaluated_power(target_o1 - out_o1, 2, -1), "(target_o1 - out_o1)²⁻¹", "(target_o1 - out_o1)^(2 - 1)"),
-        (unevaluated_power(1 + exp(-net_o1), -1, -1), "(1 + exp(-net_o1))⁻¹⁻¹", "(1 + exp(-net_o1))^(-1 - 1)"),
+        # the power rule's exponent n - 1 stays grouped on the line: ²⁻¹ would read "squared, to the minus one"
+        (unevaluated_power(target_o1 - out_o1, 2, -1), "(target_o1 - out_o1)^(2 - 1)", "(target_o1 - out_o1)^(2 - 1)"),
+        (unevaluated_power(1 + exp(-net_o1), -1, -1), "(1 + exp(-net_o1))^(-1 - 1)", "(1 + exp(-net_o1))^(-1 - 1)"),
+        (unevaluated_power(x, 1, -1), "x^(1 - 1)", "x^(1 - 1)"),
         (x**-2, "x⁻²", "x^(-2)"),
         (w10**12, "w₁₀¹²", "w_10^12"),
         (x ** Rational(3, 2), "x^(3/2)", "x^(3/2)"),
@@ -66,7 +68,11 @@ def unevaluated_power(base: Expr, *exponent: int) -> Pow:
         # functions and the relu as the other printers write them
         (Rational(-1, 2) * log(out_o1), "-(1/2) · log(out_o1)", "-(1/2) * log(out_o1)"),
         (1 - tanh(net_o1) ** 2, "1 - tanh(net_o1)²", "1 - tanh(net_o1)^2"),
-        (Piecewise((net_o1, net_o1 > 0), (0, True)), "(net_o1 if net_o1 > 0 else 0)", "(net_o1 if net_o1 > 0 else 0)"),
+        (Piecewise((net_o1, net_o1 > 0), (0, True)), "max(0, net_o1)", "max(0, net_o1)"),
+        (Piecewise((1, net_o1 > 0), (0, True)), "{1 if net_o1 > 0, 0 otherwise}", "{1 if net_o1 > 0, 0 otherwise}"),
+        (Piecewise((net_o1, net_o1 > 1), (0, True)), "{net_o1 if net_o1 > 1, 0 otherwise}",
+         "{net_o1 if net_o1 > 1, 0 otherwise}"),
+        (Mul(exp(x), Mul(-1, 1, evaluate=False), evaluate=False), "exp(x) · (-1)", "exp(x) * (-1)"),
     ],
 )
 def test_each_unicode_rule_and_its_ascii_counterpart(expr, unicode, ascii):
@@ -79,6 +85,7 @@ def test_numerals_keep_the_ascii_minus_so_numbers_copy_into_a_calculator():
     assert unicode_formula(w5 * out_h1, numerals) == "0.593269992 · (-0.2)"
     assert unicode_formula(x**2, numerals) == "(-0.5)²"
     assert unicode_formula(-w5, numerals) == "-(-0.2)"
+    assert unicode_formula(Piecewise((x, x > 0), (0, True)), numerals) == "max(0, -0.5)"
 
 
 # --- the reader reads what the printer prints ---------------------------------------------------------
@@ -95,7 +102,7 @@ def _steps(items):
 def _formulas(derivation):
     """Every formula of the worked solution: each step's symbol and forms, and the numbers substituted.
 
-    The relu's (x if x > 0 else 0) is left out: the reader has no conditionals.
+    The relu's max(0, x) and its derivative's cases are left out: the reader has neither.
     """
     solution = worked_solution(derivation)
     for step in _steps(solution.sections):

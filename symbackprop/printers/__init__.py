@@ -16,10 +16,11 @@ PRINTERS: dict[str, type[SolutionPrinter]] = {
 }
 
 
-def printer(fmt: str, *, ascii: bool = False) -> SolutionPrinter:
+def printer(fmt: str, *, ascii: bool = False, width: int | None = None) -> SolutionPrinter:
     """The printer for `fmt` (a key of PRINTERS); `ascii` makes the text format plain ASCII instead
-    of Unicode math. The other formats are markup, which `ascii` does not change."""
-    return TextPrinter(ascii=ascii) if fmt == "text" else PRINTERS[fmt]()
+    of Unicode math, and `width` breaks its lines to that many columns (None: lines left whole).
+    The other formats are markup, which `ascii` and `width` do not change."""
+    return TextPrinter(ascii=ascii, width=width) if fmt == "text" else PRINTERS[fmt]()
 
 
 __all__ = ["HtmlPrinter", "JsonPrinter", "LatexPrinter", "MarkdownPrinter", "PRINTERS", "SolutionPrinter", "TextPrinter",

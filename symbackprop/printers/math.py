@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from sympy import Expr, Mul, Number, Pow, S, Symbol
+from sympy import Expr, Mul, Number, Piecewise, Pow, S, StrictGreaterThan, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
@@ -73,6 +73,22 @@ class DocumentNotation:
         printed = self._fraction(numerator, denominator) if denominator and numerator else self._product(factors)
         return self._negative(printed) if negative else printed
 
+    def _print_Piecewise(self, expr: Expr) -> str:
+        """relu's pieces as max(0, x); other pieces as cases, e.g. {1 if x > 0, 0 otherwise}, in every format."""
+        argument = _relu_argument(expr)
+        if argument is not None:
+            return self._apply("max", self._arguments([S.Zero, argument]))
+        return self._cases([(self._print(piece), None if condition is S.true else self._print(condition))
+                            for piece, condition in expr.args])
+
+    def _arguments(self, arguments: list[Expr]) -> str:
+        """A function's arguments; a numeral alone needs no parentheses of its own: tanh(-0.33), max(0, -0.2)."""
+        return ", ".join(self._argument(argument) for argument in arguments)
+
+    def _argument(self, argument: Expr):
+        numerals: Mapping[Symbol, str] = self._settings["numerals"] or {}
+        return self._numeral(numerals[argument]) if argument in numerals else self._print(argument)
+
     def _numeral(self, numeral: str) -> str:
         return numeral
 
@@ -84,9 +100,27 @@ class DocumentNotation:
         return self.mul_separator.join(self._factor(factor) for factor in factors)
 
     def _factor(self, factor: Expr):
-        if isinstance(factor, Number) and (factor < 0 or self._fraction_needs_group(factor)):
+        """One factor; a factor that prints with a leading minus is always grouped: x · (-1), not x · -1."""
+        if _leading_minus(factor) or (isinstance(factor, Number) and self._fraction_needs_group(factor)):
             return self._group(self._print(factor))
         return self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
+
+
+def _relu_argument(expr: Piecewise) -> Expr | None:
+    """x when `expr` is relu's pieces (x if x > 0, else 0), which is max(0, x); otherwise None."""
+    if len(expr.args) != 2:
+        return None
+    (value, condition), (otherwise, always) = expr.args
+    if otherwise == 0 and always is S.true and isinstance(condition, StrictGreaterThan) \
+            and condition.lhs == value and condition.rhs == 0:
+        return value
+    return None
+
+
+def _leading_minus(expr: Expr) -> bool:
+    """Whether `expr` prints starting with a minus: a negative number, or a product led by one."""
+    leading = expr.args[0] if isinstance(expr, Mul) and expr.args else expr
+    return isinstance(leading, Number) and leading < 0
 
 
 class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
@@ -131,6 +165,11 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         printed = rf"\lvert {self._print(expr.args[0])} \rvert"
         return printed if exp is None else rf"\left({printed}\right)^{{{exp}}}"
 
+    def _cases(self, pieces: list[tuple[str, str | None]]) -> str:
+        rows = r" \\ ".join(rf"{value} & \text{{if }} {condition}" if condition is not None
+                              else rf"{value} & \text{{otherwise}}" for value, condition in pieces)
+        return rf"\begin{{cases}} {rows} \end{{cases}}"
+
 
 class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
     """Plain text: net_h1, dE_total/dw_5, w_5^+, -(target_o1 - out_o1)*out_o1*(1 - out_o1)."""
@@ -162,10 +201,7 @@ class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
         return f"d/d{self._print(wrt)}[{self._print(expr.expr)}]"
 
     def _print_Function(self, expr: Expr) -> str:
-        """tanh(-0.33), not tanh((-0.33)): a numeral alone in the parentheses needs none of its own."""
-        numerals = self._settings["numerals"] or {}
-        args = ", ".join(numerals.get(a, None) or self._print(a) for a in expr.args)
-        return f"{expr.func.__name__}({args})"
+        return self._apply(expr.func.__name__, self._arguments(list(expr.args)))
 
     def _print_Abs(self, expr: Expr) -> str:
         return f"|{self._print(expr.args[0])}|"
@@ -177,11 +213,10 @@ class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
         """max(1, |p|), as written by hand (SymPy writes Max)."""
         return f"max({', '.join(self._print(a) for a in expr.args)})"
 
-    def _print_Piecewise(self, expr: Expr) -> str:
-        """(net_h1 if net_h1 > 0 else 0)"""
-        *pieces, (last, _) = expr.args
-        text = "".join(f"{self._print(piece)} if {self._print(condition)} else " for piece, condition in pieces)
-        return f"({text}{self._print(last)})"
+    def _cases(self, pieces: list[tuple[str, str | None]]) -> str:
+        """{1 if net_h1 > 0, 0 otherwise}: the cases of the LaTeX and MathML printers on one line."""
+        return "{" + ", ".join(f"{value} if {condition}" if condition is not None else f"{value} otherwise"
+                               for value, condition in pieces) + "}"
 
 
 class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
@@ -216,9 +251,10 @@ class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
         return super().parenthesize(item, level, strict)
 
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
-        """x², (target - out)²⁻¹, (1 + exp(-net))⁻¹⁻¹; sqrt(x), 1/x and x^(3/2) as in plain text.
+        """x², (1 + exp(-net))⁻²; (target - out)^(2 - 1), sqrt(x), 1/x and x^(3/2) as in plain text.
 
-        Only exponents of digits and signs are raised, the ones the reader reads back; a base
+        Only a signed whole number is raised: an exponent with arithmetic in it stays on the line
+        in parentheses, as superscripts ²⁻¹ would read as "squared, to the minus one". A base
         that already ends in a superscript (w₅⁺, out⁽²⁾) is parenthesised: (w₅⁺)².
         """
         exponent = self._print(expr.exp).replace(" ", "")
@@ -235,8 +271,8 @@ class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
 
 
 _DIGITS = re.compile(r"[0-9]+")
-_RAISABLE = re.compile(r"[+-]*[0-9]+(?:[+-]+[0-9]+)*")
-"""Exponents printed as superscripts: signed whole numbers and their sums (2, -1, 2-1)."""
+_RAISABLE = re.compile(r"-?[0-9]+")
+"""Exponents printed as superscripts: whole numbers, maybe negative (2, -2)."""
 _SUPERSCRIPT_ENDS = frozenset(superscript("0123456789+-()"))
 
 

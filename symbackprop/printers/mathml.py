@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from xml.dom.minidom import Element
 
-from sympy import Expr, S, Symbol
+from sympy import Add, Expr, Symbol
 from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from symbackprop.network.symbols import Partial
 from symbackprop.printers.math import DocumentNotation, name_parts
@@ -99,27 +100,30 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
                                  self._row(self._element("mo", PARTIAL), self._print(wrt)))
         return self._row(operator, self._element("mo", "["), self._print(expr.expr), self._element("mo", "]"))
 
+    def _print_Pow(self, expr: Expr) -> Element:
+        """A power whose exponent is arithmetic, the power rule's n - 1, as written: (1 + e^{-net})^{-1 - 1},
+        where SymPy would do the arithmetic and write 1/(1 + e^{-net})^2, as the LaTeX and text printers do not."""
+        if isinstance(expr.exp, Add):
+            return self._element("msup", self.parenthesize(expr.base, PRECEDENCE["Pow"]), self._print(expr.exp))
+        return super()._print_Pow(expr)
+
     def _print_Exp1(self, expr: Expr) -> Element:
         return self._element("mi", "e")
 
     def _print_Function(self, expr: Expr) -> Element:
-        """tanh(-0.33), not tanh((-0.33)): a numeral alone in the parentheses needs none of its own."""
-        numerals = self._settings["numerals"] or {}
-        row = self._row(self._element("mi", expr.func.__name__), self._element("mo", "("))
-        for k, argument in enumerate(expr.args):
-            if k:
-                row.appendChild(self._element("mo", ","))
-            row.appendChild(self._numeral(numerals[argument]) if argument in numerals else self._print(argument))
-        row.appendChild(self._element("mo", ")"))
-        return row
+        return self._apply(expr.func.__name__, self._arguments(list(expr.args)))
 
-    def _print_Piecewise(self, expr: Expr) -> Element:
-        """Cases in a brace: the value, then 'for' and its condition, or 'otherwise'."""
+    def _arguments(self, arguments: list[Expr]) -> Element:
+        printed = [self._argument(argument) for argument in arguments]
+        return printed[0] if len(printed) == 1 else self._joined_row(printed, ",")
+
+    def _cases(self, pieces: list[tuple[Element, Element | None]]) -> Element:
+        """Cases in a brace: the value, then 'if' and its condition, or 'otherwise'."""
         table = self._element("mtable")
-        for piece, condition in expr.args:
-            when = self._element("mtext", "otherwise") if condition is S.true else \
-                self._row(self._element("mtext", "for\u00a0"), self._print(condition))
-            table.appendChild(self._element("mtr", self._element("mtd", self._print(piece)), self._element("mtd", when)))
+        for value, condition in pieces:
+            when = self._element("mtext", "otherwise") if condition is None else \
+                self._row(self._element("mtext", "if\u00a0"), condition)
+            table.appendChild(self._element("mtr", self._element("mtd", value), self._element("mtd", when)))
         return self._row(self._element("mo", "{"), table)
 
 

@@ -21,7 +21,7 @@ from symbackprop.network.symbols import Partial
 
 _COMPOUND = (MatAdd, MatMul, HadamardProduct)
 """Matrix expressions that need parentheses as a factor of a product or the base of a power or transpose."""
-_LATEX_FUNCTIONS = frozenset({"exp", "log", "tanh", "sinh", "cosh", "sin", "cos"})
+_LATEX_FUNCTIONS = frozenset({"exp", "log", "tanh", "sinh", "cosh", "sin", "cos", "max"})
 
 
 def _negative(term: MatrixExpr) -> bool:

@@ -17,12 +17,12 @@ DIGITS = 20
 
 
 def gradients_text(derivation: Derivation, loss, checks: list[GradientCheck], at_kink: list[Kink], *,
-                   ascii: bool = False) -> str:
-    """E_total and every gradient with its finite-difference checks beside it (`ascii`: see TextPrinter)."""
+                   ascii: bool = False, width: int | None = None) -> str:
+    """E_total and every gradient with its finite-difference checks beside it (`ascii`, `width`: see TextPrinter)."""
     items = [Note(f"E_total = {significant(loss, DIGITS)}")]
     items += [Note(f"{k.neuron.net.name} = 0: {k.note}.") for k in at_kink]
     items.append(check_section(derivation, checks))
-    return TextPrinter(ascii=ascii)._print(Section(f"Gradients: {derivation.network.spec.name}", tuple(items))) + "\n"
+    return TextPrinter(ascii=ascii, width=width)._print(Section(f"Gradients: {derivation.network.spec.name}", tuple(items))) + "\n"
 
 
 def gradients_json(loss, checks: list[GradientCheck], at_kink: list[Kink]) -> str:

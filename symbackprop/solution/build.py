@@ -305,9 +305,8 @@ def local_derivative_steps(local: LocalDerivative, numerals: Mapping[Symbol, str
     """A local derivative worked out: with `detail="full"` every rule applied, each on its own line; then
     the derivative as the rules write it, simplified, with numbers substituted, and its value."""
     rules = local.steps.before if isinstance(local.steps, RewriteRule) else local.steps
-    forms = [written_out(rules), local.form]
-    if local.form != local.steps.result and not isinstance(local.steps, RewriteRule):
-        forms.insert(1, local.steps.result)
+    # written out (exponents as n - 1), then folded (the exponent's arithmetic done), then the local form
+    forms = [written_out(rules), rules.result, local.form]
     steps = []
     if detail == "full":
         steps += [Step(Derivative(rule.expr, rule.wrt), tuple(_distinct([applied(rule), rule.result])),
