@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sympy import Add, Dummy, Expr, Symbol, expand, factor_terms
+from sympy import Add, Dummy, Expr, Symbol, expand_mul, factor_terms
 
 from symbackprop.derivation.rules import fold_sum
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
@@ -42,11 +42,11 @@ def target_sum_forms(jacobian_sum: Expr, out: Symbol, target: Symbol,
     total = Dummy("T")
     eliminated = others[0]
     rest = [t for t in targets if t != eliminated]
-    in_total = expand(jacobian_sum.xreplace({eliminated: total - sum(rest)}))
+    in_total = expand_mul(jacobian_sum.xreplace({eliminated: total - sum(rest)}))
     if not in_total.free_symbols <= {out, target, total}:
         return None
     general = _factored(in_total, {total: unevaluated_sum(list(targets))})
-    distribution = _factored(expand(in_total.xreplace({total: 1})), {})
+    distribution = _factored(expand_mul(in_total.xreplace({total: 1})), {})
     return TargetSumForms(tuple(targets), general, distribution)
 
 
