@@ -17,6 +17,7 @@ import mpmath
 from sympy import Add, Expr, Mul, S, Symbol, simplify
 
 from symbackprop.derivation import Derivation
+from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
@@ -83,6 +84,8 @@ class Checker:
         self.definitions += [(d.symbol, d.expression) for d in derivation.definitions]
         self.defined = dict(self.definitions)
         self.backward = {d.symbol for d in derivation.definitions}
+        self.constraints = distribution_constraints(network)
+        """Targets that form a distribution stay one at the random points, so (out - target)/N checks right."""
         with mpmath.workdps(PRECISION):
             base = {s: to_mpf(v) for s, v in network.point().items()}
             self.start = [base] + [self._random_start(base, seed) for seed in range(RANDOM_POINTS)]
@@ -105,7 +108,7 @@ class Checker:
         expected = [point[quantity] for point in self.points]
         equal = all(close(a, b) for a, b in zip(values, expected))
         right = self.defined.get(quantity, quantity) if quantity not in self.backward else quantity
-        difference = simplify(self._expand(formula) - self._expand(right))
+        difference = simplify((self._expand(formula) - self._expand(right)).xreplace(self.constraints))
         if equal:
             return Verdict(quantity, True, expected[0], values[0], symbolic=difference == 0)
         explanations = self._diagnose(quantity, formula_values=values)
@@ -232,7 +235,9 @@ class Checker:
 
     def _random_start(self, base: dict, seed: int) -> dict:
         generator = random.Random(seed)
-        return {symbol: mpmath.mpf(generator.randint(-900, 900)) / 1000 for symbol in base}
+        start = {symbol: mpmath.mpf(generator.randint(-900, 900)) / 1000 for symbol in base}
+        start.update((target, evaluate(rest, start)) for target, rest in self.constraints.items())
+        return start
 
 
 def _dependency_order(definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:
