@@ -49,8 +49,8 @@ RULE_NAMES = {
 }
 """The name of each rule, as a full derivation labels its lines."""
 
-FIXED_BIASES = ("The biases are not updated: their gradients are derived above, but the spec keeps the biases fixed "
-                "(update_biases is false, the default), as the reference document does: it updates only the "
+FIXED_BIASES = ("The biases are not updated, although their gradients are found: the spec keeps the biases fixed "
+                "(update_biases is false, the default), as the reference document does, which updates only the "
                 "weights. Set update_biases to true in the spec to update the biases as well.")
 """Why a solution that derives the biases' gradients lists no bias update."""
 
