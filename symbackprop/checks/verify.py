@@ -34,7 +34,7 @@ class Mistake:
     """One likely mistake: its kind, the symbols involved, and where in the derivation it is made."""
 
     kind: str
-    """wrong-weight, swapped, sign, dropped-factor, missing-term, updated-weight, rounding."""
+    """wrong-weight, swapped, sign, dropped-factor, missing-term, updated-weight, distribution, rounding."""
     used: Expr | None = None
     instead_of: Expr | None = None
     within: Symbol | None = None
@@ -85,6 +85,7 @@ class Checker:
         self.defined = dict(self.definitions)
         self.backward = {d.symbol for d in derivation.definitions}
         self.constraints = distribution_constraints(network)
+        self.deltas = {d.symbol: d for d in derivation.deltas}
         """Targets that form a distribution stay one at the random points, so (out - target)/N checks right."""
         with mpmath.workdps(PRECISION):
             base = {s: to_mpf(v) for s, v in network.point().items()}
@@ -184,6 +185,9 @@ class Checker:
                                changed(expression.xreplace({source: other})))
             if isinstance(symbol, Partial) and symbol.wrt in network.outputs and symbol.of not in self.backward:
                 yield Mistake("sign", within=symbol), changed(-expression)
+            textbook = self._textbook_delta(symbol)
+            if textbook is not None:
+                yield Mistake("distribution", textbook, within=symbol), changed(textbook)
             if isinstance(expression, Mul):
                 for factor in expression.args:
                     yield (Mistake("dropped-factor", factor, within=symbol),
@@ -192,6 +196,14 @@ class Checker:
                 for term in expression.args:
                     yield (Mistake("missing-term", term, within=symbol),
                            changed(Add(*[t for t in expression.args if t is not term]) or S.Zero))
+
+    def _textbook_delta(self, symbol: Symbol) -> Expr | None:
+        """A softmax delta's (out - target)/N, when its sample's targets do not sum to 1 (soft labels):
+        the form that holds only for a distribution, as a mistake someone makes with them."""
+        delta = self.deltas.get(symbol)
+        if delta is None or delta.target_sum is None or delta.targets[-1] in self.constraints:
+            return None
+        return delta.target_sum.distribution
 
     def _with_updated(self, symbol: Symbol, weight: Symbol, updated: Symbol | None):
         """The definitions with `symbol` using the weight's updated value, or None when that value
