@@ -85,8 +85,8 @@ class Checker:
         self.defined = dict(self.definitions)
         self.backward = {d.symbol for d in derivation.definitions}
         self.constraints = distribution_constraints(network)
-        self.deltas = {d.symbol: d for d in derivation.deltas}
         """Targets that form a distribution stay one at the random points, so (out - target)/N checks right."""
+        self.deltas = {d.symbol: d for d in derivation.deltas}
         with mpmath.workdps(PRECISION):
             base = {s: to_mpf(v) for s, v in network.point().items()}
             self.start = [base] + [self._random_start(base, seed) for seed in range(RANDOM_POINTS)]

@@ -247,13 +247,13 @@ class _Builder:
                 items.append(self.step(update.symbol, update.expression, substituted=update.expression))
         return Section("Gradient for", tuple(items), gradient.parameter.symbol)
 
-    def explain(self, symbol: Symbol) -> list[Step]:
+    def explain(self, symbol: Symbol) -> list[Step | Note]:
         """The steps that define `symbol`, after the ones it depends on; nothing if shown before."""
         if symbol in self.shown or symbol not in self.definitions:
             return []
         self.shown.add(symbol)
         expression = self.definitions[symbol]
-        steps: list[Step] = []
+        steps: list[Step | Note] = []
         for dependency in _symbols_in(expression):
             steps += self.explain(dependency)
         local = self.locals.get(symbol)
