@@ -8,13 +8,15 @@ import random
 import mpmath
 import numpy
 import pytest
-from sympy import Rational
+from sympy import Rational, Symbol
 
 import symbackprop as sbp
 from symbackprop.checks.finite_differences import check_gradients, require
 from symbackprop.checks.matrix_form import check_matrix_form, require_equal
 from tests.oracle import oracle_gradient
+from symbackprop.cli import main
 from symbackprop.derivation import derive
+from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.network import build_network
 from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.matrix import matrix_gradients
@@ -154,3 +156,38 @@ def test_a_hidden_softmax_layer_has_no_target_sum_form():
     assert hidden and all(d.coupled and d.target_sum is None for d in hidden)
     assert all(d.target_sum is not None for d in derivation.deltas if d.neuron.layer == 1)
     assert unicode_formula(derivation.deltas[-1].target_sum.distribution) == "out_o2 - target_o2"
+
+
+def test_check_reads_the_textbook_delta_as_right_only_for_a_distribution(tmp_path, capsys):
+    assert main(["check", "classifier", "--quantity", "δ_o1⁽¹⁾", "--formula", "(out_o1⁽¹⁾ - target_o1⁽¹⁾)/2"]) == 0
+    assert "right (symbolically)" in capsys.readouterr().out
+    soft = tmp_path / "soft.json"
+    soft.write_text(json.dumps(_soft()), encoding="utf-8")
+    assert main(["check", str(soft), "--quantity", "δ_o1", "--formula", "out_o1 - target_o1"]) == 1
+    assert main(["check", str(soft), "--quantity", "δ_o1",
+                 "--formula", "out_o1 (target_o1 + target_o2 + target_o3) - target_o1"]) == 0
+
+
+def test_only_cross_entropy_targets_that_sum_to_1_are_held_to_their_sum():
+    """Mazur's targets 0.01 and 0.99 sum to 1 by chance: a squared error keeps them free."""
+    assert distribution_constraints(build_network(spec_from_dict(json.loads(example_text("mazur"))))) == {}
+    assert distribution_constraints(build_network(spec_from_dict(_soft()))) == {}
+    classifier = build_network(spec_from_dict(json.loads(example_text("classifier"))))
+    assert {str(t): str(rest) for t, rest in distribution_constraints(classifier).items()} == {
+        "target_o3[1]": "-target_o1[1] - target_o2[1] + 1", "target_o3[2]": "-target_o1[2] - target_o2[2] + 1"}
+
+
+def test_check_names_the_textbook_delta_used_with_soft_labels(tmp_path, capsys):
+    """The likeliest mistake with soft labels: (out - target)/N, which needs targets that sum to 1."""
+    soft = tmp_path / "soft.json"
+    soft.write_text(json.dumps(_soft()), encoding="utf-8")
+    expected = "δ_o1 = out_o1 - target_o1 used, which holds only for targets that sum to 1, and these do not"
+    assert main(["check", str(soft), "--quantity", "δ_o1", "--formula", "out_o1 - target_o1"]) == 1
+    first = capsys.readouterr().out.splitlines()[4]
+    assert first == f"    1. {expected}: reproduces yours exactly"
+    derivation = _derived(_soft())
+    values = pass_values(derivation)
+    with mpmath.workdps(PRECISION):  # dE_total/dw5 = delta_o1 out_h1, with the textbook delta_o1
+        wrong_w5 = evaluate(derivation.delta("o1").target_sum.distribution, values) * values[Symbol("out_h1")]
+    assert main(["check", str(soft), "--wrt", "w5", "--value", mpmath.nstr(wrong_w5, 12)]) == 1
+    assert expected in capsys.readouterr().out

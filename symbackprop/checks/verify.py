@@ -17,6 +17,7 @@ import mpmath
 from sympy import Add, Expr, Mul, S, Symbol, simplify
 
 from symbackprop.derivation import Derivation
+from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
@@ -33,7 +34,7 @@ class Mistake:
     """One likely mistake: its kind, the symbols involved, and where in the derivation it is made."""
 
     kind: str
-    """wrong-weight, swapped, sign, dropped-factor, missing-term, updated-weight, rounding."""
+    """wrong-weight, swapped, sign, dropped-factor, missing-term, updated-weight, distribution, rounding."""
     used: Expr | None = None
     instead_of: Expr | None = None
     within: Symbol | None = None
@@ -83,6 +84,9 @@ class Checker:
         self.definitions += [(d.symbol, d.expression) for d in derivation.definitions]
         self.defined = dict(self.definitions)
         self.backward = {d.symbol for d in derivation.definitions}
+        self.constraints = distribution_constraints(network)
+        """Targets that form a distribution stay one at the random points, so (out - target)/N checks right."""
+        self.deltas = {d.symbol: d for d in derivation.deltas}
         with mpmath.workdps(PRECISION):
             base = {s: to_mpf(v) for s, v in network.point().items()}
             self.start = [base] + [self._random_start(base, seed) for seed in range(RANDOM_POINTS)]
@@ -105,7 +109,7 @@ class Checker:
         expected = [point[quantity] for point in self.points]
         equal = all(close(a, b) for a, b in zip(values, expected))
         right = self.defined.get(quantity, quantity) if quantity not in self.backward else quantity
-        difference = simplify(self._expand(formula) - self._expand(right))
+        difference = simplify((self._expand(formula) - self._expand(right)).xreplace(self.constraints))
         if equal:
             return Verdict(quantity, True, expected[0], values[0], symbolic=difference == 0)
         explanations = self._diagnose(quantity, formula_values=values)
@@ -181,6 +185,9 @@ class Checker:
                                changed(expression.xreplace({source: other})))
             if isinstance(symbol, Partial) and symbol.wrt in network.outputs and symbol.of not in self.backward:
                 yield Mistake("sign", within=symbol), changed(-expression)
+            textbook = self._textbook_delta(symbol)
+            if textbook is not None:
+                yield Mistake("distribution", textbook, within=symbol), changed(textbook)
             if isinstance(expression, Mul):
                 for factor in expression.args:
                     yield (Mistake("dropped-factor", factor, within=symbol),
@@ -189,6 +196,14 @@ class Checker:
                 for term in expression.args:
                     yield (Mistake("missing-term", term, within=symbol),
                            changed(Add(*[t for t in expression.args if t is not term]) or S.Zero))
+
+    def _textbook_delta(self, symbol: Symbol) -> Expr | None:
+        """A softmax delta's (out - target)/N, when its sample's targets do not sum to 1 (soft labels):
+        the form that holds only for a distribution, as a mistake someone makes with them."""
+        delta = self.deltas.get(symbol)
+        if delta is None or delta.target_sum is None or delta.targets[-1] in self.constraints:
+            return None
+        return delta.target_sum.distribution
 
     def _with_updated(self, symbol: Symbol, weight: Symbol, updated: Symbol | None):
         """The definitions with `symbol` using the weight's updated value, or None when that value
@@ -232,7 +247,9 @@ class Checker:
 
     def _random_start(self, base: dict, seed: int) -> dict:
         generator = random.Random(seed)
-        return {symbol: mpmath.mpf(generator.randint(-900, 900)) / 1000 for symbol in base}
+        start = {symbol: mpmath.mpf(generator.randint(-900, 900)) / 1000 for symbol in base}
+        start.update((target, evaluate(rest, start)) for target, rest in self.constraints.items())
+        return start
 
 
 def _dependency_order(definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:

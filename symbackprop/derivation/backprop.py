@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sympy import Add, Expr, Mul, S, Symbol
 
-from symbackprop.derivation.identities import coupled_derivative_in_outputs, derivative_in_output
+from symbackprop.derivation.identities import derivative_in_output, layer_derivative_in_outputs
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
 )
@@ -40,8 +40,7 @@ def activation_derivative(neuron: Neuron, source: Neuron | None = None,
     """
     source = source or neuron
     if neuron.activation.coupled:
-        in_output = coupled_derivative_in_outputs(neuron.out_expression, [n.net for n in layer],
-                                                  [n.out for n in layer], source.net)
+        in_output = layer_derivative_in_outputs(neuron.activation, [n.out for n in layer], neuron.index, source.index)
     else:
         in_output = derivative_in_output(neuron.activation, neuron.net, neuron.out)
     symbol = Partial(neuron.out, source.net)

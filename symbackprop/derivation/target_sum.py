@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sympy import Add, Dummy, Expr, Symbol, expand, factor_terms
+from sympy import Add, Dummy, Expr, Symbol, expand_mul, factor_terms
 
 from symbackprop.derivation.rules import fold_sum
+from symbackprop.network import Network
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 
 
@@ -42,11 +43,11 @@ def target_sum_forms(jacobian_sum: Expr, out: Symbol, target: Symbol,
     total = Dummy("T")
     eliminated = others[0]
     rest = [t for t in targets if t != eliminated]
-    in_total = expand(jacobian_sum.xreplace({eliminated: total - sum(rest)}))
+    in_total = expand_mul(jacobian_sum.xreplace({eliminated: total - sum(rest)}))
     if not in_total.free_symbols <= {out, target, total}:
         return None
     general = _factored(in_total, {total: unevaluated_sum(list(targets))})
-    distribution = _factored(expand(in_total.xreplace({total: 1})), {})
+    distribution = _factored(expand_mul(in_total.xreplace({total: 1})), {})
     return TargetSumForms(tuple(targets), general, distribution)
 
 
@@ -57,3 +58,16 @@ def _factored(expr: Expr, names: dict[Dummy, Expr]) -> Expr:
     terms = sorted(Add.make_args(rest), key=lambda term: term.could_extract_minus_sign())
     rest = fold_sum([term.xreplace(names) for term in terms])
     return rest if coefficient == 1 else unevaluated_product((coefficient, rest))
+
+
+def distribution_constraints(network: Network) -> dict[Symbol, Expr]:
+    """Under cross-entropy, for each sample whose exact targets sum to 1: its last target as 1 minus the
+    others. What holds for targets that form a distribution, such as (out - target)/N, holds under these."""
+    if network.spec.loss != "cross_entropy":
+        return {}
+    constraints = {}
+    for one, sample in zip(network.passes, network.spec.samples):
+        if len(one.targets) > 1 and sum(sample.targets) == 1:
+            *others, last = one.targets
+            constraints[last] = 1 - Add(*others)
+    return constraints

@@ -31,6 +31,8 @@ def describe(mistake: Mistake, formula=text_formula) -> str:
         return f"the term {used} missing from the sum for {within}"
     if mistake.kind == "updated-weight":
         return f"the updated {used} used where the original {instead} belongs (in {within})"
+    if mistake.kind == "distribution":
+        return f"{within} = {used} used, which holds only for targets that sum to 1, and these do not"
     if mistake.kind == "rounding":
         return f"every intermediate rounded to {mistake.decimals} decimals"
     raise ValueError(mistake.kind)

@@ -49,8 +49,8 @@ RULE_NAMES = {
 }
 """The name of each rule, as a full derivation labels its lines."""
 
-FIXED_BIASES = ("The biases are not updated: their gradients are derived above, but the spec keeps the biases fixed "
-                "(update_biases is false, the default), as the reference document does: it updates only the "
+FIXED_BIASES = ("The biases are not updated, although their gradients are found: the spec keeps the biases fixed "
+                "(update_biases is false, the default), as the reference document does, which updates only the "
                 "weights. Set update_biases to true in the spec to update the biases as well.")
 """Why a solution that derives the biases' gradients lists no bias update."""
 
@@ -255,13 +255,13 @@ class _Builder:
                 items.append(self.step(update.symbol, update.expression, substituted=update.expression))
         return Section("Gradient for", tuple(items), gradient.parameter.symbol)
 
-    def explain(self, symbol: Symbol) -> list[Step]:
+    def explain(self, symbol: Symbol) -> list[Step | Note]:
         """The steps that define `symbol`, after the ones it depends on; nothing if shown before."""
         if symbol in self.shown or symbol not in self.definitions:
             return []
         self.shown.add(symbol)
         expression = self.definitions[symbol]
-        steps: list[Step] = []
+        steps: list[Step | Note] = []
         for dependency in _symbols_in(expression):
             steps += self.explain(dependency)
         local = self.locals.get(symbol)
