@@ -198,3 +198,26 @@ def test_the_worked_solution_prints_in_every_format(fmt):
 
     printed = printer(fmt).doprint(graph_solution(_derived({**STAGED, "name": "staged"})))
     assert "staged" in printed and any(twelve in printed for twelve in ("-12", "&#8722;</mo><mn>12"))
+
+
+# --- the problem surface ----------------------------------------------------------------------------
+
+def test_the_graph_problem_s_examples_run():
+    import doctest
+
+    import symbackprop.graph_problem
+
+    failures, tried = doctest.testmod(symbackprop.graph_problem)
+    assert tried and not failures
+
+
+def test_a_graph_problem_solves_once_and_says_what_it_cannot_do_yet():
+    from symbackprop.graph_problem import GraphProblem
+
+    problem = GraphProblem({**STAGED, "name": "staged"})
+    assert "∂f/∂x = ∂f/∂q · ∂q/∂x = (-4) · 1 = -4" in problem.solve().render("text")
+    assert problem.derived is problem.derived
+    with pytest.raises(InputError, match=r"^train: not available for a computation graph yet"):
+        problem.train(10)
+    with pytest.raises(AttributeError):
+        problem.no_such_thing

@@ -1,0 +1,83 @@
+"""A computation graph and what the engine derives from it, each derived at most once.
+
+The graph counterpart of `Problem`, with the same method names for the commands graphs answer so
+far (solve, gradients, finite_difference_checks); the others say so in one line.
+
+    >>> problem = GraphProblem({"values": {"x": -2, "y": 5, "z": -4},
+    ...                         "nodes": {"q": "x + y", "f": "q * z"}, "loss": "f"})
+    >>> {name: int(value) for name, value in problem.gradients().items()}
+    {'f': 1, 'q': -4, 'x': -4, 'y': -4, 'z': 3}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import mpmath
+
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, whole
+from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
+from symbackprop.derivation.graph import GraphDerivation, derive_graph
+from symbackprop.errors import InputError
+from symbackprop.network.graph import Graph, build_graph
+from symbackprop.numbers.graph import graph_values
+from symbackprop.results import Solution
+from symbackprop.solution.build import DETAILS
+from symbackprop.solution.graph import graph_solution
+from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
+
+
+class GraphProblem:
+    """A graph spec's graph, derivation, values and checks, answering commands as methods."""
+
+    def __init__(self, source: GraphSpec | Mapping[str, Any]) -> None:
+        self.spec = source if isinstance(source, GraphSpec) else graph_spec_from_dict(source)
+
+    def __repr__(self) -> str:
+        return f"GraphProblem({self.spec.name!r})"
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The nodes in topological order."""
+        return build_graph(self.spec)
+
+    @cached_property
+    def derived(self) -> GraphDerivation:
+        """Every name's adjoint by the multivariable chain rule."""
+        return derive_graph(self.graph)
+
+    @cached_property
+    def values(self) -> dict:
+        """Every leaf, node, local derivative and adjoint at the spec's values, at 50 significant digits."""
+        return graph_values(self.derived)
+
+    @cached_property
+    def adjoint_checks(self) -> list[AdjointCheck]:
+        """The finite-difference check of every adjoint, passed or not."""
+        return check_adjoints(self.derived)
+
+    def solve(self, *, decimals: int = 9, detail: str = "brief", checks: bool = True) -> Solution:
+        """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
+        decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        detail = choice("detail", detail, DETAILS)
+        found = self.finite_difference_checks() if flag("checks", checks) else None
+        return Solution(graph_solution(self.derived, decimals, found, detail))
+
+    def gradients(self) -> dict[str, mpmath.mpf]:
+        """dE/dv for every name v that reaches the loss, the loss first, at 50 significant digits."""
+        return {adjoint.quantity.name: self.values[adjoint.symbol] for adjoint in self.derived.adjoints}
+
+    def finite_difference_checks(self) -> list[AdjointCheck]:
+        """The check of every adjoint; raises `CheckFailure` if one disagrees."""
+        require_adjoints(self.adjoint_checks)
+        return self.adjoint_checks
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _NOT_YET:
+            raise InputError(f"{name}: not available for a computation graph yet (solve and gradients are)")
+        raise AttributeError(name)
+
+
+_NOT_YET = {"matrix_solution", "explain", "derivation", "gradient_report", "train", "check"}
