@@ -21,6 +21,8 @@ from sympy import Expr, Symbol
 from symbackprop.derivation import Derivation
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation
+from symbackprop.network import Partial
+from symbackprop.network.names import name_of
 from symbackprop.checks.verify import Checker, close
 from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.point import pass_values
@@ -175,8 +177,13 @@ class _Reproduction:
     def value_in(self, expr: Expr, point: dict[Symbol, mpmath.mpf], negate_deltas: bool) -> mpmath.mpf:
         with mpmath.workdps(PRECISION):
             if negate_deltas:
-                point = {s: (-v if s.name.startswith("delta_") else v) for s, v in point.items()}
+                point = {s: (-v if _is_delta(s) else v) for s, v in point.items()}
             return evaluate(expr, point)
+
+
+def _is_delta(quantity: Symbol) -> bool:
+    """A node delta (delta_o1), the quantity the document's text negates."""
+    return not isinstance(quantity, Partial) and name_of(quantity).base == "delta"
 
 
 def _rounds(count: int) -> str:

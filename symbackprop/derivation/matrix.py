@@ -29,6 +29,7 @@ from symbackprop.derivation.rules import differentiate
 from symbackprop.errors import InputError
 from symbackprop.network.activations import ACTIVATIONS, Activation
 from symbackprop.network.losses import LOSSES
+from symbackprop.network.names import parse_key
 from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.spec import Spec
 
@@ -238,5 +239,5 @@ def _coupled_delta(activation: Activation, sensitivity: MatrixSymbol, out: Matri
 
 
 def _update(parameter: MatrixSymbol, gradient: MatrixDefinition) -> MatrixUpdate:
-    return MatrixUpdate(parameter, MatrixDefinition(MatrixSymbol(f"{parameter.name}^+", *parameter.shape),
+    return MatrixUpdate(parameter, MatrixDefinition(MatrixSymbol(parse_key(parameter.name).after_update().key, *parameter.shape),
                                                     parameter - LEARNING_RATE * gradient.symbol, gradient.layer))

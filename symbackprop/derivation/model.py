@@ -14,6 +14,7 @@ from sympy import Expr, Symbol
 from symbackprop.derivation.rules import RewriteRule, Rule, differentiate, fold_product, fold_sum
 from symbackprop.derivation.target_sum import TargetSumForms, target_sum_forms
 from symbackprop.network import Network, Neuron, Parameter, Partial
+from symbackprop.network.names import name_of
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,6 @@ class Derivation:
     def delta(self, neuron: str, sample: int | None = None) -> Delta:
         """The delta of a neuron by label ('o1'), in the first sample's pass unless `sample` is given."""
         for delta in self.deltas:
-            if delta.neuron.label == neuron and (sample is None or delta.symbol.name.endswith(f"[{sample}]")):
+            if delta.neuron.label == neuron and (sample is None or name_of(delta.symbol).sample == sample):
                 return delta
         raise KeyError(neuron)

@@ -8,62 +8,64 @@ from __future__ import annotations
 
 from sympy import Symbol
 
+from symbackprop.network.names import Name, name_of, symbol
 
-def sample_tag(sample: int | None) -> str:
-    """'' for a single sample; '[2]' for the second sample of a batch (printed as a superscript (2))."""
-    return "" if sample is None else f"[{sample}]"
+
+def _subscript(neuron: str) -> tuple[str, ...]:
+    """A neuron's label as subscripts: h1 -> (h1,); h2,1 (neuron 1 of a layer named h2) -> (h2, 1)."""
+    return tuple(neuron.split(","))
 
 
 def input_symbol(index: int, sample: int | None = None) -> Symbol:
-    return Symbol(f"i_{index}{sample_tag(sample)}")
+    return symbol(Name("i", (str(index),), sample))
 
 
 def weight_symbol(number: int) -> Symbol:
-    return Symbol(f"w_{number}")
+    return symbol(Name("w", (str(number),)))
 
 
 def bias_symbol(number: int) -> Symbol:
-    return Symbol(f"b_{number}")
+    return symbol(Name("b", (str(number),)))
 
 
 def net_symbol(neuron: str, sample: int | None = None) -> Symbol:
-    return Symbol(f"net_{neuron}{sample_tag(sample)}")
+    return symbol(Name("net", _subscript(neuron), sample))
 
 
 def out_symbol(neuron: str, sample: int | None = None) -> Symbol:
-    return Symbol(f"out_{neuron}{sample_tag(sample)}")
+    return symbol(Name("out", _subscript(neuron), sample))
 
 
 def target_symbol(neuron: str, sample: int | None = None) -> Symbol:
-    return Symbol(f"target_{neuron}{sample_tag(sample)}")
+    return symbol(Name("target", _subscript(neuron), sample))
 
 
 def error_symbol(neuron: str, sample: int | None = None) -> Symbol:
-    return Symbol(f"E_{neuron}{sample_tag(sample)}")
+    return symbol(Name("E", _subscript(neuron), sample))
 
 
 def delta_symbol(neuron: str, sample: int | None = None) -> Symbol:
-    return Symbol(f"delta_{neuron}{sample_tag(sample)}")
+    return symbol(Name("delta", _subscript(neuron), sample))
 
 
 def sample_total_symbol(sample: int) -> Symbol:
     """E_total[s]: the loss of one sample of a batch."""
-    return Symbol(f"E_total{sample_tag(sample)}")
+    return symbol(Name("E", ("total",), sample))
 
 
 def sample_share_symbol(sample: int) -> Symbol:
     """E_share[s]: sample s's share of a mean over the batch, (1/N) E_total[s], the only part of E_total
     that depends on that sample's outputs."""
-    return Symbol(f"E_share{sample_tag(sample)}")
+    return symbol(Name("E", ("share",), sample))
 
 
 def updated_symbol(parameter: Symbol) -> Symbol:
     """w_5 -> w_5^+, the parameter after one update."""
-    return Symbol(f"{parameter.name}^+")
+    return symbol(name_of(parameter).after_update())
 
 
-TOTAL_ERROR = Symbol("E_total")
-LEARNING_RATE = Symbol("eta")
+TOTAL_ERROR = symbol(Name("E", ("total",)))
+LEARNING_RATE = symbol(Name("eta"))
 
 
 class Partial(Symbol):
