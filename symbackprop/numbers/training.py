@@ -26,6 +26,7 @@ from sympy import Expr, Symbol
 
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.matrix import derive_matrix
+from symbackprop.errors import InputError
 from symbackprop.numbers.codegen import FUNCTIONS, SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
 from symbackprop.numbers.matrix import compile_matrix, named_values, spec_arrays
@@ -34,6 +35,8 @@ ORDERS = ("simultaneous", "output-first")
 BACKENDS = ("mpmath", "math", "numpy")
 PROGRESS_CALLS = 200
 """About how many times a long run calls `progress`."""
+MAX_RECORDED = 100_000
+"""Rows of `history` (steps / every) a run may keep: ten million steps recorded at every step held 12 GB."""
 _FUNCTIONS = {"mpmath": {name: getattr(mpmath, name) for name in FUNCTIONS},
               "math": {name: getattr(math, name) for name in FUNCTIONS}}
 
@@ -184,6 +187,9 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     """
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
+    if steps // every > MAX_RECORDED:
+        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
+                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
     if backend == "numpy":
         return _train_matrix_form(derivation, steps, order, progress, every)
     network = derivation.network
