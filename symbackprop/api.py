@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import mpmath
 
+from symbackprop.checks.budget import DEFAULT_BUDGET, within_budget
 from symbackprop.checks.document import Row, load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import check_matrix_form, require_equal
@@ -120,10 +121,17 @@ def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous
 
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
-          wrt: str | None = None, quantity: str | None = None) -> "CheckResult":
+          wrt: str | None = None, quantity: str | None = None,
+          budget: float | None = DEFAULT_BUDGET) -> "CheckResult":
     """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
     a formula may also be written 'quantity = formula'. Bad input raises `InputError` naming the
-    argument (the CLI's options have the same names)."""
+    argument (the CLI's options have the same names); so does a check that cannot finish within
+    `budget` seconds (None: no limit)."""
+    return within_budget(budget, _check, source, formula, value, wrt, quantity)
+
+
+def _check(source: SpecLike, formula: str | None, value: str | None, wrt: str | None,
+           quantity: str | None) -> "CheckResult":
     derived = derive(network(source))
     checker = Checker(derived)
     target = None

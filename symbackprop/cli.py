@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from symbackprop.api import check, matrix_solution, solve
+from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.document import load_document, reproduce
 from symbackprop.checks.finite_differences import check_gradients, require
 from symbackprop.derivation import derive
@@ -109,6 +110,8 @@ def _build_parser() -> argparse.ArgumentParser:
     against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
+    check.add_argument("--budget", type=_seconds, default=DEFAULT_BUDGET, metavar="SECONDS",
+                       help=f"give up, exit 2, after this many seconds (default {DEFAULT_BUDGET:g})")
     check.add_argument("--json", action="store_true", help="print JSON")
     _add_ascii(check)
     check.set_defaults(run=_check)
@@ -160,6 +163,12 @@ def _count(text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= 10_000_000:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10000000, got {text!r}")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,3})?", text) or not 0 < float(text) <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0.001 to 3600, got {text!r}")
+    return float(text)
 
 
 def _natural_seed(text: str) -> int:
@@ -262,7 +271,8 @@ def _progress_bar(steps: int):
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity)
+    result = check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
+                   budget=args.budget)
     _emit(result.render("json" if args.json else "text", ascii=args.ascii), None)
     return 0 if result else 1
 

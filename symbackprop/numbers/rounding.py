@@ -44,9 +44,14 @@ def display_numerals(values: Mapping[Symbol, mpmath.mpf], places: int) -> dict[S
     return {symbol: fixed(value, places) for symbol, value in values.items()}
 
 
+PLAIN_EXPONENT = 1000
+"""Beyond 10^1000 (or below 10^-1000) `significant` writes 1.5e+4000: the value of a formula such as
+e^(10^300 w_5) has more digits than any memory holds."""
+
+
 def significant(value: mpmath.mpf, digits: int = 20) -> str:
     """`value` with `digits` significant digits in plain decimal notation, for JSON."""
-    return mpmath.nstr(value, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf, strip_zeros=False)
+    return mpmath.nstr(value, digits, min_fixed=-PLAIN_EXPONENT, max_fixed=PLAIN_EXPONENT, strip_zeros=False)
 
 
 def decimals_of(printed: str) -> int:
