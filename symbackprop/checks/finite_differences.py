@@ -21,7 +21,9 @@ from symbackprop.derivation import Derivation
 from symbackprop.errors import CheckFailure
 from symbackprop.numbers.evaluate import evaluate_definitions
 from symbackprop.numbers.kinks import kinks
-from symbackprop.numbers.point import pass_values, spec_values
+from symbackprop.numbers.evaluate import PRECISION
+from symbackprop.numbers.point import pass_values, spec_values, working_precision
+from symbackprop.numbers.stable import finite_doubles, require_finite
 from symbackprop.numbers.training import compile_loss
 
 EPSILON = sys.float_info.epsilon
@@ -79,7 +81,9 @@ def check_gradients(derivation: Derivation) -> list[GradientCheck]:
     at_kink = kinks(network, symbolic)
     loss = compile_loss(derivation, backend="math")
     start = [float(p.value) for p in network.parameters]
-    error_at_start = abs(loss(*start))
+    with finite_doubles("E_total"):
+        error_at_start = abs(loss(*start))
+    require_finite([error_at_start], "E_total")
     checks = []
     for index, parameter in enumerate(network.parameters):
         h = EPSILON ** (1 / 3) * max(1.0, abs(start[index]))
@@ -87,7 +91,8 @@ def check_gradients(derivation: Derivation) -> list[GradientCheck]:
         plus[index] += h
         minus[index] -= h
         h_used = plus[index] - minus[index]  # the step actually representable in doubles
-        double = (loss(*plus) - loss(*minus)) / h_used
+        with finite_doubles(f"E_total near {parameter.name}"):
+            double = (loss(*plus) - loss(*minus)) / h_used
         tolerance = DOUBLE_TOLERANCE_FACTOR * EPSILON ** (2 / 3) * max(1.0, error_at_start)
         high, high_step = _high_precision_difference(derivation, parameter.symbol)
         kink = next((k.note for k in at_kink if parameter.layer <= k.neuron.layer), None)
@@ -110,7 +115,7 @@ def require(checks: list[GradientCheck]) -> None:
 
 def _high_precision_difference(derivation: Derivation, parameter: Symbol) -> tuple[mpmath.mpf, mpmath.mpf]:
     network = derivation.network
-    with mpmath.workdps(FD_DIGITS):
+    with mpmath.workdps(FD_DIGITS + working_precision(network) - PRECISION):
         h = mpmath.mpf(10) ** -FD_EXPONENT
         values = spec_values(network)
         sides = []

@@ -98,7 +98,13 @@ def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
               f"({gradients}), ({new_values})\n")
     namespace: dict[str, object] = {"numpy": numpy}
     exec(compile(source, f"<symbackprop matrix form {derivation.spec.name}>", "exec"), namespace)  # noqa: S102
-    return MatrixProgram(derivation, source, namespace["gradients"])
+    generated = namespace["gradients"]
+
+    def quiet(*arguments):
+        """Without numpy's warnings: a result that overflowed is refused by its caller, in one line."""
+        with numpy.errstate(all="ignore"):
+            return generated(*arguments)
+    return MatrixProgram(derivation, source, quiet)
 
 
 def spec_arrays(spec: Spec) -> tuple[list, Any, Any, float]:
