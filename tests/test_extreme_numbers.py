@@ -72,9 +72,10 @@ def test_saturated_networks_have_their_gradients_checked(tmp_path, capsys, data)
     assert all(check["status"] == "pass" for check in report["checks"])
 
 
+@pytest.mark.parametrize("backend", ["math", "numpy"])
 @pytest.mark.parametrize("data", [SOFTPLUS, SIGMOID], ids=["softplus", "sigmoid"])
-def test_double_precision_training_of_saturated_networks_matches_the_exact_path(data):
-    fast = train(data, 3, backend="math")
+def test_double_precision_training_of_saturated_networks_matches_the_exact_path(data, backend):
+    fast = train(data, 3, backend=backend)
     exact = train(data, 3, backend="mpmath")
     assert fast.error == pytest.approx(float(exact.error), rel=1e-12, abs=1e-300)
     for name, value in exact.parameters.items():
@@ -125,3 +126,10 @@ def test_random_extreme_magnitudes_never_crash_or_print_nan(tmp_path, capsys, ac
         assert code in (0, 1) and "nan" not in out
         if code == 1:
             assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_numpy_softmax_is_shifted_before_it_is_exponentiated():
+    data = _output_layer("softmax", ["1000", "999"])
+    fast = train(data, 2, backend="numpy")
+    exact = train(data, 2, backend="mpmath")
+    assert fast.outputs == pytest.approx([float(v) for v in exact.outputs], rel=1e-12)
