@@ -222,3 +222,19 @@ def test_steps_times_recorded_rows_are_bounded(capsys):
     assert main(["train", "--steps", "10000000", "--every", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("symbackprop: --every: ")
+
+
+def test_a_network_too_large_to_check_by_finite_differences_is_refused_early(tmp_path, capsys):
+    data = _mazur()
+    data["inputs"] = ["0.5"] * 40
+    data["layers"][0]["weights"] = [["0.1"] * 40] * 40
+    data["layers"][1]["weights"] = [["0.1"] * 40] * 2
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps(data))
+    started = time.perf_counter()
+    assert main(["gradients", str(path)]) == 2
+    assert time.perf_counter() - started < 10
+    err = capsys.readouterr().err
+    assert err == ("symbackprop: spec: checking 1,682 gradients by finite differences would take minutes "
+                   "(at most 1,000); train --numpy handles large networks\n")
+    assert main(["train", str(path), "--steps", "2", "--numpy"]) == 0

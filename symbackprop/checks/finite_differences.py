@@ -18,10 +18,9 @@ import mpmath
 from sympy import Symbol
 
 from symbackprop.derivation import Derivation
-from symbackprop.errors import CheckFailure
-from symbackprop.numbers.evaluate import evaluate_definitions
+from symbackprop.errors import CheckFailure, InputError
+from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
 from symbackprop.numbers.kinks import kinks
-from symbackprop.numbers.evaluate import PRECISION
 from symbackprop.numbers.point import pass_values, spec_values, working_precision
 from symbackprop.numbers.stable import finite_doubles, require_finite
 from symbackprop.numbers.training import compile_loss
@@ -32,6 +31,9 @@ DOUBLE_TOLERANCE_FACTOR = 100
 FD_DIGITS = 80
 FD_EXPONENT = 25
 REQUIRED_DIGITS = 20
+MAX_CHECKED_PARAMETERS = 1_000
+"""Each high-precision difference evaluates the whole network at 80 digits, so checking every gradient
+costs the square of the size: about 10 s at 1,000 parameters, over a minute at 10,000."""
 ZERO_FLOOR_EXPONENT = 25
 """A gradient smaller than 10^-25 (such as an exact zero) is compared absolutely, against 10^-25:
 significant digits of zero mean nothing, and the symbolic value itself carries ~10^-50 of noise."""
@@ -77,6 +79,9 @@ class GradientCheck:
 def check_gradients(derivation: Derivation) -> list[GradientCheck]:
     """Both finite-difference checks for every parameter, at the spec's point."""
     network = derivation.network
+    if len(network.parameters) > MAX_CHECKED_PARAMETERS:
+        raise InputError(f"spec: checking {len(network.parameters):,} gradients by finite differences would take "
+                         f"minutes (at most {MAX_CHECKED_PARAMETERS:,}); train --numpy handles large networks")
     symbolic = pass_values(derivation)
     at_kink = kinks(network, symbolic)
     loss = compile_loss(derivation, backend="math")
