@@ -37,9 +37,10 @@ def working_precision(network: Network) -> int:
 
 
 def forward_values(network: Network, values: dict[Symbol, mpmath.mpf] | None = None,
-                   hand_round: int | None = None) -> dict[Symbol, mpmath.mpf]:
-    """The forward pass: every net, out, output error and E_total."""
-    with mpmath.workdps(working_precision(network)):
+                   hand_round: int | None = None, digits: int | None = None) -> dict[Symbol, mpmath.mpf]:
+    """The forward pass: every net, out, output error and E_total, at `digits` (by default the
+    network's `working_precision`)."""
+    with mpmath.workdps(digits or working_precision(network)):
         start = spec_values(network) if values is None else values
         return evaluate_definitions(network.forward_definitions(), start, hand_round)
 
@@ -50,7 +51,8 @@ def pass_values(derivation: Derivation, hand_round: int | None = None) -> dict[S
     `hand_round=N` rounds each intermediate to N decimals before it is used again, as
     a worked solution by hand does; the default carries `working_precision` digits throughout.
     """
-    with mpmath.workdps(working_precision(derivation.network)):
-        known = forward_values(derivation.network, hand_round=hand_round)
+    digits = working_precision(derivation.network)
+    with mpmath.workdps(digits):
+        known = forward_values(derivation.network, hand_round=hand_round, digits=digits)
         backward = [(d.symbol, d.expression) for d in derivation.definitions]
         return evaluate_definitions(backward, known, hand_round)
