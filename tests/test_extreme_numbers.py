@@ -133,3 +133,13 @@ def test_the_numpy_softmax_is_shifted_before_it_is_exponentiated():
     fast = train(data, 2, backend="numpy")
     exact = train(data, 2, backend="mpmath")
     assert fast.outputs == pytest.approx([float(v) for v in exact.outputs], rel=1e-12)
+
+
+def test_large_weights_pass_the_double_check_by_its_estimated_truncation_error(tmp_path, capsys):
+    """Weights of 1e3 make E_total curve fast: the double difference's truncation error (3e-8) exceeded
+    the fixed tolerance (1.3e-8) and a right gradient was reported as failed."""
+    data = _output_layer("softmax", ["0", "0"], "cross_entropy", ["1", "0"])
+    data["layers"][1]["weights"] = [["1e3", "0"], ["0", "1e3"]]
+    code, out, err = _cli(tmp_path, capsys, data, "gradients", "--json")
+    assert code == 0 and err == ""
+    assert all(check["status"] == "pass" for check in json.loads(out)["checks"])

@@ -1,8 +1,8 @@
 """Every symbolic gradient checked against central finite differences, twice.
 
 (a) Double precision, through the compiled step: step h = eps^(1/3) max(1, |p|), which
-    balances truncation (~h^2) against cancellation (~eps |E| / h); the tolerance is stated
-    with each result.
+    balances truncation (~h^2) against cancellation (~eps |E| / h); the tolerance, which adds the
+    truncation error estimated from a second difference at 2h, is stated with each result.
 (b) mpmath at `FD_DIGITS` digits with h = 10^-`FD_EXPONENT`: truncation ~h^2 and
     cancellation ~10^-FD_DIGITS / h are both far below 10^-`REQUIRED_DIGITS`, so the
     difference quotient must agree with the symbolic value to `REQUIRED_DIGITS` digits.
@@ -27,7 +27,10 @@ from symbackprop.numbers.training import compile_loss
 
 EPSILON = sys.float_info.epsilon
 DOUBLE_TOLERANCE_FACTOR = 100
-"""Tolerance = factor * eps^(2/3) * max(1, |E|): the optimal central-difference error, with headroom."""
+TRUNCATION_FACTOR = 4
+"""Tolerance = factor * eps^(2/3) * max(1, |E|) + 4 * truncation: the optimal central-difference error, with
+headroom, plus the truncation error estimated from the difference at 2h, which is not negligible where E
+curves fast (weights of 1e3)."""
 FD_DIGITS = 80
 FD_EXPONENT = 25
 REQUIRED_DIGITS = 20
@@ -92,18 +95,24 @@ def check_gradients(derivation: Derivation) -> list[GradientCheck]:
     checks = []
     for index, parameter in enumerate(network.parameters):
         h = EPSILON ** (1 / 3) * max(1.0, abs(start[index]))
-        plus, minus = list(start), list(start)
-        plus[index] += h
-        minus[index] -= h
-        h_used = plus[index] - minus[index]  # the step actually representable in doubles
         with finite_doubles(f"E_total near {parameter.name}"):
-            double = (loss(*plus) - loss(*minus)) / h_used
-        tolerance = DOUBLE_TOLERANCE_FACTOR * EPSILON ** (2 / 3) * max(1.0, error_at_start)
+            double = _central_difference(loss, start, index, h)
+            coarse = _central_difference(loss, start, index, 2 * h)
+        # Truncation: D(h) = D + c h^2 + ..., so D(2h) - D(h) = 3 c h^2, three times the error of D(h).
+        truncation = abs(coarse - double) / 3
+        tolerance = DOUBLE_TOLERANCE_FACTOR * EPSILON ** (2 / 3) * max(1.0, error_at_start) + TRUNCATION_FACTOR * truncation
         high, high_step = _high_precision_difference(derivation, parameter.symbol)
         kink = next((k.note for k in at_kink if parameter.layer <= k.neuron.layer), None)
         checks.append(GradientCheck(parameter.name, symbolic[derivation.gradient(parameter.name).symbol],
                                     double, h, tolerance, high, high_step, kink))
     return checks
+
+
+def _central_difference(loss, start: list[float], index: int, h: float) -> float:
+    plus, minus = list(start), list(start)
+    plus[index] += h
+    minus[index] -= h
+    return (loss(*plus) - loss(*minus)) / (plus[index] - minus[index])  # the step representable in doubles
 
 
 def require(checks: list[GradientCheck]) -> None:

@@ -16,7 +16,7 @@ import mpmath
 from sympy import Derivative, Expr, Symbol, preorder_traversal
 
 from symbackprop.checks.finite_differences import (
-    DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
+    DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, TRUNCATION_FACTOR, GradientCheck,
 )
 from symbackprop.derivation import Derivation, Gradient
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
@@ -143,7 +143,8 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
     note = Note(f"Central differences: in double precision with h = eps^(1/3) max(1, |p|) and tolerance "
-                f"{DOUBLE_TOLERANCE_FACTOR} eps^(2/3) max(1, |E|); in mpmath at {FD_DIGITS} digits with "
+                f"{DOUBLE_TOLERANCE_FACTOR} eps^(2/3) max(1, |E|) + {TRUNCATION_FACTOR} x the truncation error estimated "
+                f"at 2h; in mpmath at {FD_DIGITS} digits with "
                 f"h = 1e-{FD_EXPONENT}, required to agree to {REQUIRED_DIGITS} significant digits.")
     return Section("Gradient checks", (note, Table(header, tuple(rows))))
 
