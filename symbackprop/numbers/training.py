@@ -27,7 +27,7 @@ from sympy import Expr, Symbol
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.errors import InputError
-from symbackprop.numbers.codegen import FUNCTIONS, SourceWriter
+from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
 from symbackprop.numbers.point import working_precision
 from symbackprop.numbers.matrix import compile_matrix, named_values, spec_arrays
