@@ -25,6 +25,7 @@ from collections.abc import Callable
 import mpmath
 
 from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS, MAX_WIDTH, MIN_WIDTH
+from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
@@ -36,7 +37,7 @@ from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
-__all__ = ["DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
+__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
            "matrix_solution", "network", "plot_format", "reproduce", "solve", "spec", "train"]
@@ -97,6 +98,7 @@ def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous
 
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
-          wrt: str | None = None, quantity: str | None = None) -> CheckResult:
+          wrt: str | None = None, quantity: str | None = None,
+          budget: float | None = DEFAULT_BUDGET) -> CheckResult:
     """Is a hand-derived formula or number right? (see `Problem.check`)"""
-    return Problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity)
+    return Problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget)

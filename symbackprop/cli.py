@@ -129,6 +129,8 @@ def _build_parser() -> argparse.ArgumentParser:
     against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
+    check.add_argument("--budget", type=_seconds, default=api.DEFAULT_BUDGET, metavar="SECONDS",
+                       help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g})")
     check.add_argument("--json", action="store_true", help="print JSON")
     _add_ascii(check)
     check.set_defaults(run=_check, parser=check)
@@ -204,6 +206,12 @@ def _count(text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= api.MAX_STEPS:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {api.MAX_STEPS}, got {text!r}")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,3})?", text) or not 0 < float(text) <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0.001 to 3600, got {text!r}")
+    return float(text)
 
 
 def _natural_seed(text: str) -> int:
@@ -290,7 +298,8 @@ def _progress_bar(steps: int):
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity)
+    result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
+                       budget=args.budget)
     emit(result.render("json" if args.json else "text", ascii=args.ascii), None)
     return 0 if result else 1
 

@@ -27,6 +27,7 @@ from functools import cached_property
 import mpmath
 
 from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS, choice, flag, text, whole
+from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
@@ -185,10 +186,17 @@ class Problem:
         return Training.of(result, self.network, every)
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
-              quantity: str | None = None) -> CheckResult:
+              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:
         """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
         a formula may also be written 'quantity = formula'. Give a formula or a value, and at most one
-        of `wrt` and `quantity`."""
+        of `wrt` and `quantity`. A check that cannot decide within `budget` seconds (None: no limit;
+        the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                                   or not 0 < budget <= MAX_BUDGET):
+            raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
+        return within_budget(budget, self._check, formula, value, wrt, quantity)
+
+    def _check(self, formula: str | None, value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
         if formula is not None and value is not None:
             raise InputError("value: give a formula or a value to check, not both")
         if wrt is not None and quantity is not None:

@@ -10,12 +10,14 @@ against what was written. Every explanation is computed, none is guessed.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 
 import mpmath
-from sympy import Add, Expr, Mul, S, Symbol, simplify
+from sympy import Add, Expr, Mul, Pow, S, Symbol, simplify
 
+from symbackprop.checks.budget import attempt
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
@@ -27,6 +29,11 @@ RANDOM_POINTS = 3
 HAND_ROUNDING = range(2, 13)
 """Decimals tried when a number may come from rounding every intermediate by hand."""
 SHOWN = 3
+MAX_EXPANDED_TERMS = 10_000
+"""A formula whose expansion could have more terms is compared numerically only: (w_1 + ... + w_8)^50
+has 264 million."""
+SYMBOLIC_SHARE = 0.5
+"""The part of the time left that the symbolic comparison may take; the numbers decide without it."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +112,31 @@ class Checker:
     # Formulas
 
     def check_formula(self, formula: Expr, quantity: Symbol) -> Verdict:
-        values = [self._value(formula, point) for point in self.points]
+        """Numbers first (at the spec's point and at random points), then the simplified difference,
+        which is left out (None) when the formula is too large to expand or the time runs out."""
+        unknown = sorted((str(s) for s in formula.free_symbols if s not in self.points[0]))
+        if unknown:
+            raise InputError(f"--formula: the network has no quantity {unknown[0]}")
+        values = [self._formula_value(formula, point) for point in self.points]
         expected = [point[quantity] for point in self.points]
         equal = all(close(a, b) for a, b in zip(values, expected))
         right = self.defined.get(quantity, quantity) if quantity not in self.backward else quantity
-        difference = simplify((self._expand(formula) - self._expand(right)).xreplace(self.constraints))
+        difference = None
+        if _expanded_terms(formula) <= MAX_EXPANDED_TERMS:
+            difference = attempt(SYMBOLIC_SHARE, lambda: simplify(
+                (self._expand(formula) - self._expand(right)).xreplace(self.constraints)))
         if equal:
             return Verdict(quantity, True, expected[0], values[0], symbolic=difference == 0)
         explanations = self._diagnose(quantity, formula_values=values)
-        return Verdict(quantity, False, expected[0], values[0], symbolic=True, difference=difference,
-                       explanations=explanations)
+        return Verdict(quantity, False, expected[0], values[0], symbolic=difference is not None,
+                       difference=difference, explanations=explanations)
+
+    def _formula_value(self, formula: Expr, point: dict) -> mpmath.mpf:
+        try:
+            return self._value(formula, point)
+        except (ArithmeticError, ValueError) as error:  # mpmath: an exponent beyond any machine integer
+            raise InputError(f"--formula: cannot be evaluated at the network's numbers "
+                             f"({type(error).__name__}: {_first_line(error)})") from None
 
     # Numbers
 
@@ -287,6 +309,24 @@ def _siblings(network) -> dict[Symbol, list[Symbol]]:
     groups += [[n.out for n in layer.neurons] for layer in network.layers]
     groups += [[n.net for n in layer.neurons] for layer in network.layers]
     return {s: [o for o in group if o != s] for group in groups for s in group}
+
+
+def _expanded_terms(expr: Expr) -> int:
+    """How many terms `expr` has once multiplied out (what simplifying it may build), counted up to
+    just past MAX_EXPANDED_TERMS."""
+    beyond = MAX_EXPANDED_TERMS + 1
+    if expr.is_Add:
+        return min(sum(_expanded_terms(term) for term in expr.args), beyond)
+    if expr.is_Mul:
+        return min(math.prod(_expanded_terms(factor) for factor in expr.args), beyond)
+    if isinstance(expr, Pow) and expr.exp.is_Integer and expr.base.is_Add:
+        terms, power = _expanded_terms(expr.base), abs(int(expr.exp))
+        return beyond if power > MAX_EXPANDED_TERMS else min(math.comb(terms + power - 1, power), beyond)
+    return 1
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [""])[0]
 
 
 def close(a: mpmath.mpf, b: mpmath.mpf) -> bool:

@@ -261,6 +261,8 @@ class _Builder:
     def _checked(self, value: Expr, reason: str, position: int) -> Expr:
         if value.has(S.ComplexInfinity, S.NaN):
             raise self._error(reason, position)
+        if value.has(S.ImaginaryUnit):  # sqrt(-1), ln(-1): the network's quantities are real
+            raise self._error("not a real number", position)
         return value
 
     def _check_size(self, factors: list[Expr], position: int) -> None:

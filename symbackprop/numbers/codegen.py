@@ -16,11 +16,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sympy import Expr, Function, Number, Piecewise, Pow, S, Symbol
+from sympy import Abs, Expr, Function, Max, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
 
-FUNCTIONS = ("exp", "log", "tanh")
-"""Functions the generated code calls by name; the caller's namespace provides them."""
+FUNCTIONS = ("exp", "log", "tanh", "log1p")
+"""Functions the generated code calls by name; the caller's namespace provides them. Python's own
+max and abs print as themselves (the stable forms of `numbers.stable` use them)."""
+_BUILTINS = {Max: "max", Abs: "abs"}
 
 _ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
 """Python precedence levels: a + b, a*b (and -a), a**b, names and calls."""
@@ -108,6 +110,8 @@ class SourceWriter:
             text = "".join(f"{self._operand(piece, _ADD)} if {self._condition(condition)} else "
                            for piece, condition in pieces)
             return f"({text}{self._operand(last, _ADD)})", _ATOM
+        if expr.func in _BUILTINS:
+            return f"{_BUILTINS[expr.func]}({', '.join(self.expression(a) for a in expr.args)})", _ATOM
         if isinstance(expr, Function) and expr.func.__name__ in FUNCTIONS:
             self.functions.add(expr.func.__name__)
             return f"{expr.func.__name__}({', '.join(self.expression(a) for a in expr.args)})", _ATOM

@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sympy.matrices.expressions import MatrixSymbol
+from sympy import exp, log
+from sympy.matrices.expressions import HadamardPower, MatAdd, MatMul, MatrixSymbol, OneMatrix
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.numpy import NumPyPrinter
 
 from symbackprop.derivation import Derivation
@@ -98,7 +100,13 @@ def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
               f"({gradients}), ({new_values})\n")
     namespace: dict[str, object] = {"numpy": numpy}
     exec(compile(source, f"<symbackprop matrix form {derivation.spec.name}>", "exec"), namespace)  # noqa: S102
-    return MatrixProgram(derivation, source, namespace["gradients"])
+    generated = namespace["gradients"]
+
+    def quiet(*arguments):
+        """Without numpy's warnings: a result that overflowed is refused by its caller, in one line."""
+        with numpy.errstate(all="ignore"):
+            return generated(*arguments)
+    return MatrixProgram(derivation, source, quiet)
 
 
 def spec_arrays(spec: Spec) -> tuple[list, Any, Any, float]:
@@ -164,5 +172,50 @@ class _ArrayPrinter(NumPyPrinter):
         return f"({self._print(expr.base)}) ** ({self._print(expr.exp)})"
 
     def _print_ElementwiseApplyFunction(self, expr) -> str:
+        softplus = _softplus_argument(expr)
+        if softplus is not None:  # ln(1 + e^x), which overflows at x = 710, in numpy's stable form
+            return f"numpy.logaddexp(0, {self._print(softplus)})"
         variable, = expr.function.variables
         return f"(lambda {self._print(variable)}: {self._print(expr.function.expr)})({self._print(expr.expr)})"
+
+    def _print_HadamardProduct(self, expr) -> str:
+        logits = _softmax_argument(expr)
+        if logits is None:
+            return super()._print_HadamardProduct(expr)
+        # e^x / (1 1^T e^x), each column shifted by its largest entry first: e^1000 would overflow.
+        return (f"(lambda x: (lambda e: e / e.sum(axis=0, keepdims=True))(numpy.exp(x - x.max(axis=0, keepdims=True))))"
+                f"({self._print(logits)})")
+
+
+def _exp_argument(expr):
+    """X when `expr` is exp applied to every entry of X, else None."""
+    if isinstance(expr, ElementwiseApplyFunction):
+        variable, = expr.function.variables
+        if expr.function.expr == exp(variable):
+            return expr.expr
+    return None
+
+
+def _softplus_argument(expr):
+    """X when `expr` is ln(1 + e^X) entry by entry (the softplus layer), else None."""
+    variable, = expr.function.variables
+    if expr.function.expr != log(variable) or not isinstance(expr.expr, MatAdd) or len(expr.expr.args) != 2:
+        return None
+    ones = [a for a in expr.expr.args if isinstance(a, OneMatrix)]
+    exponentials = [_exp_argument(a) for a in expr.expr.args if not isinstance(a, OneMatrix)]
+    return exponentials[0] if len(ones) == 1 and exponentials[0] is not None else None
+
+
+def _softmax_argument(expr):
+    """X when `expr` is e^X (.) (1 1^T e^X)^(.-1) (the softmax layer), else None."""
+    if len(expr.args) != 2:
+        return None
+    powers = [a for a in expr.args if isinstance(a, HadamardPower) and a.exp == -1]
+    others = [a for a in expr.args if not (isinstance(a, HadamardPower) and a.exp == -1)]
+    if len(powers) != 1 or len(others) != 1 or _exp_argument(others[0]) is None:
+        return None
+    total = powers[0].base
+    if not (isinstance(total, MatMul) and len(total.args) == 2 and isinstance(total.args[0], OneMatrix)
+            and total.args[1] == others[0]):
+        return None
+    return _exp_argument(others[0])

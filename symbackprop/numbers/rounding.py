@@ -24,9 +24,11 @@ def as_decimal(value: mpmath.mpf | int | float) -> Decimal:
 
 def round_half_up(value: mpmath.mpf | int | float, places: int) -> Decimal:
     """`value` rounded half-up to `places` decimals: 0.0190491185 -> 0.019049119 at 9 places."""
+    decimal = as_decimal(value)
     with localcontext() as context:
-        context.prec = TRUSTED_DIGITS + 10
-        return as_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        # Room for every digit the result has: 1e90 to 9 decimals has 100 (quantize refuses to round them).
+        context.prec = max(TRUSTED_DIGITS + 10, decimal.adjusted() + places + 2)
+        return decimal.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def fixed(value: mpmath.mpf | int | float, places: int) -> str:
@@ -42,14 +44,20 @@ def display_numerals(values: Mapping[Symbol, mpmath.mpf], places: int) -> dict[S
     return {symbol: fixed(value, places) for symbol, value in values.items()}
 
 
+PLAIN_EXPONENT = 1000
+"""Beyond 10^1000 (or below 10^-1000) `significant` writes 1.5e+4000: the value of a formula such as
+e^(10^300 w_5) has more digits than any memory holds."""
+
+
 def significant(value: mpmath.mpf, digits: int = 20) -> str:
     """`value` with `digits` significant digits in plain decimal notation, for JSON."""
-    return mpmath.nstr(value, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf, strip_zeros=False)
+    return mpmath.nstr(value, digits, min_fixed=-PLAIN_EXPONENT, max_fixed=PLAIN_EXPONENT, strip_zeros=False)
 
 
 def decimals_of(printed: str) -> int:
-    """How many decimals a printed number shows: '0.0000351085' -> 10, '0.40' -> 2."""
-    return len(printed.partition(".")[2])
+    """How many decimals a printed number shows: '0.0000351085' -> 10, '0.40' -> 2, and in scientific
+    notation '8.2167041e-2' -> 9, '1E-1' -> 1, '5e3' -> 0."""
+    return max(-Decimal(printed).as_tuple().exponent, 0)
 
 
 def rounds_to(value: mpmath.mpf, printed: str) -> bool:

@@ -18,7 +18,7 @@ Two orders of update are supported:
 from __future__ import annotations
 
 import gc
-import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,16 +27,22 @@ from sympy import Expr, Symbol
 
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.matrix import derive_matrix
-from symbackprop.numbers.codegen import FUNCTIONS, SourceWriter
+from symbackprop.errors import InputError
+from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
+from symbackprop.numbers.point import working_precision
 from symbackprop.numbers.matrix import MatrixProgram, compile_matrix, named_values, spec_arrays
+from symbackprop.numbers.stable import (
+    DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, finite_doubles, require_finite, stable_definitions,
+)
 
 ORDERS = ("simultaneous", "output-first")
 BACKENDS = ("mpmath", "math", "numpy")
 PROGRESS_CALLS = 200
 """About how many times a long run calls `progress`."""
-_FUNCTIONS = {"mpmath": {name: getattr(mpmath, name) for name in FUNCTIONS},
-              "math": {name: getattr(math, name) for name in FUNCTIONS}}
+MAX_RECORDED = 100_000
+"""Rows of `history` (steps / every) a run may keep: ten million steps recorded at every step held 12 GB."""
+_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,11 @@ def compile_gradient(derivation: Derivation, backend: str = "mpmath") -> Callabl
 
 
 def _writer(network, sequence: list[tuple[Symbol, Expr]], backend: str) -> tuple[SourceWriter, str]:
-    """A writer for `sequence` with the network's parameters as arguments, and the argument list 'v0, v1, '."""
+    """A writer for `sequence` with the network's parameters as arguments, and the argument list 'v0, v1, '.
+    In double precision the expressions are first put in forms that do not overflow (`numbers.stable`)."""
     parameters = [p.symbol for p in network.parameters]
+    if backend == "math":
+        sequence = stable_definitions(sequence)
     writer = SourceWriter(sequence, parameters, float_literals=backend == "math")
     return writer, "".join(f"{writer.name(p)}, " for p in parameters)
 
@@ -205,6 +214,9 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     """
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
+    if steps // every > MAX_RECORDED:
+        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
+                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
     compiled = compiled or compile_training(derivation, order, backend)
     if backend == "numpy":
         return _train_matrix_form(derivation, steps, compiled, progress, every)
@@ -212,7 +224,8 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     blocks, rest = divmod(steps, every)
     chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
-    with mpmath.workdps(PRECISION):
+    digits = working_precision(network) if backend == "mpmath" else PRECISION
+    with mpmath.workdps(digits), finite_doubles("a value during training") if backend == "math" else nullcontext():
         values = tuple(_number(p.value, backend) for p in network.parameters)
         done = 0
         while done < blocks:
@@ -228,7 +241,17 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
                 progress(steps)
         error, outputs, _next = compiled.step(*values)
         history[steps] = (error, outputs)
-    return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
+    result = TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
+    if backend != "mpmath":
+        _require_finite(result)
+    return result
+
+
+def _require_finite(result: TrainingResult) -> None:
+    """A double-precision run that overflowed says so (exit 1) instead of reporting nan."""
+    require_finite([value for error, outputs in result.history.values() for value in (error, *outputs)],
+                   "E_total or an output during training")
+    require_finite(result.parameters.values(), "a parameter after training")
 
 
 def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgram,
@@ -249,7 +272,9 @@ def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgra
         parameters = updated
         if progress is not None and ((done + 1) % report == 0 or done + 1 == steps):
             progress(done + 1)
-    return TrainingResult(steps, "simultaneous", named_values(program.derivation, parameters, network), history)
+    result = TrainingResult(steps, "simultaneous", named_values(program.derivation, parameters, network), history)
+    _require_finite(result)
+    return result
 
 
 def _number(value, backend: str):

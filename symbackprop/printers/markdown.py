@@ -13,13 +13,14 @@ class MarkdownPrinter(LatexPrinter):
     """LaTeX formulas in Markdown structure; shares `formula` with the LaTeX printer."""
 
     def text(self, words: str) -> str:
-        return words.replace("|", "\\|")
+        """Words as Markdown text: a table's bar escaped, and HTML markup (a name such as <script>) shown, not run."""
+        return words.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
     def inline_formula(self, expr: Expr) -> str:
         return f"${self.formula(expr)}$"
 
     def _print_WorkedSolution(self, solution: WorkedSolution) -> str:
-        return "\n\n".join([f"# {solution.title}", *self._print_children(solution.sections)]) + "\n"
+        return "\n\n".join([f"# {self.text(solution.title)}", *self._print_children(solution.sections)]) + "\n"
 
     def _print_Section(self, section: Section) -> str:
         heading = "#" * min(self.depth + 1, 6)

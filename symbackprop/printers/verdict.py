@@ -59,7 +59,8 @@ def verdict_text(verdict: Verdict, written: str, *, ascii: bool = False) -> str:
         lines.append(f"  the network gives {expected} ({round_half_up(verdict.expected, verdict.places)} "
                      f"at your {verdict.places} decimals)")
     else:
-        lines.append(f"  yours - right = {formula(verdict.difference)}")
+        if verdict.difference is not None:  # None: too large to simplify within the budget
+            lines.append(f"  yours - right = {formula(verdict.difference)}")
         lines.append(f"  at the spec's point: yours {significant(verdict.given, DIGITS)}, right {expected}")
     if verdict.explanations:
         lines.append("  likeliest mistakes, computed:")

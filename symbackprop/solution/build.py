@@ -16,7 +16,7 @@ import mpmath
 from sympy import Abs, Derivative, Eq, Expr, Max, Mul, Pow, Rational, Symbol, preorder_traversal
 
 from symbackprop.checks.finite_differences import (
-    DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, GradientCheck,
+    DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, TRUNCATION_FACTOR, GradientCheck,
 )
 from symbackprop.derivation import Delta, Derivation, Gradient, LocalDerivative
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
@@ -171,7 +171,8 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
     note = Note(("Central differences: in double precision with ", _FD_STEP, " and tolerance ", _FD_TOLERANCE,
-                 ", where ", _EPSILON, f" is the machine epsilon; in mpmath at {FD_DIGITS} digits with ", _H,
+                 f" plus {TRUNCATION_FACTOR} times the truncation error estimated at 2h, where ", _EPSILON,
+                 f" is the machine epsilon; in mpmath at {FD_DIGITS} digits with ", _H,
                  f" = 1e-{FD_EXPONENT}, required to agree to {REQUIRED_DIGITS} significant digits."))
     return Section("Gradient checks", (note, Table(header, tuple(rows))))
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any
 
 from symbackprop.errors import InputError
 from symbackprop.spec.exact import exact_number
+from symbackprop.spec.limits import MAX_NAME_LENGTH, MAX_SPEC_BYTES, require_size
 from symbackprop.spec.model import LayerSpec, Sample, Spec
 from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES, REDUCTIONS
 
@@ -54,11 +58,7 @@ def load_spec(source: str | None = None) -> Spec:
     if not path.exists() and path.suffix.lower() not in (".json", ".toml") and path.name == source:
         raise InputError(f"spec: no spec file or built-in example {source!r}; {_close_example(source)}"
                          f"built-in: {', '.join(example_names())}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise InputError(f"{source}: cannot read spec file: {reason}") from None
+    text = _read_text(path, source)
     if path.suffix.lower() == ".toml":
         data = _parse_toml(text, source)
     else:
@@ -72,9 +72,35 @@ def _close_example(name: str) -> str:
     return f"did you mean {close[0]}? " if close else ""
 
 
-def _parse_json(text: str, source: str) -> Any:
+def _read_text(path: Path, source: str) -> str:
+    """The file's text, read only if it is a regular file of at most MAX_SPEC_BYTES: a FIFO or a device
+    such as /dev/zero would block or never end. Opened without blocking, then checked, so no other file
+    can take its place between the check and the read."""
     try:
-        return json.loads(text, parse_float=Decimal)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise InputError(f"{source}: cannot read spec file: not a regular file")
+            data = handle.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            raise InputError(f"{source}: spec file larger than {MAX_SPEC_BYTES:,} bytes; for large networks see "
+                             "docs/spec.md (limits)")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"{source}: cannot read spec file: {reason}") from None
+
+
+def _parse_json(text: str, source: str) -> Any:
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(pairs)
+        if len(data) < len(pairs):
+            repeated = next(key for key in data if sum(k == key for k, _ in pairs) > 1)
+            raise InputError(f"{source}: the key {repeated!r} appears twice in one object")
+        return data
+
+    try:
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     except (ValueError, RecursionError) as error:  # an integer of thousands of digits, nesting too deep
@@ -112,6 +138,7 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
     if not isinstance(layers_data, list) or not layers_data:
         raise InputError("layers: expected a non-empty list of layers")
     names = _default_layer_names(len(layers_data))
+    _require_size(layers_data, len(inputs), len(samples_data))
     layers: list[LayerSpec] = []
     fan_in, previous = len(inputs), "the inputs"
     for index, layer_data in enumerate(layers_data):
@@ -133,15 +160,40 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
         raise InputError("name: expected a non-empty string")
+    _printable(name, "name")
+    learning_rate = exact_number(data.get("learning_rate", Decimal("0.5")), "learning_rate")
+    if learning_rate <= 0:
+        raise InputError(f"learning_rate: expected a positive number, got {float(learning_rate):g}")
     return Spec(
         name=name,
         samples=samples,
         layers=tuple(layers),
         loss=loss,
-        learning_rate=exact_number(data.get("learning_rate", Decimal("0.5")), "learning_rate"),
+        learning_rate=learning_rate,
         update_biases=update_biases,
         reduction=reduction,
     )
+
+
+def _require_size(layers_data: list, fan_in: int, samples: int) -> None:
+    """The network's size from the lengths of its weight rows, before any number is read exactly."""
+    parameters = 0
+    for layer in layers_data:
+        rows = layer.get("weights") if isinstance(layer, dict) else None
+        size = len(rows) if isinstance(rows, list) else 0
+        bias = layer.get("bias") if isinstance(layer, dict) else None
+        parameters += size * fan_in + (len(bias) if isinstance(bias, list) else bias is not None)
+        fan_in = size
+    require_size(parameters, samples, "layers")
+
+
+def _printable(name: str, field: str) -> None:
+    """A name is printed in every output: no control characters (terminal escape codes), no line breaks."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"{field}: longer than {MAX_NAME_LENGTH} characters")
+    for position, char in enumerate(name):
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise InputError(f"{field}: control or invisible character {char!r} at position {position}")
 
 
 def _samples_data(data: dict) -> list[tuple[Any, Any, str]]:
