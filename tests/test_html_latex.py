@@ -99,7 +99,7 @@ def test_text_and_markdown_print_the_path_as_one_line(mazur):
     text = TextPrinter(ascii=True).doprint(solution)
     assert "Paths of dE_total/dw_1: i_1 -> h1 (w_1), h1 -> o1 (w_5), h1 -> o2 (w_7)." in text
     markdown = MarkdownPrinter().doprint(solution)
-    assert r"Paths of $\frac{\partial E_{total}}{\partial w_{5}}$: $h_{1}$ -> $o_{1}$ ($w_{5}$)." in markdown
+    assert r"Paths of $\frac{\partial E_{\mathrm{total}}}{\partial w_{5}}$: $h_{1}$ -> $o_{1}$ ($w_{5}$)." in markdown
 
 
 # --- MathML in the document's notation -------------------------------------------------------------
@@ -154,12 +154,14 @@ def _pdflatex(source: Path) -> str:
 
 def test_latex_sets_bars_quotes_and_the_checks_formulas_as_math(mazur):
     """|x| in text between math bars (the default font sets | as a dash), 'x' in opening and closing
-    quotes, the step and tolerance of the checks as formulas."""
+    quotes, the step and tolerance of the checks as formulas, and names of several letters upright, as
+    MathML sets them in the HTML page (the old LaTeX had italic out, net, target)."""
     tex = LatexPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
     assert r"$\lvert$difference$\rvert$" in tex and r"\max\left(1, \lvert p \rvert\right)" in tex
     assert "|" not in tex.replace(r"\begin{tabular}[b]{@{}l@{}}", "")
     assert "Order of update `simultaneous': " in tex and "'simultaneous'" not in tex
     assert r"h = \epsilon^{1/3}" in tex and r"100 \cdot \epsilon^{2/3}" in tex
+    assert r"\mathrm{out}_{\mathrm{h1}} &= \frac{1}{1 + e^{-\mathrm{net}_{\mathrm{h1}}}}" in tex
     assert "eps^" not in tex and r"\textasciicircum" not in tex
 
 
