@@ -328,6 +328,12 @@ addEventListener('load', () => {
     if (box === document.body && at.right > document.body.clientWidth + 0.5)
       cut.push(name(item) + ': ' + (at.right - document.body.clientWidth) + 'px beyond the page at the right');
   }
+  for (const why of document.querySelectorAll('.why')) {
+    const step = why.parentElement, right = step.getBoundingClientRect().right;
+    const formulas = Math.max(...[...step.querySelectorAll('math')].map(m => m.getBoundingClientRect().right));
+    if (formulas <= right + 0.5 && why.getBoundingClientRect().right > right + 0.5)
+      cut.push(name(why) + ': the rule label is cut off at the right, though its formulas fit');
+  }
   const main = document.querySelector('main'), inner = main.getBoundingClientRect();
   const right = inner.right - parseFloat(getComputedStyle(main).paddingRight);
   for (const table of document.querySelectorAll('table')) {
@@ -349,7 +355,8 @@ addEventListener('load', () => {
 """
 """Writes into the page what is cut off: each formula, rule label, table or figure whose left edge lies left
 of its scroll box (or of the page), any scroll box not at its left edge, any table outside a scroll box that
-is wider than the page's text (on paper, any table in a scroll box), and sideways scrolling of the whole page."""
+is wider than the page's text (on paper, any table in a scroll box), any rule label cut off at the right
+of a step whose formulas fit, and sideways scrolling of the whole page."""
 
 
 def _cut_off(page: Path, folder: Path, width: int, *, print_media: bool = False) -> list[str]:

@@ -32,12 +32,14 @@ _STYLE = """
 .symbackprop h3 { font-size: 1.2rem; margin: 2.5rem 0 .5rem; }
 .symbackprop h4, .symbackprop h5, .symbackprop h6 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
 .symbackprop p { margin: .8em 0; }
-.symbackprop .step { display: grid; grid-template-columns: repeat(3, max-content); width: fit-content; max-width: 100%;
-  box-sizing: border-box; align-items: baseline; justify-items: start; column-gap: .3em; row-gap: .5em;
-  margin: 1.2em auto; overflow-x: auto; overflow-y: hidden; padding: .2em 0; }
-.symbackprop .step > math:first-child { justify-self: end; }
-.symbackprop .step > math:nth-child(n+3) { grid-column: 2; }
-.symbackprop .step > .why { grid-column: 3; color: var(--muted); font-size: .9em; padding-left: 2em; }
+.symbackprop .step { display: flex; flex-wrap: wrap; align-items: last baseline; column-gap: 2em; row-gap: .3em;
+  width: fit-content; max-width: 100%; box-sizing: border-box; margin: 1.2em auto; padding: .2em 0;
+  overflow-x: auto; overflow-y: hidden; }
+.symbackprop .lines { display: grid; grid-template-columns: repeat(2, max-content); align-items: baseline;
+  justify-items: start; column-gap: .3em; row-gap: .5em; }
+.symbackprop .lines > math:first-child { justify-self: end; }
+.symbackprop .lines > math:nth-child(n+3) { grid-column: 2; }
+.symbackprop .why { margin-left: auto; color: var(--muted); font-size: .9em; }
 .symbackprop mtd { text-align: left; padding: .1em .4em; }
 .symbackprop figure { margin: 1.5rem 0; text-align: center; }
 .symbackprop figure svg { max-width: 100%; height: auto; }
@@ -55,9 +57,10 @@ _STYLE = """
   .symbackprop th, .symbackprop td { padding: .2em .3em; }
 }
 """.strip()
-"""A step is a grid as wide as its formulas and centred by its margins; a grid wider than the page is
-as wide as the page and scrolls, from its left edge (a centred grid would overflow on both sides, and
-its left part could not be scrolled to). On paper the checks table is set small enough to fit."""
+"""A step is as wide as its formulas and centred by its margins; a step wider than the page is as
+wide as the page and scrolls, from its left edge (a centred grid would overflow on both sides, and its
+left part could not be scrolled to). Its lines are a grid, equals signs in a column; a rule label
+stands beside the last line, or below it, at the right, when the page has no room beside it. On paper the checks table is set small enough to fit."""
 
 _PAGE_STYLE = """
 body { margin: 0; background: #f4f2ee; }
@@ -119,9 +122,8 @@ class HtmlPrinter(SolutionPrinter):
         first, *rest = self.equation_parts(step)
         cells = [f'<math displaystyle="true">{first}</math>']
         cells += [f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest]
-        if step.label is not None:
-            cells.append(f'<span class="why">({self.text(step.label)})</span>')
-        return f'<div class="step">{"".join(cells)}</div>'
+        why = "" if step.label is None else f'<span class="why">({self.text(step.label)})</span>'
+        return f'<div class="step"><div class="lines">{"".join(cells)}</div>{why}</div>'
 
     def _print_Note(self, note: Note) -> str:
         return f"<p>{self.prose(note)}</p>"
