@@ -173,6 +173,13 @@ def test_latex_sets_one_line_steps_as_one_block(mazur):
     assert re.findall(r"w_\{(\d)\}\^\{\+\} &= ", updates) == list("12345678")
 
 
+def test_html_sets_one_line_steps_as_one_grid(mazur):
+    """The updates in HTML, too, are one grid with the equals signs in a column."""
+    html = HtmlPrinter().doprint(worked_solution(mazur))
+    updates = html[html.index("<h2>Updates</h2>"):html.index("<h2>Error after one update</h2>")]
+    assert updates.count('<div class="step">') == 1 and updates.count('<math class="lhs"') == 8
+
+
 def test_a_long_latex_line_breaks_before_an_operator():
     """Broken outside every group, each line within the width, the pieces joined back to the formula."""
     matrix = r"\left[\begin{array}{rr} 0.300022289 & 0.300704159 \\ 0.318574631 & 0.363626383 \end{array}\right]"

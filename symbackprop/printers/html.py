@@ -13,7 +13,7 @@ from html import escape
 
 from sympy import Expr, Symbol
 
-from symbackprop.printers.base import SolutionPrinter
+from symbackprop.printers.base import Lines, SolutionPrinter
 from symbackprop.printers.math import text_formula
 from symbackprop.printers.mathml import mathml_formula, mathml_numeral
 from symbackprop.printers.svg import svg_picture
@@ -37,8 +37,8 @@ _STYLE = """
   overflow-x: auto; overflow-y: hidden; }
 .symbackprop .lines { display: grid; grid-template-columns: repeat(2, max-content); align-items: baseline;
   justify-items: start; column-gap: .3em; row-gap: .5em; }
-.symbackprop .lines > math:first-child { justify-self: end; }
-.symbackprop .lines > math:nth-child(n+3) { grid-column: 2; }
+.symbackprop .lines > math { grid-column: 2; }
+.symbackprop .lines > math.lhs { grid-column: 1; justify-self: end; }
 .symbackprop .why { margin-left: auto; color: var(--muted); font-size: .9em; }
 .symbackprop mtd { text-align: left; padding: .1em .4em; }
 .symbackprop figure { margin: 1.5rem 0; text-align: center; }
@@ -53,7 +53,7 @@ _STYLE = """
   .symbackprop { font-size: 11pt; }
   .symbackprop .step, .symbackprop figure { break-inside: avoid; }
   .symbackprop .table { overflow: visible; }
-  .symbackprop table { font-size: 6.5pt; margin: 1rem 0; }
+  .symbackprop table { font-size: 7pt; margin: 1rem 0; }
   .symbackprop th, .symbackprop td { padding: .2em .3em; }
 }
 """.strip()
@@ -116,14 +116,21 @@ class HtmlPrinter(SolutionPrinter):
     def _print_Section(self, section: Section) -> str:
         level = min(self.depth + 1, 6)
         return "\n".join([f"<section>\n<h{level}>{self.title(section)}</h{level}>",
-                          *self._print_children(section.items), "</section>"])
+                          *self._print_children(self.blocks(section.items)), "</section>"])
 
     def _print_Step(self, step: Step) -> str:
-        first, *rest = self.equation_parts(step)
-        cells = [f'<math displaystyle="true">{first}</math>']
-        cells += [f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest]
         why = "" if step.label is None else f'<span class="why">({self.text(step.label)})</span>'
-        return f'<div class="step"><div class="lines">{"".join(cells)}</div>{why}</div>'
+        return f'<div class="step"><div class="lines">{self._cells(step)}</div>{why}</div>'
+
+    def _print_Lines(self, block: Lines) -> str:
+        """One-line steps in one grid, their equals signs in a column."""
+        return f'<div class="step"><div class="lines">{"".join(map(self._cells, block.steps))}</div></div>'
+
+    def _cells(self, step: Step) -> str:
+        """The step's left-hand side, then '= part' for each part: cells of the two columns of a grid."""
+        first, *rest = self.equation_parts(step)
+        return f'<math class="lhs" displaystyle="true">{first}</math>' + \
+            "".join(f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest)
 
     def _print_Note(self, note: Note) -> str:
         return f"<p>{self.prose(note)}</p>"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sympy import Expr, Symbol
 
-from symbackprop.printers.base import SolutionPrinter
+from symbackprop.printers.base import Lines, SolutionPrinter
 from symbackprop.printers.breaking import TEXT_WIDTH, WIDE_LEFT, broken, estimated_width
 from symbackprop.printers.math import latex_formula
 from symbackprop.printers.tikz import tikz_picture
@@ -45,22 +44,9 @@ class LatexPrinter(SolutionPrinter):
     def _print_Section(self, section: Section) -> str:
         command = _SECTIONS[min(self.depth - 1, len(_SECTIONS) - 1)]
         title = _escape(section.title) + ("" if section.symbol is None else f" {self.inline_formula(section.symbol)}")
-        return "\n".join([f"{command}{{{title}}}", *self._print_children(self._blocks(section.items))])
+        return "\n".join([f"{command}{{{title}}}", *self._print_children(self.blocks(section.items))])
 
-    def _blocks(self, items: tuple) -> list:
-        """The items, each run of one-line steps (w_1^+ = 0.149780716, ...) gathered into one block."""
-        blocks: list = []
-        for item in items:
-            if isinstance(item, Step) and item.label is None and len(self.equation_parts(item)) == 2:
-                if blocks and isinstance(blocks[-1], _Lines):
-                    blocks[-1].steps.append(item)
-                else:
-                    blocks.append(_Lines([item]))
-            else:
-                blocks.append(item)
-        return blocks
-
-    def _print__Lines(self, block: _Lines) -> str:
+    def _print_Lines(self, block: Lines) -> str:
         """One-line steps as the rows of one align*, their equals signs in a column."""
         return _align([f"  {first} &= {second}" for first, second in map(self.equation_parts, block.steps)])
 
@@ -107,13 +93,6 @@ class LatexPrinter(SolutionPrinter):
     def _print_Figure(self, figure: Figure) -> str:
         return "\n".join([r"\begin{center}", tikz_picture(figure), "", rf"{{\small {self.title(figure)}}}",
                           r"\end{center}"])
-
-
-@dataclass
-class _Lines:
-    """Consecutive one-line steps, printed as one block."""
-
-    steps: list[Step]
 
 
 def _align(lines: list[str]) -> str:
