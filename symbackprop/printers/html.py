@@ -60,7 +60,8 @@ _STYLE = """
 """A step is as wide as its formulas and centred by its margins; a step wider than the page is as
 wide as the page and scrolls, from its left edge (a centred grid would overflow on both sides, and its
 left part could not be scrolled to). Its lines are a grid, equals signs in a column; a rule label
-stands beside the last line, or below it, at the right, when the page has no room beside it. On paper the checks table is set small enough to fit."""
+stands beside the last line, or below it at the right when the page has no room beside it. On paper
+the checks table is set small enough to fit the sheet."""
 
 _PAGE_STYLE = """
 body { margin: 0; background: #f4f2ee; }

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from sympy import Expr, Symbol
 
 from symbackprop.printers.base import Lines, SolutionPrinter
-from symbackprop.printers.breaking import TEXT_WIDTH, WIDE_LEFT, broken, estimated_width
+from symbackprop.printers.breaking import EQUALS, TEXT_WIDTH, WIDE_LEFT, broken, estimated_width
 from symbackprop.printers.math import latex_formula
 from symbackprop.printers.tikz import tikz_picture
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
@@ -59,9 +59,9 @@ class LatexPrinter(SolutionPrinter):
         lhs = estimated_width(first)
         if lhs > WIDE_LEFT:
             lines = [f"  & {line}" for line in broken(first, TEXT_WIDTH)]
-            lines += self._right_sides(rest, TEXT_WIDTH - 30, r"&\qquad ")
+            lines += self._right_sides(rest, TEXT_WIDTH - EQUALS, r"&\qquad ")
         else:
-            lines = self._right_sides(rest, TEXT_WIDTH - lhs - 30, "&")
+            lines = self._right_sides(rest, TEXT_WIDTH - lhs - EQUALS, "&")
             lines[0] = f"  {first} {lines[0].lstrip()}"
         if step.label is not None:
             lines[-1] += rf" \tag*{{({_escape(step.label)})}}"  # at the right margin, or below if no room

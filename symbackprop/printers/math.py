@@ -113,7 +113,8 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         return rf"\frac{{{self._product(numerator)}}}{{{below}}}"
 
     def _name(self, symbol: Symbol) -> str:
-        r"""net_h1 -> \mathrm{net}_{\mathrm{h1}}; w_5^+ -> w_{5}^{+}; out_o1[2] (second sample) -> \mathrm{out}_{\mathrm{o1}}^{(2)}.
+        r"""net_h1 -> \mathrm{net}_{\mathrm{h1}}; w_5^+ -> w_{5}^{+};
+        out_o1[2] (second sample) -> \mathrm{out}_{\mathrm{o1}}^{(2)}.
 
         A name of several letters is upright, one letter italic: as MathML sets an identifier, so
         the LaTeX and the HTML read alike, and as a textbook sets a word (out, net, target, total).
