@@ -121,6 +121,16 @@ def test_mathml_partial_is_a_fraction_of_partials(mazur):
         "<mrow><mo>&#8706;</mo><msub><mi>w</mi><mi>5</mi></msub></mrow></mfrac>")
 
 
+def test_mathml_sets_the_checks_step_as_written_by_hand():
+    """epsilon^(1/3) with a slash in the exponent (browsers draw no bevelled fraction), max as a function name."""
+    from sympy import Abs, Max, Mul, Pow, Rational
+
+    epsilon = Symbol("epsilon")
+    markup = mathml_formula(Mul(Pow(epsilon, Rational(1, 3)), Max(1, Abs(Symbol("p"))), evaluate=False))
+    assert "<msup><mi>&#949;</mi><mrow><mn>1</mn><mo>/</mo><mn>3</mn></mrow></msup>" in markup
+    assert "<mi>max</mi>" in markup and "mroot" not in markup and "bevelled" not in markup
+
+
 def test_mathml_numbers_substituted(mazur):
     update = next(u for u in mazur.updates if u.parameter.name == "w7")
     numerals = worked_solution(mazur).numerals
