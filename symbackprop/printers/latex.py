@@ -77,11 +77,12 @@ class LatexPrinter(SolutionPrinter):
         return lines
 
     def _print_Table(self, table: Table) -> str:
-        """Small type, narrow gaps, and a heading of several words stacked, so that a wide table fits the page."""
+        """Small type, narrow gaps, and a heading of several words stacked, so that a wide table fits the page;
+        rows spaced for the fractions in them."""
         lines = [r"\begin{center}\scriptsize\setlength{\tabcolsep}{3pt}",
                  rf"\begin{{tabular}}{{{'l' * len(table.header)}}}",
                  " & ".join(_stacked(_escape(h)) for h in table.header) + r" \\ \hline"]
-        lines += [" & ".join(self.cell(c) for c in row) + r" \\" for row in table.rows]
+        lines += [" & ".join(self.cell(c) for c in row) + r" \\[2pt]" for row in table.rows]
         return "\n".join(lines + [r"\end{tabular}", r"\end{center}"])
 
     def text(self, words: str) -> str:
