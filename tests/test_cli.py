@@ -287,7 +287,8 @@ def test_reproduce_statuses_are_match_or_erratum(reproduction):
 
 
 def test_reproduce_confirms_the_forward_pass(reproduction):
-    out_h1 = [r for r in reproduction if r.get("quantity") == "out_{h1}" and r["document"] == "0.593269992"]
+    out_h1 = [r for r in reproduction
+              if r.get("quantity") == r"\mathrm{out}_{\mathrm{h1}}" and r["document"] == "0.593269992"]
     assert out_h1 and all(r["status"] == "match" for r in out_h1)
 
 

@@ -99,7 +99,7 @@ def test_text_and_markdown_print_the_path_as_one_line(mazur):
     text = TextPrinter(ascii=True).doprint(solution)
     assert "Paths of dE_total/dw_1: i_1 -> h1 (w_1), h1 -> o1 (w_5), h1 -> o2 (w_7)." in text
     markdown = MarkdownPrinter().doprint(solution)
-    assert r"Paths of $\frac{\partial E_{total}}{\partial w_{5}}$: $h_{1}$ -> $o_{1}$ ($w_{5}$)." in markdown
+    assert r"Paths of $\frac{\partial E_{\mathrm{total}}}{\partial w_{5}}$: $h_{1}$ -> $o_{1}$ ($w_{5}$)." in markdown
 
 
 # --- MathML in the document's notation -------------------------------------------------------------
@@ -119,6 +119,16 @@ def test_mathml_partial_is_a_fraction_of_partials(mazur):
     assert mathml_formula(mazur.gradient("w5").symbol) == (
         "<mfrac><mrow><mo>&#8706;</mo><msub><mi>E</mi><mi>total</mi></msub></mrow>"
         "<mrow><mo>&#8706;</mo><msub><mi>w</mi><mi>5</mi></msub></mrow></mfrac>")
+
+
+def test_mathml_sets_the_checks_step_as_written_by_hand():
+    """epsilon^(1/3) with a slash in the exponent (browsers draw no bevelled fraction), max as a function name."""
+    from sympy import Abs, Max, Mul, Pow, Rational
+
+    epsilon = Symbol("epsilon")
+    markup = mathml_formula(Mul(Pow(epsilon, Rational(1, 3)), Max(1, Abs(Symbol("p"))), evaluate=False))
+    assert "<msup><mi>&#949;</mi><mrow><mn>1</mn><mo>/</mo><mn>3</mn></mrow></msup>" in markup
+    assert "<mi>max</mi>" in markup and "mroot" not in markup and "bevelled" not in markup
 
 
 def test_mathml_numbers_substituted(mazur):
@@ -154,12 +164,14 @@ def _pdflatex(source: Path) -> str:
 
 def test_latex_sets_bars_quotes_and_the_checks_formulas_as_math(mazur):
     """|x| in text between math bars (the default font sets | as a dash), 'x' in opening and closing
-    quotes, the step and tolerance of the checks as formulas."""
+    quotes, the step and tolerance of the checks as formulas, and names of several letters upright, as
+    MathML sets them in the HTML page (the old LaTeX had italic out, net, target)."""
     tex = LatexPrinter().doprint(worked_solution(mazur, checks=check_gradients(mazur)))
     assert r"$\lvert$difference$\rvert$" in tex and r"\max\left(1, \lvert p \rvert\right)" in tex
     assert "|" not in tex.replace(r"\begin{tabular}[b]{@{}l@{}}", "")
     assert "Order of update `simultaneous': " in tex and "'simultaneous'" not in tex
     assert r"h = \epsilon^{1/3}" in tex and r"100 \cdot \epsilon^{2/3}" in tex
+    assert r"\mathrm{out}_{\mathrm{h1}} &= \frac{1}{1 + e^{-\mathrm{net}_{\mathrm{h1}}}}" in tex
     assert "eps^" not in tex and r"\textasciicircum" not in tex
 
 
@@ -169,6 +181,13 @@ def test_latex_sets_one_line_steps_as_one_block(mazur):
     updates = tex[tex.index(r"\section*{Updates}"):tex.index(r"\section*{Error after one update}")]
     assert updates.count(r"\begin{align*}") == 1
     assert re.findall(r"w_\{(\d)\}\^\{\+\} &= ", updates) == list("12345678")
+
+
+def test_html_sets_one_line_steps_as_one_grid(mazur):
+    """The updates in HTML, too, are one grid with the equals signs in a column."""
+    html = HtmlPrinter().doprint(worked_solution(mazur))
+    updates = html[html.index("<h2>Updates</h2>"):html.index("<h2>Error after one update</h2>")]
+    assert updates.count('<div class="step">') == 1 and updates.count('<math class="lhs"') == 8
 
 
 def test_a_long_latex_line_breaks_before_an_operator():
@@ -326,6 +345,12 @@ addEventListener('load', () => {
     if (box === document.body && at.right > document.body.clientWidth + 0.5)
       cut.push(name(item) + ': ' + (at.right - document.body.clientWidth) + 'px beyond the page at the right');
   }
+  for (const why of document.querySelectorAll('.why')) {
+    const step = why.parentElement, right = step.getBoundingClientRect().right;
+    const formulas = Math.max(...[...step.querySelectorAll('math')].map(m => m.getBoundingClientRect().right));
+    if (formulas <= right + 0.5 && why.getBoundingClientRect().right > right + 0.5)
+      cut.push(name(why) + ': the rule label is cut off at the right, though its formulas fit');
+  }
   const main = document.querySelector('main'), inner = main.getBoundingClientRect();
   const right = inner.right - parseFloat(getComputedStyle(main).paddingRight);
   for (const table of document.querySelectorAll('table')) {
@@ -347,7 +372,8 @@ addEventListener('load', () => {
 """
 """Writes into the page what is cut off: each formula, rule label, table or figure whose left edge lies left
 of its scroll box (or of the page), any scroll box not at its left edge, any table outside a scroll box that
-is wider than the page's text (on paper, any table in a scroll box), and sideways scrolling of the whole page."""
+is wider than the page's text (on paper, any table in a scroll box), any rule label cut off at the right
+of a step whose formulas fit, and sideways scrolling of the whole page."""
 
 
 def _cut_off(page: Path, folder: Path, width: int, *, print_media: bool = False) -> list[str]:

@@ -145,13 +145,13 @@ EXPLICIT = ImmutableMatrix([[Symbol("a")], [Symbol("b")]])
 
 
 @pytest.mark.parametrize("expr, unicode, ascii, latex", [
-    (W.T * X, "W_hᵀ · out_h", "W_h^T * out_h", r"W_{h}^{T} \cdot out_{h}"),
+    (W.T * X, "W_hᵀ · out_h", "W_h^T * out_h", r"W_{h}^{T} \cdot \mathrm{out}_{h}"),
     (HadamardProduct(X, OneMatrix(2, 1) - X), "out_h ∘ (𝟙 - out_h)", "out_h .* (1 - out_h)",
-     r"out_{h} \circ \left(\mathbf{1} - out_{h}\right)"),
-    (HadamardPower(X, 2), "out_h∘²", "out_h.^2", r"out_{h}^{\circ 2}"),
+     r"\mathrm{out}_{h} \circ \left(\mathbf{1} - \mathrm{out}_{h}\right)"),
+    (HadamardPower(X, 2), "out_h∘²", "out_h.^2", r"\mathrm{out}_{h}^{\circ 2}"),
     (W - Symbol("eta") * GRADIENT, "W_h - η · ∂E_total/∂W_h", "W_h - eta * dE_total/dW_h",
-     r"W_{h} - \eta \cdot \frac{\partial E_{total}}{\partial W_{h}}"),
-    (X * OneMatrix(1, 3), "out_h · 𝟙ᵀ", "out_h * 1^T", r"out_{h} \cdot \mathbf{1}^{T}"),
+     r"W_{h} - \eta \cdot \frac{\partial E_{\mathrm{total}}}{\partial W_{h}}"),
+    (X * OneMatrix(1, 3), "out_h · 𝟙ᵀ", "out_h * 1^T", r"\mathrm{out}_{h} \cdot \mathbf{1}^{T}"),
     (MatrixSymbol("delta_o", 2, 1), "δ_o", "delta_o", r"\delta_{o}"),
     (MatrixSymbol("W_o^+", 2, 2), "W_o⁺", "W_o^+", r"W_{o}^{+}"),
 ])

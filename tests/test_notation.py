@@ -44,13 +44,13 @@ POWER_RULE = {
     "ascii": ["(1/2) * 2 * (target_o1 - out_o1)^(2 - 1) * (0 - 1) + 0 = -(target_o1 - out_o1)",
               "-(1 + exp(-net_o1))^(-1 - 1) * (0 + exp(-net_o1) * (-1)) = (1 + exp(-net_o1))^(-2) * exp(-net_o1)"
               " = out_o1 * (1 - out_o1)"],
-    "latex": [r"\left(target_{o1} - out_{o1}\right)^{2 - 1}",
-              r"-\left(1 + e^{-net_{o1}}\right)^{-1 - 1} \cdot \left(0 + e^{-net_{o1}} \cdot \left(-1\right)\right) \\"
-              "\n" r"  &= \frac{1}{\left(1 + e^{-net_{o1}}\right)^{2}} \cdot e^{-net_{o1}} \\"
-              "\n" r"  &= out_{o1} \cdot \left(1 - out_{o1}\right) \\"],
-    "markdown": [r"\left(target_{o1} - out_{o1}\right)^{2 - 1}",
-                 r"\left(0 + e^{-net_{o1}} \cdot \left(-1\right)\right) = \frac{1}{\left(1 + e^{-net_{o1}}\right)^{2}}"
-                 r" \cdot e^{-net_{o1}} = out_{o1}"],
+    "latex": [r"\left(\mathrm{target}_{\mathrm{o1}} - \mathrm{out}_{\mathrm{o1}}\right)^{2 - 1}",
+              r"-\left(1 + e^{-\mathrm{net}_{\mathrm{o1}}}\right)^{-1 - 1} \cdot \left(0 + e^{-\mathrm{net}_{\mathrm{o1}}} \cdot \left(-1\right)\right) \\"
+              "\n" r"  &= \frac{1}{\left(1 + e^{-\mathrm{net}_{\mathrm{o1}}}\right)^{2}} \cdot e^{-\mathrm{net}_{\mathrm{o1}}} \\"
+              "\n" r"  &= \mathrm{out}_{\mathrm{o1}} \cdot \left(1 - \mathrm{out}_{\mathrm{o1}}\right) \\"],
+    "markdown": [r"\left(\mathrm{target}_{\mathrm{o1}} - \mathrm{out}_{\mathrm{o1}}\right)^{2 - 1}",
+                 r"\left(0 + e^{-\mathrm{net}_{\mathrm{o1}}} \cdot \left(-1\right)\right) = \frac{1}{\left(1 + e^{-\mathrm{net}_{\mathrm{o1}}}\right)^{2}}"
+                 r" \cdot e^{-\mathrm{net}_{\mathrm{o1}}} = \mathrm{out}_{\mathrm{o1}}"],
     "html": ["<mrow><mn>2</mn><mo>&#8722;</mo><mn>1</mn></mrow></msup>",
              "<mrow><mn>&#8722;1</mn><mo>&#8722;</mo><mn>1</mn></mrow></msup>"],
     "json": ["(1/2) * 2 * (target_o1 - out_o1)^(2 - 1) * (0 - 1) + 0",
@@ -80,15 +80,15 @@ RELU = {
     "ascii": ["out_h2[1] = max(0, net_h2[1]) = max(0, -0.2) = 0",
               "dout_h1[1]/dnet_h1[1] = {1 if net_h1[1] > 0, 0 otherwise} = {1 if 0.2 > 0, 0 otherwise} = 1",
               "out_h = max(0, net_h) = max(0, [[0.2, 0.3], [-0.2, 0.5]])"],
-    "latex": [r"out_{h2}^{(1)} &= \max\left(0, net_{h2}^{(1)}\right) \\" "\n" r"  &= \max\left(0, -0.2\right) \\",
-              r"\begin{cases} 1 & \text{if } net_{h1}^{(1)} > 0 \\ 0 & \text{otherwise} \end{cases}",
-              r"\max\left(0, net_{h}\right)"],
-    "markdown": [r"out_{h2}^{(1)} = \max\left(0, net_{h2}^{(1)}\right) = \max\left(0, -0.2\right) = 0",
-                 r"\begin{cases} 1 & \text{if } net_{h1}^{(1)} > 0 \\ 0 & \text{otherwise} \end{cases}"],
+    "latex": [r"\mathrm{out}_{\mathrm{h2}}^{(1)} &= \max\left(0, \mathrm{net}_{\mathrm{h2}}^{(1)}\right) \\" "\n" r"  &= \max\left(0, -0.2\right) \\",
+              r"\begin{cases} 1 & \text{if } \mathrm{net}_{\mathrm{h1}}^{(1)} > 0 \\ 0 & \text{otherwise} \end{cases}",
+              r"\max\left(0, \mathrm{net}_{h}\right)"],
+    "markdown": [r"\mathrm{out}_{\mathrm{h2}}^{(1)} = \max\left(0, \mathrm{net}_{\mathrm{h2}}^{(1)}\right) = \max\left(0, -0.2\right) = 0",
+                 r"\begin{cases} 1 & \text{if } \mathrm{net}_{\mathrm{h1}}^{(1)} > 0 \\ 0 & \text{otherwise} \end{cases}"],
     "html": ["<mi>max</mi><mo stretchy=\"false\">(</mo><mrow><mn>0</mn><mo>,</mo><msubsup><mi>net</mi><mi>h2</mi>",
              "<mtext>if&#160;</mtext>", "<mtext>otherwise</mtext>"],
     "json": ['"text": "max(0, net_h2[1])"', '"text": "{1 if net_h1[1] > 0, 0 otherwise}"',
-             r'"latex": "\\max\\left(0, net_{h2}^{(1)}\\right)"'],
+             r'"latex": "\\max\\left(0, \\mathrm{net}_{\\mathrm{h2}}^{(1)}\\right)"'],
 }
 
 

@@ -75,6 +75,12 @@ def test_a_piece_longer_than_the_width_stays_whole_and_no_line_ends_in_an_operat
     assert wrap_formula("y = " + "w" * 50 + " + 1", 30) == "y = " + "w" * 50 + "\n    + 1"
 
 
+def test_a_piece_to_be_broken_starts_a_new_line_when_only_there_its_first_part_fits():
+    """Found by the property test below: the number after + fitted only on a fresh line."""
+    assert wrap_formula("0.00000 + 4.000000000 · out_o1 · out_o1", 20) == \
+        "0.00000\n      + 4.000000000\n      · out_o1\n      · out_o1"
+
+
 def test_a_step_label_moves_to_a_line_of_its_own_when_it_does_not_fit():
     line = "    ∂/∂out_o1[out_o1] = 1 = 1 = 1    (d x/d x = 1, a label long enough not to fit)"
     assert wrap_formula(line, 60) == (

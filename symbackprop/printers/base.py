@@ -9,12 +9,21 @@ is the one line that stands for a figure in formats that cannot draw one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sympy import Expr, Symbol
 
 from symbackprop.printers.drawing import edge_label, node_label
 from symbackprop.solution import Note, Section, Step, WorkedSolution
 from symbackprop.solution.figure import Figure
+
+
+@dataclass
+class Lines:
+    """Consecutive one-line steps (the updates: w_1^+ = 0.149780716, ...), set as one block, equals signs in a
+    column, as a textbook sets them; a printer that has no `_print_Lines` never sees one."""
+
+    steps: list[Step]
 
 
 class SolutionPrinter:
@@ -44,6 +53,18 @@ class SolutionPrinter:
 
     def formula(self, expr: Expr, numerals: Mapping[Symbol, str] | None = None) -> str:
         raise NotImplementedError
+
+    def blocks(self, items: tuple) -> list:
+        """A section's items, each run of one-line steps (symbol = result, no rule label) gathered into `Lines`."""
+        blocks: list = []
+        for item in items:
+            if not (isinstance(item, Step) and item.label is None and len(self.equation_parts(item)) == 2):
+                blocks.append(item)
+            elif blocks and isinstance(blocks[-1], Lines):
+                blocks[-1].steps.append(item)
+            else:
+                blocks.append(Lines([item]))
+        return blocks
 
     def inline_formula(self, expr: Expr) -> str:
         """A formula inside running text (a title): plain for text, within $...$ for LaTeX."""

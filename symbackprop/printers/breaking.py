@@ -13,6 +13,8 @@ import re
 
 TEXT_WIDTH = 480.0
 """Points available on a line: the text width with 2 cm margins (500 pt on Letter, 481 on A4)."""
+EQUALS = 30.0
+"""Points taken by an equals sign and its spacing, or by the indent of a continued line."""
 WIDE_LEFT = 150.0
 """A left-hand side wider than this stands on its own line, so that the right-hand sides have the page."""
 _CHARACTER, _COMMAND, _CELL_GAP = 5.5, 9.0, 12.0

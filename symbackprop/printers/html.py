@@ -13,7 +13,7 @@ from html import escape
 
 from sympy import Expr, Symbol
 
-from symbackprop.printers.base import SolutionPrinter
+from symbackprop.printers.base import Lines, SolutionPrinter
 from symbackprop.printers.math import text_formula
 from symbackprop.printers.mathml import mathml_formula, mathml_numeral
 from symbackprop.printers.svg import svg_picture
@@ -32,12 +32,14 @@ _STYLE = """
 .symbackprop h3 { font-size: 1.2rem; margin: 2.5rem 0 .5rem; }
 .symbackprop h4, .symbackprop h5, .symbackprop h6 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
 .symbackprop p { margin: .8em 0; }
-.symbackprop .step { display: grid; grid-template-columns: repeat(3, max-content); width: fit-content; max-width: 100%;
-  box-sizing: border-box; align-items: baseline; justify-items: start; column-gap: .3em; row-gap: .5em;
-  margin: 1.2em auto; overflow-x: auto; overflow-y: hidden; padding: .2em 0; }
-.symbackprop .step > math:first-child { justify-self: end; }
-.symbackprop .step > math:nth-child(n+3) { grid-column: 2; }
-.symbackprop .step > .why { grid-column: 3; color: var(--muted); font-size: .9em; padding-left: 2em; }
+.symbackprop .step { display: flex; flex-wrap: wrap; align-items: last baseline; column-gap: 2em; row-gap: .3em;
+  width: fit-content; max-width: 100%; box-sizing: border-box; margin: 1.2em auto; padding: .2em 0;
+  overflow-x: auto; overflow-y: hidden; }
+.symbackprop .lines { display: grid; grid-template-columns: repeat(2, max-content); align-items: baseline;
+  justify-items: start; column-gap: .3em; row-gap: .5em; }
+.symbackprop .lines > math { grid-column: 2; }
+.symbackprop .lines > math.lhs { grid-column: 1; justify-self: end; }
+.symbackprop .why { margin-left: auto; color: var(--muted); font-size: .9em; }
 .symbackprop mtd { text-align: left; padding: .1em .4em; }
 .symbackprop figure { margin: 1.5rem 0; text-align: center; }
 .symbackprop figure svg { max-width: 100%; height: auto; }
@@ -51,13 +53,15 @@ _STYLE = """
   .symbackprop { font-size: 11pt; }
   .symbackprop .step, .symbackprop figure { break-inside: avoid; }
   .symbackprop .table { overflow: visible; }
-  .symbackprop table { font-size: 6.5pt; margin: 1rem 0; }
+  .symbackprop table { font-size: 7pt; margin: 1rem 0; }
   .symbackprop th, .symbackprop td { padding: .2em .3em; }
 }
 """.strip()
-"""A step is a grid as wide as its formulas and centred by its margins; a grid wider than the page is
-as wide as the page and scrolls, from its left edge (a centred grid would overflow on both sides, and
-its left part could not be scrolled to). On paper the checks table is set small enough to fit."""
+"""A step is as wide as its formulas and centred by its margins; a step wider than the page is as
+wide as the page and scrolls, from its left edge (a centred grid would overflow on both sides, and its
+left part could not be scrolled to). Its lines are a grid, equals signs in a column; a rule label
+stands beside the last line, or below it at the right when the page has no room beside it. On paper
+the checks table is set small enough to fit the sheet."""
 
 _PAGE_STYLE = """
 body { margin: 0; background: #f4f2ee; }
@@ -113,15 +117,21 @@ class HtmlPrinter(SolutionPrinter):
     def _print_Section(self, section: Section) -> str:
         level = min(self.depth + 1, 6)
         return "\n".join([f"<section>\n<h{level}>{self.title(section)}</h{level}>",
-                          *self._print_children(section.items), "</section>"])
+                          *self._print_children(self.blocks(section.items)), "</section>"])
 
     def _print_Step(self, step: Step) -> str:
+        why = "" if step.label is None else f'<span class="why">({self.text(step.label)})</span>'
+        return f'<div class="step"><div class="lines">{self._cells(step)}</div>{why}</div>'
+
+    def _print_Lines(self, block: Lines) -> str:
+        """One-line steps in one grid, their equals signs in a column."""
+        return f'<div class="step"><div class="lines">{"".join(map(self._cells, block.steps))}</div></div>'
+
+    def _cells(self, step: Step) -> str:
+        """The step's left-hand side, then '= part' for each part: cells of the two columns of a grid."""
         first, *rest = self.equation_parts(step)
-        cells = [f'<math displaystyle="true">{first}</math>']
-        cells += [f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest]
-        if step.label is not None:
-            cells.append(f'<span class="why">({self.text(step.label)})</span>')
-        return f'<div class="step">{"".join(cells)}</div>'
+        return f'<math class="lhs" displaystyle="true">{first}</math>' + \
+            "".join(f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest)
 
     def _print_Note(self, note: Note) -> str:
         return f"<p>{self.prose(note)}</p>"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sympy import Expr, Symbol
 
-from symbackprop.printers.base import SolutionPrinter
-from symbackprop.printers.breaking import TEXT_WIDTH, WIDE_LEFT, broken, estimated_width
+from symbackprop.printers.base import Lines, SolutionPrinter
+from symbackprop.printers.breaking import EQUALS, TEXT_WIDTH, WIDE_LEFT, broken, estimated_width
 from symbackprop.printers.math import latex_formula
 from symbackprop.printers.tikz import tikz_picture
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
@@ -45,22 +44,9 @@ class LatexPrinter(SolutionPrinter):
     def _print_Section(self, section: Section) -> str:
         command = _SECTIONS[min(self.depth - 1, len(_SECTIONS) - 1)]
         title = _escape(section.title) + ("" if section.symbol is None else f" {self.inline_formula(section.symbol)}")
-        return "\n".join([f"{command}{{{title}}}", *self._print_children(self._blocks(section.items))])
+        return "\n".join([f"{command}{{{title}}}", *self._print_children(self.blocks(section.items))])
 
-    def _blocks(self, items: tuple) -> list:
-        """The items, each run of one-line steps (w_1^+ = 0.149780716, ...) gathered into one block."""
-        blocks: list = []
-        for item in items:
-            if isinstance(item, Step) and item.label is None and len(self.equation_parts(item)) == 2:
-                if blocks and isinstance(blocks[-1], _Lines):
-                    blocks[-1].steps.append(item)
-                else:
-                    blocks.append(_Lines([item]))
-            else:
-                blocks.append(item)
-        return blocks
-
-    def _print__Lines(self, block: _Lines) -> str:
+    def _print_Lines(self, block: Lines) -> str:
         """One-line steps as the rows of one align*, their equals signs in a column."""
         return _align([f"  {first} &= {second}" for first, second in map(self.equation_parts, block.steps)])
 
@@ -73,9 +59,9 @@ class LatexPrinter(SolutionPrinter):
         lhs = estimated_width(first)
         if lhs > WIDE_LEFT:
             lines = [f"  & {line}" for line in broken(first, TEXT_WIDTH)]
-            lines += self._right_sides(rest, TEXT_WIDTH - 30, r"&\qquad ")
+            lines += self._right_sides(rest, TEXT_WIDTH - EQUALS, r"&\qquad ")
         else:
-            lines = self._right_sides(rest, TEXT_WIDTH - lhs - 30, "&")
+            lines = self._right_sides(rest, TEXT_WIDTH - lhs - EQUALS, "&")
             lines[0] = f"  {first} {lines[0].lstrip()}"
         if step.label is not None:
             lines[-1] += rf" \tag*{{({_escape(step.label)})}}"  # at the right margin, or below if no room
@@ -91,11 +77,12 @@ class LatexPrinter(SolutionPrinter):
         return lines
 
     def _print_Table(self, table: Table) -> str:
-        """Small type, narrow gaps, and a heading of several words stacked, so that a wide table fits the page."""
+        """Small type, narrow gaps, and a heading of several words stacked, so that a wide table fits the page;
+        rows spaced for the fractions in them."""
         lines = [r"\begin{center}\scriptsize\setlength{\tabcolsep}{3pt}",
                  rf"\begin{{tabular}}{{{'l' * len(table.header)}}}",
                  " & ".join(_stacked(_escape(h)) for h in table.header) + r" \\ \hline"]
-        lines += [" & ".join(self.cell(c) for c in row) + r" \\" for row in table.rows]
+        lines += [" & ".join(self.cell(c) for c in row) + r" \\[2pt]" for row in table.rows]
         return "\n".join(lines + [r"\end{tabular}", r"\end{center}"])
 
     def text(self, words: str) -> str:
@@ -107,13 +94,6 @@ class LatexPrinter(SolutionPrinter):
     def _print_Figure(self, figure: Figure) -> str:
         return "\n".join([r"\begin{center}", tikz_picture(figure), "", rf"{{\small {self.title(figure)}}}",
                           r"\end{center}"])
-
-
-@dataclass
-class _Lines:
-    """Consecutive one-line steps, printed as one block."""
-
-    steps: list[Step]
 
 
 def _align(lines: list[str]) -> str:

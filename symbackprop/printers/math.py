@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from sympy import Expr, Mul, Number, Piecewise, Pow, S, StrictGreaterThan, Symbol
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter, translate as latex_translate
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
@@ -146,9 +147,15 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         return rf"\frac{{{self._product(numerator)}}}{{{below}}}"
 
     def _name(self, symbol: Symbol) -> str:
-        """net_h1 -> net_{h1}; w_5^+ -> w_{5}^{+}; out_o1[2] (second sample) -> out_{o1}^{(2)}."""
+        r"""net_h1 -> \mathrm{net}_{\mathrm{h1}}; w_5^+ -> w_{5}^{+};
+        out_o1[2] (second sample) -> \mathrm{out}_{\mathrm{o1}}^{(2)}.
+
+        A name of several letters is upright, one letter italic: as MathML sets an identifier, so
+        the LaTeX and the HTML read alike, and as a textbook sets a word (out, net, target, total).
+        """
         name = name_parts(symbol)
-        printed = LatexPrinter._print_Symbol(self, Symbol(name.base))
+        word, _, subscripts = split_super_sub(name.base)
+        printed = _identifier(word) + ("" if not subscripts else f"_{{{','.join(map(_identifier, subscripts))}}}")
         if name.sample is not None:
             return printed + f"^{{({name.sample})}}"
         return printed + ("^{+}" if name.updated else "")
@@ -169,6 +176,12 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         rows = r" \\ ".join(rf"{value} & \text{{if }} {condition}" if condition is not None
                               else rf"{value} & \text{{otherwise}}" for value, condition in pieces)
         return rf"\begin{{cases}} {rows} \end{{cases}}"
+
+
+def _identifier(word: str) -> str:
+    """A Greek letter's name as the letter (delta -> \\delta), a word of several letters upright."""
+    translated = latex_translate(word)
+    return rf"\mathrm{{{word}}}" if translated == word and len(word) > 1 and not word.isdigit() else translated
 
 
 class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):

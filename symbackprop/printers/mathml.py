@@ -29,7 +29,8 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
     printmethod = "_symbackprop_mathml"
     mul_separator = "\u00b7"
     _default_settings = {**MathMLPresentationPrinter._default_settings, "numerals": None, "order": "none",
-                         "root_notation": False}
+                         "root_notation": False, "fold_frac_powers": True}
+    """A fractional power as x^{1/3}, as the LaTeX printer writes it."""
 
     def doprint(self, expr: Expr) -> str:
         return self.markup(_typeset(self._print(expr)))
@@ -117,6 +118,10 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
         printed = [self._argument(argument) for argument in arguments]
         return printed[0] if len(printed) == 1 else self._joined_row(printed, ",")
 
+    def _print_Max(self, expr: Expr) -> Element:
+        """max(1, |p|) as a function, as written by hand (SymPy sets max as an operator, spaced apart)."""
+        return self._apply("max", self._arguments(list(expr.args)))
+
     def _cases(self, pieces: list[tuple[Element, Element | None]]) -> Element:
         """Cases in a brace: the value, then 'if' and its condition, or 'otherwise'."""
         table = self._element("mtable")
@@ -128,10 +133,21 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
 
 
 def _typeset(element: Element) -> Element:
-    """What browsers need beyond SymPy's elements: minus signs where it writes hyphens, and
-    parentheses that stretch only around a fraction or a matrix (a stretched one is set loosely)."""
+    """What browsers need beyond SymPy's elements: minus signs where it writes hyphens, a fraction
+    in an exponent written with a slash, and parentheses that stretch only around a fraction or a
+    matrix (a stretched one is set loosely)."""
     for number in _elements(element, "mn"):
         number.firstChild.data = number.firstChild.data.replace("-", MINUS)
+    for fraction in _elements(element, "mfrac"):
+        if fraction.getAttribute("bevelled") == "true":  # 1/3 in an exponent; browsers draw no bevelled fraction
+            document = fraction.ownerDocument
+            numerator, denominator = list(fraction.childNodes)
+            slash = document.createElement("mo")
+            slash.appendChild(document.createTextNode("/"))
+            row = document.createElement("mrow")
+            for child in (numerator, slash, denominator):
+                row.appendChild(child)
+            fraction.parentNode.replaceChild(row, fraction)
     for operator in _elements(element, "mo"):
         text = operator.firstChild.data
         if text == "-":
