@@ -75,6 +75,15 @@ def test_saturated_networks_have_their_gradients_checked(tmp_path, capsys, data)
 @pytest.mark.parametrize("backend", ["math", "numpy"])
 @pytest.mark.parametrize("data", [SOFTPLUS, SIGMOID], ids=["softplus", "sigmoid"])
 def test_double_precision_training_of_saturated_networks_matches_the_exact_path(data, backend):
+    _same_training(data, backend)
+
+
+@pytest.mark.parametrize("data", [SOFTMAX, BINARY], ids=["softmax", "bce"])
+def test_compiled_double_precision_takes_no_log_of_zero_and_divides_no_zero_by_zero(data):
+    _same_training(data, "math")
+
+
+def _same_training(data: dict, backend: str) -> None:
     fast = train(data, 3, backend=backend)
     exact = train(data, 3, backend="mpmath")
     assert fast.error == pytest.approx(float(exact.error), rel=1e-12, abs=1e-300)
