@@ -9,8 +9,9 @@ libraries use (the same value, in exact arithmetic):
 - softplus: ln(1 + e^x) = max(x, 0) + log1p(e^(-|x|));
 - a product c ln(x) or c / x with c = 0 (a target of 0 in a cross-entropy): 0, not 0 * (-inf) or 0 / 0.
 
-What is still not finite after that (1 / (1 - out) at a saturated out) is caught by the caller
-(`require_finite`), which says so in one line.
+What is still not finite after that (ln(out) for a target of 1 at an out that rounds to 0) is caught
+by the caller (`require_finite`, `finite_doubles`), which says so in one line. The numpy path
+(`numbers.matrix`) prints the same forms for its matrices.
 """
 
 from __future__ import annotations
