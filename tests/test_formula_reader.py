@@ -355,11 +355,12 @@ def test_any_text_reads_or_fails_with_a_formula_error(text):
 # nested, build) with build lazy, because SymPy is slow on the deep trees the reader refuses.
 
 class _Undefined(Exception):
-    """Building the expected expression met 1/0 or ln 0: the reader must refuse it."""
+    """Building the expected expression met 1/0, ln 0 or a value that is not real (sqrt(-1)): the reader
+    must refuse it."""
 
 
 def _defined(value: Expr) -> Expr:
-    if value.has(S.ComplexInfinity, S.NaN):
+    if value.has(S.ComplexInfinity, S.NaN, S.ImaginaryUnit):
         raise _Undefined
     return value
 

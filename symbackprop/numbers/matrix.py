@@ -181,6 +181,13 @@ class _ArrayPrinter(NumPyPrinter):
     def _print_HadamardProduct(self, expr) -> str:
         logits = _softmax_argument(expr)
         if logits is None:
+            unbounded = [a for a in expr.args if _unbounded(a)]
+            if len(expr.args) == 2 and len(unbounded) == 1:
+                # c (.) ln(x) or c (.) x^-1: 0 where c is 0 (a target of 0), not 0 * (-inf) or 0 / 0.
+                factor, = unbounded
+                coefficient, = [a for a in expr.args if a is not factor]
+                return (f"(lambda c, u: numpy.where(c == 0, 0.0, numpy.multiply(c, u)))"
+                        f"({self._print(coefficient)}, {self._print(factor)})")
             return super()._print_HadamardProduct(expr)
         # e^x / (1 1^T e^x), each column shifted by its largest entry first: e^1000 would overflow.
         return (f"(lambda x: (lambda e: e / e.sum(axis=0, keepdims=True))(numpy.exp(x - x.max(axis=0, keepdims=True))))"
@@ -194,6 +201,16 @@ def _exp_argument(expr):
         if expr.function.expr == exp(variable):
             return expr.expr
     return None
+
+
+def _unbounded(expr) -> bool:
+    """ln(X) or X^(.-1) entry by entry: infinite where an entry of X is 0."""
+    if isinstance(expr, HadamardPower):
+        return expr.exp == -1
+    if isinstance(expr, ElementwiseApplyFunction):
+        variable, = expr.function.variables
+        return expr.function.expr == log(variable)
+    return False
 
 
 def _softplus_argument(expr):

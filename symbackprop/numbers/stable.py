@@ -7,10 +7,11 @@ libraries use (the same value, in exact arithmetic):
 
 - softmax: e^(a - m) / sum_k e^(x_k - m) with m = max_k x_k (the shifted softmax);
 - softplus: ln(1 + e^x) = max(x, 0) + log1p(e^(-|x|));
-- a product c ln(x) with c = 0 (the other target of a binary cross-entropy): 0, not 0 * (-inf).
+- a product c ln(x) or c / x with c = 0 (a target of 0 in a cross-entropy): 0, not 0 * (-inf) or 0 / 0.
 
-What is still not finite after that (1 / (1 - out) at a saturated out) is caught by the caller
-(`require_finite`), which says so in one line.
+What is still not finite after that (ln(out) for a target of 1 at an out that rounds to 0) is caught
+by the caller (`require_finite`, `finite_doubles`), which says so in one line. The numpy path
+(`numbers.matrix`) prints the same forms for its matrices.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ def _softplus(argument: Expr) -> Expr | None:
 
 
 def _times_log(factors: list[Expr]) -> Expr | None:
-    """c ln(x) -> 0 where c = 0, else c ln(x): a target of 0 takes no log of 0."""
-    logs = [f for f in factors if isinstance(f, log)]
-    rest = [f for f in factors if not isinstance(f, log)]
-    if len(logs) != 1 or not rest:
+    """c ln(x) or c / x -> 0 where c = 0, else as it was: a target of 0 takes no log of 0 and does not
+    divide by an out of 0 (0 * (-inf) and 0 / 0 would be nan)."""
+    unbounded = [f for f in factors if isinstance(f, log) or (isinstance(f, Pow) and f.exp == -1)]
+    rest = [f for f in factors if f not in unbounded]
+    if not unbounded or not rest or all(f.is_number for f in rest):
         return None
     coefficient = Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0]
     return Piecewise((S.Zero, Eq(coefficient, 0)), (Mul(*factors, evaluate=False), True))
