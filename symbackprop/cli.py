@@ -94,7 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
     _add_spec(gradients)
-    gradients.add_argument("--json", action="store_true", help="print JSON")
+    _add_format(gradients)
     _add_ascii(gradients)
     gradients.set_defaults(run=_gradients, parser=gradients)
 
@@ -110,7 +110,7 @@ def _build_parser() -> argparse.ArgumentParser:
     precision.add_argument("--numpy", action="store_true",
                            help="double precision by the per-layer matrix form with numpy, for large networks "
                                 "(simultaneous order only; pip install 'symbackprop[numpy]')")
-    training.add_argument("--json", action="store_true", help="print JSON")
+    _add_format(training)
     training.add_argument("--decimals", type=_natural, default=9,
                           help="decimals shown in the text report (default 9, as solve); JSON keeps every digit")
     training.add_argument("--plot", metavar="FILE", help="draw the loss curve to FILE.svg or FILE.png (matplotlib)")
@@ -126,7 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
     against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
-    check.add_argument("--json", action="store_true", help="print JSON")
+    _add_format(check)
     _add_ascii(check)
     check.set_defaults(run=_check, parser=check)
 
@@ -144,11 +144,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
     reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
-    reproduction.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                              help="a table (text, markdown) or a JSON list (default: text)")
-    reproduction.add_argument("--json", dest="format", action="store_const", const="json",
-                              help="short for --format json")
     reproduction.add_argument("-o", "--output", help="write to this file instead of standard output")
+    _add_format(reproduction, "(default: from -o, else text)")
     _add_ascii(reproduction)
     reproduction.set_defaults(run=_reproduce, parser=reproduction)
 
@@ -161,6 +158,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _add_spec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", nargs="?", help="a spec file (.json, .toml) or a built-in example (default: mazur)")
+
+
+def _add_format(parser: argparse.ArgumentParser, default: str = "(default: text)") -> None:
+    """--format, and --json for --format json: every result prints in every format."""
+    parser.add_argument("--format", choices=sorted(api.PRINTERS), help=f"output format {default}")
+    parser.add_argument("--json", dest="format", action="store_const", const="json", help="short for --format json")
 
 
 def _add_ascii(parser: argparse.ArgumentParser) -> None:
@@ -230,7 +233,7 @@ def _require_matrix_options(args: argparse.Namespace) -> None:
 
 def _gradients(args: argparse.Namespace) -> int:
     report = api.Problem(args.spec).gradient_report()
-    emit(report.render("json" if args.json else "text", ascii=args.ascii), None)
+    emit(report.render(_format(args, None), ascii=args.ascii), None)
     return 0
 
 
@@ -241,7 +244,7 @@ def _train(args: argparse.Namespace) -> int:
                          progress=_progress_bar(args.steps))
     if plot:
         write([(training.curve(plot[0]), plot[1])])
-    emit(training.render("json" if args.json else "text", ascii=args.ascii, decimals=args.decimals), None)
+    emit(training.render(_format(args, None), ascii=args.ascii, decimals=args.decimals), None)
     return 0
 
 
@@ -262,12 +265,12 @@ def _progress_bar(steps: int):
 
 def _check(args: argparse.Namespace) -> int:
     result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity)
-    emit(result.render("json" if args.json else "text", ascii=args.ascii), None)
+    emit(result.render(_format(args, None), ascii=args.ascii), None)
     return 0 if result else 1
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    emit(api.reproduce(args.document).render(args.format, ascii=args.ascii), args.output)
+    emit(api.reproduce(args.document).render(_format(args, args.output), ascii=args.ascii), args.output)
     return 0
 
 

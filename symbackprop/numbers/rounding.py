@@ -14,6 +14,9 @@ from sympy import Symbol
 
 from symbackprop.numbers.precision import TRUSTED_DIGITS
 
+DIGITS = 20
+"""Significant digits of a number that a report or JSON gives in full: the one such constant."""
+
 
 def as_decimal(value: mpmath.mpf | int | float) -> Decimal:
     """A high-precision value as a Decimal with the digits it can be trusted to."""
@@ -42,9 +45,20 @@ def display_numerals(values: Mapping[Symbol, mpmath.mpf], places: int) -> dict[S
     return {symbol: fixed(value, places) for symbol, value in values.items()}
 
 
-def significant(value: mpmath.mpf, digits: int = 20) -> str:
+def significant(value: mpmath.mpf, digits: int = DIGITS) -> str:
     """`value` with `digits` significant digits in plain decimal notation, for JSON."""
     return mpmath.nstr(value, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf, strip_zeros=False)
+
+
+def full(value: mpmath.mpf | float) -> str:
+    """Every digit worth keeping: `DIGITS` significant digits from the exact path, all of a double's
+    (its shortest repr) from a double-precision one."""
+    return repr(value) if isinstance(value, float) else significant(value)
+
+
+def brief(value: mpmath.mpf, digits: int) -> str:
+    """`value` to `digits` significant digits, trailing zeros dropped: a relative distance, 0.00036."""
+    return mpmath.nstr(value, digits)
 
 
 def decimals_of(printed: str) -> int:

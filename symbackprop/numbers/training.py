@@ -231,6 +231,13 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     return TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
 
 
+def error_after_update(derivation: Derivation, order: str,
+                       compiled: CompiledNetwork | None = None) -> mpmath.mpf:
+    """E_total after one step of gradient descent in `order`, on the exact (mpmath) path; `compiled`:
+    `compile_training(derivation, order)`'s result, if the caller keeps one."""
+    return train(derivation, 1, order, "mpmath", compiled=compiled).error
+
+
 def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgram,
                        progress: Callable[[int], None] | None, every: int) -> TrainingResult:
     """`train` by the matrix form with numpy: one compiled call per step, which also gives E_total
