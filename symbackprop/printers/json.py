@@ -1,4 +1,4 @@
-"""The worked solution as JSON: every step with its formulas in LaTeX and text, and its numbers."""
+"""Every result as JSON: every step with its formulas in LaTeX and text, and its numbers; a report's values too."""
 
 from __future__ import annotations
 
@@ -11,24 +11,21 @@ from symbackprop.printers.math import latex_formula, text_formula
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
 from symbackprop.solution.figure import Figure
 
-
 SCHEMA_VERSION = 1
 """Raised when a key of some kind's JSON changes meaning or goes; docs/api.md lists every kind's keys."""
 
 
 class JsonPrinter(SolutionPrinter):
-    """Every result in one shape: schema_version, kind, title, (decimals, figure,) the kind's values, sections."""
+    """Every result in one shape: schema_version, kind, title, decimals, figure, the kind's own values, sections."""
 
     def doprint(self, solution: WorkedSolution) -> str:
         self.numerals = solution.numerals
         return json.dumps(self._print(solution), indent=2, ensure_ascii=False) + "\n"
 
     def _print_WorkedSolution(self, solution: WorkedSolution) -> dict:
-        record = {"schema_version": SCHEMA_VERSION, "kind": solution.kind, "title": solution.title}
-        if solution.places is not None:
-            record["decimals"] = solution.places
-        if solution.figure is not None:
-            record["figure"] = self._print(solution.figure)
+        record = {"schema_version": SCHEMA_VERSION, "kind": solution.kind, "title": solution.title,
+                  "decimals": solution.places,
+                  "figure": None if solution.figure is None else self._print(solution.figure)}
         record |= {key: _value(value) for key, value in solution.data.items()}
         return {**record, "sections": self._print_children(solution.sections)}
 

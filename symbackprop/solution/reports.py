@@ -19,10 +19,6 @@ from symbackprop.numbers.training import TrainingResult
 from symbackprop.solution.build import check_section, kink_section
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
-OUTCOME_DIGITS = 12
-"""Significant digits of a likely mistake's value, enough to tell it from the written one."""
-
-
 def gradient_report(derivation: Derivation, loss, checks: list[GradientCheck], at_kink: list[Kink]) -> WorkedSolution:
     """E_total, any relu at its kink, and every gradient with both finite-difference checks beside it."""
     network = derivation.network
@@ -171,10 +167,10 @@ def _computed(row: Row) -> str | Expr:
 def _outcome(explanation: Explanation, verdict: Verdict) -> str:
     if explanation.exact:
         return "reproduces yours exactly" if verdict.places is None else \
-            f"gives {significant(explanation.value, OUTCOME_DIGITS)}, which is yours at your digits"
+            f"gives {significant(explanation.value)}, which is yours at your digits"
     if explanation.distance == 0:
         return "the same value at the spec's point, but not the same formula"
-    return (f"gives {significant(explanation.value, OUTCOME_DIGITS)} "
+    return (f"gives {significant(explanation.value)} "
             f"({brief(explanation.distance, 2)} relative to yours)")
 
 
