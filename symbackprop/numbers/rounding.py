@@ -56,6 +56,11 @@ def full(value: mpmath.mpf | float) -> str:
     return repr(value) if isinstance(value, float) else significant(value)
 
 
+def general(value: float, digits: int) -> str:
+    """A double to `digits` significant digits as Python's g format writes it: 6.06e-06, 0.0821670405642308."""
+    return format(value, f".{digits}g")
+
+
 def brief(value: mpmath.mpf, digits: int) -> str:
     """`value` to `digits` significant digits, trailing zeros dropped: a relative distance, 0.00036."""
     return mpmath.nstr(value, digits)

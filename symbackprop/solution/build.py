@@ -25,7 +25,7 @@ from symbackprop.network.unevaluated import unevaluated_sum
 from symbackprop.numbers.evaluate import to_mpf
 from symbackprop.numbers.kinks import Kink, kinks
 from symbackprop.numbers.point import pass_values, spec_values
-from symbackprop.numbers.rounding import display_numerals, fixed, significant
+from symbackprop.numbers.rounding import display_numerals, fixed, general, significant
 from symbackprop.numbers.training import ORDERS, error_after_update
 from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
@@ -169,9 +169,9 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
     rows = []
     for check in checks:
         rows.append((derivation.gradient(check.parameter).symbol, significant(check.symbolic, 15),
-                     f"{check.double:.15g}", f"{check.double_step:.3g}", f"{check.double_error:.2g}",
-                     f"{check.double_tolerance:.2g}", significant(check.high, 15),
-                     f"{min(check.agreeing_digits, FD_DIGITS):.0f}", check.status))
+                     general(check.double, 15), general(check.double_step, 3), general(check.double_error, 2),
+                     general(check.double_tolerance, 2), significant(check.high, 15),
+                     fixed(min(check.agreeing_digits, FD_DIGITS), 0), check.status))
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
     note = Note(("Central differences: in double precision with ", _FD_STEP, " and tolerance ", _FD_TOLERANCE,
