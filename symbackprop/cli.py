@@ -96,7 +96,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     gradients = commands.add_parser("gradients", help="the loss and every gradient, with finite-difference checks")
     _add_spec(gradients)
-    gradients.add_argument("--json", action="store_true", help="print JSON")
+    _add_format(gradients)
     _add_ascii(gradients)
     _add_width(gradients)
     gradients.set_defaults(run=_gradients, parser=gradients)
@@ -113,11 +113,12 @@ def _build_parser() -> argparse.ArgumentParser:
     precision.add_argument("--numpy", action="store_true",
                            help="double precision by the per-layer matrix form with numpy, for large networks "
                                 "(simultaneous order only; pip install 'symbackprop[numpy]')")
-    training.add_argument("--json", action="store_true", help="print JSON")
+    _add_format(training)
     training.add_argument("--decimals", type=_natural, default=9,
                           help="decimals shown in the text report (default 9, as solve); JSON keeps every digit")
     training.add_argument("--plot", metavar="FILE", help="draw the loss curve to FILE.svg or FILE.png (matplotlib)")
     _add_ascii(training)
+    _add_width(training)
     training.set_defaults(run=_train, parser=training)
 
     check = commands.add_parser("check", help="is a hand-derived formula or number right? if not, why?")
@@ -131,8 +132,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
     check.add_argument("--budget", type=_seconds, default=api.DEFAULT_BUDGET, metavar="SECONDS",
                        help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g})")
-    check.add_argument("--json", action="store_true", help="print JSON")
+    _add_format(check)
     _add_ascii(check)
+    _add_width(check)
     check.set_defaults(run=_check, parser=check)
 
     exercise = commands.add_parser("exercise", help="a new network with fresh numbers: question sheet and answer key")
@@ -150,12 +152,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
     reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
-    reproduction.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                              help="a table (text, markdown) or a JSON list (default: text)")
-    reproduction.add_argument("--json", dest="format", action="store_const", const="json",
-                              help="short for --format json")
     reproduction.add_argument("-o", "--output", help="write to this file instead of standard output")
+    _add_format(reproduction, "(default: from -o, else text)")
     _add_ascii(reproduction)
+    _add_width(reproduction)
     reproduction.set_defaults(run=_reproduce, parser=reproduction)
 
     example = commands.add_parser("example", help="print a built-in example spec (no name: list them)")
@@ -167,6 +167,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _add_spec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", nargs="?", help="a spec file (.json, .toml) or a built-in example (default: mazur)")
+
+
+def _add_format(parser: argparse.ArgumentParser, default: str = "(default: text)") -> None:
+    """--format, and --json for --format json: every result prints in every format."""
+    parser.add_argument("--format", choices=sorted(api.PRINTERS), help=f"output format {default}")
+    parser.add_argument("--json", dest="format", action="store_const", const="json", help="short for --format json")
 
 
 def _add_ascii(parser: argparse.ArgumentParser) -> None:
@@ -267,7 +273,7 @@ def _require_matrix_options(args: argparse.Namespace) -> None:
 
 def _gradients(args: argparse.Namespace) -> int:
     report = api.Problem(args.spec).gradient_report()
-    emit(report.render("json" if args.json else "text", ascii=args.ascii, width=_width(args, None)), None)
+    emit(report.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0
 
 
@@ -278,7 +284,8 @@ def _train(args: argparse.Namespace) -> int:
                          progress=_progress_bar(args.steps))
     if plot:
         write([(training.curve(plot[0]), plot[1])])
-    emit(training.render("json" if args.json else "text", ascii=args.ascii, decimals=args.decimals), None)
+    emit(training.render(_format(args, None), ascii=args.ascii, width=_width(args, None), decimals=args.decimals),
+         None)
     return 0
 
 
@@ -300,12 +307,13 @@ def _progress_bar(steps: int):
 def _check(args: argparse.Namespace) -> int:
     result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
                        budget=args.budget)
-    emit(result.render("json" if args.json else "text", ascii=args.ascii), None)
+    emit(result.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0 if result else 1
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    emit(api.reproduce(args.document).render(args.format, ascii=args.ascii), args.output)
+    emit(api.reproduce(args.document).render(_format(args, args.output), ascii=args.ascii,
+                                             width=_width(args, args.output)), args.output)
     return 0
 
 

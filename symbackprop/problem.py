@@ -40,7 +40,9 @@ from symbackprop.formulas import read_equation, read_formula
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.training import BACKENDS, ORDERS, compile_training, train as train_network
+from symbackprop.numbers.training import (
+    BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
+)
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
@@ -110,6 +112,11 @@ class Problem:
         return check_matrix_form(self.derived, self.matrix)
 
     @cached_property
+    def after_update(self) -> dict[str, mpmath.mpf]:
+        """E_total after one update in each order, by the compiled loops `train` keeps."""
+        return {order: error_after_update(self.derived, order, self._loop(order, "mpmath")) for order in ORDERS}
+
+    @cached_property
     def checker(self) -> Checker:
         return Checker(self.derived)
 
@@ -118,7 +125,7 @@ class Problem:
         """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
         decimals, hand_round, detail = _places(decimals, hand_round, detail)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(worked_solution(self.derived, decimals, hand_round, found, detail))
+        return Solution(worked_solution(self.derived, decimals, hand_round, found, detail, self.after_update))
 
     def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of
@@ -178,12 +185,15 @@ class Problem:
         recorded = math.gcd(every, max(steps // CURVE_POINTS, 1)) if flag("curve", curve) else every
         if progress is not None and not callable(progress):
             raise InputError(f"progress: expected a function of the steps done, got {type(progress).__name__}")
-        key = (order, backend)
-        if key not in self._compiled:
-            self._compiled[key] = compile_training(self.derived, order, backend)
         result = train_network(self.derived, steps, order, backend, progress, every=recorded,
-                               compiled=self._compiled[key])
+                               compiled=self._loop(order, backend))
         return Training.of(result, self.network, every)
+
+    def _loop(self, order: str, backend: str):
+        """The training loop for `order` and `backend`, compiled the first time it is asked for."""
+        if (order, backend) not in self._compiled:
+            self._compiled[order, backend] = compile_training(self.derived, order, backend)
+        return self._compiled[order, backend]
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
               quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:

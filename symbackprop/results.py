@@ -1,13 +1,16 @@
 """What the API returns for people to read: each result renders to a format and displays itself in Jupyter.
 
-`.render(format)` gives text in Unicode math or, with `ascii=True`, plain ASCII, or markup; the raw
-engine records stay available as attributes (`.solution`, `.derivation`, `.rows`, `.verdict`, ...).
-An unknown format is an `InputError` naming the formats that exist.
+Every result follows one contract: `.record` is a `WorkedSolution` built by the solution stage, and
+`.render(format)` prints it with the printers: text in Unicode math or, with `ascii=True`, plain ASCII,
+LaTeX, Markdown, HTML or JSON (one schema: `schema_version`, `kind`, ..., docs/api.md). The raw engine
+records stay available as attributes (`.solution`, `.derivation`, `.rows`, `.verdict`, ...). An unknown
+format is an `InputError` naming the formats that exist.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 import mpmath
 
@@ -20,71 +23,54 @@ from symbackprop.network import Network
 from symbackprop.numbers.kinks import Kink
 from symbackprop.numbers.training import TrainingResult
 from symbackprop.printers import PRINTERS, printer
-from symbackprop.printers.html import html_fragment, text_fragment
+from symbackprop.printers.html import html_fragment
 from symbackprop.printers.plot import FORMATS as PLOT_FORMATS, loss_curve
-from symbackprop.printers.report import gradients_json, gradients_text, training_json, training_text
-from symbackprop.printers.reproduction import reproduction_json, reproduction_table
-from symbackprop.printers.verdict import verdict_json, verdict_text
-from symbackprop.solution import WorkedSolution, derivation_summary
-
-REPORT_FORMATS = ("text", "json")
-"""What a report (gradients, training, a check's verdict) renders to; markdown shows the text."""
+from symbackprop.solution import (
+    WorkedSolution, derivation_summary, gradient_report, reproduction_report, training_report, verdict_report,
+)
 
 
 class _Displayed:
-    """Renders to any of `formats`; shows itself as rendered math in a notebook."""
+    """One contract for every result: its `record`, built by the solution stage, printed by the printers in
+    any of their formats, and shown in a notebook as the HTML printer's fragment (MathML, no MathJax)."""
 
     formats: tuple[str, ...] = tuple(sorted(PRINTERS))
 
+    @property
+    def record(self) -> WorkedSolution:
+        raise NotImplementedError
+
     def render(self, fmt: str = "text", *, ascii: bool = False, width: int | None = 80) -> str:
         """`fmt`: one of `formats`; `ascii`: plain ASCII text instead of Unicode math (for the text format);
-        `width`: a worked solution's or report's text lines broken at that many columns (None: never)."""
-        width = None if width is None else whole("width", width, MIN_WIDTH, MAX_WIDTH)
-        return self._render(choice("fmt", fmt, self.formats), flag("ascii", ascii), width)
+        `width`: the text format's lines broken at that many columns (None: never)."""
+        return self._printer(fmt, ascii, width).doprint(self.record)
 
-    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
-        raise NotImplementedError
+    def _printer(self, fmt: str, ascii: bool, width: int | None):
+        """The printer for these arguments, each checked."""
+        width = None if width is None else whole("width", width, MIN_WIDTH, MAX_WIDTH)
+        return printer(choice("fmt", fmt, self.formats), ascii=flag("ascii", ascii), width=width)
 
     def __str__(self) -> str:
         return self.render("text")
 
     def _repr_html_(self) -> str:
-        """Every result displays one way in Jupyter: a fragment of HTML with a style scoped to it,
-        here the Unicode text; results with formulas show them as MathML (no MathJax, no network)."""
-        return text_fragment(self.render("text"))
-
-
-class _Report(_Displayed):
-    """A report with no markup of its own: text or JSON, shown in a notebook as preformatted text."""
-
-    formats = REPORT_FORMATS
-
-
-class _Worked(_Displayed):
-    """A worked solution or a derivation: records the printers lay out, text broken at `width` columns."""
-
-    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
-        return printer(fmt, ascii=ascii, width=width).doprint(self.record())
-
-    def record(self) -> WorkedSolution:
-        raise NotImplementedError
-
-    def _repr_html_(self) -> str:
-        return html_fragment(self.record())
+        return html_fragment(self.record)
 
 
 @dataclass(frozen=True, eq=False)
-class Solution(_Worked):
+class Solution(_Displayed):
     solution: WorkedSolution
 
+    @property
     def record(self) -> WorkedSolution:
         return self.solution
 
 
 @dataclass(frozen=True, eq=False)
-class DerivationView(_Worked):
+class DerivationView(_Displayed):
     derivation: Derivation
 
+    @cached_property
     def record(self) -> WorkedSolution:
         return derivation_summary(self.derivation)
 
@@ -93,32 +79,27 @@ class DerivationView(_Worked):
 class Reproduction(_Displayed):
     rows: list[Row]
     title: str
-    formats = ("text", "markdown", "json")
 
-    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
-        """text or markdown (a table), or json; not broken at `width` yet."""
-        if fmt == "json":
-            return reproduction_json(self.rows)
-        return reproduction_table(self.rows, self.title, fmt, ascii=ascii)
+    @cached_property
+    def record(self) -> WorkedSolution:
+        return reproduction_report(self.rows, self.title)
 
 
 @dataclass(frozen=True, eq=False)
-class CheckResult(_Report):
+class CheckResult(_Displayed):
     verdict: Verdict
     written: str
 
     def __bool__(self) -> bool:
         return self.verdict.correct
 
-    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
-        """The verdict's text is not broken at `width` yet."""
-        if fmt == "json":
-            return verdict_json(self.verdict, self.written)
-        return verdict_text(self.verdict, self.written, ascii=ascii)
+    @cached_property
+    def record(self) -> WorkedSolution:
+        return verdict_report(self.verdict, self.written)
 
 
 @dataclass(frozen=True, eq=False)
-class GradientReport(_Report):
+class GradientReport(_Displayed):
     """E_total and every gradient with both finite-difference checks beside it, and any relu at its kink."""
 
     derivation: Derivation
@@ -126,14 +107,13 @@ class GradientReport(_Report):
     checks: list[GradientCheck]
     kinks: list[Kink]
 
-    def _render(self, fmt: str, ascii: bool, width: int | None) -> str:
-        if fmt == "json":
-            return gradients_json(self.loss, self.checks, self.kinks)
-        return gradients_text(self.derivation, self.loss, self.checks, self.kinks, ascii=ascii, width=width)
+    @cached_property
+    def record(self) -> WorkedSolution:
+        return gradient_report(self.derivation, self.loss, self.checks, self.kinks)
 
 
 @dataclass(frozen=True, eq=False)
-class Training(TrainingResult, _Report):
+class Training(TrainingResult, _Displayed):
     """A `TrainingResult` that reports itself: the loss every `every` steps, the final parameters and outputs."""
 
     network: Network = field(repr=False)
@@ -144,13 +124,18 @@ class Training(TrainingResult, _Report):
     def of(cls, result: TrainingResult, network: Network, every: int) -> Training:
         return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, network=network, every=every)
 
-    def render(self, fmt: str = "text", *, ascii: bool = False, decimals: int = 9) -> str:
-        """text: names as `solve` writes them, numbers to `decimals` decimals; json: every digit."""
-        fmt, ascii = choice("fmt", fmt, self.formats), flag("ascii", ascii)
-        decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
-        if fmt == "json":
-            return training_json(self, self.every, [symbol.name for symbol in self.network.outputs])
-        return training_text(self, self.every, self.network, decimals=decimals, ascii=ascii)
+    @property
+    def record(self) -> WorkedSolution:
+        """The report with numbers to 9 decimals, as `solve` shows them."""
+        return self.report()
+
+    def report(self, decimals: int = 9) -> WorkedSolution:
+        """The report with numbers to `decimals` decimals; its JSON keeps every digit."""
+        return training_report(self, self.every, self.network, whole("decimals", decimals, 0, MAX_DECIMALS))
+
+    def render(self, fmt: str = "text", *, ascii: bool = False, width: int | None = 80, decimals: int = 9) -> str:
+        """As every result renders, with the text's numbers to `decimals` decimals."""
+        return self._printer(fmt, ascii, width).doprint(self.report(decimals))
 
     def curve(self, fmt: str = "svg") -> bytes:
         """The loss curve over every recorded step, as an SVG or PNG file's bytes (needs matplotlib)."""

@@ -49,7 +49,8 @@ def test_every_result_displays_as_one_scoped_html_fragment():
     assert "<mfrac>" in shown["derivation"]._repr_html_()
     assert "| quantity |" in shown["reproduce"].render("markdown")
     verdict = shown["check"]
-    assert not verdict and "w₃ where the path from i2 to h1 goes through w₂" in verdict._repr_html_()
+    assert not verdict and "w₃ where the path from i2 to h1 goes through w₂" in verdict.render("text")
+    assert "where the path from i2 to h1 goes through <math>" in verdict._repr_html_()
 
 
 def test_the_scope_check_sees_a_global_selector():

@@ -69,7 +69,7 @@ def test_the_single_sample_keeps_the_documents_e_total():
 
 
 @pytest.mark.parametrize(("print_formula", "expected"), [
-    (unicode_formula, "E_share⁽¹⁾"), (text_formula, "E_share[1]"), (latex_formula, r"E_{share}^{(1)}"),
+    (unicode_formula, "E_share⁽¹⁾"), (text_formula, "E_share[1]"), (latex_formula, r"E_{\mathrm{share}}^{(1)}"),
     (mathml_formula, "share"),
 ])
 def test_the_share_prints_in_every_notation(print_formula, expected):
@@ -79,7 +79,7 @@ def test_the_share_prints_in_every_notation(print_formula, expected):
 @pytest.mark.parametrize("fmt", ["latex", "markdown", "html", "json"])
 def test_every_format_names_the_share(fmt):
     rendered = sbp.solve("classifier", checks=False).render(fmt)
-    assert {"latex": r"E_{share}^{(1)}", "markdown": r"E_{share}^{(1)}", "html": "share",
+    assert {"latex": r"E_{\mathrm{share}}^{(1)}", "markdown": r"E_{\mathrm{share}}^{(1)}", "html": "share",
             "json": "E_share"}[fmt] in rendered
 
 

@@ -32,7 +32,7 @@ def _run(capsys, *arguments: str) -> tuple[int, str, str, float]:
 def test_formulas_that_blow_up_are_judged_within_the_budget(capsys, formula, expands):
     code, out, err, seconds = _run(capsys, "--formula", formula, "--wrt", "w5", "--budget", "4")
     assert seconds < 4 + 3
-    assert code == 1 and out.splitlines()[0].endswith(": wrong") and err == ""
+    assert code == 1 and ": wrong" in out and err == ""
     if expands is not None:  # too large to simplify: the numbers alone decide
         assert ("yours - right" in out) is not expands
 
@@ -41,7 +41,7 @@ def test_a_right_formula_too_large_to_expand_is_right_numerically(capsys):
     doubled = "(" + " + ".join(f"2 w_{k}" for k in range(1, 9)) + ")"
     formula = f"\\delta_{{o1}} out_{{h1}} {doubled}^{{60}} / (2^{{60}} {SUM}^{{60}})"
     code, out, err, seconds = _run(capsys, "--formula", formula, "--wrt", "w5", "--budget", "4")
-    assert code == 0 and out.endswith(": right (numerically, at the spec's point and at random points)\n")
+    assert code == 0 and " ".join(out.split()).endswith(": right (numerically, at the spec's point and at random points)")
 
 
 def test_a_check_that_cannot_finish_says_so_in_one_line(capsys):

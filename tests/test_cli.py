@@ -69,7 +69,10 @@ def solve_to_files(tmp_path_factory) -> tuple[Path, dict[str, subprocess.Complet
 
 @pytest.fixture(scope="module")
 def reproduction(workdir) -> list:
-    return json.loads(ok(run("reproduce", "--json", cwd=workdir)))
+    """The rows of `reproduce --json` (a reproduction's JSON, kind "reproduction")."""
+    document = json.loads(ok(run("reproduce", "--json", cwd=workdir)))
+    assert document["kind"] == "reproduction"
+    return document["rows"]
 
 
 # --- solve -------------------------------------------------------------------------------------------
@@ -273,7 +276,7 @@ def test_console_script_is_installed(workdir):
 # --- reproduce ---------------------------------------------------------------------------------------
 
 
-def test_reproduce_json_is_a_list_of_records(reproduction):
+def test_reproduce_json_rows_are_records(reproduction):
     assert isinstance(reproduction, list) and reproduction
     for record in reproduction:
         assert isinstance(record, dict)
@@ -288,7 +291,7 @@ def test_reproduce_statuses_are_match_or_erratum(reproduction):
 
 def test_reproduce_confirms_the_forward_pass(reproduction):
     out_h1 = [r for r in reproduction
-              if r.get("quantity") == r"\mathrm{out}_{\mathrm{h1}}" and r["document"] == "0.593269992"]
+              if r["quantity"]["latex"] == r"\mathrm{out}_{\mathrm{h1}}" and r["document"] == "0.593269992"]
     assert out_h1 and all(r["status"] == "match" for r in out_h1)
 
 

@@ -9,8 +9,7 @@ from symbackprop.checks.document import load_document
 from symbackprop.checks.finite_differences import check_gradients
 from symbackprop.checks.matrix_form import check_matrix_form
 from symbackprop.printers import MarkdownPrinter, TextPrinter
-from symbackprop.printers.reproduction import reproduction_table
-from symbackprop.solution import worked_matrix_solution, worked_solution
+from symbackprop.solution import reproduction_report, worked_matrix_solution, worked_solution
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +28,7 @@ def test_matrix_form_document_is_current(mazur):
 
 
 def test_reproduction_document_is_current(mazur_rows):
-    expected = reproduction_table(mazur_rows, load_document("mazur")["title"], "markdown")
+    expected = MarkdownPrinter().doprint(reproduction_report(mazur_rows, load_document("mazur")["title"]))
     actual = (ROOT / "docs" / "reproduction.md").read_text(encoding="utf-8")
     assert actual == expected, "regenerate with: symbackprop reproduce --format markdown -o docs/reproduction.md"
 

@@ -14,6 +14,9 @@ from sympy import Symbol
 
 from symbackprop.numbers.precision import TRUSTED_DIGITS
 
+DIGITS = 20
+"""Significant digits of a number that a report or JSON gives in full: the one such constant."""
+
 
 def as_decimal(value: mpmath.mpf | int | float) -> Decimal:
     """A high-precision value as a Decimal with the digits it can be trusted to."""
@@ -49,9 +52,25 @@ PLAIN_EXPONENT = 1000
 e^(10^300 w_5) has more digits than any memory holds."""
 
 
-def significant(value: mpmath.mpf, digits: int = 20) -> str:
+def significant(value: mpmath.mpf, digits: int = DIGITS) -> str:
     """`value` with `digits` significant digits in plain decimal notation, for JSON."""
     return mpmath.nstr(value, digits, min_fixed=-PLAIN_EXPONENT, max_fixed=PLAIN_EXPONENT, strip_zeros=False)
+
+
+def full(value: mpmath.mpf | float) -> str:
+    """Every digit worth keeping: `DIGITS` significant digits from the exact path, all of a double's
+    (its shortest repr) from a double-precision one."""
+    return repr(value) if isinstance(value, float) else significant(value)
+
+
+def general(value: float, digits: int) -> str:
+    """A double to `digits` significant digits as Python's g format writes it: 6.06e-06, 0.0821670405642308."""
+    return format(value, f".{digits}g")
+
+
+def brief(value: mpmath.mpf, digits: int) -> str:
+    """`value` to `digits` significant digits, trailing zeros dropped: a relative distance, 0.00036."""
+    return mpmath.nstr(value, digits)
 
 
 def decimals_of(printed: str) -> int:

@@ -254,6 +254,13 @@ def _require_finite(result: TrainingResult) -> None:
     require_finite(result.parameters.values(), "a parameter after training")
 
 
+def error_after_update(derivation: Derivation, order: str,
+                       compiled: CompiledNetwork | None = None) -> mpmath.mpf:
+    """E_total after one step of gradient descent in `order`, on the exact (mpmath) path; `compiled`:
+    `compile_training(derivation, order)`'s result, if the caller keeps one."""
+    return train(derivation, 1, order, "mpmath", compiled=compiled).error
+
+
 def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgram,
                        progress: Callable[[int], None] | None, every: int) -> TrainingResult:
     """`train` by the matrix form with numpy: one compiled call per step, which also gives E_total

@@ -3,7 +3,7 @@
 No scripts, no external styles, fonts or images: the page reads the same with JavaScript
 off. Each step is a grid of formulas, so the equals signs line up as in a LaTeX align*.
 The same content, as a fragment with its style scoped to it, is how a notebook shows every
-result (`html_fragment`, `text_fragment`): browsers render MathML without MathJax or a network.
+result (`html_fragment`): browsers render MathML without MathJax or a network.
 """
 
 from __future__ import annotations
@@ -151,7 +151,3 @@ def html_fragment(solution: WorkedSolution) -> str:
     """The worked solution as a <div> for a notebook's output: no page, no global style."""
     return HtmlPrinter(fragment=True).doprint(solution)
 
-
-def text_fragment(text: str) -> str:
-    """Preformatted text (a verdict, a reproduction table) in the same scoped <div> as a worked solution."""
-    return f'<div class="{SCOPE}"><pre>{escape(text)}</pre></div>\n'

@@ -1,4 +1,4 @@
-"""The worked solution as JSON: every step with its formulas in LaTeX and text, and its numbers."""
+"""Every result as JSON: every step with its formulas in LaTeX and text, and its numbers; a report's values too."""
 
 from __future__ import annotations
 
@@ -11,16 +11,22 @@ from symbackprop.printers.math import latex_formula, text_formula
 from symbackprop.solution import Note, Section, Step, Table, WorkedSolution
 from symbackprop.solution.figure import Figure
 
+SCHEMA_VERSION = 1
+"""Raised when a key of some kind's JSON changes meaning or goes; docs/api.md lists every kind's keys."""
+
 
 class JsonPrinter(SolutionPrinter):
+    """Every result in one shape: schema_version, kind, title, decimals, figure, the kind's own values, sections."""
+
     def doprint(self, solution: WorkedSolution) -> str:
         self.numerals = solution.numerals
         return json.dumps(self._print(solution), indent=2, ensure_ascii=False) + "\n"
 
     def _print_WorkedSolution(self, solution: WorkedSolution) -> dict:
-        record = {"title": solution.title, "decimals": solution.places}
-        if solution.figure is not None:
-            record["figure"] = self._print(solution.figure)
+        record = {"schema_version": SCHEMA_VERSION, "kind": solution.kind, "title": solution.title,
+                  "decimals": solution.places,
+                  "figure": None if solution.figure is None else self._print(solution.figure)}
+        record |= {key: _value(value) for key, value in solution.data.items()}
         return {**record, "sections": self._print_children(solution.sections)}
 
     def _print_Section(self, section: Section) -> dict:
@@ -72,3 +78,18 @@ class JsonPrinter(SolutionPrinter):
 
 def _formula(expr) -> dict:
     return {"latex": latex_formula(expr), "text": text_formula(expr)}
+
+
+def _value(value: object) -> object:
+    """A result's value as JSON: a formula, or a sentence with formulas, as {"latex", "text"}; lists and
+    dicts entry by entry; numerals, words, numbers, booleans and None as they are."""
+    if isinstance(value, Expr):
+        return _formula(value)
+    if isinstance(value, Note):
+        return {"latex": "".join(p if isinstance(p, str) else f"${latex_formula(p)}$" for p in value.parts),
+                "text": "".join(p if isinstance(p, str) else text_formula(p) for p in value.parts)}
+    if isinstance(value, dict):
+        return {key: _value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_value(item) for item in value]
+    return value

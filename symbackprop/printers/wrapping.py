@@ -107,15 +107,15 @@ class _Layout:
     def _new_line(self, cut: _Break, end: int, room: int, fresh: int) -> bool:
         """Whether the piece after `cut`, too long for the room left, starts a new line: yes if it fits on
         one; one that cannot be broken goes on a line of its own; one that will be broken stays unless a
-        new line is much roomier, its first unbreakable part fits only there, or it starts with the label or
-        an `=` of a chain."""
+        new line is much roomier, its first unbreakable part does not fit here, or it starts with the label
+        or an `=` of a chain."""
         if end - cut.end <= fresh:
             return True
         inside = bisect_right(self.starts, cut.end)
         if bisect_left(self.starts, end) == inside:  # no break inside
             return bool(self.current.strip())
-        if room < self.starts[inside] - cut.end <= fresh:  # its first unbreakable part fits only on a new line
-            return True
+        if self.starts[inside] - cut.end > room:  # its first unbreakable part does not fit here: at least
+            return True                           # on a new line it stands alone, however long
         return room < fresh - self.width // 10 or (room < fresh and cut.rank[2] in (_LABEL, _EQUALS))
 
     def _emit(self, start: int, end: int) -> None:

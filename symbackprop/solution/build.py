@@ -20,14 +20,13 @@ from symbackprop.checks.finite_differences import (
 )
 from symbackprop.derivation import Delta, Derivation, Gradient, LocalDerivative
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
-from symbackprop.network import Network
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
 from symbackprop.network.unevaluated import unevaluated_sum
 from symbackprop.numbers.evaluate import to_mpf
-from symbackprop.numbers.kinks import kinks
+from symbackprop.numbers.kinks import Kink, kinks
 from symbackprop.numbers.point import pass_values, spec_values
-from symbackprop.numbers.rounding import display_numerals, fixed, significant
-from symbackprop.numbers.training import ORDERS, train
+from symbackprop.numbers.rounding import display_numerals, fixed, general, significant
+from symbackprop.numbers.training import ORDERS, error_after_update
 from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 from symbackprop.spec import Spec
@@ -69,23 +68,28 @@ _ORDER_NOTES = {
 
 
 def worked_solution(derivation: Derivation, places: int = 9, hand_round: int | None = None,
-                    checks: list[GradientCheck] | None = None, detail: str = "brief") -> WorkedSolution:
+                    checks: list[GradientCheck] | None = None, detail: str = "brief",
+                    after_update: Mapping[str, mpmath.mpf] | None = None) -> WorkedSolution:
     """The whole worked solution, every number shown to `places` decimals.
 
     `hand_round=N` carries every intermediate rounded to N decimals, as a solution worked
     by hand does, instead of at full precision. `checks`, when given, are shown at the end.
     `detail="full"` shows every differentiation rule applied; "brief" only each factor.
+    `after_update`: E_total after one update in each order (`numbers.training.error_after_update`),
+    worked out here when not given.
     """
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}")
     values = pass_values(derivation, hand_round)
     numerals = display_numerals(values, places)
-    solution = _Builder(derivation, numerals, places, detail).build()
+    if after_update is None:
+        after_update = {order: error_after_update(derivation, order) for order in ORDERS}
+    solution = _Builder(derivation, numerals, places, detail).build(after_update)
     if hand_round is not None:
         note = Note(f"Every intermediate is rounded to {hand_round} decimals before it is used, as by hand.")
         solution = replace(solution, sections=(replace(solution.sections[0], items=(note,) + solution.sections[0].items),)
                            + solution.sections[1:])
-    at_kink = kink_section(derivation.network, values)
+    at_kink = kink_section(kinks(derivation.network, values))
     if at_kink is not None:
         solution = replace(solution, sections=solution.sections[:1] + (at_kink,) + solution.sections[1:])
     if checks is None:
@@ -100,9 +104,9 @@ def fixed_biases_note(spec: Spec) -> tuple[Note, ...]:
     return (Note(FIXED_BIASES),)
 
 
-def kink_section(network: Network, values: Mapping[Symbol, mpmath.mpf]) -> Section | None:
-    """Each net input that sits exactly on its activation's kink, with the one-sided derivative used; None if none does."""
-    at_kink = kinks(network, values)
+def kink_section(at_kink: list[Kink]) -> Section | None:
+    """Each net input that sits exactly on its activation's kink (`numbers.kinks.kinks`), with the one-sided
+    derivative used; None if none does."""
     if not at_kink:
         return None
     return Section("At a kink", tuple(item for kink in at_kink
@@ -130,7 +134,7 @@ def question_sheet(derivation: Derivation, title: str) -> WorkedSolution:
             Table(("quantity", "value"), tuple(given)),
         )),
         Section("Find", (*questions, *fixed_biases_note(network.spec))),
-    ), {}, 12)
+    ), {}, 12, kind="exercise")
 
 
 def gradient_solution(derivation: Derivation, parameter: str, places: int = 9, hand_round: int | None = None,
@@ -157,7 +161,7 @@ def derivation_summary(derivation: Derivation) -> WorkedSolution:
                 fold_sum([fold_product([d.symbol, link.symbol]) for d, link in gradient.terms])
             steps.append(Step(gradient.symbol, tuple(_distinct([first, gradient.delta_rule]))))
         sections.append(Section(f"Layer {layer.name}", tuple(steps)))
-    return WorkedSolution(f"Derivation: {derivation.network.spec.name}", tuple(sections))
+    return WorkedSolution(f"Derivation: {derivation.network.spec.name}", tuple(sections), kind="derivation")
 
 
 def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Section:
@@ -165,9 +169,9 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
     rows = []
     for check in checks:
         rows.append((derivation.gradient(check.parameter).symbol, significant(check.symbolic, 15),
-                     f"{check.double:.15g}", f"{check.double_step:.3g}", f"{check.double_error:.2g}",
-                     f"{check.double_tolerance:.2g}", significant(check.high, 15),
-                     f"{min(check.agreeing_digits, FD_DIGITS):.0f}", check.status))
+                     general(check.double, 15), general(check.double_step, 3), general(check.double_error, 2),
+                     general(check.double_tolerance, 2), significant(check.high, 15),
+                     fixed(min(check.agreeing_digits, FD_DIGITS), 0), check.status))
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
     note = Note(("Central differences: in double precision with ", _FD_STEP, " and tolerance ", _FD_TOLERANCE,
@@ -198,13 +202,13 @@ class _Builder:
         self.stated: set[tuple[Expr, Expr]] = set()
         """The local expressions (and sums of targets) written out in the current gradient's section: once there."""
 
-    def build(self) -> WorkedSolution:
+    def build(self, after_update: Mapping[str, mpmath.mpf]) -> WorkedSolution:
         sections = [self.forward()]
         for index in reversed(range(len(self.network.layers))):
             sections.append(self.backward(index))
         sections.append(Section("Updates", (*fixed_biases_note(self.network.spec),
                                             *(self.step(u.symbol) for u in self.derivation.updates))))
-        sections.append(self.after_update())
+        sections.append(self.after_update(after_update))
         return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places,
                               network_figure(self.network, self.numerals))
 
@@ -293,12 +297,12 @@ class _Builder:
         steps.append(self.step(delta.symbol, *_distinct(chain), substituted=chain[-1]))
         return steps
 
-    def after_update(self) -> Section:
+    def after_update(self, errors: Mapping[str, mpmath.mpf]) -> Section:
+        """E_total after one update, in each order of update."""
         items: list[Step | Note] = []
         for order in ORDERS:
-            result = train(self.derivation, 1, order)
             items.append(Note(f"Order of update '{order}': {_ORDER_NOTES[order]}."))
-            items.append(Step(ERROR_AFTER_UPDATE, (), None, fixed(result.error, self.places)))
+            items.append(Step(ERROR_AFTER_UPDATE, (), None, fixed(errors[order], self.places)))
         return Section("Error after one update", tuple(items))
 
 

@@ -17,6 +17,7 @@ from symbackprop.checks.matrix_form import EntryCheck
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.entries import scalar_entries
 from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, MatrixLayer, derive_matrix
+from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import display_numerals
 from symbackprop.solution.build import check_section, fixed_biases_note, kink_section
@@ -59,7 +60,7 @@ def worked_matrix_solution(derivation: Derivation, places: int = 9, checks: list
         *(_backward(layer, layer is matrix.layers[-1], step) for layer in reversed(matrix.layers)),
         Section("Updates", (*fixed_biases_note(matrix.spec), *(step(u.definition) for u in matrix.updates))),
     ]
-    at_kink = kink_section(network, values)
+    at_kink = kink_section(kinks(network, values))
     if at_kink is not None:
         sections.insert(2, at_kink)
     if proof is not None:

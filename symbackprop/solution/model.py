@@ -60,10 +60,19 @@ class Section:
 
 @dataclass(frozen=True)
 class WorkedSolution:
+    """Every result people read, as one record: a worked solution, and likewise a report (gradients,
+    training, a check's verdict, a reproduction), which every printer prints."""
+
     title: str
     sections: tuple[Section, ...]
     numerals: dict[Symbol, str] = field(default_factory=dict)
     """Every symbol's value as the displayed numeral, for the numbers-substituted lines."""
-    places: int = 9
+    places: int | None = 9
+    """The decimals every number is shown to; None for a report whose numbers keep their digits."""
     figure: Figure | None = None
     """The network with every parameter's value, shown after the title where the format can draw it."""
+    kind: str = "solution"
+    """What the result is, for JSON: solution, derivation, exercise, gradients, training, check, reproduction."""
+    data: dict[str, object] = field(default_factory=dict)
+    """The result's values for JSON, under the keys docs/api.md lists for its kind: numerals already rounded
+    by the numbers stage, words, formulas (Expr) and sentences (Note), in lists and dicts."""
