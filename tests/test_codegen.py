@@ -84,6 +84,16 @@ def test_steps_between_records_do_not_compute_the_loss(mazur):
     assert "**2" not in plain
 
 
+def test_the_simultaneous_step_updates_each_parameter_in_place_as_a_hand_loop_does(mazur):
+    """Each new value is written straight into its parameter's variable once nothing reads the old one,
+    so no step ends by renaming all eight weights; output-first still reassigns as it derives."""
+    source = compile_network(mazur, backend="math").source
+    plain = source.split("for _ in range(_every - 1):")[1]
+    updates = [line.split(" = ") for line in plain.splitlines() if " - v23*" in line]
+    assert len(updates) == 8 and all(value.startswith(target.strip() + " - ") for target, value in updates)
+    assert not [line for line in plain.splitlines() if line.strip().endswith(",")]
+
+
 def test_the_double_path_writes_float_literals(mazur):
     """int-float arithmetic is slower in CPython: 1 - out is written 1.0 - out for doubles."""
     assert "(1.0 - " in compile_network(mazur, backend="math").source
