@@ -47,10 +47,10 @@ def _proved(form: Expr, derivative: Expr, f: Expr, x: Dummy, y: Dummy, net: Expr
     f is one-to-one on the reals). Only when neither holds is the difference brought to zero by `cancel`,
     whose polynomial machinery costs about 8 ms on its first use in a process.
     """
-    back = form.xreplace({y: f})
-    if back == derivative or (net is not None and f.xreplace({x: net}) == y):
+    if net is not None and f.xreplace({x: net}) == y:
         return True
-    return cancel(back - derivative) == 0
+    back = form.xreplace({y: f})
+    return back == derivative or cancel(back - derivative) == 0
 
 
 def _shortest(expr: Expr) -> Expr:
