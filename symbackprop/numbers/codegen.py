@@ -95,12 +95,14 @@ class SourceWriter:
         live, self._inlined = _needed(self._merged, results)
         statements = [(target, expression) for target, expression in live if target not in self._inlined]
         aliases = self._merged.aliases
-        parameter_of = {aliases.get(new, new): parameter for new, parameter in new_values.items()}
+        changed = [(aliases.get(new, new), parameter) for new, parameter in new_values.items()
+                   if aliases.get(new, new) != parameter]
+        parameter_of = dict(changed)
         last = [(t, e) for t, e in statements if t in parameter_of]
         first = [(t, e) for t, e in statements if t not in parameter_of]
         reads = {t: self._reads_written(e) for t, e in statements}
-        if self._merged.in_place or len(set(parameter_of.values())) != len(parameter_of) or any(
-                reads[t] & parameter_of.keys() for t, _ in statements):
+        if self._merged.in_place or len(parameter_of) != len(changed) or any(
+                reads[t] & parameter_of.keys() for t, _ in statements):  # then every new value is renamed
             return self.body(results, indent), set()
         replaced, later = set(), {aliases.get(s, s) for s in read_after}
         for target, _expression in reversed(last):
