@@ -275,22 +275,26 @@ import sys, time
 sys.path.insert(0, {root!r})
 import symbackprop as sbp
 from benchmarks.bench_training import hand_loop
+from benchmarks.common import peak_rss_mib
 start = time.process_time()
 sbp.train("mazur", {steps}, fast=True)
 first = time.process_time() - start
+peak = peak_rss_mib()
 start = time.process_time()
 hand_loop({steps})
-print(first, time.process_time() - start)
+print(first, time.process_time() - start, peak)
 """
-"""A new process: CPU time of the first `sbp.train` (imports done), then of the hand loop."""
+"""A new process: CPU time of the first `sbp.train` (imports done), then of the hand loop, and the
+process's peak memory right after the training (its loop compiled)."""
 
 
-def fresh_process(steps: int, repeats: int) -> tuple[float, float]:
-    """Median CPU seconds of `sbp.train` as a new process's first call, and of the hand loop there."""
+def fresh_process(steps: int, repeats: int) -> tuple[float, float, float]:
+    """Median CPU seconds of `sbp.train` as a new process's first call and of the hand loop there, and the
+    median peak memory in MiB after that call."""
     source = FRESH_PROCESS.format(root=str(Path(__file__).resolve().parent.parent), steps=steps)
     runs = [tuple(map(float, subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
                                             check=True).stdout.split())) for _ in range(repeats)]
-    return median([first for first, _hand in runs]), median([hand for _first, hand in runs])
+    return tuple(median([run[k] for run in runs]) for k in range(3))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -349,7 +353,9 @@ def main(argv: list[str] | None = None) -> None:
           medians["hand loop + history"])
     ratio("object-per-neuron / hand loop", medians["object-per-neuron"], hand)
     ratio("Problem.train again / hand loop", medians["Problem.train again"], hand, "issue #12 target: at most 1.1x")
-    first, hand_there = fresh_process(steps, repeats)
+    first, hand_there, peak = fresh_process(steps, repeats)
+    print(f"sbp.train in a fresh process: {seconds(first)} CPU (hand loop there: {seconds(hand_there)}), "
+          f"median of {repeats} processes; peak RSS after it: {peak:.0f} MiB", flush=True)
     ratio("sbp.train in a fresh process / hand loop (CPU time)", first, hand_there, "issue #12 target: at most 3.0x")
     if torch is not None:
         ratio('torch / train(backend="math")', medians["torch float64 autograd"],

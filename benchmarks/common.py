@@ -12,6 +12,7 @@ import argparse
 import math
 import platform
 import random
+import resource
 import statistics
 import sys
 import time
@@ -58,10 +59,28 @@ def interleaved(contenders: dict[str, Callable[[], object]], repeats: int, warmu
 
 
 def cold_sympy() -> None:
-    """Empty SymPy's expression cache, so that a repeated run builds its expressions afresh, as the
-    first run in a new process does, rather than finding them cached by the previous repeat."""
+    """Empty SymPy's expression cache and symbackprop's own caches (the activation identities, the
+    names), so that a repeated run builds its expressions afresh, as the first run in a new process
+    does, rather than finding them cached by the previous repeat."""
     from sympy.core.cache import clear_cache
+
+    from symbackprop.derivation import identities
+    from symbackprop.network import names
     clear_cache()
+    for cached in (identities._output_form, identities._coupled_form, names.parse_key):
+        cached.cache_clear()
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory: VmHWM where Linux gives it (its own, even right after exec),
+    else ru_maxrss (which on Linux also counts the parent's memory when the parent forked this process)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def median(values: list[float]) -> float:

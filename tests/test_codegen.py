@@ -4,7 +4,7 @@ import mpmath
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sympy import Add, Integer, Mul, Piecewise, Pow, Rational, StrictGreaterThan, Symbol, exp, tanh
+from sympy import Add, Integer, Mul, Piecewise, Pow, Rational, StrictGreaterThan, Symbol, exp, symbols, tanh
 
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
@@ -82,6 +82,27 @@ def test_steps_between_records_do_not_compute_the_loss(mazur):
     recording, plain = source.split("for _ in range(_every - 1):")
     assert "**2" in recording  # the half squared error, for the record
     assert "**2" not in plain
+
+
+def test_the_simultaneous_step_updates_each_parameter_in_place_as_a_hand_loop_does(mazur):
+    """Each new value is written straight into its parameter's variable once nothing reads the old one,
+    so no step ends by renaming all eight weights; output-first still reassigns as it derives."""
+    source = compile_network(mazur, backend="math").source
+    plain = source.split("for _ in range(_every - 1):")[1]
+    updates = [line.split(" = ") for line in plain.splitlines() if " - v23*" in line]
+    assert len(updates) == 8 and all(value.startswith(target.strip() + " - ") for target, value in updates)
+    assert not [line for line in plain.splitlines() if line.strip().endswith(",")]
+
+
+def test_two_parameters_with_one_new_value_are_both_renamed_not_updated_in_place():
+    """The repeated expression is computed once, under one name: writing it into either parameter's
+    variable would leave the other one reading a name that was never assigned."""
+    p, q, a, b = symbols("p q a b")
+    writer = SourceWriter([(a, 2 * p * q), (b, 2 * p * q)], [p, q])
+    body, replaced = writer.updating_body([a, b], 4, {a: p, b: q})
+    assert replaced == set()
+    assert body == f"    {writer.name(a)} = 2*{writer.name(p)}*{writer.name(q)}\n"
+    assert writer.name(b) == writer.name(a)
 
 
 def test_the_double_path_writes_float_literals(mazur):

@@ -106,6 +106,25 @@ def test_activation_derivatives_are_rewritten_in_outputs_as_a_person_writes_them
     assert coupled_derivative_in_outputs(softmax_first, nets, outs, nets[2]) == -outs[0] * outs[2]
 
 
+def test_an_activation_identity_is_proved_and_a_wrong_one_rejected():
+    """The cheap exact tests accept out(1 - out) for the logistic; a wrong form, or a form reached through
+    a wrong inverse, falls through to `cancel`, which rejects it."""
+    from sympy import Dummy, log
+
+    from symbackprop.derivation.identities import _proved
+    from symbackprop.derivation.rules import differentiate
+    from symbackprop.network.activations import ACTIVATIONS
+
+    x, y = Dummy("net"), Dummy("out")
+    f = ACTIVATIONS["sigmoid"].output([x], 0)
+    derivative = differentiate(f, x).result
+    right_inverse, wrong_inverse = -log(1 / y - 1), -2 * log(1 / y - 1)
+    assert _proved(y * (1 - y), derivative, f, x, y, right_inverse)
+    assert _proved(y * (1 - y), derivative, f, x, y, None)
+    assert not _proved(y * (1 + y), derivative, f, x, y, None)
+    assert not _proved(derivative.xreplace({x: wrong_inverse}), derivative, f, x, y, wrong_inverse)
+
+
 def test_a_wide_softmax_layer_derives_its_jacobian_twice_and_renames_it():
     """dout_k/dnet_j of a 12-neuron softmax: two derivations (k = j, k != j) renamed 144 times, each entry the
     form the direct derivation gives; deriving all 144 anew took a minute at 20 neurons."""

@@ -4,7 +4,9 @@ For the logistic out = 1/(1 + e^{-net}), d out/d net = e^{-net}/(1 + e^{-net})^2
 out = f(net) for net and substituting gives out(1 - out), the form the document uses; tanh
 gives 1 - out^2. The activations are chains of invertible one-argument steps, so out = f(net)
 is solved by undoing f's steps from the outside in (`sympy.solve` would do the same, but
-importing it costs a fifth of a second on every run). For softmax, replacing each e^{net_k} by out_k times the layer's sum gives
+importing it costs a fifth of a second on every run). The derivative comes from our own rules
+(`rules.differentiate`, as every local derivative does): SymPy's `diff` costs 6 ms on its first use in a
+process. For softmax, replacing each e^{net_k} by out_k times the layer's sum gives
 d out_k/d net_j = out_k (1 - out_k) for k = j and -out_k out_j otherwise.
 """
 
@@ -15,6 +17,8 @@ from typing import Sequence
 
 from sympy import Add, Dummy, Expr, Mul, Piecewise, Symbol, atanh, cancel, count_ops, diff, exp, expand, log, tanh, together
 
+from symbackprop.derivation.rules import differentiate
+
 from symbackprop.network.activations import Activation
 
 
@@ -22,16 +26,31 @@ from symbackprop.network.activations import Activation
 def _output_form(activation: Activation) -> tuple[Dummy, Dummy, Expr | None]:
     x, y = Dummy("net"), Dummy("out")
     f = activation.output([x], 0)
-    derivative = diff(f, x)
+    derivative = differentiate(f, x).result
     if not derivative.has(x) or f.has(Piecewise):  # constant, or defined piece by piece (relu)
         return x, y, None
-    rewritten = derivative.subs(f, y)
+    rewritten, net = derivative.xreplace({f: y}), None
     if rewritten.has(x):
         net = _inverse(f, x, y)
-        rewritten = _shortest(derivative.subs(x, net)) if net is not None else None
-    if rewritten is not None and (rewritten.has(x) or cancel(rewritten.subs(y, f) - derivative) != 0):
-        rewritten = None
+        rewritten = _shortest(derivative.xreplace({x: net})) if net is not None else None
+    if rewritten is None or rewritten.has(x) or not _proved(rewritten, derivative, f, x, y, net):
+        return x, y, None
     return x, y, rewritten
+
+
+def _proved(form: Expr, derivative: Expr, f: Expr, x: Dummy, y: Dummy, net: Expr | None) -> bool:
+    """Whether form(f(x)) = derivative(x) exactly, `net` being the inverse that gave `form` (None if none did).
+
+    Two exact tests that cost next to nothing settle the activations here: substituting f back gives
+    the derivative itself (1 - tanh(x)^2), or f(net(y)) is y, so that `net` undoes f and
+    form(f(x)) = derivative(net(f(x))) = derivative(x) (`_inverse` undoes only one-to-one steps, so
+    f is one-to-one on the reals). Only when neither holds is the difference brought to zero by `cancel`,
+    whose polynomial machinery costs about 8 ms on its first use in a process.
+    """
+    if net is not None and f.xreplace({x: net}) == y:
+        return True
+    back = form.xreplace({y: f})
+    return back == derivative or cancel(back - derivative) == 0
 
 
 def _shortest(expr: Expr) -> Expr:

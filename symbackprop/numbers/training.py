@@ -95,18 +95,22 @@ def compile_network(derivation: Derivation, order: str = "simultaneous", backend
     updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
     writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, order), backend)
 
-    def rebind(indent: int) -> str:
-        """The step's new parameter values become the current ones."""
+    new_values = {updated[p]: p for p in parameters if p in updated}
+
+    def rebind(indent: int, replaced: set[Symbol], body: str) -> str:
+        """The step's new parameter values become the current ones (those the body did not assign in place)."""
         changed = [(old, new) for old, new in ((writer.name(p), writer.name(updated[p])) for p in parameters
-                                               if p in updated) if old != new]
+                                               if p in updated and p not in replaced) if old != new]
         if not changed:
-            return " " * indent + "pass\n"
+            return "" if body else " " * indent + "pass\n"
         return " " * indent + f"{', '.join(o for o, _ in changed)}, = {', '.join(n for _, n in changed)},\n"
 
-    recording = writer.body([network.total, *network.outputs, *updated.values()], 8)
+    recorded = [network.total, *network.outputs]
+    recording, replaced = writer.updating_body([*recorded, *updated.values()], 8, new_values, read_after=recorded)
     record = f"        _record(({writer.name(network.total)}, ({''.join(f'{writer.name(o)}, ' for o in network.outputs)})))\n"
-    recording += record + rebind(8)
-    plain = writer.body(list(updated.values()), 12) + rebind(12)
+    recording += record + rebind(8, replaced, record)
+    plain, replaced = writer.updating_body(list(updated.values()), 12, new_values)
+    plain += rebind(12, replaced, plain)
     source = (
         f"def run(_blocks, _every, {arguments}):\n{_prologue(writer, network)}"
         "    _history = []\n    _record = _history.append\n    for _ in range(_blocks):\n"
