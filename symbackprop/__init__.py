@@ -1,4 +1,5 @@
-"""symbackprop: derive every gradient of a feed-forward network by the chain rule, show it, and check it.
+"""symbackprop: derive every gradient of a feed-forward network or a computation graph by the chain rule, show
+it, and check it.
 
 The pipeline, one sub-package per stage: spec -> network -> derivation -> numbers -> checks ->
 solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) is the Python surface,
@@ -6,11 +7,11 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 """
 
 from symbackprop.api import (
-    Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients, matrix_solution,
-    network, reproduce, solve, spec, train,
+    GraphProblem, Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients,
+    matrix_solution, network, open_problem, reproduce, solve, spec, train,
 )
 from symbackprop.errors import CheckFailure, InputError
 
-__all__ = ["CheckFailure", "InputError", "Problem", "__version__", "check", "derivation", "exercise", "explain",
-           "finite_difference_checks", "gradients", "matrix_solution", "network", "reproduce", "solve", "spec",
-           "train"]
+__all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "derivation", "exercise",
+           "explain", "finite_difference_checks", "gradients", "matrix_solution", "network", "open_problem", "reproduce",
+           "solve", "spec", "train"]

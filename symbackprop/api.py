@@ -31,16 +31,17 @@ from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
 from symbackprop.printers import PRINTERS
 from symbackprop.printers.plot import plot_format
-from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, reproduce
+from symbackprop.graph_problem import GraphProblem
+from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
 __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
-           "GradientReport", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
+           "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "matrix_solution", "network", "plot_format", "reproduce", "solve", "spec", "train"]
+           "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -55,13 +56,13 @@ def network(source: SpecLike = None) -> Network:
 
 def derivation(source: SpecLike = None) -> DerivationView:
     """Every gradient derived by the chain rule; displays as the chain rule and delta-rule forms."""
-    return Problem(source).derivation()
+    return open_problem(source).derivation()
 
 
 def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None = None,
           detail: str = "brief", checks: bool = True) -> Solution:
     """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
-    return Problem(source).solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+    return open_problem(source).solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
 
 
 def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:
@@ -70,30 +71,30 @@ def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool 
         >>> print(matrix_solution("mazur", checks=False).render("text", width=None).splitlines()[18])
         net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · 0.35 = [[0.3775], [0.3925]]
     """
-    return Problem(source).matrix_solution(decimals=decimals, checks=checks)
+    return open_problem(source).matrix_solution(decimals=decimals, checks=checks)
 
 
 def explain(source: SpecLike, parameter: str, *, decimals: int = 9, hand_round: int | None = None,
             detail: str = "full") -> Solution:
     """The worked solution of one gradient, e.g. explain("mazur", "w5"), every rule shown by default."""
-    return Problem(source).explain(parameter, decimals=decimals, hand_round=hand_round, detail=detail)
+    return open_problem(source).explain(parameter, decimals=decimals, hand_round=hand_round, detail=detail)
 
 
 def gradients(source: SpecLike = None) -> dict[str, mpmath.mpf]:
     """dE_total/dp for every parameter p at the spec's point, at 50 significant digits."""
-    return Problem(source).gradients()
+    return open_problem(source).gradients()
 
 
 def finite_difference_checks(source: SpecLike = None) -> list[GradientCheck]:
     """Both finite-difference checks of every gradient; raises `CheckFailure` if one disagrees."""
-    return Problem(source).finite_difference_checks()
+    return open_problem(source).finite_difference_checks()
 
 
 def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False,
           every: int | None = None, backend: str | None = None, curve: bool = False,
           progress: Callable[[int], None] | None = None) -> Training:
     """`steps` rounds of gradient descent (see `Problem.train`; a Problem keeps its compiled loop)."""
-    return Problem(source).train(steps, order=order, fast=fast, every=every, backend=backend, curve=curve,
+    return open_problem(source).train(steps, order=order, fast=fast, every=every, backend=backend, curve=curve,
                                  progress=progress)
 
 
@@ -101,4 +102,4 @@ def check(source: SpecLike = None, *, formula: str | None = None, value: str | N
           wrt: str | None = None, quantity: str | None = None,
           budget: float | None = DEFAULT_BUDGET) -> CheckResult:
     """Is a hand-derived formula or number right? (see `Problem.check`)"""
-    return Problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget)
+    return open_problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget)

@@ -252,7 +252,7 @@ def _exercise(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    problem = api.Problem(args.spec)
+    problem = api.open_problem(args.spec)
     if args.matrix:
         _require_matrix_options(args)
         solution = problem.matrix_solution(decimals=args.decimals)
@@ -272,7 +272,7 @@ def _require_matrix_options(args: argparse.Namespace) -> None:
 
 
 def _gradients(args: argparse.Namespace) -> int:
-    report = api.Problem(args.spec).gradient_report()
+    report = api.open_problem(args.spec).gradient_report()
     emit(report.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0
 

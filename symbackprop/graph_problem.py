@@ -1,7 +1,7 @@
 """A computation graph and what the engine derives from it, each derived at most once.
 
 The graph counterpart of `Problem`, with the same method names for the commands graphs answer so
-far (solve, gradients, finite_difference_checks); the others say so in one line.
+far (solve, gradients, finite_difference_checks, gradient_report); the others say so in one line.
 
     >>> problem = GraphProblem({"values": {"x": -2, "y": 5, "z": -4},
     ...                         "nodes": {"q": "x + y", "f": "q * z"}, "loss": "f"})
@@ -25,7 +25,7 @@ from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
 from symbackprop.results import Solution
 from symbackprop.solution.build import DETAILS
-from symbackprop.solution.graph import graph_solution
+from symbackprop.solution.graph import graph_gradient_report, graph_solution
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
 
 
@@ -58,8 +58,11 @@ class GraphProblem:
         """The finite-difference check of every adjoint, passed or not."""
         return check_adjoints(self.derived)
 
-    def solve(self, *, decimals: int = 9, detail: str = "brief", checks: bool = True) -> Solution:
+    def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
+              checks: bool = True) -> Solution:
         """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
+        if hand_round is not None:
+            raise InputError("hand_round: not available for a computation graph yet")
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         detail = choice("detail", detail, DETAILS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
@@ -74,10 +77,16 @@ class GraphProblem:
         require_adjoints(self.adjoint_checks)
         return self.adjoint_checks
 
+    def gradient_report(self) -> Solution:
+        """The loss and every gradient beside its check, as the `gradients` command prints it; raises
+        `CheckFailure` if a check disagrees."""
+        return Solution(graph_gradient_report(self.derived, self.finite_difference_checks()))
+
     def __getattr__(self, name: str) -> Any:
+        """The commands graphs do not answer yet say so, as bad input, in one line."""
         if name in _NOT_YET:
             raise InputError(f"{name}: not available for a computation graph yet (solve and gradients are)")
         raise AttributeError(name)
 
 
-_NOT_YET = {"matrix_solution", "explain", "derivation", "gradient_report", "train", "check"}
+_NOT_YET = {"matrix_solution", "explain", "derivation", "train", "check"}

@@ -37,6 +37,7 @@ from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation, read_formula
+from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
@@ -46,36 +47,47 @@ from symbackprop.numbers.training import (
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
-from symbackprop.spec import Spec, load_spec, spec_from_dict
+from symbackprop.spec import Spec, load_any_spec, spec_from_dict
+from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
-SpecLike = str | os.PathLike | Mapping | Spec | None
+SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
 CURVE_POINTS = 1000
 """About how many steps a training run records for a loss curve."""
 
 
-def load(source: SpecLike = None) -> Spec:
-    """A validated spec from any `SpecLike`."""
-    if isinstance(source, Spec):
+def load(source: SpecLike = None) -> Spec | GraphSpec:
+    """A validated spec from any `SpecLike`: a layered network's, or a computation graph's (one with `nodes`)."""
+    if isinstance(source, (Spec, GraphSpec)):
         return source
     if isinstance(source, Mapping):
-        return spec_from_dict(dict(source))
+        return graph_spec_from_dict(dict(source)) if "nodes" in source else spec_from_dict(dict(source))
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if source is None or isinstance(source, str):
-        return load_spec(source)
+        return load_any_spec(source)
     raise InputError(f"source: expected a spec file's path, a built-in example's name, a dict or a Spec, "
                      f"got {type(source).__name__}")
+
+
+def open_problem(source: SpecLike = None) -> Problem | GraphProblem:
+    """The problem a spec describes: a layered network's `Problem`, or a computation graph's `GraphProblem`."""
+    spec = load(source)
+    return GraphProblem(spec) if isinstance(spec, GraphSpec) else Problem(spec)
 
 
 class Problem:
     """A spec's network, derived lazily and once, answering every command as a method."""
 
     def __init__(self, source: SpecLike = None) -> None:
-        self.spec: Spec = load(source)
+        spec = load(source)
+        if isinstance(spec, GraphSpec):
+            raise InputError(f"spec: {spec.name!r} is a computation graph (it has nodes): open it with "
+                             "open_problem() or GraphProblem()")
+        self.spec: Spec = spec
         self._compiled: dict[tuple[str, str], object] = {}
 
     def __repr__(self) -> str:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -221,3 +226,62 @@ def test_a_graph_problem_solves_once_and_says_what_it_cannot_do_yet():
         problem.train(10)
     with pytest.raises(AttributeError):
         problem.no_such_thing
+
+
+# --- the command line and the guide ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _command(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "symbackprop.cli", *arguments], capture_output=True, text=True,
+                          encoding="utf-8", timeout=300)
+
+
+def test_solve_and_gradients_take_a_graph_spec_file(tmp_path):
+    spec = tmp_path / "staged.toml"
+    spec.write_text('name = "staged"\nloss = "f"\n[values]\nx = -2\ny = 5\nz = -4\n'
+                    '[nodes]\nq = "x + y"\nf = "q \\\\cdot z"\n', encoding="utf-8")
+    solved = _command("solve", str(spec), "--width", "0")
+    assert solved.returncode == 0 and "∂f/∂x = ∂f/∂q · ∂q/∂x = (-4) · 1 = -4" in solved.stdout.splitlines()
+    report = json.loads(_command("gradients", str(spec), "--json").stdout)
+    assert report["kind"] == "gradients" and report["gradients"] == {
+        "q": "-4.0000000000000000000", "x": "-4.0000000000000000000", "y": "-4.0000000000000000000",
+        "z": "3.0000000000000000000"}
+    assert all(check["status"] == "pass" for check in report["checks"])
+
+
+@pytest.mark.parametrize("arguments, line", [
+    (("train", "staged", "--steps", "2"), "symbackprop: train: not available for a computation graph yet"),
+    (("solve", "staged", "--matrix"), "symbackprop: matrix_solution: not available for a computation graph yet"),
+    (("solve", "staged", "--hand-round", "3"), "symbackprop: --hand-round: not available for a computation graph yet"),
+])
+def test_what_graphs_cannot_do_yet_is_one_line(arguments, line):
+    result = _command(*arguments)
+    assert result.returncode == 2 and result.stdout == "" and result.stderr.startswith(line)
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_bad_graph_spec_file_is_one_line(tmp_path):
+    spec = tmp_path / "cycle.json"
+    spec.write_text(json.dumps({"values": {"x": 1}, "nodes": {"a": "b + x", "b": "a"}, "loss": "a"}), encoding="utf-8")
+    result = _command("solve", str(spec))
+    assert result.returncode == 2 and result.stderr == "symbackprop: nodes.a: the graph has a cycle: a -> b -> a\n"
+
+
+def test_a_layered_problem_refuses_a_graph_and_points_to_open_problem():
+    import symbackprop as sbp
+
+    with pytest.raises(InputError, match=r"^spec: 'staged' is a computation graph .*open_problem"):
+        sbp.Problem("staged")
+
+
+def test_the_guide_s_worked_example_is_current_and_its_examples_run():
+    import symbackprop as sbp
+    from symbackprop.printers import MarkdownPrinter
+
+    guide = (ROOT / "docs" / "graphs.md").read_text(encoding="utf-8")
+    generated = MarkdownPrinter().doprint(sbp.open_problem("staged").solve().record)
+    assert guide.endswith(generated), "regenerate the end of docs/graphs.md with: symbackprop solve staged --format markdown"
+    for block in re.findall(r"```python\n(.*?)```", guide, re.S):
+        exec(compile(block, "docs/graphs.md", "exec"), {})  # the guide's own examples, not user text

@@ -85,3 +85,22 @@ def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck
                 f"to {REQUIRED_DIGITS} significant digits; a node is moved with everything it depends on held.")
     return Section("Gradient checks", (note, Table(("gradient", "symbolic", "mpmath FD", "digits agreeing", "status"),
                                                    rows)))
+
+
+def graph_gradient_report(derivation: GraphDerivation, checks: list[AdjointCheck]) -> WorkedSolution:
+    """The loss and every gradient beside its finite-difference check, as the `gradients` command prints
+    a layered network's (the double-precision columns are a layered network's only: null here)."""
+    graph = derivation.graph
+    loss = next(c for c in checks if c.quantity == graph.loss.name)
+    numerals = {graph.loss: significant(graph_values(derivation)[graph.loss])}
+    sections = (Section("Loss", (Step(graph.loss, (), None, numerals[graph.loss]),)),
+                adjoint_check_section(derivation, checks))
+    return WorkedSolution(f"Gradients: {graph.spec.name}", sections, places=None, kind="gradients", data={
+        "loss": numerals[graph.loss],
+        "gradients": {c.quantity: significant(c.symbolic) for c in checks if c is not loss},
+        "checks": [{"parameter": c.quantity, "symbolic": significant(c.symbolic), "double_fd": None,
+                    "double_step": None, "double_error": None, "double_tolerance": None,
+                    "mpmath_fd": significant(c.estimate), "agreeing_digits": round(c.agreeing_digits, 1),
+                    "status": "pass" if c.passed else "FAIL", "kink": None} for c in checks],
+        "kinks": [],
+    })

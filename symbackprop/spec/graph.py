@@ -49,11 +49,6 @@ class GraphSpec:
     learning_rate: Rational | None
 
 
-def is_graph_spec(data: Any) -> bool:
-    """A spec with `nodes` describes a computation graph; one with `layers`, a layered network."""
-    return isinstance(data, Mapping) and "nodes" in data
-
-
 def graph_spec_from_dict(data: Mapping[str, Any], default_name: str = "graph") -> GraphSpec:
     """Validate a graph spec read from JSON or TOML; the first problem found is one `InputError` line."""
     unknown = sorted(set(data) - FIELDS)

@@ -15,13 +15,16 @@ import tomllib
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symbackprop.errors import InputError
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_NAME_LENGTH, MAX_SPEC_BYTES, require_size
 from symbackprop.spec.model import LayerSpec, Sample, Spec
 from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES, REDUCTIONS
+
+if TYPE_CHECKING:
+    from symbackprop.spec.graph import GraphSpec
 
 DEFAULT_EXAMPLE = "mazur"
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -47,23 +50,35 @@ def example_text(name: str) -> str:
 
 
 def load_spec(source: str | None = None) -> Spec:
-    """A spec from a file path (.json or .toml) or a built-in example's name; `None` means mazur."""
+    """A layered network's spec from a file path (.json or .toml) or a built-in example's name; `None` means mazur."""
+    return spec_from_dict(*read_spec_data(source))
+
+
+def load_any_spec(source: str | None = None) -> Spec | GraphSpec:
+    """A layered network's spec, or a computation graph's (a spec with `nodes`), from a file or an example."""
+    data, name = read_spec_data(source)
+    if isinstance(data, dict) and "nodes" in data:
+        from symbackprop.spec.graph import graph_spec_from_dict  # reads formulas: imported only for graphs
+
+        return graph_spec_from_dict(data, default_name=name)
+    return spec_from_dict(data, name)
+
+
+def read_spec_data(source: str | None = None) -> tuple[Any, str]:
+    """The parsed JSON or TOML of a spec file or a built-in example, and the name it goes by."""
     if source is None:
         source = DEFAULT_EXAMPLE
     if not source.strip() or "\n" in source:
         raise InputError(f"spec: not a file name or example: {source!r}")
     path = Path(source)
     if not path.exists() and source in example_names():
-        return spec_from_dict(_parse_json(example_text(source), source), default_name=source)
+        return _parse_json(example_text(source), source), source
     if not path.exists() and path.suffix.lower() not in (".json", ".toml") and path.name == source:
         raise InputError(f"spec: no spec file or built-in example {source!r}; {_close_example(source)}"
                          f"built-in: {', '.join(example_names())}")
     text = _read_text(path, source)
-    if path.suffix.lower() == ".toml":
-        data = _parse_toml(text, source)
-    else:
-        data = _parse_json(text, source)
-    return spec_from_dict(data, default_name=path.stem)
+    data = _parse_toml(text, source) if path.suffix.lower() == ".toml" else _parse_json(text, source)
+    return data, path.stem
 
 
 def _close_example(name: str) -> str:
