@@ -69,6 +69,12 @@ def test_the_loss_using_a_name_directly_and_through_another_node():
     defined = [symbol for symbol, _ in derived.definitions()]
     assert len(defined) == len(set(defined))
     require_adjoints(check_adjoints(derived))
+    from symbackprop.printers import printer
+    from symbackprop.solution.graph import graph_solution
+
+    text = printer("text").doprint(graph_solution(derived)).splitlines()
+    assert "∂h/∂a = ∂h/∂g · ∂g/∂a + ∂/∂a[a + g] = 1 · 6 + 1 = 7" in text  # the direct partial reads as such
+    assert "∂/∂a[a + g] = 1 + 0 = 1" in text
 
 
 def test_names_that_do_not_reach_the_loss():

@@ -29,11 +29,14 @@ from symbackprop.network.graph import Graph, GraphNode
 
 
 class DirectPartial(Partial):
-    """dE/dv through the loss's own expression only, named apart from the adjoint dE/dv."""
+    """dE/dv through the loss's own expression only, named apart from the adjoint dE/dv; printed as the
+    derivative of that expression, d/dv[a + g], so that it never reads as the adjoint."""
 
-    def __new__(cls, of: Symbol, wrt: Symbol) -> "DirectPartial":
+    expression: Expr
+
+    def __new__(cls, of: Symbol, wrt: Symbol, expression: Expr) -> "DirectPartial":
         obj = Symbol.__xnew__(cls, f"d{of.name}/d{wrt.name}|direct")
-        obj.of, obj.wrt = of, wrt
+        obj.of, obj.wrt, obj.expression = of, wrt, expression
         return obj
 
 
@@ -93,5 +96,5 @@ def derive_graph(graph: Graph) -> GraphDerivation:
 def _local(user: GraphNode, quantity: Symbol, loss: Symbol, uses: int) -> LocalDerivative:
     local = local_derivative(user.symbol, user.expression, quantity)
     if user.symbol == loss and uses > 1:
-        return LocalDerivative(DirectPartial(loss, quantity), local.expression, local.form)
+        return LocalDerivative(DirectPartial(loss, quantity, user.expression), local.expression, local.form)
     return local

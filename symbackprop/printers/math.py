@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from sympy import Expr, Mul, Number, Piecewise, Pow, S, StrictGreaterThan, Symbol
+from sympy import Derivative, Expr, Mul, Number, Piecewise, Pow, S, StrictGreaterThan, Symbol
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter, translate as latex_translate
 from sympy.printing.precedence import PRECEDENCE
@@ -61,6 +61,12 @@ class DocumentNotation:
 
     def _print_Partial(self, expr: Partial) -> str:
         return self._print_Symbol(expr)
+
+    def _print_DirectPartial(self, expr: Partial):
+        """A graph's loss differentiated through its own expression only: written d/dv[expression]."""
+        if expr in (self._settings["numerals"] or {}):
+            return self._print_Symbol(expr)
+        return self._print(Derivative(expr.expression, expr.wrt))
 
     def _print_Mul(self, expr: Expr) -> str:
         if not isinstance(expr, Mul):  # SymPy's LaTeX printer sends 1/x here too
