@@ -8,10 +8,10 @@ import mpmath
 import pytest
 
 from symbackprop.checks.finite_differences import check_gradients, require
-from tests.oracle import oracle_gradient
+from tests.oracle import require_oracle_gradients
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions, to_mpf
 from symbackprop.printers.math import text_formula
 from symbackprop.spec import spec_from_dict
 
@@ -33,15 +33,7 @@ def _points(derivation, count=3):
 
 
 def test_every_gradient_equals_sympy_diff_of_the_composed_loss(mazur):
-    network = mazur.network
-    points = _points(mazur)
-    for parameter in network.parameters:
-        oracle = oracle_gradient(network, parameter.symbol)
-        symbol = mazur.gradient(parameter.name).symbol
-        for point in points:
-            with mpmath.workdps(PRECISION):
-                expected = evaluate(oracle, point)
-            assert abs(point[symbol] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), parameter.name
+    require_oracle_gradients(mazur, _points(mazur))
 
 
 def test_document_forms(mazur):
