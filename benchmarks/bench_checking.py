@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         if digits is not None:
             finite_differences.FD_DIGITS, finite_differences.FD_EXPONENT = digits, exponent
         try:
-            return [finite_differences._high_precision_difference(derivation, p.symbol)[0] for p in parameters]
+            return [finite_differences._high_precision_difference(derivation, p.symbol) for p in parameters]
         finally:
             finite_differences.FD_DIGITS, finite_differences.FD_EXPONENT = saved
 

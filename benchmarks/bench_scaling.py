@@ -136,7 +136,7 @@ def worker(sizes: tuple[int, ...], repeats: int, compile_limit: float | None, ev
         times, programs = interleaved({"matrix": lambda: _matrix_program(spec)}, repeats, warmup=False,
                                       before=cold_sympy)
         emit(stage="matrix", time=median(times["matrix"]))
-        contenders["matrix"], flatteners["matrix"] = _matrix_gradient(programs["matrix"], spec)
+        contenders["matrix"], flatteners["matrix"] = _matrix_gradient(programs["matrix"], derivation.network)
     values = tuple(float(p.value) for p in derivation.network.parameters)
     if compiled is not None:
         contenders["gradient"] = lambda: compiled(*values)
@@ -169,11 +169,11 @@ def _matrix_program(spec):
     return compile_matrix(derive_matrix(spec))
 
 
-def _matrix_gradient(program, spec):
+def _matrix_gradient(program, network):
     """One call of the matrix form's function (loss, every gradient, the update), and how to flatten its
     gradients (every weight matrix row by row, then every bias: symbackprop's parameter order)."""
-    from symbackprop.numbers.matrix import spec_arrays
-    parameters, inputs, targets, eta = spec_arrays(spec)
+    from symbackprop.numbers.matrix import point_arrays
+    parameters, inputs, targets, eta = point_arrays(program.derivation, network)
     return (lambda: program.function(*parameters, inputs, targets, eta),
             lambda result: [g for array in result[2] for g in array.reshape(-1).tolist()])
 

@@ -204,7 +204,8 @@ class Problem:
     def _loop(self, order: str, backend: str):
         """The training loop for `order` and `backend`, compiled the first time it is asked for."""
         if (order, backend) not in self._compiled:
-            self._compiled[order, backend] = compile_training(self.derived, order, backend)
+            matrix = self.matrix if backend == "numpy" else None
+            self._compiled[order, backend] = compile_training(self.derived, order, backend, matrix)
         return self._compiled[order, backend]
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,

@@ -8,10 +8,10 @@ import mpmath
 import pytest
 
 from symbackprop.checks.finite_differences import check_gradients, require
-from tests.oracle import oracle_gradient
+from tests.oracle import require_oracle_gradients
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions, to_mpf
 from symbackprop.printers.math import text_formula
 from symbackprop.spec import spec_from_dict
 
@@ -33,15 +33,7 @@ def _points(derivation, count=3):
 
 
 def test_every_gradient_equals_sympy_diff_of_the_composed_loss(mazur):
-    network = mazur.network
-    points = _points(mazur)
-    for parameter in network.parameters:
-        oracle = oracle_gradient(network, parameter.symbol)
-        symbol = mazur.gradient(parameter.name).symbol
-        for point in points:
-            with mpmath.workdps(PRECISION):
-                expected = evaluate(oracle, point)
-            assert abs(point[symbol] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), parameter.name
+    require_oracle_gradients(mazur, _points(mazur))
 
 
 def test_document_forms(mazur):
@@ -146,3 +138,12 @@ def test_a_wide_softmax_layer_derives_its_jacobian_twice_and_renames_it():
         direct = identities.coupled_derivative_in_outputs(neurons[k].out_expression, nets, outs, d.symbol.wrt)
         assert d.form == direct, d.symbol
     require(check_gradients(derivation))
+
+
+def test_each_definition_is_placed_in_its_layer_by_an_explicit_argument(mazur):
+    """The backward pass passes the layer it is at to each step, instead of keeping it in an attribute."""
+    from symbackprop.derivation.backprop import _Backward
+    assert not hasattr(_Backward(mazur.network), "layer")
+    layers = {definition.symbol: definition.layer for definition in mazur.definitions}
+    assert [layers[g.symbol] for g in mazur.gradients] == [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]
+    assert {layers[d.symbol] for d in mazur.deltas} == {0, 1}

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from symbackprop.derivation import derive
 from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.network import build_network
-from symbackprop.numbers.matrix import compile_matrix, matrix_gradients, named_arrays, named_values, spec_arrays
+from symbackprop.numbers.matrix import compile_matrix, named_values, point_arrays
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.training import compile_network, train
+from symbackprop.numbers.training import compile_network, compile_training, train
 from symbackprop.spec import load_spec, spec_from_dict
+from tests.matrix_run import matrix_gradients
 from tests.test_networks import networks
 
 RELATIVE = 1e-12
@@ -27,8 +28,8 @@ def _close(got: float, exact, scale: float) -> bool:
 
 def _agrees_with_the_exact_path(derivation) -> None:
     values = pass_values(derivation)
-    result = matrix_gradients(derivation)
     network = derivation.network
+    result = matrix_gradients(network)
     scale = max([1.0] + [abs(float(values[g.symbol])) for g in derivation.gradients])
     assert _close(result.loss, values[network.total], 1.0)
     for (j, s), value in numpy.ndenumerate(result.outputs):
@@ -80,7 +81,7 @@ def test_a_larger_network_agrees_with_the_compiled_scalar_step_over_two_steps():
     parameters = None
     for _ in range(2):
         error, _outputs, following = step(*values)
-        result = matrix_gradients(program, parameters)
+        result = matrix_gradients(network, program, parameters)
         assert _close(result.loss, error, 1.0)
         eta = float(network.spec.learning_rate)
         expected = {p.name: (old - new) / eta for p, old, new in zip(network.parameters, values, following)}
@@ -91,9 +92,9 @@ def test_a_larger_network_agrees_with_the_compiled_scalar_step_over_two_steps():
 
 
 def test_parameters_come_in_the_order_of_the_matrix_form():
-    spec = load_spec("deep")
-    parameters, inputs, targets, eta = spec_arrays(spec)
-    matrix = derive_matrix(spec)
+    network = build_network(load_spec("deep"))
+    matrix = derive_matrix(network.spec)
+    parameters, inputs, targets, eta = point_arrays(matrix, network)
     assert [p.shape for p in parameters] == [symbol.shape for symbol in matrix.parameters]
     assert inputs.shape == matrix.inputs.shape and targets.shape == matrix.targets.shape and eta == 0.5
 
@@ -116,13 +117,12 @@ def test_numpy_training_follows_the_math_backend_step_by_step(name):
     network = derivation.network
     step = compile_network(derivation, backend="math").step
     program = compile_matrix(derive_matrix(network.spec))
-    _parameters, inputs, targets, eta = spec_arrays(network.spec)
     values = tuple(float(p.value) for p in network.parameters)
     for _ in range(50):
         error, outputs, after = step(*values)
-        named = dict(zip((p.name for p in network.parameters), values))
-        got_error, got_outputs, _gradients, updated = program.function(
-            *named_arrays(program.derivation, named, network), inputs, targets, eta)
+        point = {**network.point(), **{p.symbol: v for p, v in zip(network.parameters, values)}}
+        parameters, inputs, targets, eta = point_arrays(program.derivation, network, point)
+        got_error, got_outputs, _gradients, updated = program.function(*parameters, inputs, targets, eta)
         assert _close(float(got_error[0, 0]), error, 1.0)
         assert all(_close(got, expected, 1.0) for got, expected in zip(got_outputs.T.flat, outputs, strict=True))
         got = named_values(program.derivation, updated, network)
@@ -133,7 +133,7 @@ def test_numpy_training_follows_the_math_backend_step_by_step(name):
 
 def test_numpy_training_records_what_the_other_backends_record():
     derivation = derive(build_network(load_spec("classifier")))
-    numpy_run = train(derivation, 23, backend="numpy", every=5)
+    numpy_run = train(derivation, 23, backend="numpy", every=5, compiled=_matrix_loop(derivation))
     math_run = train(derivation, 23, backend="math", every=5)
     assert list(numpy_run.history) == list(math_run.history) == [0, 5, 10, 15, 20, 23]
     assert list(numpy_run.parameters) == list(math_run.parameters)
@@ -147,11 +147,33 @@ def test_numpy_training_records_what_the_other_backends_record():
 def test_numpy_training_reports_progress_and_keeps_untrained_biases():
     derivation = derive(build_network(load_spec("mazur")))
     seen = []
-    result = train(derivation, 400, backend="numpy", progress=seen.append, every=100)
+    result = train(derivation, 400, backend="numpy", progress=seen.append, every=100,
+                   compiled=_matrix_loop(derivation))
     assert seen[-1] == 400 and seen == sorted(seen)
     assert result.parameters["b1"] == 0.35 and result.parameters["w1"] != 0.15
+
+
+def _matrix_loop(derivation):
+    return compile_training(derivation, backend="numpy", matrix=derive_matrix(derivation.network.spec))
 
 
 def test_numpy_training_refuses_the_output_first_order():
     with pytest.raises(ValueError, match="simultaneous"):
         train(derive(build_network(load_spec("mazur"))), 1, "output-first", backend="numpy")
+
+
+def test_numpy_training_compiles_the_matrix_form_it_is_given():
+    """The numbers stage never derives the matrix form itself: the caller's is the one compiled."""
+    derivation = derive(build_network(load_spec("mazur")))
+    with pytest.raises(ValueError, match="MatrixDerivation"):
+        compile_training(derivation, backend="numpy")
+    matrix = derive_matrix(derivation.network.spec)
+    assert compile_training(derivation, backend="numpy", matrix=matrix).derivation is matrix
+
+
+def test_the_learning_rate_comes_from_the_network_point_like_every_other_number():
+    network = build_network(load_spec("mazur"))
+    matrix = derive_matrix(network.spec)
+    point = {**network.point(), network.learning_rate: 0.25}
+    assert point_arrays(matrix, network, point)[3] == 0.25
+    assert point_arrays(matrix, network)[3] == 0.5

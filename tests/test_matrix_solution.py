@@ -16,7 +16,7 @@ from symbackprop.derivation import derive
 from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.network import build_network
 from symbackprop.network.activations import ACTIVATIONS, Activation
-from symbackprop.numbers.matrix import matrix_gradients
+from symbackprop.numbers.matrix import compile_matrix
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import fixed
 from symbackprop.printers import PRINTERS, printer
@@ -24,6 +24,7 @@ from symbackprop.printers.math import latex_formula, text_formula, unicode_formu
 from symbackprop.printers.mathml import mathml_formula
 from symbackprop.solution import worked_matrix_solution
 from symbackprop.spec import load_spec
+from tests.matrix_run import matrix_gradients
 from tests.test_html_latex import _Checker, _chromium, _console, solve
 
 EXAMPLES = ("mazur", "deep", "classifier")
@@ -92,8 +93,9 @@ def test_the_documents_numbers_in_their_places():
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_the_printed_matrices_are_what_the_matrix_form_computes_with_numpy(name):
     """Independent of the scalar engine: the matrix form's own numpy function, to half the last printed digit."""
-    matrix = derive_matrix(load_spec(name))
-    computed = matrix_gradients(matrix)
+    network = build_network(load_spec(name))
+    matrix = derive_matrix(network.spec)
+    computed = matrix_gradients(network, compile_matrix(matrix))
     results = _results(name)
     printed = {d.symbol: numpy.array(results[text_formula(d.symbol)], dtype=float)
                for d in (*matrix.gradients, *(u.definition for u in matrix.updates))}

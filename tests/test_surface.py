@@ -47,13 +47,24 @@ def test_training_a_problem_again_does_not_compile_again(monkeypatch):
     compiled = []
     compile_training = symbackprop.problem.compile_training
     monkeypatch.setattr(symbackprop.problem, "compile_training",
-                        lambda *args: compiled.append(args[1:]) or compile_training(*args))
+                        lambda *args: compiled.append(args[1:3]) or compile_training(*args))
     problem = sbp.Problem("mazur")
     first = problem.train(50, fast=True)
     second = problem.train(50, fast=True)
     problem.train(50, fast=True, order="output-first")
     assert compiled == [("simultaneous", "math"), ("output-first", "math")]
     assert first.error == second.error and first.parameters == second.parameters
+
+
+def test_numpy_training_and_the_worked_matrix_form_share_one_matrix_derivation(monkeypatch):
+    derived = []
+    derive_matrix = symbackprop.problem.derive_matrix
+    monkeypatch.setattr(symbackprop.problem, "derive_matrix", lambda spec: derived.append(spec) or derive_matrix(spec))
+    problem = sbp.Problem("mazur")
+    problem.train(3, backend="numpy")
+    problem.matrix_solution(checks=False)
+    assert len(derived) == 1
+    assert problem._loop("simultaneous", "numpy").derivation is problem.matrix
 
 
 def test_sources_of_every_kind_give_the_same_problem(tmp_path):

@@ -72,28 +72,28 @@ class _Backward:
         self.trainable = set(network.trainable)
         self.terms: dict[Symbol, dict[Symbol, Expr | None]] = {}
         """Per net input: each symbol to the one term of the sum that holds it (None if several do)."""
-        self.layer = len(network.layers) - 1
 
-    def define(self, symbol: Symbol, expression: Expr) -> None:
-        self.definitions.append(Definition(symbol, expression, self.layer))
+    def define(self, symbol: Symbol, expression: Expr, layer: int) -> None:
+        """Record `symbol = expression`, evaluated while the backward pass is at `layer`."""
+        self.definitions.append(Definition(symbol, expression, layer))
         self.defined.add(symbol)
 
-    def local(self, derivative: LocalDerivative) -> LocalDerivative:
+    def local(self, derivative: LocalDerivative, layer: int) -> LocalDerivative:
         self.locals.append(derivative)
         self.forms[derivative.symbol] = derivative.form
-        self.define(derivative.symbol, derivative.form)
+        self.define(derivative.symbol, derivative.form, layer)
         return derivative
 
     def run(self) -> Derivation:
-        for self.layer in reversed(range(len(self.network.layers))):
+        for index in reversed(range(len(self.network.layers))):
             for one in self.network.passes:
-                neurons = one.layers[self.layer].neurons
-                sensitivities = [self.sensitivity(one, neuron) for neuron in neurons]
+                neurons = one.layers[index].neurons
+                sensitivities = [self.sensitivity(one, neuron, index) for neuron in neurons]
                 for neuron in neurons:
-                    self.delta(one, neuron, sensitivities)
-            layer = self.network.layers[self.layer]
+                    self.delta(one, neuron, sensitivities, index)
+            layer = self.network.layers[index]
             for parameter in [p for row in layer.weights for p in row] + list(layer.biases):
-                self.gradient(parameter)
+                self.gradient(parameter, index)
         order = {p.name: k for k, p in enumerate(self.network.parameters)}
         gradients = sorted(self.gradients, key=lambda g: order[g.parameter.name])
         updates = sorted(self.updates, key=lambda u: order[u.parameter.name])
@@ -101,19 +101,19 @@ class _Backward:
         return Derivation(self.network, tuple(self.locals), tuple(self.sensitivities), tuple(deltas),
                           tuple(gradients), tuple(updates), tuple(self.definitions))
 
-    def sensitivity(self, one: Pass, neuron: Neuron) -> Sensitivity:
+    def sensitivity(self, one: Pass, neuron: Neuron, layer: int) -> Sensitivity:
         """dE_total/dout_j: from the loss for an output neuron, a sum over paths for a hidden one."""
-        if self.layer == len(self.network.layers) - 1:
-            loss = self.local(local_derivative(one.part, self._loss_of(one), neuron.out))
+        if layer == len(self.network.layers) - 1:
+            loss = self.local(local_derivative(one.part, self._loss_of(one), neuron.out), layer)
             partial = Partial(self.network.total, neuron.out)
             if one.part != self.network.total:
-                self.define(partial, loss.symbol)
+                self.define(partial, loss.symbol, layer)
             result = Sensitivity(neuron, loss.symbol, loss, (), loss.form, partial)
         else:
-            paths = tuple(self.path(one, neuron, k) for k in one.layers[self.layer + 1].neurons)
+            paths = tuple(self.path(one, neuron, k, layer) for k in one.layers[layer + 1].neurons)
             symbol = Partial(self.network.total, neuron.out)
             self.define(symbol, fold_sum([p.label if p.label is not None else fold_product(list(p.factors))
-                                          for p in paths]))
+                                          for p in paths]), layer)
             form = fold_sum([fold_product([self.deltas[p.factors[-1].of].symbol, self.forms[p.factors[-1]]])
                              for p in paths])
             result = Sensitivity(neuron, symbol, None, paths, form, symbol)
@@ -136,14 +136,14 @@ class _Backward:
         scale = self.network.loss_scale
         return one.loss_expression if scale == 1 else Mul(scale, one.loss_expression, evaluate=False)
 
-    def path(self, one: Pass, neuron: Neuron, downstream: Neuron) -> PathTerm:
+    def path(self, one: Pass, neuron: Neuron, downstream: Neuron, layer: int) -> PathTerm:
         """How out_j reaches E_total through net_k: dE/dnet_k * dnet_k/dout_j."""
-        link = self.local(self.net_derivative(downstream, neuron.out))
+        link = self.local(self.net_derivative(downstream, neuron.out), layer)
         error = self._error_of(one, downstream)
         if error is None:
             return PathTerm(None, (self.deltas[downstream.net].symbol, link.symbol))
-        head, label = self._error_delta(error, downstream), Partial(error.symbol, neuron.out)
-        self.define(label, fold_product([head, link.symbol]))
+        head, label = self._error_delta(error, downstream, layer), Partial(error.symbol, neuron.out)
+        self.define(label, fold_product([head, link.symbol]), layer)
         return PathTerm(label, (head, link.symbol))
 
     def _error_of(self, one: Pass, neuron: Neuron) -> OutputError | None:
@@ -153,41 +153,40 @@ class _Backward:
             return None
         return next((error for error in one.errors if error.neuron == neuron), None)
 
-    def _error_delta(self, error: OutputError, neuron: Neuron) -> Partial:
+    def _error_delta(self, error: OutputError, neuron: Neuron, layer: int) -> Partial:
         """dE_k/dnet_k = dE_k/dout_k * dout_k/dnet_k, the document's route to the hidden layer."""
         symbol = Partial(error.symbol, neuron.net)
         if symbol not in self.defined:
-            own = self.local(local_derivative(error.symbol, error.expression, neuron.out))
-            self.define(symbol, fold_product([own.symbol, self.deltas[neuron.net].activation.symbol]))
+            own = self.local(local_derivative(error.symbol, error.expression, neuron.out), layer)
+            self.define(symbol, fold_product([own.symbol, self.deltas[neuron.net].activation.symbol]), layer)
         return symbol
 
-    def delta(self, one: Pass, neuron: Neuron, sensitivities: list[Sensitivity]) -> None:
-        layer = one.layers[self.layer].neurons
+    def delta(self, one: Pass, neuron: Neuron, sensitivities: list[Sensitivity], layer: int) -> None:
+        neurons = one.layers[layer].neurons
         if neuron.activation.coupled:
-            terms = tuple((s, self.local(activation_derivative(k, neuron, layer)))
-                          for k, s in zip(layer, sensitivities))
+            terms = tuple((s, self.local(activation_derivative(k, neuron, neurons), layer))
+                          for k, s in zip(neurons, sensitivities))
         else:
-            terms = ((sensitivities[neuron.index], self.local(activation_derivative(neuron))),)
+            terms = ((sensitivities[neuron.index], self.local(activation_derivative(neuron), layer)),)
         symbol = delta_symbol(neuron.label, one.sample)
-        self.define(symbol, fold_sum([fold_product([s.symbol, d.symbol]) for s, d in terms]))
-        partial = Partial(self.network.total, neuron.net)
-        self.define(partial, symbol)
-        targets = one.targets if self.layer == len(self.network.layers) - 1 else ()
-        self.deltas[neuron.net] = Delta(neuron, symbol, partial, terms, targets)
+        self.define(symbol, fold_sum([fold_product([s.symbol, d.symbol]) for s, d in terms]), layer)
+        self.define(Partial(self.network.total, neuron.net), symbol, layer)
+        targets = one.targets if layer == len(self.network.layers) - 1 else ()
+        self.deltas[neuron.net] = Delta(neuron, symbol, terms, targets)
 
-    def gradient(self, parameter: Parameter) -> None:
+    def gradient(self, parameter: Parameter, layer: int) -> None:
         terms = []
         for one in self.network.passes:
-            layer = one.layers[self.layer]
+            neurons = one.layers[layer].neurons
             for index in parameter.neurons:
-                neuron = layer.neurons[index]
-                link = self.local(self.net_derivative(neuron, parameter.symbol))
+                neuron = neurons[index]
+                link = self.local(self.net_derivative(neuron, parameter.symbol), layer)
                 terms.append((self.deltas[neuron.net], link))
         symbol = Partial(self.network.total, parameter.symbol)
-        self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]))
+        self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]), layer)
         self.gradients.append(Gradient(parameter, symbol, tuple(terms)))
         if parameter in self.trainable:
             step = unevaluated_product((S.NegativeOne, self.network.learning_rate, symbol))
             update = Update(parameter, updated_symbol(parameter.symbol), unevaluated_sum((parameter.symbol, step)))
-            self.define(update.symbol, update.expression)
+            self.define(update.symbol, update.expression, layer)
             self.updates.append(update)

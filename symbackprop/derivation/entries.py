@@ -28,13 +28,19 @@ def parameter_entries(network: Network, matrix: MatrixDerivation) -> dict[Matrix
     return entries
 
 
+def given_entries(network: Network, matrix: MatrixDerivation) -> dict[MatrixSymbol, ImmutableMatrix]:
+    """What the matrix form is given (inputs, targets, each weight matrix and bias) as explicit matrices
+    of scalar symbols."""
+    passes = network.passes
+    return {matrix.inputs: columns([one.inputs for one in passes]),
+            matrix.targets: columns([one.targets for one in passes]),
+            **parameter_entries(network, matrix)}
+
+
 def forward_entries(derivation: Derivation, matrix: MatrixDerivation) -> dict[MatrixSymbol, ImmutableMatrix]:
     """Inputs, targets, and each layer's weights, bias, net and out as explicit matrices of scalar symbols."""
-    network = derivation.network
-    passes = network.passes
-    entries = {matrix.inputs: columns([one.inputs for one in passes]),
-               matrix.targets: columns([one.targets for one in passes]),
-               **parameter_entries(network, matrix)}
+    passes = derivation.network.passes
+    entries = given_entries(derivation.network, matrix)
     for layer in matrix.layers:
         entries[layer.net.symbol] = columns([[n.net for n in one.layers[layer.index].neurons] for one in passes])
         entries[layer.out.symbol] = columns([[n.out for n in one.layers[layer.index].neurons] for one in passes])

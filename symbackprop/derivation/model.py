@@ -76,7 +76,6 @@ class Delta:
 
     neuron: Neuron
     symbol: Symbol
-    partial: Partial
     terms: tuple[tuple[Sensitivity, LocalDerivative], ...]
     targets: tuple[Symbol, ...] = ()
     """The sample's targets, for a neuron of the output layer."""

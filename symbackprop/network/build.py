@@ -117,4 +117,4 @@ def _layer(layer_spec: LayerSpec, layer_index: int, sources: tuple[Symbol, ...],
         net_expression = terms[0] if len(terms) == 1 else unevaluated_sum(terms)
         neurons.append(Neuron(labels[j], layer_index, j, nets[j], symbols.out_symbol(labels[j], sample),
                               net_expression, activation.output(nets, j), activation))
-    return Layer(layer_spec.name, tuple(neurons), sources, weights, biases)
+    return Layer(layer_spec.name, tuple(neurons), weights, biases)

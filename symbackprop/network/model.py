@@ -49,8 +49,6 @@ class Neuron:
 class Layer:
     name: str
     neurons: tuple[Neuron, ...]
-    sources: tuple[Symbol, ...]
-    """What feeds this layer: the inputs i_k, or the outs of the previous layer."""
     weights: tuple[tuple[Parameter, ...], ...]
     biases: tuple[Parameter, ...]
 

@@ -10,19 +10,17 @@ numpy is optional: `pip install 'symbackprop[numpy]'`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from sympy import exp, log
+from sympy import Symbol, exp, log
 from sympy.matrices.expressions import HadamardPower, MatAdd, MatMul, MatrixSymbol, OneMatrix
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.numpy import NumPyPrinter
 
-from symbackprop.derivation import Derivation
-from symbackprop.derivation.entries import parameter_entries
-from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
+from symbackprop.derivation.entries import given_entries, parameter_entries
+from symbackprop.derivation.matrix import MatrixDerivation
 from symbackprop.network import Network
-from symbackprop.spec import Spec
 
 
 @dataclass(frozen=True)
@@ -37,51 +35,15 @@ class MatrixProgram:
     comes back unchanged)."""
 
 
-@dataclass(frozen=True)
-class MatrixGradients:
-    """E_total, dE/dW_l and dE/db_l, and the parameters after one step, as float64 arrays."""
-
-    derivation: MatrixDerivation = field(repr=False)
-    loss: float
-    outputs: Any
-    """The output layer's outs, one column per sample."""
-    gradients: tuple[Any, ...]
-    """One array per matrix parameter, in `derivation.parameters` order (weights, then biases)."""
-    updated: tuple[Any, ...]
-
-    def named(self, network: Network) -> dict[str, float]:
-        """Every gradient by the scalar engine's parameter name (w1, b1), for comparison with it."""
-        return named_values(self.derivation, self.gradients, network)
-
-    def named_updates(self, network: Network) -> dict[str, float]:
-        """Every parameter after the step by name (untrained ones unchanged)."""
-        return named_values(self.derivation, self.updated, network)
-
-
 def named_values(derivation: MatrixDerivation, arrays: Sequence[Any], network: Network) -> dict[str, float]:
     """One array per matrix parameter (`derivation.parameters` order) as values by the scalar engine's
     parameter names, in `network.parameters` order."""
     by_symbol = dict(zip(derivation.parameters, arrays))
-    values = {name: float(by_symbol[symbol][j, k]) for (j, k), (name, symbol) in _entries(derivation, network)}
-    return {p.name: values[p.name] for p in network.parameters}
-
-
-def named_arrays(derivation: MatrixDerivation, values: Mapping[str, float], network: Network) -> list:
-    """The inverse of `named_values`: values by parameter name as float64 arrays in `derivation.parameters`
-    order, to run the matrix form from where another path has got to."""
-    numpy = _numpy()
-    arrays = {symbol: numpy.zeros(symbol.shape) for symbol in derivation.parameters}
-    for (j, k), (name, symbol) in _entries(derivation, network):
-        arrays[symbol][j, k] = float(values[name])
-    return [arrays[symbol] for symbol in derivation.parameters]
-
-
-def _entries(derivation: MatrixDerivation, network: Network):
-    """((row, column), (parameter name, matrix symbol)) for every scalar parameter."""
-    names = {p.symbol: p.name for p in network.parameters}
+    values = {}
     for symbol, entries in parameter_entries(network, derivation).items():
         rows, columns = entries.shape
-        yield from (((j, k), (names[entries[j, k]], symbol)) for j in range(rows) for k in range(columns))
+        values.update((entries[j, k], float(by_symbol[symbol][j, k])) for j in range(rows) for k in range(columns))
+    return {p.name: values[p.symbol] for p in network.parameters}
 
 
 def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
@@ -109,35 +71,21 @@ def compile_matrix(derivation: MatrixDerivation) -> MatrixProgram:
     return MatrixProgram(derivation, source, quiet)
 
 
-def spec_arrays(spec: Spec) -> tuple[list, Any, Any, float]:
-    """The spec's parameters (in `MatrixDerivation.parameters` order), inputs and targets as float64
-    arrays, one column per sample, and the learning rate."""
+def point_arrays(derivation: MatrixDerivation, network: Network,
+                 point: Mapping[Symbol, Any] | None = None) -> tuple[list, Any, Any, float]:
+    """The compiled function's arguments at `point` (by default `network.point()`, where the scalar path
+    reads the spec's numbers too, the learning rate among them): the parameters in `derivation.parameters`
+    order, the inputs and the targets (one column per sample) as float64 arrays, and the learning rate."""
     numpy = _numpy()
-    weights = [numpy.array([[float(w) for w in row] for row in layer.weights]) for layer in spec.layers]
-    biases = [numpy.array([[float(b)] for b in layer.bias] if isinstance(layer.bias, tuple) else [[float(layer.bias)]])
-              for layer in spec.layers if layer.bias is not None]
-    inputs = numpy.array([[float(v) for v in sample.inputs] for sample in spec.samples]).T
-    targets = numpy.array([[float(v) for v in sample.targets] for sample in spec.samples]).T
-    return weights + biases, inputs, targets, float(spec.learning_rate)
+    point = network.point() if point is None else point
+    entries = given_entries(network, derivation)
 
+    def array(symbol: MatrixSymbol):
+        matrix = entries[symbol]
+        return numpy.array([[float(point[matrix[j, k]]) for k in range(matrix.cols)] for j in range(matrix.rows)])
 
-def matrix_gradients(source: Spec | Network | Derivation | MatrixDerivation | MatrixProgram,
-                     parameters: Sequence[Any] | None = None) -> MatrixGradients:
-    """E_total and every gradient by the matrix form, at the spec's numbers or at `parameters`
-    (float arrays in `MatrixDerivation.parameters` order: every W_l, then every b_l)."""
-    program = source if isinstance(source, MatrixProgram) else compile_matrix(_matrix_derivation(source))
-    spec_parameters, inputs, targets, eta = spec_arrays(program.derivation.spec)
-    loss, outputs, gradients, updated = program.function(
-        *(parameters if parameters is not None else spec_parameters), inputs, targets, eta)
-    return MatrixGradients(program.derivation, float(loss[0, 0]), outputs, tuple(gradients), tuple(updated))
-
-
-def _matrix_derivation(source: Spec | Network | Derivation | MatrixDerivation) -> MatrixDerivation:
-    if isinstance(source, MatrixDerivation):
-        return source
-    if isinstance(source, Derivation):
-        source = source.network
-    return derive_matrix(source.spec if isinstance(source, Network) else source)
+    return ([array(p) for p in derivation.parameters], array(derivation.inputs), array(derivation.targets),
+            float(point[derivation.learning_rate]))
 
 
 def _numpy():

@@ -26,12 +26,12 @@ import mpmath
 from sympy import Expr, Symbol
 
 from symbackprop.derivation import Derivation
-from symbackprop.derivation.matrix import derive_matrix
+from symbackprop.derivation.matrix import MatrixDerivation
 from symbackprop.errors import InputError
 from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
 from symbackprop.numbers.point import working_precision
-from symbackprop.numbers.matrix import MatrixProgram, compile_matrix, named_values, spec_arrays
+from symbackprop.numbers.matrix import MatrixProgram, compile_matrix, named_values, point_arrays
 from symbackprop.numbers.stable import (
     DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, finite_doubles, require_finite, stable_definitions,
 )
@@ -188,18 +188,21 @@ def _backward(derivation: Derivation, order: str) -> list[tuple[Symbol, Expr]]:
     return sequence
 
 
-def compile_training(derivation: Derivation, order: str = "simultaneous",
-                     backend: str = "mpmath") -> CompiledNetwork | MatrixProgram:
+def compile_training(derivation: Derivation, order: str = "simultaneous", backend: str = "mpmath",
+                     matrix: MatrixDerivation | None = None) -> CompiledNetwork | MatrixProgram:
     """What `train` runs for this order and backend, compiled once: pass it to `train` to train again
-    without compiling. The garbage collector is paused meanwhile: compiling makes many objects and
-    frees none, so its passes would only cost time."""
+    without compiling. The numpy backend compiles `matrix`, the network's matrix form derived by the
+    caller (who keeps it for the worked matrix form too). The garbage collector is paused meanwhile:
+    compiling makes many objects and frees none, so its passes would only cost time."""
     if backend == "numpy" and order != "simultaneous":
         raise ValueError(f"the numpy backend updates in the simultaneous order only, not {order!r}")
+    if backend == "numpy" and matrix is None:
+        raise ValueError("the numpy backend compiles the matrix form: pass the network's MatrixDerivation")
     collecting = gc.isenabled()
     gc.disable()
     try:
         if backend == "numpy":
-            return compile_matrix(derive_matrix(derivation.network.spec))
+            return compile_matrix(matrix)
         return compile_network(derivation, order, backend)
     finally:
         if collecting:
@@ -214,7 +217,7 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     E_total and the outputs are recorded before steps 0, `every`, 2 `every`, ... and after the last
     step; the steps in between run without recording. `progress(k)` is called now and then with
     the number of steps done, for a progress bar. `compiled`: `compile_training`'s result for this
-    order and backend, if the caller keeps one.
+    order and backend, if the caller keeps one (the numpy backend needs it: the matrix form is the caller's).
     """
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
@@ -270,7 +273,7 @@ def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgra
     """`train` by the matrix form with numpy: one compiled call per step, which also gives E_total
     and the outputs, recorded at the same steps as the other backends."""
     network = derivation.network
-    parameters, inputs, targets, eta = spec_arrays(network.spec)
+    parameters, inputs, targets, eta = point_arrays(program.derivation, network)
     report = max(steps // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
     for done in range(steps + 1):
