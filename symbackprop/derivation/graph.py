@@ -26,13 +26,14 @@ from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Partial
 from symbackprop.network.graph import Graph, GraphNode
+from symbackprop.network.names import partial_key
 
 
 class DirectPartial(Partial):
     """dE/dv through the loss's own expression only, named apart from the adjoint dE/dv."""
 
     def __new__(cls, of: Symbol, wrt: Symbol) -> "DirectPartial":
-        obj = Symbol.__xnew__(cls, f"d{of.name}/d{wrt.name}|direct")
+        obj = Symbol.__xnew__(cls, partial_key(of.name, wrt.name) + "|direct")
         obj.of, obj.wrt = of, wrt
         return obj
 
