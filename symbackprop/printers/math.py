@@ -20,7 +20,8 @@ from sympy.printing.str import StrPrinter
 from symbackprop.formulas.unicode import superscript
 from symbackprop.network.names import Name, name_of
 from symbackprop.network.symbols import Partial
-from symbackprop.printers.names import ascii_name, latex_name, unicode_name
+from symbackprop.printers.names import (ascii_name, ascii_partial, latex_name, latex_partial, unicode_name,
+                                         unicode_partial)
 from symbackprop.printers.matrices import AsciiMatrices, LatexMatrices, UnicodeMatrices
 
 
@@ -138,7 +139,7 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         return latex_name(name)
 
     def _partial(self, symbol: Partial) -> str:
-        return rf"\frac{{\partial {self._print(symbol.of)}}}{{\partial {self._print(symbol.wrt)}}}"
+        return latex_partial(self._print(symbol.of), self._print(symbol.wrt))
 
     def _print_Derivative(self, expr: Expr) -> str:
         (wrt, _count), = expr.variable_count
@@ -175,7 +176,7 @@ class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
         return ascii_name(name)
 
     def _partial(self, symbol: Partial) -> str:
-        return f"d{self._print(symbol.of)}/d{self._print(symbol.wrt)}"
+        return ascii_partial(self._print(symbol.of), self._print(symbol.wrt))
 
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
         return super()._print_Pow(expr, rational).replace("**", "^")
@@ -220,7 +221,7 @@ class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
         return unicode_name(name)
 
     def _partial(self, symbol: Partial) -> str:
-        return f"∂{self._print(symbol.of)}/∂{self._print(symbol.wrt)}"
+        return unicode_partial(self._print(symbol.of), self._print(symbol.wrt))
 
     def parenthesize(self, item: Expr, level: int, strict: bool = False) -> str:
         """∂E/∂w is written as a quotient, so it binds as a product does: (∂E_total/∂w₅)², 1/(∂E_total/∂w₅)."""

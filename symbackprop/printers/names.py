@@ -9,6 +9,7 @@ The one place that writes a name; the formula reader reads every form back (form
     sample 2         out_o1[2]  out_o1⁽²⁾  ...^{(2)}                      superscript (2)
     after update     w_5^+      w₅⁺        w_{5}^{+}                      superscript +
     Greek base       delta_o1   δ_o1       \\delta_{\\mathrm{o1}}          δ
+    partial          dE/dw_5    ∂E/∂w₅     \\frac{\\partial E}{\\partial w_{5}}  <mfrac> of ∂E and ∂w (printers/mathml.py)
 
 Marks set together keep that order: step, sample, update (h_{1}^{\\langle 3\\rangle(2)+}).
 In LaTeX a word of several letters is upright, one letter italic, as MathML sets an identifier,
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from xml.dom.minidom import Element
 
 from symbackprop.formulas.unicode import GREEK, subscript, superscript
-from symbackprop.network.names import Name
+from symbackprop.network.names import Name, partial_key
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -54,6 +55,21 @@ def latex_name(name: Name) -> str:
     marks = "".join(_marks(name, step=lambda step: rf"\langle {step}\rangle", sample=lambda sample: f"({sample})",
                            updated="+"))
     return printed + (f"^{{{marks}}}" if marks else "")
+
+
+def ascii_partial(of: str, wrt: str) -> str:
+    """dE_total/dw_5, from the printed names of what is differentiated and by what: the key's spelling."""
+    return partial_key(of, wrt)
+
+
+def unicode_partial(of: str, wrt: str) -> str:
+    """∂E_total/∂w₅."""
+    return f"∂{of}/∂{wrt}"
+
+
+def latex_partial(of: str, wrt: str) -> str:
+    r"""\frac{\partial E_{total}}{\partial w_{5}}."""
+    return rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
 
 
 def mathml_name(name: Name, element: Callable[..., Element]) -> Element:
