@@ -14,9 +14,10 @@ from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
 from symbackprop.network import build_network
 from symbackprop.network.names import Name, name_of, symbol
-from symbackprop.network.symbols import Partial
+from symbackprop.network.symbols import Partial, sample_total_symbol
 from symbackprop.printers.math import latex_formula, text_formula, unicode_formula
 from symbackprop.printers.mathml import mathml_formula
+from symbackprop.problem import Problem
 from symbackprop.spec import example_names, load_spec
 
 PRINTERS = {"ascii": text_formula, "unicode": unicode_formula, "latex": latex_formula}
@@ -126,3 +127,12 @@ def test_only_the_name_modules_build_or_split_names():
                                      'key.partition("[")', 'key.split("_")'])
 def test_the_name_check_finds_what_it_looks_for(planted):
     assert _builds_or_splits_names(ast.parse(planted))
+
+
+@pytest.mark.parametrize("written", ["E_total[1]", "E_total⁽¹⁾", r"E_{total}^{(1)}"])
+def test_check_compares_a_samples_loss_with_that_sample_not_the_batch(written):
+    """Issue #15: --quantity 'E_total[1]' was compared with the batch's E_total."""
+    problem = Problem("classifier")
+    first_sample = f"{float(problem.values[sample_total_symbol(1)]):.10f}"
+    assert problem.check(value=first_sample, quantity=written)
+    assert not problem.check(value=first_sample, quantity="E_total")
