@@ -81,6 +81,10 @@ def test_a_sample_written_in_ascii_or_latex_is_a_name_not_a_product(text, key):
     assert read_formula(text) == Symbol(key)
 
 
+def test_a_bracket_after_a_space_is_a_group():
+    assert read_formula("out_o1 [2]") == 2 * Symbol("out_o1")
+
+
 @pytest.mark.parametrize("text", ["w_5[0]", "w_5^{(0)}"])
 def test_a_mark_no_name_can_carry_is_refused(text):
     with pytest.raises(FormulaError, match="not a name"):
