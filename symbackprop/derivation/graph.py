@@ -26,6 +26,7 @@ from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Partial
 from symbackprop.network.graph import Graph, GraphNode
+from symbackprop.network.names import partial_key
 
 
 class DirectPartial(Partial):
@@ -35,7 +36,7 @@ class DirectPartial(Partial):
     expression: Expr
 
     def __new__(cls, of: Symbol, wrt: Symbol, expression: Expr) -> "DirectPartial":
-        obj = Symbol.__xnew__(cls, f"d{of.name}/d{wrt.name}|direct")
+        obj = Symbol.__xnew__(cls, partial_key(of.name, wrt.name) + "|direct")
         obj.of, obj.wrt, obj.expression = of, wrt, expression
         return obj
 

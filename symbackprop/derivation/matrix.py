@@ -29,8 +29,8 @@ from symbackprop.derivation.rules import differentiate
 from symbackprop.errors import InputError
 from symbackprop.network.activations import ACTIVATIONS, Activation
 from symbackprop.network.losses import LOSSES
-from symbackprop.network.names import parse_key
-from symbackprop.network.symbols import LEARNING_RATE
+from symbackprop.network.names import Name, PartialName, name_of, parse_name
+from symbackprop.network.symbols import LEARNING_RATE, TOTAL_ERROR
 from symbackprop.spec import Spec
 
 PROTOTYPE_WIDTH = 3
@@ -118,8 +118,8 @@ def derive_matrix(spec: Spec) -> MatrixDerivation:
     """The matrix form of backpropagation for the spec's layers, loss and samples."""
     samples = len(spec.samples)
     widths = [len(spec.samples[0].inputs)] + [layer.size for layer in spec.layers]
-    inputs = MatrixSymbol("i", widths[0], samples)
-    targets = MatrixSymbol("target", widths[-1], samples)
+    inputs = _matrix(Name("i"), widths[0], samples)
+    targets = _matrix(Name("target"), widths[-1], samples)
     forward = _forward(spec, inputs, samples)
     last = len(spec.layers) - 1
     total, sensitivity = _loss(spec, targets, forward[last][3].symbol)
@@ -128,17 +128,17 @@ def derive_matrix(spec: Spec) -> MatrixDerivation:
         weights, bias, net, out = forward[index]
         source = inputs if index == 0 else forward[index - 1][3].symbol
         derivative, delta_expression = _delta(spec, index, sensitivity, net.symbol, out.symbol)
-        delta = MatrixDefinition(MatrixSymbol(f"delta_{spec.layers[index].name}", *net.symbol.shape),
+        delta = MatrixDefinition(_layer_matrix("delta", spec.layers[index].name, *net.symbol.shape),
                                  delta_expression, index)
         # Holding delta fixed, E varies with net as trace(delta^T net): its derivatives are the gradients.
         linear = Trace(delta.symbol.T * net.expression)
         name = spec.layers[index].name
-        weight_gradient = _definition(f"dE_total/dW_{name}", linear.diff(weights), index)
-        bias_gradient = None if bias is None else _definition(f"dE_total/db_{name}", linear.diff(bias), index)
+        weight_gradient = _definition(_gradient(weights), linear.diff(weights), index)
+        bias_gradient = None if bias is None else _definition(_gradient(bias), linear.diff(bias), index)
         layers.append(MatrixLayer(index, name, ACTIVATIONS[spec.layers[index].activation], weights, bias, source,
                                   net, out, sensitivity, derivative, delta, weight_gradient, bias_gradient))
         if index > 0:
-            sensitivity = _definition(f"dE_total/dout_{spec.layers[index - 1].name}", linear.diff(source), index - 1)
+            sensitivity = _definition(_gradient(source), linear.diff(source), index - 1)
     layers.reverse()
     derivation = MatrixDerivation(spec, inputs, targets, LEARNING_RATE, tuple(layers), total, ())
     fixed = set() if spec.update_biases else {layer.bias for layer in layers}
@@ -147,8 +147,23 @@ def derive_matrix(spec: Spec) -> MatrixDerivation:
     return replace(derivation, updates=updates)
 
 
-def _definition(name: str, expression: MatrixExpr, layer: int) -> MatrixDefinition:
-    return MatrixDefinition(MatrixSymbol(name, *expression.shape), expression, layer)
+def _matrix(name: Name | PartialName, rows: int, columns: int) -> MatrixSymbol:
+    """The matrix symbol of a typed name."""
+    return MatrixSymbol(name.key, rows, columns)
+
+
+def _layer_matrix(base: str, layer: str, rows: int, columns: int) -> MatrixSymbol:
+    """W_h, b_h, net_h, out_h: a layer's matrix, subscripted by the layer's name."""
+    return _matrix(Name(base, (layer,)), rows, columns)
+
+
+def _gradient(matrix: MatrixSymbol) -> PartialName:
+    """dE_total/dW_h: the name of E_total's derivative by a matrix."""
+    return PartialName(name_of(TOTAL_ERROR), parse_name(matrix.name))
+
+
+def _definition(name: Name | PartialName, expression: MatrixExpr, layer: int) -> MatrixDefinition:
+    return MatrixDefinition(_matrix(name, *expression.shape), expression, layer)
 
 
 def _forward(spec: Spec, inputs: MatrixSymbol, samples: int):
@@ -157,20 +172,20 @@ def _forward(spec: Spec, inputs: MatrixSymbol, samples: int):
     source = inputs
     for index, layer in enumerate(spec.layers):
         size, fan_in = layer.size, layer.fan_in
-        weights = MatrixSymbol(f"W_{layer.name}", size, fan_in)
+        weights = _layer_matrix("W", layer.name, size, fan_in)
         net_expression = weights * source
         bias = None
         if isinstance(layer.bias, tuple):
-            bias = MatrixSymbol(f"b_{layer.name}", size, 1)
+            bias = _layer_matrix("b", layer.name, size, 1)
             net_expression += bias * OneMatrix(1, samples)
         elif layer.bias is not None:
-            bias = MatrixSymbol(f"b_{layer.name}", 1, 1)
+            bias = _layer_matrix("b", layer.name, 1, 1)
             net_expression += OneMatrix(size, 1) * bias * OneMatrix(1, samples)
-        net = MatrixDefinition(MatrixSymbol(f"net_{layer.name}", size, samples), net_expression, index)
+        net = MatrixDefinition(_layer_matrix("net", layer.name, size, samples), net_expression, index)
         nets = _prototype("net", ACTIVATIONS[layer.activation])
         out_expression = entrywise(ACTIVATIONS[layer.activation].output(nets, 0), {nets[0]: net.symbol},
                                    (size, samples), nets)
-        out = MatrixDefinition(MatrixSymbol(f"out_{layer.name}", size, samples), out_expression, index)
+        out = MatrixDefinition(_layer_matrix("out", layer.name, size, samples), out_expression, index)
         layers.append((weights, bias, net, out))
         source = out.symbol
     return layers
@@ -191,10 +206,9 @@ def _loss(spec: Spec, targets: MatrixSymbol, out: MatrixSymbol) -> tuple[MatrixD
     scale = Rational(1, samples) if spec.reduction == "mean" else Rational(1)
     matrices = {target: targets, output: out}
     errors = entrywise(error, matrices, out.shape)
-    total = _definition("E_total", scale * OneMatrix(1, outputs) * errors * OneMatrix(samples, 1), len(spec.layers) - 1)
+    total = _definition(name_of(TOTAL_ERROR), scale * OneMatrix(1, outputs) * errors * OneMatrix(samples, 1), len(spec.layers) - 1)
     derivative = entrywise(differentiate(error, output).result, matrices, out.shape)
-    last = spec.layers[-1].name
-    return total, _definition(f"dE_total/dout_{last}", scale * derivative, len(spec.layers) - 1)
+    return total, _definition(_gradient(out), scale * derivative, len(spec.layers) - 1)
 
 
 def _delta(spec: Spec, index: int, sensitivity: MatrixDefinition, net: MatrixSymbol,
@@ -239,5 +253,5 @@ def _coupled_delta(activation: Activation, sensitivity: MatrixSymbol, out: Matri
 
 
 def _update(parameter: MatrixSymbol, gradient: MatrixDefinition) -> MatrixUpdate:
-    return MatrixUpdate(parameter, MatrixDefinition(MatrixSymbol(parse_key(parameter.name).after_update().key, *parameter.shape),
+    return MatrixUpdate(parameter, MatrixDefinition(_matrix(parse_name(parameter.name).after_update(), *parameter.shape),
                                                     parameter - LEARNING_RATE * gradient.symbol, gradient.layer))

@@ -22,6 +22,7 @@ from sympy import E, Add, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log
 
 from symbackprop.errors import InputError
 from symbackprop.formulas.unicode import GREEK, plain
+from symbackprop.network.names import Name
 from symbackprop.network.symbols import Partial
 
 MAX_LENGTH = 10_000
@@ -70,14 +71,16 @@ _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "sqrt": sqrt,
 }
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
-_ALIASES = {"Etotal": "E_total"}
+_ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
 _ASCII_PARTIAL = re.compile(r"d(?P<of>[^/]*?)\s*/\s*d(?P<wrt>.*)", re.DOTALL)
-_ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_.*)?", re.DOTALL)
+_ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_[^<\[^]*)?(?:<([0-9]+)>)?(?:\[([0-9]+)\])?(\^\+)?", re.DOTALL)
 _TEXT_WORD = re.compile(r"\{\s*([A-Za-z0-9]+)\s*\}")
 _LABEL_NOISE = re.compile(r"\\[A-Za-z]+|[\s{}_]")
 _DECIMAL = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _SIGNED_DIGITS = re.compile(r"([+-]*)([0-9]+)")
+_LATEX_MARKS = re.compile(r"\^\s*\{\s*(?:\\langle\s*(?P<step>[0-9]+)\s*\\rangle\s*)?"
+                          r"(?:\(\s*(?P<sample>[0-9]+)\s*\)\s*)?(?P<updated>\+)?\s*\}")
 
 
 class FormulaError(InputError):
@@ -196,22 +199,19 @@ def _bits(expr: Expr) -> int:
     return sum(max(abs(r.p).bit_length(), r.q.bit_length()) - 1 for r in expr.atoms(Rational))
 
 
-def _canonical(base: str, label: str | None, updated: bool, sample: str | None = None) -> str:
-    """w + 5 -> w_5, w5 -> w_5, Etotal -> E_total; a sample 2 adds [2], updated adds ^+."""
-    if label is not None:
-        name = f"{base}_{label}"
-    elif match := _LETTERS_DIGITS.fullmatch(base):
-        name = f"{match[1]}_{match[2]}"
-    else:
-        name = _ALIASES.get(base, base)
-    if sample is not None:
-        name += f"[{sample}]"
-    return name + "^+" if updated else name
+def _canonical(base: str, labels: tuple[str, ...] = (), step: int | None = None, sample: int | None = None,
+               updated: bool = False) -> Name:
+    """w + 5 -> w_5, w5 -> w_5, Etotal -> E_total, with the marks read after the name; ValueError if it is none."""
+    if not labels and (match := _LETTERS_DIGITS.fullmatch(base)):
+        base, labels = match[1], (match[2],)
+    elif not labels and base in _ALIASES:
+        return _ALIASES[base]
+    return Name(base, labels, sample, step, updated)
 
 
-def _label(subscript: str) -> str:
-    r"""_{h2, 1} -> h2,1; _{\text{total}} -> total; _5 -> 5."""
-    return _LABEL_NOISE.sub("", subscript)
+def _labels(subscript: str) -> tuple[str, ...]:
+    r"""_{h2, 1} -> (h2, 1); _{\text{total}} -> (total,); _5 -> (5,); ₁,₂ -> (1, 2)."""
+    return tuple(_LABEL_NOISE.sub("", plain(subscript)).split(","))
 
 
 class _Builder:
@@ -269,16 +269,22 @@ class _Builder:
         if sum(_bits(f) for f in factors) > MAX_NUMBER_BITS:
             raise self._error("number too large", position)
 
-    def _symbol(self, name: str, position: int) -> Symbol:
+    def _symbol(self, name: Callable[[], Name], written: str, position: int) -> Symbol:
+        """The resolved symbol of the name `name()` builds, or an error naming what was `written`."""
         try:
-            return self.resolve(name)
+            key = name().key
+        except ValueError:
+            raise self._error(f"not a name '{written}'", position) from None
+        try:
+            return self.resolve(key)
         except KeyError:
-            raise self._error(f"unknown name '{name}'", position) from None
+            raise self._error(f"unknown name '{key}'", position) from None
 
     def _ascii_name(self, word: str, position: int) -> Symbol:
-        base, subscript = _ASCII_WORD.fullmatch(plain(word)).groups()
-        label = None if subscript is None else _label(subscript)
-        return self._symbol(_canonical(base, label, False), position)
+        base, subscript, step, sample, updated = _ASCII_WORD.fullmatch(plain(word)).groups()
+        labels = () if subscript is None else _labels(subscript)
+        return self._symbol(lambda: _canonical(base, labels, step and int(step), sample and int(sample), bool(updated)),
+                            word, position)
 
     def _reciprocal(self, value: Expr, position: int) -> Expr:
         return self._checked(Pow(value, -1), "division by zero", position)
@@ -394,11 +400,16 @@ class _Builder:
             word = _TEXT_WORD.search(base)[1]
         else:
             word = str(base)
-        label = next((_label(m) for m in marks if m.type == "SUBSCRIPT"), None)
-        label = next((plain(m) for m in marks if m.type == "UNICODE_SUBSCRIPT"), label)
-        sample = next((plain(m)[1:-1] for m in marks if m.type == "SAMPLE"), None)
+        labels = next((_labels(m) for m in marks if m.type in ("SUBSCRIPT", "UNICODE_SUBSCRIPT")), ())
+        step = next((int(m[1:-1]) for m in marks if m.type == "STEP"), None)
+        sample = next((int(plain(m)[1:-1]) for m in marks if m.type == "SAMPLE"), None)
         updated = any(m.type in ("UPDATED", "POSTPLUS") for m in marks)
-        return self._symbol(_canonical(word, label, updated, sample), base.start_pos)
+        latex = next((_LATEX_MARKS.fullmatch(m) for m in marks if m.type == "LATEX_MARKS"), None)
+        if latex is not None:
+            step, sample = (None if latex[k] is None else int(latex[k]) for k in ("step", "sample"))
+            updated = bool(latex["updated"])
+        written = self.text[base.start_pos:node.meta.end_pos]
+        return self._symbol(lambda: _canonical(word, labels, step, sample, updated), written, base.start_pos)
 
     def ascii_partial(self, node: Tree, children: list[Any]) -> Partial:
         (token,) = children

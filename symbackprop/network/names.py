@@ -8,9 +8,10 @@ A quantity is a SymPy `Symbol` whose name is a canonical ASCII key; `Name` is th
     w_5^+        Name("w", ("5",), updated=True)         after one update, w₅⁺
     h_1<3>       Name("h", ("1",), step=3)               at time step 3, h₁⟨3⟩
     w_1,2        Name("w", ("1", "2"))                   two-index subscripts, w₁,₂
+    dE_total/dW_h   PartialName(Name("E", ("total",)), Name("W", ("h",)))   a partial derivative's name
 
 Other modules never split or join these strings: they build a `Name` and call `symbol()`, or
-read one back with `name_of(symbol)`.
+read one back with `name_of(symbol)`; printers/names.py writes a `Name` in each notation.
 """
 
 from __future__ import annotations
@@ -93,3 +94,28 @@ def parse_key(key: str) -> Name:
 def name_of(quantity: Symbol) -> Name:
     """The `Name` of a quantity's symbol."""
     return parse_key(quantity.name)
+
+
+def partial_key(of: str, wrt: str) -> str:
+    """The name of the partial derivative of the quantity named `of` by the one named `wrt`: dE_total/dw_5."""
+    return f"d{of}/d{wrt}"
+
+
+@dataclass(frozen=True)
+class PartialName:
+    """The name of a partial derivative d(of)/d(wrt), for a quantity that is one (the matrix form's dE_total/dW_h)."""
+
+    of: Name
+    wrt: Name
+
+    @property
+    def key(self) -> str:
+        return partial_key(self.of.key, self.wrt.key)
+
+
+def parse_name(key: str) -> Name | PartialName:
+    """The `Name` or `PartialName` of a key; ValueError for a string that is neither."""
+    of, slash, wrt = key.partition("/d")
+    if slash and of.startswith("d"):
+        return PartialName(parse_key(of[1:]), parse_key(wrt))
+    return parse_key(key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sympy import Symbol
 
-from symbackprop.network.names import Name, name_of, symbol
+from symbackprop.network.names import Name, name_of, partial_key, symbol
 
 
 def _subscript(neuron: str) -> tuple[str, ...]:
@@ -79,6 +79,6 @@ class Partial(Symbol):
     wrt: Symbol
 
     def __new__(cls, of: Symbol, wrt: Symbol) -> "Partial":
-        obj = Symbol.__xnew__(cls, f"d{of.name}/d{wrt.name}")  # uncached: one per connection, never looked up again
+        obj = Symbol.__xnew__(cls, partial_key(of.name, wrt.name))  # uncached: one per connection, never looked up again
         obj.of, obj.wrt = of, wrt
         return obj

@@ -11,33 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from sympy import Derivative, Expr, Mul, Number, Piecewise, Pow, S, StrictGreaterThan, Symbol
-from sympy.printing.conventions import split_super_sub
-from sympy.printing.latex import LatexPrinter, translate as latex_translate
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from symbackprop.formulas.unicode import GREEK, subscript, superscript
+from symbackprop.formulas.unicode import superscript
+from symbackprop.network.names import Name, name_of
 from symbackprop.network.symbols import Partial
+from symbackprop.printers.names import (ascii_name, ascii_partial, latex_name, latex_partial, unicode_name,
+                                         unicode_partial)
 from symbackprop.printers.matrices import AsciiMatrices, LatexMatrices, UnicodeMatrices
-
-
-class Name(NamedTuple):
-    """A symbol's name split for printing: out_o1[2] -> ('out_o1', '2', False); w_5^+ -> ('w_5', None, True)."""
-
-    base: str
-    sample: str | None
-    """The sample of a batch, printed as a superscript (2)."""
-    updated: bool
-    """After one update, printed as a superscript +."""
-
-
-def name_parts(symbol: Symbol) -> Name:
-    base, plus, _ = symbol.name.partition("^+")
-    base, bracket, sample = base.partition("[")
-    return Name(base, sample.rstrip("]") if bracket else None, bool(plus))
 
 
 class DocumentNotation:
@@ -57,7 +42,11 @@ class DocumentNotation:
             return self._group(printed) if numeral.startswith("-") else printed
         if isinstance(expr, Partial):
             return self._partial(expr)
-        return self._name(expr)
+        try:
+            name = name_of(expr)
+        except ValueError:  # not a quantity: a figure's neuron label (h1) prints as SymPy prints it
+            return super()._print_Symbol(expr)
+        return self._name(name)
 
     def _print_Partial(self, expr: Partial) -> str:
         return self._print_Symbol(expr)
@@ -152,22 +141,11 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         below = self._print(denominator[0]) if len(denominator) == 1 else self._product(denominator)
         return rf"\frac{{{self._product(numerator)}}}{{{below}}}"
 
-    def _name(self, symbol: Symbol) -> str:
-        r"""net_h1 -> \mathrm{net}_{\mathrm{h1}}; w_5^+ -> w_{5}^{+};
-        out_o1[2] (second sample) -> \mathrm{out}_{\mathrm{o1}}^{(2)}.
-
-        A name of several letters is upright, one letter italic: as MathML sets an identifier, so
-        the LaTeX and the HTML read alike, and as a textbook sets a word (out, net, target, total).
-        """
-        name = name_parts(symbol)
-        word, _, subscripts = split_super_sub(name.base)
-        printed = _identifier(word) + ("" if not subscripts else f"_{{{','.join(map(_identifier, subscripts))}}}")
-        if name.sample is not None:
-            return printed + f"^{{({name.sample})}}"
-        return printed + ("^{+}" if name.updated else "")
+    def _name(self, name: Name) -> str:
+        return latex_name(name)
 
     def _partial(self, symbol: Partial) -> str:
-        return rf"\frac{{\partial {self._print(symbol.of)}}}{{\partial {self._print(symbol.wrt)}}}"
+        return latex_partial(self._print(symbol.of), self._print(symbol.wrt))
 
     def _print_Derivative(self, expr: Expr) -> str:
         (wrt, _count), = expr.variable_count
@@ -182,12 +160,6 @@ class DocumentLatexPrinter(LatexMatrices, DocumentNotation, LatexPrinter):
         rows = r" \\ ".join(rf"{value} & \text{{if }} {condition}" if condition is not None
                               else rf"{value} & \text{{otherwise}}" for value, condition in pieces)
         return rf"\begin{{cases}} {rows} \end{{cases}}"
-
-
-def _identifier(word: str) -> str:
-    """A Greek letter's name as the letter (delta -> \\delta), a word of several letters upright."""
-    translated = latex_translate(word)
-    return rf"\mathrm{{{word}}}" if translated == word and len(word) > 1 and not word.isdigit() else translated
 
 
 class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
@@ -206,11 +178,11 @@ class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
         below = self._product(denominator)
         return f"{self._product(numerator)}/{self._group(below) if len(denominator) > 1 else below}"
 
-    def _name(self, symbol: Symbol) -> str:
-        return symbol.name
+    def _name(self, name: Name) -> str:
+        return ascii_name(name)
 
     def _partial(self, symbol: Partial) -> str:
-        return f"d{self._print(symbol.of)}/d{self._print(symbol.wrt)}"
+        return ascii_partial(self._print(symbol.of), self._print(symbol.wrt))
 
     def _print_Pow(self, expr: Expr, rational: bool = False) -> str:
         return super()._print_Pow(expr, rational).replace("**", "^")
@@ -251,17 +223,11 @@ class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
 
     mul_separator = " · "
 
-    def _name(self, symbol: Symbol) -> str:
-        """w_5 -> w₅; delta_o1 -> δ_o1; w_5^+ -> w₅⁺; out_o1[2] (second sample) -> out_o1⁽²⁾."""
-        name = name_parts(symbol)
-        word, underscore, label = name.base.partition("_")
-        printed = GREEK.get(word, word) + (subscript(label) if _DIGITS.fullmatch(label) else underscore + label)
-        if name.sample is not None:
-            printed += superscript(f"({name.sample})")
-        return printed + ("⁺" if name.updated else "")
+    def _name(self, name: Name) -> str:
+        return unicode_name(name)
 
     def _partial(self, symbol: Partial) -> str:
-        return f"∂{self._print(symbol.of)}/∂{self._print(symbol.wrt)}"
+        return unicode_partial(self._print(symbol.of), self._print(symbol.wrt))
 
     def parenthesize(self, item: Expr, level: int, strict: bool = False) -> str:
         """∂E/∂w is written as a quotient, so it binds as a product does: (∂E_total/∂w₅)², 1/(∂E_total/∂w₅)."""
@@ -289,7 +255,6 @@ class UnicodeTextPrinter(UnicodeMatrices, DocumentTextPrinter):
         return f"∂/∂{self._print(wrt)}[{self._print(expr.expr)}]"
 
 
-_DIGITS = re.compile(r"[0-9]+")
 _RAISABLE = re.compile(r"-?[0-9]+")
 """Exponents printed as superscripts: whole numbers, maybe negative (2, -2)."""
 _SUPERSCRIPT_ENDS = frozenset(superscript("0123456789+-()"))

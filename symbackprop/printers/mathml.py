@@ -16,8 +16,10 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symbackprop.network.symbols import Partial
-from symbackprop.printers.math import DocumentNotation, name_parts
+from symbackprop.network.names import Name
+from symbackprop.printers.math import DocumentNotation
 from symbackprop.printers.matrices import MathMLMatrices
+from symbackprop.printers.names import mathml_name
 
 MINUS = "\u2212"
 PARTIAL = "\u2202"
@@ -76,19 +78,8 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
         below = self._print(denominator[0]) if len(denominator) == 1 else self._product(denominator)
         return self._element("mfrac", self._product(numerator), below)
 
-    def _name(self, symbol: Symbol) -> Element:
-        """net_h1 -> net with subscript h1; a sample (2) or an update + as a superscript."""
-        name = name_parts(symbol)
-        printed = MathMLPresentationPrinter._print_Symbol(self, Symbol(name.base))
-        if name.sample is not None:
-            superscript = self._group(self._element("mn", name.sample))
-        elif name.updated:
-            superscript = self._element("mo", "+")
-        else:
-            return printed
-        if printed.tagName == "msub":
-            return self._element("msubsup", *list(printed.childNodes), superscript)
-        return self._element("msup", printed, superscript)
+    def _name(self, name: Name) -> Element:
+        return mathml_name(name, self._element)
 
     def _partial(self, symbol: Partial) -> Element:
         return self._element("mfrac", self._row(self._element("mo", PARTIAL), self._print(symbol.of)),

@@ -17,6 +17,7 @@ from sympy import Expr, Function, Mul, Symbol
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix
 
 from symbackprop.formulas.unicode import superscript
+from symbackprop.network.names import Name, PartialName, parse_name, symbol
 from symbackprop.network.symbols import Partial
 
 _COMPOUND = (MatAdd, MatMul, HadamardProduct)
@@ -35,10 +36,10 @@ class MatrixNotation:
 
     def _print_MatrixSymbol(self, expr: MatrixSymbol):
         """W_h, delta_o (δ_o), W_h^+ (W_h⁺); dE_total/dW_o as the partial derivative ∂E_total/∂W_o."""
-        of, slash, wrt = expr.name.partition("/")
-        if slash:
-            return self._partial(Partial(Symbol(of.removeprefix("d")), Symbol(wrt.removeprefix("d"))))
-        return self._name(Symbol(expr.name))
+        name = parse_name(expr.name)
+        if isinstance(name, PartialName):
+            return self._partial(Partial(symbol(name.of), symbol(name.wrt)))
+        return self._name(name)
 
     def _print_Symbol(self, expr: Symbol, **settings):
         bound = getattr(self, "_bound", {})
@@ -91,7 +92,7 @@ class MatrixNotation:
 
     def _print_Identity(self, expr: Expr):
         """The 1 x 1 identity, which SymPy makes of a 1 x 1 matrix of ones, is that matrix of ones."""
-        return self._ones() if expr.shape == (1, 1) else self._name(Symbol("I"))
+        return self._ones() if expr.shape == (1, 1) else self._name(Name("I"))
 
     def _print_MatrixBase(self, expr: Expr):
         """An explicit matrix; an entry in the numerals prints as that numeral, without parentheses.
