@@ -147,3 +147,13 @@ def test_a_long_formulas_error_shows_a_window_around_the_position(capsys):
     _, line, caret = capsys.readouterr().err.splitlines()
     assert len(line) <= 80 and line.startswith("...") and line.endswith("...")
     assert line[caret.index("^"):].startswith("out_{h9}")
+
+
+def test_a_whole_number_on_a_network_with_logarithms_is_judged_without_a_traceback(capsys):
+    """Rounding every intermediate to 0 decimals, as '1' asks, puts a softmax output of 0 under a logarithm:
+    that rounding cannot be the cause, and the check goes on (it raised decimal.InvalidOperation)."""
+    from symbackprop.cli import main
+
+    assert main(["check", "classifier", "--value", "1", "--quantity", "net_h1⁽¹⁾"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "" and "net_h1⁽¹⁾ = 1: wrong" in out

@@ -146,13 +146,13 @@ class Checker:
         expected = self.points[0][quantity]
         if rounds_to(expected, text):
             return Verdict(quantity, True, expected, given, places)
-        by_hand = self._run(self.definitions, self.start[0], places)[quantity]
-        if rounds_to(by_hand, text):
+        by_hand = self._by_hand(self.definitions, quantity, places)
+        if by_hand is not None and rounds_to(by_hand, text):
             return Verdict(quantity, True, expected, given, places, by_hand=True)
         explanations = self._diagnose(quantity, text=text)
         for decimals in HAND_ROUNDING:
-            value = self._run(self.definitions, self.start[0], decimals)[quantity]
-            if rounds_to(value, text):
+            value = self._by_hand(self.definitions, quantity, decimals)
+            if value is not None and rounds_to(value, text):
                 explanations.insert(0, Explanation(Mistake("rounding", decimals=decimals), value, True, _distance(value, given)))
                 break
         return Verdict(quantity, False, expected, given, places, explanations=explanations[:SHOWN])
@@ -171,8 +171,8 @@ class Checker:
                 given = formula_values[0]
             else:
                 places = decimals_of(text)
-                by_hand = self._run(definitions, self.start[0], places)[quantity]
-                exact = rounds_to(values[0], text) or rounds_to(by_hand, text)
+                by_hand = self._by_hand(definitions, quantity, places)
+                exact = rounds_to(values[0], text) or (by_hand is not None and rounds_to(by_hand, text))
                 given = mpmath.mpf(text)
             found.append(Explanation(mistake, values[0], exact, _distance(values[0], given)))
         found.sort(key=lambda e: (not e.exact, e.distance))
@@ -249,6 +249,14 @@ class Checker:
             seen.append(symbol)
             stack.extend(sorted(self.defined[symbol].free_symbols, key=str))
         return seen
+
+    def _by_hand(self, definitions, quantity: Symbol, places: int) -> mpmath.mpf | None:
+        """`quantity` with every intermediate rounded to `places` decimals at the spec's point; None when
+        rounding that coarsely leaves no number (an output rounded to 0 under a logarithm)."""
+        try:
+            return self._run(definitions, self.start[0], places)[quantity]
+        except ArithmeticError:
+            return None
 
     def _run(self, definitions, start: dict, hand_round: int | None = None) -> dict:
         with mpmath.workdps(PRECISION):

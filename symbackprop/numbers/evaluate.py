@@ -77,6 +77,8 @@ def evaluate_definitions(definitions: Iterable[tuple[Symbol, Expr]], values: Map
     for symbol, expression in definitions:
         value = evaluate(expression, known)
         if hand_round is not None:
+            if not (isinstance(value, mpmath.mpf) and mpmath.isfinite(value)):
+                raise ArithmeticError(f"{symbol} is {value}: no number to round by hand")
             value = mpmath.mpf(str(round_half_up(value, hand_round)))
         known[symbol] = value
     return known
