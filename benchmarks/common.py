@@ -65,7 +65,7 @@ def cold_sympy() -> None:
     from sympy.core.cache import clear_cache
 
     from symbackprop.derivation import identities
-    from symbackprop.network import names
+    from symbackprop import names
     clear_cache()
     for cached in (identities._output_form, identities._coupled_form, names.parse_key):
         cached.cache_clear()

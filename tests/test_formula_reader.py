@@ -8,7 +8,7 @@ from sympy import E, Add, Expr, Float, Integer, Pow, Rational, S, Symbol, exp, l
 
 from symbackprop.errors import InputError
 from symbackprop.formulas import FormulaError, read_equation, read_formula
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Partial
 
 x, y = Symbol("x"), Symbol("y")
 w5, w6, i1, b1 = Symbol("w_5"), Symbol("w_6"), Symbol("i_1"), Symbol("b_1")

@@ -11,8 +11,9 @@ from sympy import Symbol
 
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
-from symbackprop.network.names import Name, name_of, symbol
-from symbackprop.network.symbols import Partial, sample_total_symbol
+from symbackprop.names import Name, name_of, symbol
+from symbackprop.names import Partial
+from symbackprop.network.symbols import sample_total_symbol
 from symbackprop.printers.math import latex_formula, text_formula, unicode_formula
 from symbackprop.printers.mathml import mathml_formula
 from symbackprop.graph_problem import GraphProblem
@@ -95,7 +96,7 @@ def test_a_mark_no_name_can_carry_is_refused(text):
 
 
 _PACKAGE = Path(__file__).resolve().parent.parent / "symbackprop"
-_OWNERS = {_PACKAGE / "network" / "names.py", _PACKAGE / "printers" / "names.py"}
+_OWNERS = {_PACKAGE / "names.py", _PACKAGE / "printers" / "names.py"}
 _SPLITTERS = {"partition", "rpartition", "split", "rsplit", "removesuffix", "removeprefix"}
 
 

@@ -8,8 +8,8 @@ from sympy import Symbol
 
 from symbackprop.derivation import derive
 from symbackprop.network import build_network
-from symbackprop.network.names import Name, name_of, parse_key, symbol
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Name, name_of, parse_key, symbol
+from symbackprop.names import Partial
 from symbackprop.spec import load_spec
 
 _words = st.from_regex(r"[A-Za-z]{1,6}", fullmatch=True)

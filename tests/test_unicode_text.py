@@ -9,7 +9,7 @@ from sympy import Add, Derivative, Expr, Integer, Mul, Piecewise, Pow, Rational,
 from symbackprop.derivation import derive
 from symbackprop.formulas import FormulaError, read_equation, read_formula
 from symbackprop.network import build_network
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Partial
 from symbackprop.printers.math import text_formula, unicode_formula
 from symbackprop.solution import Section, Step, worked_solution
 from symbackprop.spec import load_spec, spec_from_dict

@@ -22,7 +22,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation
 from symbackprop.network import Partial
-from symbackprop.network.names import name_of
+from symbackprop.names import name_of
 from symbackprop.checks.verify import Checker, close
 from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.point import pass_values

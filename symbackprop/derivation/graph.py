@@ -26,7 +26,7 @@ from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Partial
 from symbackprop.network.graph import Graph, GraphNode
-from symbackprop.network.names import partial_key
+from symbackprop.names import partial_key
 
 
 class DirectPartial(Partial):

@@ -29,7 +29,7 @@ from symbackprop.derivation.rules import differentiate
 from symbackprop.errors import InputError
 from symbackprop.network.activations import ACTIVATIONS, Activation
 from symbackprop.network.losses import LOSSES
-from symbackprop.network.names import Name, PartialName, name_of, parse_name
+from symbackprop.names import Name, PartialName, name_of, parse_name
 from symbackprop.network.symbols import LEARNING_RATE, TOTAL_ERROR
 from symbackprop.spec import Spec
 

@@ -14,7 +14,7 @@ from sympy import Expr, Symbol
 from symbackprop.derivation.rules import RewriteRule, Rule, differentiate, fold_product, fold_sum
 from symbackprop.derivation.target_sum import TargetSumForms, target_sum_forms
 from symbackprop.network import Network, Neuron, Parameter, Partial
-from symbackprop.network.names import name_of
+from symbackprop.names import name_of
 
 
 @dataclass(frozen=True)

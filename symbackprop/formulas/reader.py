@@ -22,8 +22,7 @@ from sympy import E, Add, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log
 
 from symbackprop.errors import InputError
 from symbackprop.formulas.unicode import GREEK, plain
-from symbackprop.network.names import Name
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Name, Partial
 
 MAX_LENGTH = 10_000
 MAX_NESTING = 200

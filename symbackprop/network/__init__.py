@@ -2,6 +2,6 @@
 
 from symbackprop.network.build import build_network
 from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter, Pass
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Partial
 
 __all__ = ["Layer", "Network", "Neuron", "OutputError", "Parameter", "Partial", "Pass", "build_network"]

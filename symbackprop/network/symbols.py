@@ -1,14 +1,14 @@
 """Symbols in the document's notation: i_1, w_5, net_{h1}, out_{o1}, E_{total}, \\delta_{o1}, \\eta.
 
 Every named quantity of a network is a SymPy `Symbol`; a partial derivative of the
-backward pass is a `Partial`, a symbol that remembers what it differentiates.
+backward pass is a `Partial` (symbackprop/names.py), a symbol that remembers what it differentiates.
 """
 
 from __future__ import annotations
 
 from sympy import Symbol
 
-from symbackprop.network.names import Name, name_of, partial_key, symbol
+from symbackprop.names import Name, name_of, symbol
 
 
 def _subscript(neuron: str) -> tuple[str, ...]:
@@ -66,19 +66,3 @@ def updated_symbol(parameter: Symbol) -> Symbol:
 
 TOTAL_ERROR = symbol(Name("E", ("total",)))
 LEARNING_RATE = symbol(Name("eta"))
-
-
-class Partial(Symbol):
-    """The partial derivative d(of)/d(wrt) as a named intermediate of the backward pass.
-
-    It is a symbol, so formulas can hold it and evaluation can look its value up,
-    but it keeps `of` and `wrt` so printers can write \\frac{\\partial of}{\\partial wrt}.
-    """
-
-    of: Symbol
-    wrt: Symbol
-
-    def __new__(cls, of: Symbol, wrt: Symbol) -> "Partial":
-        obj = Symbol.__xnew__(cls, partial_key(of.name, wrt.name))  # uncached: one per connection, never looked up again
-        obj.of, obj.wrt = of, wrt
-        return obj

@@ -18,8 +18,8 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symbackprop.formulas.unicode import superscript
-from symbackprop.network.names import Name, name_of
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Name, name_of
+from symbackprop.names import Partial
 from symbackprop.printers.names import (ascii_name, ascii_partial, latex_name, latex_partial, unicode_name,
                                          unicode_partial)
 from symbackprop.printers.matrices import AsciiMatrices, LatexMatrices, UnicodeMatrices

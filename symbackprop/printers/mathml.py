@@ -15,8 +15,8 @@ from sympy import Add, Expr, Symbol
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symbackprop.network.symbols import Partial
-from symbackprop.network.names import Name
+from symbackprop.names import Partial
+from symbackprop.names import Name
 from symbackprop.printers.math import DocumentNotation
 from symbackprop.printers.matrices import MathMLMatrices
 from symbackprop.printers.names import mathml_name

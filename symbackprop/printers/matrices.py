@@ -17,8 +17,8 @@ from sympy import Expr, Function, Mul, Symbol
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, MatrixExpr, MatrixSymbol, OneMatrix
 
 from symbackprop.formulas.unicode import superscript
-from symbackprop.network.names import Name, PartialName, parse_name, symbol
-from symbackprop.network.symbols import Partial
+from symbackprop.names import Name, PartialName, parse_name, symbol
+from symbackprop.names import Partial
 
 _COMPOUND = (MatAdd, MatMul, HadamardProduct)
 """Matrix expressions that need parentheses as a factor of a product or the base of a power or transpose."""

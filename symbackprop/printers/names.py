@@ -24,7 +24,7 @@ from collections.abc import Callable
 from xml.dom.minidom import Element
 
 from symbackprop.formulas.unicode import GREEK, subscript, superscript
-from symbackprop.network.names import Name, partial_key
+from symbackprop.names import Name, partial_key
 
 _DIGITS = re.compile(r"[0-9]+")
 

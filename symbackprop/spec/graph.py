@@ -29,7 +29,7 @@ from sympy import Expr, Rational, Symbol
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
-from symbackprop.network.names import parse_key
+from symbackprop.names import parse_key
 from symbackprop.spec.exact import exact_number
 
 FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate"}

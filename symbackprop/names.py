@@ -119,3 +119,19 @@ def parse_name(key: str) -> Name | PartialName:
     if slash and of.startswith("d"):
         return PartialName(parse_key(of[1:]), parse_key(wrt))
     return parse_key(key)
+
+
+class Partial(Symbol):
+    """The partial derivative d(of)/d(wrt) as a named intermediate of the backward pass.
+
+    It is a symbol, so formulas can hold it and evaluation can look its value up,
+    but it keeps `of` and `wrt` so printers can write \\frac{\\partial of}{\\partial wrt}.
+    """
+
+    of: Symbol
+    wrt: Symbol
+
+    def __new__(cls, of: Symbol, wrt: Symbol) -> "Partial":
+        obj = Symbol.__xnew__(cls, partial_key(of.name, wrt.name))  # uncached: one per connection, never looked up again
+        obj.of, obj.wrt = of, wrt
+        return obj
