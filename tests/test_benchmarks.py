@@ -33,6 +33,8 @@ EXPECTED = {
                       "slope: log-log derivation time against connections = ",
                       "memory: peak RSS of the largest derivation"],
     "bench_checking": ["ratio: check_gradients / derive = ", "ratio: mpmath part at 30 digits / 0.2 s = "],
+    "bench_graphs": ["slope: log-log graph derivation time against nodes = ",
+                     "per node: graph derivation at ", "ratio: naive sympy.diff / graph derivation (25 nodes) = "],
 }
 
 
