@@ -64,10 +64,10 @@ def cold_sympy() -> None:
     does, rather than finding them cached by the previous repeat."""
     from sympy.core.cache import clear_cache
 
-    from symbackprop.derivation import identities
+    from symbackprop.derivation import identities, rules
     from symbackprop import names
     clear_cache()
-    for cached in (identities._output_form, identities._coupled_form, names.parse_key):
+    for cached in (identities._output_form, identities._coupled_form, names.parse_key, rules._outer_derivative):
         cached.cache_clear()
 
 

@@ -11,6 +11,7 @@ folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 give
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
 from sympy import Add, Derivative, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
@@ -136,10 +137,18 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
         return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
     if isinstance(expr, Function) and len(expr.args) == 1:
         inner = differentiate(expr.args[0], wrt)
-        point = Dummy("u")
-        outer = diff(expr.func(point), point).xreplace({point: expr.args[0]})
+        point, derivative = _outer_derivative(expr.func)
+        outer = derivative.xreplace({point: expr.args[0]})
         return FunctionRule(expr, wrt, fold_product([outer, inner.result]), expr.args[0], outer, inner)
     raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
+
+
+@cache
+def _outer_derivative(function: type) -> tuple[Dummy, Expr]:
+    """f'(u) of a one-argument function such as tanh, at a point u of its own: SymPy derives it once per
+    function (it costs milliseconds each time, which a graph with thousands of tanh nodes would pay)."""
+    point = Dummy("u")
+    return point, diff(function(point), point)
 
 
 def depends_on(expr: Expr, wrt: Symbol) -> bool:
