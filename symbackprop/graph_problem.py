@@ -56,7 +56,7 @@ class GraphProblem:
     @cached_property
     def adjoint_checks(self) -> list[AdjointCheck]:
         """The finite-difference check of every adjoint, passed or not."""
-        return check_adjoints(self.derived)
+        return check_adjoints(self.derived, self.values)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:
@@ -66,7 +66,7 @@ class GraphProblem:
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         detail = choice("detail", detail, DETAILS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(graph_solution(self.derived, decimals, found, detail))
+        return Solution(graph_solution(self.derived, self.values, decimals, found, detail))
 
     def gradients(self) -> dict[str, mpmath.mpf]:
         """dE/dv for every name v that reaches the loss, the loss first, at 50 significant digits."""
@@ -80,7 +80,8 @@ class GraphProblem:
     def gradient_report(self) -> Solution:
         """The loss and every gradient beside its check, as the `gradients` command prints it; raises
         `CheckFailure` if a check disagrees."""
-        return Solution(graph_gradient_report(self.derived, self.finite_difference_checks()))
+        return Solution(graph_gradient_report(self.derived, self.values[self.graph.loss],
+                                              self.finite_difference_checks()))
 
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""

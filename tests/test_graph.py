@@ -45,7 +45,7 @@ def test_the_staged_example_of_course_notes():
     values = graph_values(derived)
     assert [values[Symbol(n)] for n in ("q", "f")] == [3, -12]
     assert _adjoints(derived) == {"f": 1, "q": -4, "x": -4, "y": -4, "z": 3}
-    require_adjoints(check_adjoints(derived))
+    require_adjoints(check_adjoints(derived, graph_values(derived)))
 
 
 def test_a_single_sigmoid_neuron_as_course_notes_print_it():
@@ -68,11 +68,11 @@ def test_the_loss_using_a_name_directly_and_through_another_node():
     assert _adjoints(derived)["a"] == 7
     defined = [symbol for symbol, _ in derived.definitions()]
     assert len(defined) == len(set(defined))
-    require_adjoints(check_adjoints(derived))
+    require_adjoints(check_adjoints(derived, graph_values(derived)))
     from symbackprop.printers import printer
     from symbackprop.solution.graph import graph_solution
 
-    text = printer("text").doprint(graph_solution(derived)).splitlines()
+    text = printer("text").doprint(graph_solution(derived, graph_values(derived))).splitlines()
     assert "∂h/∂a = ∂h/∂g · ∂g/∂a + ∂/∂a[a + g] = 1 · 6 + 1 = 7" in text  # the direct partial reads as such
     assert "∂/∂a[a + g] = 1 + 0 = 1" in text
 
@@ -126,7 +126,7 @@ def test_every_adjoint_equals_the_derivative_of_the_composed_loss(case):
         for leaf in derived.graph.leaves:
             expected = evaluate(diff(composed, leaf), point)
             assert abs(adjoints[leaf.name] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected))
-    require_adjoints(check_adjoints(derived))
+    require_adjoints(check_adjoints(derived, graph_values(derived)))
 
 
 def test_a_wrong_local_derivative_is_caught_with_both_numbers():
@@ -138,7 +138,7 @@ def test_a_wrong_local_derivative_is_caught_with_both_numbers():
         wrong.append(Adjoint(adjoint.quantity, adjoint.symbol, terms))
     planted = GraphDerivation(derived.graph, tuple(wrong))
     with pytest.raises(CheckFailure, match=r"dE/dx: symbolic -8(\.0)? vs mpmath finite difference -4"):
-        require_adjoints(check_adjoints(planted))
+        require_adjoints(check_adjoints(planted, graph_values(planted)))
 
 
 # --- bad graph specs: one line naming the field -----------------------------------------------------
@@ -181,7 +181,8 @@ def test_the_worked_solution_of_the_staged_example_reads_as_course_notes_write_i
     from symbackprop.solution.graph import graph_solution
 
     derived = _derived({**STAGED, "name": "staged"})
-    lines = printer("text").doprint(graph_solution(derived, checks=check_adjoints(derived))).splitlines()
+    values = graph_values(derived)
+    lines = printer("text").doprint(graph_solution(derived, values, checks=check_adjoints(derived, values))).splitlines()
     for line in ["q = x + y = (-2) + 5 = 3", "f = q · z = 3 · (-4) = -12", "∂f/∂f = 1", "∂f/∂q = z · 1 = z = -4",
                  "∂f/∂x = ∂f/∂q · ∂q/∂x = (-4) · 1 = -4", "∂f/∂z = q · 1 = q = 3"]:
         assert line in lines
@@ -195,7 +196,7 @@ def test_the_worked_solution_says_why_a_gradient_is_zero_and_which_uses_add_up()
 
     derived = _derived({"values": {"x": 3, "w": 2, "unused": 1},
                         "nodes": {"a": "w x", "b": "w + x", "f": "a b", "g": "f + 1"}, "loss": "f"})
-    text = printer("text").doprint(graph_solution(derived))
+    text = printer("text").doprint(graph_solution(derived, graph_values(derived)))
     assert "No node that reaches the loss uses unused: its gradient is 0." in text
     assert "w is used by a, b: one term per use" in text
     assert "g does not reach the loss f" in text
@@ -207,7 +208,8 @@ def test_the_worked_solution_prints_in_every_format(fmt):
     from symbackprop.printers import printer
     from symbackprop.solution.graph import graph_solution
 
-    printed = printer(fmt).doprint(graph_solution(_derived({**STAGED, "name": "staged"})))
+    derived = _derived({**STAGED, "name": "staged"})
+    printed = printer(fmt).doprint(graph_solution(derived, graph_values(derived)))
     assert "staged" in printed and any(twelve in printed for twelve in ("-12", "&#8722;</mo><mn>12"))
 
 

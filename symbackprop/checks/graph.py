@@ -8,14 +8,16 @@ agree with the symbolic value to `REQUIRED_DIGITS` significant digits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import mpmath
+from sympy import Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, agreeing_digits
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import CheckFailure
-from symbackprop.numbers.graph import graph_forward, graph_point, graph_values
+from symbackprop.numbers.graph import graph_forward, graph_point
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,10 @@ class AdjointCheck:
         return self.agreeing_digits >= REQUIRED_DIGITS
 
 
-def check_adjoints(derivation: GraphDerivation) -> list[AdjointCheck]:
-    """The finite-difference check of every adjoint, the loss's own (1) included."""
+def check_adjoints(derivation: GraphDerivation, symbolic: Mapping[Symbol, mpmath.mpf]) -> list[AdjointCheck]:
+    """The finite-difference check of every adjoint (the loss's own, 1, included) against its value in
+    `symbolic` (`numbers.graph.graph_values`)."""
     graph = derivation.graph
-    symbolic = graph_values(derivation)
     checks = []
     with mpmath.workdps(FD_DIGITS):
         h = mpmath.mpf(10) ** -FD_EXPONENT

@@ -9,25 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import mpmath
+
 from sympy import Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
 from symbackprop.checks.graph import AdjointCheck
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
-from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.rounding import display_numerals, significant
 from symbackprop.solution.build import DETAILS, local_derivative_steps
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 
-def graph_solution(derivation: GraphDerivation, places: int = 9, checks: list[AdjointCheck] | None = None,
-                   detail: str = "brief") -> WorkedSolution:
-    """The whole worked solution of a graph, every number shown to `places` decimals; `checks`, when
-    given, are shown at the end."""
+def graph_solution(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf], places: int = 9,
+                   checks: list[AdjointCheck] | None = None, detail: str = "brief") -> WorkedSolution:
+    """The whole worked solution of a graph from its `values` (`numbers.graph.graph_values`), every number
+    shown to `places` decimals; `checks`, when given, are shown at the end."""
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}")
     graph = derivation.graph
-    numerals = display_numerals(graph_values(derivation), places)
+    numerals = display_numerals(values, places)
     given = Section("Values", (Table(("name", "value"), tuple((leaf, numerals[leaf]) for leaf in graph.point())),))
     forward = Section("Forward pass", tuple(Step(node.symbol, (node.expression,), node.expression, numerals[node.symbol])
                                             for node in graph.nodes))
@@ -87,17 +88,15 @@ def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck
                                                    rows)))
 
 
-def graph_gradient_report(derivation: GraphDerivation, checks: list[AdjointCheck]) -> WorkedSolution:
+def graph_gradient_report(derivation: GraphDerivation, loss: mpmath.mpf, checks: list[AdjointCheck]) -> WorkedSolution:
     """The loss and every gradient beside its finite-difference check, as the `gradients` command prints
     a layered network's (the double-precision columns are a layered network's only: null here)."""
     graph = derivation.graph
-    loss = next(c for c in checks if c.quantity == graph.loss.name)
-    numerals = {graph.loss: significant(graph_values(derivation)[graph.loss])}
-    sections = (Section("Loss", (Step(graph.loss, (), None, numerals[graph.loss]),)),
-                adjoint_check_section(derivation, checks))
+    value = significant(loss)
+    sections = (Section("Loss", (Step(graph.loss, (), None, value),)), adjoint_check_section(derivation, checks))
     return WorkedSolution(f"Gradients: {graph.spec.name}", sections, places=None, kind="gradients", data={
-        "loss": numerals[graph.loss],
-        "gradients": {c.quantity: significant(c.symbolic) for c in checks if c is not loss},
+        "loss": value,
+        "gradients": {c.quantity: significant(c.symbolic) for c in checks if c.quantity != graph.loss.name},
         "checks": [{"parameter": c.quantity, "symbolic": significant(c.symbolic), "double_fd": None,
                     "double_step": None, "double_error": None, "double_tolerance": None,
                     "mpmath_fd": significant(c.estimate), "agreeing_digits": round(c.agreeing_digits, 1),
