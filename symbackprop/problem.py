@@ -47,8 +47,9 @@ from symbackprop.numbers.training import (
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
-from symbackprop.spec import Spec, load_any_spec, spec_from_dict
-from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
+from symbackprop.spec import Spec, load_any_spec
+from symbackprop.spec.graph import GraphSpec
+from symbackprop.spec.load import any_spec_from_dict
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
@@ -64,7 +65,7 @@ def load(source: SpecLike = None) -> Spec | GraphSpec:
     if isinstance(source, (Spec, GraphSpec)):
         return source
     if isinstance(source, Mapping):
-        return graph_spec_from_dict(dict(source)) if "nodes" in source else spec_from_dict(dict(source))
+        return any_spec_from_dict(dict(source))
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if source is None or isinstance(source, str):

@@ -56,12 +56,16 @@ def load_spec(source: str | None = None) -> Spec:
 
 def load_any_spec(source: str | None = None) -> Spec | GraphSpec:
     """A layered network's spec, or a computation graph's (a spec with `nodes`), from a file or an example."""
-    data, name = read_spec_data(source)
+    return any_spec_from_dict(*read_spec_data(source))
+
+
+def any_spec_from_dict(data: Any, default_name: str = "network") -> Spec | GraphSpec:
+    """The one rule for which kind a spec is: with `nodes` a computation graph's, else a layered network's."""
     if isinstance(data, dict) and "nodes" in data:
         from symbackprop.spec.graph import graph_spec_from_dict  # reads formulas: imported only for graphs
 
-        return graph_spec_from_dict(data, default_name=name)
-    return spec_from_dict(data, name)
+        return graph_spec_from_dict(data, default_name=default_name)
+    return spec_from_dict(data, default_name)
 
 
 def read_spec_data(source: str | None = None) -> tuple[Any, str]:
