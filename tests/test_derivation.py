@@ -142,8 +142,8 @@ def test_a_wide_softmax_layer_derives_its_jacobian_twice_and_renames_it():
 
 def test_each_definition_is_placed_in_its_layer_by_an_explicit_argument(mazur):
     """The backward pass passes the layer it is at to each step, instead of keeping it in an attribute."""
-    from symbackprop.derivation.backprop import _Backward
-    assert not hasattr(_Backward(mazur.network), "layer")
+    from symbackprop.derivation.backprop import _Layout
+    assert not hasattr(_Layout(mazur.network, {}), "layer")
     layers = {definition.symbol: definition.layer for definition in mazur.definitions}
     assert [layers[g.symbol] for g in mazur.gradients] == [0, 0, 0, 0, 1, 1, 1, 1, 0, 1]
     assert {layers[d.symbol] for d in mazur.deltas} == {0, 1}

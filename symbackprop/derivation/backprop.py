@@ -1,16 +1,20 @@
-"""Stage 3: reverse mode over named intermediates.
+"""Stage 3: the fully connected network's derivation, from the one reverse-mode engine.
 
-Walking the layers from the output back, each local expression is differentiated once
-per connection (dout/dnet per neuron, dnet_k/dout_j and dnet/dw per connection), and the
-deltas of one layer are reused by the layer before it, so the work grows linearly with
-the number of connections (and with the number of samples of a batch). The fully
-composed E_total(w) is never built here.
+The network's front end (`network/layered_graph.py`) makes it a computation graph, and the graph
+engine (`derivation/graph.py`) gives every net, out and parameter its adjoint, each local
+expression differentiated once per connection (a net input's one term that holds the symbol,
+an activation's derivative written in its outputs), so the work grows linearly with the number
+of connections and samples. This module lays those adjoints out in the document's language,
+output layer first: dE_total/dout_j (from the loss, or a sum over paths), δ_j (the adjoint of
+net_j), dE_total/dw (the adjoint of w, a sum over its uses when shared) and the updates. The
+fully composed E_total(w) is never built here.
 """
 
 from __future__ import annotations
 
-from sympy import Add, Expr, Mul, S, Symbol
+from sympy import Add, Expr, S, Symbol
 
+from symbackprop.derivation.graph import Adjoint, derive_graph, local_derivative
 from symbackprop.derivation.identities import derivative_in_output, layer_derivative_in_outputs
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
@@ -18,18 +22,10 @@ from symbackprop.derivation.model import (
 from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Network, Neuron, OutputError, Parameter, Partial, Pass
+from symbackprop.network.graph import GraphNode
+from symbackprop.network.layered_graph import LayeredGraph, layered_graph
 from symbackprop.network.symbols import delta_symbol, updated_symbol
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
-
-
-def local_derivative(of: Symbol, expression: Expr, wrt: Symbol, term: Expr | None = None) -> LocalDerivative:
-    """d(of)/d(wrt) from `of`'s local expression.
-
-    `term`, when given, is the only term of the sum `expression` that holds `wrt` (a net input's
-    w_k x_k): differentiating it alone gives the same result in constant time per connection.
-    """
-    result = differentiate(expression if term is None else term, wrt).result
-    return LocalDerivative(Partial(of, wrt), expression, result)
 
 
 def activation_derivative(neuron: Neuron, source: Neuron | None = None,
@@ -52,14 +48,44 @@ def activation_derivative(neuron: Neuron, source: Neuron | None = None,
 def derive(network: Network) -> Derivation:
     """The derivation of dE_total/dp for every parameter p of the network."""
     with cycle_collector_paused():
-        return _Backward(network).run()
+        front = layered_graph(network)
+        engine = derive_graph(front.graph, _LocalRule(front), [p.symbol for p in network.parameters])
+        return _Layout(network, {adjoint.quantity: adjoint for adjoint in engine.adjoints}).run()
 
 
-class _Backward:
-    """Collects the records and the evaluation-ordered definitions while walking back."""
+class _LocalRule:
+    """The engine's local rule for the network's graph: an activation's derivative in its outputs
+    (`activation_derivative`), a net input's by its one term that holds the symbol, the loss's as is."""
 
-    def __init__(self, network: Network):
+    def __init__(self, front: LayeredGraph):
+        self.front = front
+        self.terms: dict[Symbol, dict[Symbol, Expr | None]] = {}
+        """Per net input: each symbol to the one term of the sum that holds it (None if several do)."""
+
+    def __call__(self, user: GraphNode, quantity: Symbol) -> LocalDerivative:
+        found = self.front.neurons.get(user.symbol)
+        if found is None:  # a part of the loss
+            return local_derivative(user.symbol, user.expression, quantity)
+        one, neuron = found
+        if user.symbol == neuron.out:
+            return activation_derivative(neuron, self.front.neurons[quantity][1], one.layers[neuron.layer].neurons)
+        if neuron.net not in self.terms:
+            terms: dict[Symbol, Expr | None] = {}
+            for term in Add.make_args(neuron.net_expression):
+                for symbol in term.free_symbols:
+                    terms[symbol] = None if symbol in terms else term
+            self.terms[neuron.net] = terms
+        return local_derivative(neuron.net, neuron.net_expression, quantity, self.terms[neuron.net].get(quantity))
+
+
+class _Layout:
+    """The engine's adjoints as the document's records, and the backward pass as evaluation-ordered
+    definitions: layer by layer from the output back, each sample's pass in turn, then the layer's
+    gradients and updates."""
+
+    def __init__(self, network: Network, adjoints: dict[Symbol, Adjoint]):
         self.network = network
+        self.adjoints = adjoints
         self.locals: list[LocalDerivative] = []
         self.sensitivities: list[Sensitivity] = []
         self.deltas: dict[Symbol, Delta] = {}
@@ -70,8 +96,6 @@ class _Backward:
         self.defined: set[Symbol] = set()
         self.forms: dict[Partial, Expr] = {}
         self.trainable = set(network.trainable)
-        self.terms: dict[Symbol, dict[Symbol, Expr | None]] = {}
-        """Per net input: each symbol to the one term of the sum that holds it (None if several do)."""
 
     def define(self, symbol: Symbol, expression: Expr, layer: int) -> None:
         """Record `symbol = expression`, evaluated while the backward pass is at `layer`."""
@@ -88,7 +112,7 @@ class _Backward:
         for index in reversed(range(len(self.network.layers))):
             for one in self.network.passes:
                 neurons = one.layers[index].neurons
-                sensitivities = [self.sensitivity(one, neuron, index) for neuron in neurons]
+                sensitivities = {neuron.out: self.sensitivity(one, neuron, index) for neuron in neurons}
                 for neuron in neurons:
                     self.delta(one, neuron, sensitivities, index)
             layer = self.network.layers[index]
@@ -102,43 +126,29 @@ class _Backward:
                           tuple(gradients), tuple(updates), tuple(self.definitions))
 
     def sensitivity(self, one: Pass, neuron: Neuron, layer: int) -> Sensitivity:
-        """dE_total/dout_j: from the loss for an output neuron, a sum over paths for a hidden one."""
+        """dE_total/dout_j, the adjoint of out_j: the loss's local derivative for an output neuron (named
+        after the pass's part of E_total), a sum over paths through the next layer for a hidden one."""
+        adjoint = self.adjoints[neuron.out]
         if layer == len(self.network.layers) - 1:
-            loss = self.local(local_derivative(one.part, self._loss_of(one), neuron.out), layer)
-            partial = Partial(self.network.total, neuron.out)
+            ((_, loss),) = adjoint.terms
+            self.local(loss, layer)
             if one.part != self.network.total:
-                self.define(partial, loss.symbol, layer)
-            result = Sensitivity(neuron, loss.symbol, loss, (), loss.form, partial)
+                self.define(adjoint.symbol, loss.symbol, layer)
+            result = Sensitivity(neuron, loss.symbol, loss, (), loss.form, adjoint.symbol)
         else:
-            paths = tuple(self.path(one, neuron, k, layer) for k in one.layers[layer + 1].neurons)
-            symbol = Partial(self.network.total, neuron.out)
-            self.define(symbol, fold_sum([p.label if p.label is not None else fold_product(list(p.factors))
-                                          for p in paths]), layer)
+            paths = tuple(self.path(one, neuron, self.deltas[upstream.wrt].neuron, link, layer)
+                          for upstream, link in adjoint.terms)
+            self.define(adjoint.symbol, fold_sum([p.label if p.label is not None else fold_product(list(p.factors))
+                                                  for p in paths]), layer)
             form = fold_sum([fold_product([self.deltas[p.factors[-1].of].symbol, self.forms[p.factors[-1]]])
                              for p in paths])
-            result = Sensitivity(neuron, symbol, None, paths, form, symbol)
+            result = Sensitivity(neuron, adjoint.symbol, None, paths, form, adjoint.symbol)
         self.sensitivities.append(result)
         return result
 
-    def net_derivative(self, neuron: Neuron, wrt: Symbol) -> LocalDerivative:
-        """dnet/d(weight, bias or upstream out): the net input's one term that holds it, differentiated."""
-        if neuron.net not in self.terms:
-            terms: dict[Symbol, Expr | None] = {}
-            for term in Add.make_args(neuron.net_expression):
-                for symbol in term.free_symbols:
-                    terms[symbol] = None if symbol in terms else term
-            self.terms[neuron.net] = terms
-        return local_derivative(neuron.net, neuron.net_expression, wrt, self.terms[neuron.net].get(wrt))
-
-    def _loss_of(self, one: Pass) -> Expr:
-        """The part of E_total that holds this pass's outputs (`Pass.part`), written out in its targets and
-        outputs: all of E_total for a single sample, (1/N) times the sample's loss in a mean over a batch."""
-        scale = self.network.loss_scale
-        return one.loss_expression if scale == 1 else Mul(scale, one.loss_expression, evaluate=False)
-
-    def path(self, one: Pass, neuron: Neuron, downstream: Neuron, layer: int) -> PathTerm:
+    def path(self, one: Pass, neuron: Neuron, downstream: Neuron, link: LocalDerivative, layer: int) -> PathTerm:
         """How out_j reaches E_total through net_k: dE/dnet_k * dnet_k/dout_j."""
-        link = self.local(self.net_derivative(downstream, neuron.out), layer)
+        self.local(link, layer)
         error = self._error_of(one, downstream)
         if error is None:
             return PathTerm(None, (self.deltas[downstream.net].symbol, link.symbol))
@@ -161,32 +171,25 @@ class _Backward:
             self.define(symbol, fold_product([own.symbol, self.deltas[neuron.net].activation.symbol]), layer)
         return symbol
 
-    def delta(self, one: Pass, neuron: Neuron, sensitivities: list[Sensitivity], layer: int) -> None:
-        neurons = one.layers[layer].neurons
-        if neuron.activation.coupled:
-            terms = tuple((s, self.local(activation_derivative(k, neuron, neurons), layer))
-                          for k, s in zip(neurons, sensitivities))
-        else:
-            terms = ((sensitivities[neuron.index], self.local(activation_derivative(neuron), layer)),)
+    def delta(self, one: Pass, neuron: Neuron, sensitivities: dict[Symbol, Sensitivity], layer: int) -> None:
+        """δ_j, the adjoint of net_j: dE_total/dout_j * dout_j/dnet_j, or for softmax a sum over the outputs
+        of the layer, each dE_total/dout_k * dout_k/dnet_j."""
+        adjoint = self.adjoints[neuron.net]
+        terms = tuple((sensitivities[upstream.wrt], self.local(local, layer)) for upstream, local in adjoint.terms)
         symbol = delta_symbol(neuron.label, one.sample)
         self.define(symbol, fold_sum([fold_product([s.symbol, d.symbol]) for s, d in terms]), layer)
-        self.define(Partial(self.network.total, neuron.net), symbol, layer)
+        self.define(adjoint.symbol, symbol, layer)
         targets = one.targets if layer == len(self.network.layers) - 1 else ()
         self.deltas[neuron.net] = Delta(neuron, symbol, terms, targets)
 
     def gradient(self, parameter: Parameter, layer: int) -> None:
-        terms = []
-        for one in self.network.passes:
-            neurons = one.layers[layer].neurons
-            for index in parameter.neurons:
-                neuron = neurons[index]
-                link = self.local(self.net_derivative(neuron, parameter.symbol), layer)
-                terms.append((self.deltas[neuron.net], link))
-        symbol = Partial(self.network.total, parameter.symbol)
-        self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]), layer)
-        self.gradients.append(Gradient(parameter, symbol, tuple(terms)))
+        """dE_total/dp, the adjoint of p: one term δ_n * dnet_n/dp per net input it enters, in every pass."""
+        adjoint = self.adjoints[parameter.symbol]
+        terms = tuple((self.deltas[upstream.wrt], self.local(link, layer)) for upstream, link in adjoint.terms)
+        self.define(adjoint.symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]), layer)
+        self.gradients.append(Gradient(parameter, adjoint.symbol, terms))
         if parameter in self.trainable:
-            step = unevaluated_product((S.NegativeOne, self.network.learning_rate, symbol))
+            step = unevaluated_product((S.NegativeOne, self.network.learning_rate, adjoint.symbol))
             update = Update(parameter, updated_symbol(parameter.symbol), unevaluated_sum((parameter.symbol, step)))
             self.define(update.symbol, update.expression, layer)
             self.updates.append(update)

@@ -12,21 +12,44 @@ A term through the loss node itself is its local derivative alone (dE/dE = 1 is 
 the loss uses v directly and v also reaches it another way, that local derivative (the partial,
 v's other uses held fixed) is a `DirectPartial`, a symbol of its own, so that it is never confused
 with the adjoint dE/dv (the total).
+
+This is the one engine: the fully connected network reaches it through its front end
+(`network/layered_graph.py`), and `derivation/backprop.py` lays its adjoints out as the document does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sympy import S, Expr, Symbol
 
-from symbackprop.derivation.backprop import local_derivative
 from symbackprop.derivation.model import LocalDerivative
-from symbackprop.derivation.rules import fold_product, fold_sum
+from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Partial
 from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.names import partial_key
+
+
+def local_derivative(of: Symbol, expression: Expr, wrt: Symbol, term: Expr | None = None) -> LocalDerivative:
+    """d(of)/d(wrt) from `of`'s local expression.
+
+    `term`, when given, is the only term of the sum `expression` that holds `wrt` (a net input's
+    w_k x_k): differentiating it alone gives the same result in constant time per connection.
+    """
+    result = differentiate(expression if term is None else term, wrt).result
+    return LocalDerivative(Partial(of, wrt), expression, result)
+
+
+def node_derivative(user: GraphNode, quantity: Symbol) -> LocalDerivative:
+    """d(user)/d(quantity) from the user's local expression: the engine's own local rule."""
+    return local_derivative(user.symbol, user.expression, quantity)
+
+
+LocalRule = Callable[[GraphNode, Symbol], LocalDerivative]
+"""How a front end differentiates one use, d(user)/d(quantity): the layered network's writes an
+activation's derivative in its outputs (out(1 - out)), as the document does."""
 
 
 class DirectPartial(Partial):
@@ -80,22 +103,26 @@ class GraphDerivation:
         return lines
 
 
-def derive_graph(graph: Graph) -> GraphDerivation:
-    """Every name's adjoint, from the loss back to the leaves."""
+def derive_graph(graph: Graph, rule: LocalRule = node_derivative,
+                 leaves: Iterable[Symbol] | None = None) -> GraphDerivation:
+    """Every name's adjoint, from the loss back to the leaves (`leaves`: only these leaves' adjoints,
+    as the layered network wants its parameters' and not its inputs'; every leaf's by default)."""
     with cycle_collector_paused():
         loss = graph.loss
+        leaves = graph.leaves if leaves is None else tuple(leaves)
+        wanted = set(leaves)
         adjoints: dict[Symbol, Adjoint] = {}
-        for quantity in [*(node.symbol for node in reversed(graph.nodes)), *graph.leaves]:
+        for quantity in [*(node.symbol for node in reversed(graph.nodes)), *leaves]:
             users = [user for user in graph.consumers[quantity] if user.symbol in adjoints]
-            terms = tuple((adjoints[user.symbol].symbol, _local(user, quantity, loss, len(users)))
+            terms = tuple((adjoints[user.symbol].symbol, _local(rule, user, quantity, loss, len(users)))
                           for user in users)
-            if terms or quantity == loss or quantity in graph.leaves:
+            if terms or quantity == loss or quantity in wanted:
                 adjoints[quantity] = Adjoint(quantity, Partial(loss, quantity), terms)
         return GraphDerivation(graph, tuple(adjoints.values()))
 
 
-def _local(user: GraphNode, quantity: Symbol, loss: Symbol, uses: int) -> LocalDerivative:
-    local = local_derivative(user.symbol, user.expression, quantity)
+def _local(rule: LocalRule, user: GraphNode, quantity: Symbol, loss: Symbol, uses: int) -> LocalDerivative:
+    local = rule(user, quantity)
     if user.symbol == loss and uses > 1:
         return LocalDerivative(DirectPartial(loss, quantity, user.expression), local.expression, local.form)
     return local
