@@ -85,7 +85,7 @@ class Adjoint:
 class GraphDerivation:
     graph: Graph
     adjoints: tuple[Adjoint, ...]
-    """The loss first, then every node backwards, then the leaves in the spec's order."""
+    """The loss first, then every node backwards, then the leaves asked for (by default all, in the spec's order)."""
 
     def adjoint(self, name: str) -> Adjoint:
         for adjoint in self.adjoints:

@@ -22,7 +22,6 @@ from symbackprop.spec.graph import GraphSpec
 
 @dataclass(frozen=True)
 class LayeredGraph:
-    network: Network
     graph: Graph
     neurons: dict[Symbol, tuple[Pass, Neuron]]
     """Every neuron's net and out symbol, to its pass and the neuron."""
@@ -53,7 +52,7 @@ def layered_graph(network: Network) -> LayeredGraph:
     spec = GraphSpec(network.spec.name, values, tuple(p.symbol for p in network.trainable),
                      tuple((node.symbol, node.expression) for node in nodes), network.total,
                      network.spec.learning_rate)
-    return LayeredGraph(network, Graph(spec, tuple(nodes)), neurons)
+    return LayeredGraph(Graph(spec, tuple(nodes)), neurons)
 
 
 def _loss_of(network: Network, one: Pass) -> Expr:
