@@ -74,6 +74,8 @@ _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "sqrt": sqrt,
 }
 _KEYWORDS = frozenset([*_FUNCTIONS, "e"])
+_PLAIN_ASSUMPTIONS = Symbol("x").assumptions0
+"""A symbol made by `Symbol(name)`, with no assumptions: the only kind a shape stands in for."""
 """The words the grammar reads as a function or Euler's number, not as a name."""
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
@@ -141,15 +143,21 @@ def _read_by_shape(text: str, resolve: Resolve) -> Expr | None:
         return None
     pieces, words = split
     try:
-        symbols = [resolve(_canonical(word).key) for word in words]
+        symbols = [resolve(_word_key(word)) for word in words]
     except (KeyError, ValueError):
         return None
     distinct = sorted(set(symbols), key=attrgetter("name"))
-    if len(distinct) > shapes.MAX_NAMES or not all(type(s) is Symbol and s == Symbol(s.name) for s in distinct):
+    if len(distinct) > shapes.MAX_NAMES or not all(type(s) is Symbol and s.assumptions0 == _PLAIN_ASSUMPTIONS for s in distinct):
         return None
     rank = {symbol: index for index, symbol in enumerate(distinct)}
     template = _template((pieces, tuple(rank[symbol] for symbol in symbols)))
     return None if template is None else shapes.fill(template, distinct)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> str:
+    """The canonical key of a word read as a name on its own (ValueError if it is none)."""
+    return _canonical(word).key
 
 
 @lru_cache(maxsize=4096)
@@ -157,7 +165,7 @@ def _template(shape: shapes.Shape) -> Expr | None:
     """The expression of every formula of `shape`, in stand-in names; None if the shape does not read, or
     reads a stand-in as anything but itself (w5^+ is another name than w5)."""
     text = shapes.stand_in_text(shape)
-    stand_ins = {shapes.stand_in(rank): Symbol(shapes.stand_in(rank)) for rank in shape[1]}
+    stand_ins = {shapes.stand_in(rank): shapes.stand_in_symbol(rank) for rank in shape[1]}
     try:
         return _Builder(text, stand_ins.__getitem__).build(_parse(text, "formula"))
     except FormulaError:

@@ -64,6 +64,11 @@ def stand_in(rank: int) -> str:
     return "v" + "".join(reversed(letters))
 
 
+@cache
+def stand_in_symbol(rank: int) -> Symbol:
+    return Symbol(stand_in(rank))
+
+
 def stand_in_text(shape: Shape) -> str:
     """A formula of `shape` whose names are the stand-ins."""
     pieces, ranks = shape
@@ -74,7 +79,7 @@ def fill(template: Expr, symbols: Sequence[Symbol]) -> Expr:
     """`template` (read from `stand_in_text`) with the stand-in of rank k replaced by `symbols[k]`,
     rebuilt without evaluation, so its terms keep the order SymPy gave them (sums and products by
     `_from_args`, as SymPy's own constructors end)."""
-    by_stand_in = {Symbol(stand_in(rank)): symbol for rank, symbol in enumerate(symbols)}
+    by_stand_in = {stand_in_symbol(rank): symbol for rank, symbol in enumerate(symbols)}
 
     def put(expression: Expr) -> Expr:
         if not expression.args:

@@ -1,0 +1,79 @@
+"""Graph checks at scale: each adjoint's check recomputes only what lies downstream of it, and a large
+graph has its loss, every trainable value and a stated sample of nodes checked, saying so."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import mpmath
+import pytest
+
+from symbackprop.checks import graph as graph_checks
+from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT
+from symbackprop.derivation.graph import Adjoint, GraphDerivation
+from symbackprop.derivation.model import LocalDerivative
+from symbackprop.errors import CheckFailure
+from symbackprop.graph_problem import GraphProblem
+from symbackprop.numbers.graph import graph_forward, graph_point, graph_values
+
+OPERATIONS = ("({} + {}) / 2", "{} * {}", "tanh({})", "exp({} * 0.01)", "{} - {}")
+
+
+def random_spec(nodes: int, seed: int = 5) -> dict:
+    """Nodes using names among the last six, so that names fan out and in; three leaves, two trainable."""
+    generator = random.Random(seed)
+    names, formulas = ["a", "b", "c"], {}
+    for k in range(nodes):
+        formulas[f"n{k}"] = generator.choice(OPERATIONS).format(generator.choice(names[-6:]), generator.choice(names[-6:]))
+        names.append(f"n{k}")
+    return {"values": {"a": "0.5", "b": "-0.25", "c": "0.75"}, "trainable": ["b", "c"], "nodes": formulas,
+            "loss": names[-1]}
+
+
+def _whole_pass_estimate(problem: GraphProblem, name: str) -> mpmath.mpf:
+    """The difference quotient with every node but `name` recomputed: what the check did before cones."""
+    graph = problem.graph
+    with mpmath.workdps(FD_DIGITS):
+        h = mpmath.mpf(10) ** -FD_EXPONENT
+        at_point = graph_forward(graph, graph_point(graph))
+        symbol = next(a.quantity for a in problem.derived.adjoints if a.quantity.name == name)
+        others = [node for node in graph.nodes if node.symbol != symbol]
+        sides = [graph_forward(graph, {**at_point, symbol: at_point[symbol] + sign * h}, others)[graph.loss]
+                 for sign in (1, -1)]
+        return (sides[0] - sides[1]) / (2 * h)
+
+
+def test_recomputing_the_downstream_cone_gives_the_whole_pass_estimate_exactly():
+    problem = GraphProblem(random_spec(40))
+    checks = problem.adjoint_checks
+    assert len(checks) == len(problem.derived.adjoints) and all(c.passed for c in checks)
+    for check in checks:
+        assert check.estimate == _whole_pass_estimate(problem, check.quantity), check.quantity
+
+
+def test_a_large_graph_checks_the_loss_the_trainable_values_and_a_stated_sample(monkeypatch):
+    monkeypatch.setattr(graph_checks, "FULL_CHECK_LIMIT", 30)
+    problem = GraphProblem(random_spec(60))
+    checked = [c.quantity for c in problem.finite_difference_checks()]
+    others = [a.quantity.name for a in problem.derived.adjoints if a.quantity.name not in ("b", "c", "n_59")]
+    assert checked[0] == "n_59" and {"b", "c"} <= set(checked) and "a" not in checked
+    assert checked[1:-2] == [others[len(others) * k // graph_checks.SAMPLED_NODES]
+                             for k in range(graph_checks.SAMPLED_NODES)]
+    assert checked == [c.quantity for c in GraphProblem(random_spec(60)).adjoint_checks]  # deterministic
+    report = json.loads(problem.gradient_report().render("json"))
+    assert len(report["checks"]) == len(checked)
+    assert len(report["gradients"]) == len(problem.derived.adjoints) - 1  # every gradient, checked or not
+    note = f"{len(checked):,} of the {len(problem.derived.adjoints):,} gradients are checked"
+    assert note in problem.solve().render("text", width=None)
+
+
+def test_a_wrong_gradient_of_a_trainable_value_is_caught_in_a_large_graph(monkeypatch):
+    monkeypatch.setattr(graph_checks, "FULL_CHECK_LIMIT", 30)
+    derived = GraphProblem(random_spec(60)).derived
+    planted = GraphDerivation(derived.graph, tuple(
+        Adjoint(a.quantity, a.symbol, tuple((up, LocalDerivative(local.symbol, local.expression, local.form * 2))
+                                            for up, local in a.terms)) if a.quantity.name == "b" else a
+        for a in derived.adjoints))
+    with pytest.raises(CheckFailure, match=r"dE/db: symbolic"):
+        graph_checks.require_adjoints(graph_checks.check_adjoints(planted, graph_values(planted)))
