@@ -13,7 +13,7 @@ from symbackprop.checks import graph as graph_checks
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.derivation.model import LocalDerivative
-from symbackprop.errors import CheckFailure
+from symbackprop.errors import CheckFailure, InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.numbers.graph import graph_forward, graph_point, graph_values
 
@@ -77,3 +77,11 @@ def test_a_wrong_gradient_of_a_trainable_value_is_caught_in_a_large_graph(monkey
         for a in derived.adjoints))
     with pytest.raises(CheckFailure, match=r"dE/db: symbolic"):
         graph_checks.require_adjoints(graph_checks.check_adjoints(planted, graph_values(planted)))
+
+
+def test_a_value_too_large_to_evaluate_is_bad_input_in_one_line():
+    """A chain of squares reaches 2^(2^69), whose tanh overflowed mpmath's exponent arithmetic (a traceback)."""
+    nodes = {"q0": "x * x", **{f"q{k}": f"q{k - 1} * q{k - 1}" for k in range(1, 70)}, "f": "tanh(q69)"}
+    problem = GraphProblem({"values": {"x": "2"}, "nodes": nodes, "loss": "f"})
+    with pytest.raises(InputError, match=r"^nodes\.f cannot be evaluated at the spec's values: a number in it is too large$"):
+        problem.gradients()

@@ -40,11 +40,14 @@ def graph_values(derivation: GraphDerivation) -> dict[Symbol, mpmath.mpf]:
 
 def _defined(expression: Expr, known: dict[Symbol, mpmath.mpf], field: str) -> mpmath.mpf:
     """A value that exists: a division by zero, a log of a non-positive number or an even root of a
-    negative one is the spec's problem, said in one line."""
+    negative one is the spec's problem, said in one line; so is a number too large for mpmath's functions
+    (tanh of 2^(2^69) overflows its exponent arithmetic)."""
     try:
         value = evaluate(expression, known)
     except ZeroDivisionError:
         raise InputError(f"{field} divides by zero at the spec's values") from None
+    except OverflowError:
+        raise InputError(f"{field} cannot be evaluated at the spec's values: a number in it is too large") from None
     if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
         raise InputError(f"{field} is undefined at the spec's values ({expression} is {mpmath.nstr(value, 5)})")
     return value
