@@ -16,6 +16,7 @@ from symbackprop.derivation.model import LocalDerivative
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.numbers.graph import graph_forward, graph_point, graph_values
+from symbackprop.spec.limits import MAX_GRAPH_NODES
 
 OPERATIONS = ("({} + {}) / 2", "{} * {}", "tanh({})", "exp({} * 0.01)", "{} - {}")
 
@@ -85,3 +86,9 @@ def test_a_value_too_large_to_evaluate_is_bad_input_in_one_line():
     problem = GraphProblem({"values": {"x": "2"}, "nodes": nodes, "loss": "f"})
     with pytest.raises(InputError, match=r"^nodes\.f cannot be evaluated at the spec's values: a number in it is too large$"):
         problem.gradients()
+
+
+def test_a_graph_of_more_than_the_stated_nodes_is_refused_before_a_formula_is_read():
+    nodes = {f"n{k}": "x +" for k in range(MAX_GRAPH_NODES + 1)}  # every formula unreadable: never read
+    with pytest.raises(InputError, match=r"^nodes: the graph has 100,001 nodes, more than the 100,000 the engine takes$"):
+        GraphProblem({"values": {"x": "1"}, "nodes": nodes, "loss": "n0"})
