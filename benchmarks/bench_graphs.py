@@ -1,7 +1,8 @@
 """Benchmark 5: computation graphs (issue #13) from 100 to 100,000 nodes, through what a user runs.
 
-Random graphs of N nodes (averages, products, tanh and exp of names among the last ten, so that
-names are used several times and paths fan out and in; the values stay between about -1 and 1.1),
+Random graphs of N nodes (averages, products, tanh and exp of the name before and of one among the
+last ten, so that every node reaches the loss, names are used several times and paths fan out and in;
+the values stay between about -1 and 1.1),
 written to a JSON spec file and opened with `sbp.open_problem(path)`, each size in a fresh process
 (so each peak memory is its own, and nothing is cached): the CPU time to read the spec, to derive
 every adjoint (the topological order included), to evaluate every name at 50 digits, and to check
@@ -45,17 +46,17 @@ from underflow to compare with the contenders'."""
 
 
 def random_operations(nodes: int, seed: int = 13) -> tuple[dict[str, float], list[tuple[str, str, str]]]:
-    """The leaves and their values; node k is (operation, first input, second input), the inputs among the
-    last ten names."""
+    """The leaves and their values; node k is (operation, first input, second input): the name before it
+    (so every node reaches the loss) and one among the last ten (a unary operation uses the first)."""
     generator = random.Random(seed)
     leaves, operations = dict(TRAINABLE), []
     names = list(leaves)
     for k in range(nodes):
         if k % CONSTANT_EVERY == CONSTANT_EVERY // 2:
-            names.append(f"c{k // CONSTANT_EVERY}")
-            leaves[names[-1]] = round(generator.uniform(-1, 1), 2)
-        window = names[-10:]
-        operations.append((generator.choice(OPERATIONS), generator.choice(window), generator.choice(window)))
+            constant = f"c{k // CONSTANT_EVERY}"
+            names.insert(-1, constant)  # among the last ten, not in place of the node before
+            leaves[constant] = round(generator.uniform(-1, 1), 2)
+        operations.append((generator.choice(OPERATIONS), names[-1], generator.choice(names[-10:])))
         names.append(f"n{k}")
     return leaves, operations
 

@@ -83,13 +83,13 @@ class GraphDerivation:
 def derive_graph(graph: Graph) -> GraphDerivation:
     """Every name's adjoint, from the loss back to the leaves."""
     with cycle_collector_paused():
-        loss = graph.loss
+        loss, leaves = graph.loss, set(graph.leaves)
         adjoints: dict[Symbol, Adjoint] = {}
         for quantity in [*(node.symbol for node in reversed(graph.nodes)), *graph.leaves]:
             users = [user for user in graph.consumers[quantity] if user.symbol in adjoints]
             terms = tuple((adjoints[user.symbol].symbol, _local(user, quantity, loss, len(users)))
                           for user in users)
-            if terms or quantity == loss or quantity in graph.leaves:
+            if terms or quantity == loss or quantity in leaves:
                 adjoints[quantity] = Adjoint(quantity, Partial(loss, quantity), terms)
         return GraphDerivation(graph, tuple(adjoints.values()))
 

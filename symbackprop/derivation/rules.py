@@ -138,7 +138,8 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
     if isinstance(expr, Function) and len(expr.args) == 1:
         inner = differentiate(expr.args[0], wrt)
         point, derivative = _outer_derivative(expr.func)
-        outer = derivative.xreplace({point: expr.args[0]})
+        # f(u) in f'(u) (tanh' = 1 - tanh(u)^2) becomes expr itself, not f(argument) evaluated again by SymPy
+        outer = derivative.xreplace({expr.func(point): expr, point: expr.args[0]})
         return FunctionRule(expr, wrt, fold_product([outer, inner.result]), expr.args[0], outer, inner)
     raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
 
