@@ -8,9 +8,12 @@ import random
 
 import mpmath
 import pytest
+from hypothesis import assume, given, settings, strategies as st
+from sympy import Add, Integer, Mul, Rational, Symbol, exp, srepr, tanh
 
 from symbackprop.checks import graph as graph_checks
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT
+from symbackprop.derivation import rules
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.derivation.model import LocalDerivative
 from symbackprop.errors import CheckFailure, InputError
@@ -92,3 +95,23 @@ def test_a_graph_of_more_than_the_stated_nodes_is_refused_before_a_formula_is_re
     nodes = {f"n{k}": "x +" for k in range(MAX_GRAPH_NODES + 1)}  # every formula unreadable: never read
     with pytest.raises(InputError, match=r"^nodes: the graph has 100,001 nodes, more than the 100,000 the engine takes$"):
         GraphProblem({"values": {"x": "1"}, "nodes": nodes, "loss": "n0"})
+
+
+_arguments = st.recursive(st.sampled_from([Symbol("x"), Symbol("y"), Integer(2), Rational(1, 2), Integer(-1)]),
+                          lambda inner: st.one_of(st.builds(Add, inner, inner), st.builds(Mul, inner, inner),
+                                                  st.builds(tanh, inner), st.builds(exp, inner)), max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(argument=_arguments)
+def test_tanh_derivative_with_the_node_put_in_is_what_substitution_gives(argument):
+    """The derivation's 1 - tanh(x)^2 built unevaluated around the node is, node for node, SymPy's own
+    substitution into tanh'(u) (which evaluates tanh(x) and every sum and product again)."""
+    node = tanh(argument)
+    assume(node.func == tanh and node.free_symbols)
+    point, derivative = rules._outer_derivative(tanh)
+    assert _tree(rules._outer_at(node)) == _tree(derivative.xreplace({tanh(point): node, point: node.args[0]}))
+
+
+def _tree(expression):
+    return srepr(expression) if not expression.args else (type(expression).__name__, *map(_tree, expression.args))
