@@ -11,8 +11,9 @@ peak resident memory (VmHWM) after each stage; the log-log slope of derivation t
 
 Side by side in the same process, on the same graph (built from its list of operations, not read
 from the spec): a micrograd-style scalar autograd (the `Value` class below, our own ~40 lines) and
-PyTorch (0-d float64 tensors on the CPU; skipped with a note when torch is not installed), one
-forward and backward pass each. Their gradients of the leaves must agree with ours (a constant leaf
+PyTorch (0-d float64 tensors on the CPU, one thread; skipped with a note when torch is not
+installed), one forward and backward pass each, the garbage collector paused as symbackprop pauses
+it while it derives. Their gradients of the leaves must agree with ours (a constant leaf
 joins every 100 nodes, so that some gradients are far from underflow). Also, on a
 small graph, `sympy.diff` of the fully composed loss by every leaf, the naive way the engine avoids.
 
@@ -21,6 +22,7 @@ small graph, `sympy.diff` of the fully composed loss by every leaf, the naive wa
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
@@ -168,9 +170,12 @@ def worker(size: int) -> dict:
         contenders["torch"] = lambda: torch_gradients(torch, leaves, operations)
     for name, run in contenders.items():
         run()  # warm-up
+        gc.collect()
+        gc.disable()  # as symbackprop builds its derivation: the collector would scan this process's SymPy objects
         start = time.process_time()
         theirs = run()
         result[name] = time.process_time() - start
+        gc.enable()
         result[f"{name}_difference"] = max(abs(theirs[leaf] - ours[leaf]) / abs(ours[leaf]) for leaf in compared)
     return result
 
