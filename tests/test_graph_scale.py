@@ -29,7 +29,8 @@ def random_spec(nodes: int, seed: int = 5) -> dict:
     generator = random.Random(seed)
     names, formulas = ["a", "b", "c"], {}
     for k in range(nodes):
-        formulas[f"n{k}"] = generator.choice(OPERATIONS).format(generator.choice(names[-6:]), generator.choice(names[-6:]))
+        window = names[-6:]
+        formulas[f"n{k}"] = generator.choice(OPERATIONS).format(generator.choice(window), generator.choice(window))
         names.append(f"n{k}")
     return {"values": {"a": "0.5", "b": "-0.25", "c": "0.75"}, "trainable": ["b", "c"], "nodes": formulas,
             "loss": names[-1]}
@@ -87,13 +88,15 @@ def test_a_value_too_large_to_evaluate_is_bad_input_in_one_line():
     """A chain of squares reaches 2^(2^69), whose tanh overflowed mpmath's exponent arithmetic (a traceback)."""
     nodes = {"q0": "x * x", **{f"q{k}": f"q{k - 1} * q{k - 1}" for k in range(1, 70)}, "f": "tanh(q69)"}
     problem = GraphProblem({"values": {"x": "2"}, "nodes": nodes, "loss": "f"})
-    with pytest.raises(InputError, match=r"^nodes\.f cannot be evaluated at the spec's values: a number in it is too large$"):
+    too_large = r"^nodes\.f cannot be evaluated at the spec's values: a number in it is too large$"
+    with pytest.raises(InputError, match=too_large):
         problem.gradients()
 
 
 def test_a_graph_of_more_than_the_stated_nodes_is_refused_before_a_formula_is_read():
     nodes = {f"n{k}": "x +" for k in range(MAX_GRAPH_NODES + 1)}  # every formula unreadable: never read
-    with pytest.raises(InputError, match=r"^nodes: the graph has 100,001 nodes, more than the 100,000 the engine takes$"):
+    refused = r"^nodes: the graph has 100,001 nodes, more than the 100,000 the engine takes$"
+    with pytest.raises(InputError, match=refused):
         GraphProblem({"values": {"x": "1"}, "nodes": nodes, "loss": "n0"})
 
 

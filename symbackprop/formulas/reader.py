@@ -74,9 +74,9 @@ _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "sqrt": sqrt,
 }
 _KEYWORDS = frozenset([*_FUNCTIONS, "e"])
+"""The words the grammar reads as a function or Euler's number, not as a name."""
 _PLAIN_ASSUMPTIONS = Symbol("x").assumptions0
 """A symbol made by `Symbol(name)`, with no assumptions: the only kind a shape stands in for."""
-"""The words the grammar reads as a function or Euler's number, not as a name."""
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -147,7 +147,8 @@ def _read_by_shape(text: str, resolve: Resolve) -> Expr | None:
     except (KeyError, ValueError):
         return None
     distinct = sorted(set(symbols), key=attrgetter("name"))
-    if len(distinct) > shapes.MAX_NAMES or not all(type(s) is Symbol and s.assumptions0 == _PLAIN_ASSUMPTIONS for s in distinct):
+    plain = all(type(symbol) is Symbol and symbol.assumptions0 == _PLAIN_ASSUMPTIONS for symbol in distinct)
+    if not plain or len(distinct) > shapes.MAX_NAMES:
         return None
     rank = {symbol: index for index, symbol in enumerate(distinct)}
     template = _template((pieces, tuple(rank[symbol] for symbol in symbols)))

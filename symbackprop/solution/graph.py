@@ -106,7 +106,8 @@ def graph_gradient_report(derivation: GraphDerivation, values: Mapping[Symbol, m
     sections = (Section("Loss", (Step(graph.loss, (), None, value),)), adjoint_check_section(derivation, checks))
     return WorkedSolution(f"Gradients: {graph.spec.name}", sections, places=None, kind="gradients", data={
         "loss": value,
-        "gradients": {a.quantity.name: significant(values[a.symbol]) for a in derivation.adjoints if a.quantity != graph.loss},
+        "gradients": {a.quantity.name: significant(values[a.symbol])
+                      for a in derivation.adjoints if a.quantity != graph.loss},
         "checks": [{"parameter": c.quantity, "symbolic": significant(c.symbolic), "double_fd": None,
                     "double_step": None, "double_error": None, "double_tolerance": None,
                     "mpmath_fd": significant(c.estimate), "agreeing_digits": round(c.agreeing_digits, 1),
