@@ -60,14 +60,16 @@ def interleaved(contenders: dict[str, Callable[[], object]], repeats: int, warmu
 
 def cold_sympy() -> None:
     """Empty SymPy's expression cache and symbackprop's own caches (the activation identities, the
-    names), so that a repeated run builds its expressions afresh, as the first run in a new process
-    does, rather than finding them cached by the previous repeat."""
+    names, the formulas read per shape), so that a repeated run builds its expressions afresh, as the
+    first run in a new process does, rather than finding them cached by the previous repeat."""
     from sympy.core.cache import clear_cache
 
     from symbackprop.derivation import identities, rules
     from symbackprop import names
+    from symbackprop.formulas import reader
     clear_cache()
-    for cached in (identities._output_form, identities._coupled_form, names.parse_key, rules._outer_derivative):
+    for cached in (identities._output_form, identities._coupled_form, names.parse_key, rules._outer_derivative,
+                   rules._in_value, reader._template, reader._word_key):
         cached.cache_clear()
 
 

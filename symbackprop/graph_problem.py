@@ -80,7 +80,7 @@ class GraphProblem:
     def gradient_report(self) -> Solution:
         """The loss and every gradient beside its check, as the `gradients` command prints it; raises
         `CheckFailure` if a check disagrees."""
-        return Solution(graph_gradient_report(self.derived, self.values[self.graph.loss],
+        return Solution(graph_gradient_report(self.derived, self.values,
                                               self.finite_difference_checks()))
 
     def __getattr__(self, name: str) -> Any:

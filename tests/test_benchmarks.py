@@ -34,7 +34,10 @@ EXPECTED = {
                       "memory: peak RSS of the largest derivation"],
     "bench_checking": ["ratio: check_gradients / derive = ", "ratio: mpmath part at 30 digits / 0.2 s = "],
     "bench_graphs": ["slope: log-log graph derivation time against nodes = ",
-                     "per node: graph derivation at ", "ratio: naive sympy.diff / graph derivation (25 nodes) = "],
+                     "per node: graph derivation at ", "memory: peak RSS at ", "agreement: leaves' gradients",
+                     "ratio: graph derivation / micrograd-style forward+backward (300 nodes) = ",
+                     "ratio: graph derivation / torch forward+backward (300 nodes) = ",
+                     "ratio: naive sympy.diff / graph derivation (25 nodes) = "],
 }
 
 

@@ -1,9 +1,15 @@
 """Every adjoint of a computation graph against a central finite difference in mpmath.
 
 For a leaf v the loss is recomputed with v moved by ±h; for a node v, with v's value moved by ±h
-while the names it depends on stay (the adjoint is the derivative through v's uses). Step and
-precision are the layered network's: `FD_DIGITS` digits, h = 10^-`FD_EXPONENT`, and the estimate must
-agree with the symbolic value to `REQUIRED_DIGITS` significant digits.
+while the names it depends on stay (the adjoint is the derivative through v's uses). Only the nodes
+downstream of v that reach the loss are recomputed. Step and precision are the layered network's:
+`FD_DIGITS` digits, h = 10^-`FD_EXPONENT`, and the estimate must agree with the symbolic value to
+`REQUIRED_DIGITS` significant digits.
+
+Each check recomputes up to the whole graph, so checking every adjoint costs the square of its size.
+A graph of more than `FULL_CHECK_LIMIT` adjoints has its loss, every trainable value and
+`SAMPLED_NODES` nodes evenly spaced in the order of evaluation checked (`checked_adjoints`), and the
+worked solution says so.
 """
 
 from __future__ import annotations
@@ -15,9 +21,16 @@ import mpmath
 from sympy import Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, agreeing_digits
-from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.errors import CheckFailure
+from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.numbers.graph import graph_forward, graph_point
+
+FULL_CHECK_LIMIT = 1_000
+"""Up to this many adjoints, every one is checked."""
+SAMPLED_NODES = 10
+"""Above `FULL_CHECK_LIMIT`, the nodes checked besides the loss and the trainable values: about one
+forward pass each (100,000 nodes: see docs/performance.md)."""
 
 
 @dataclass(frozen=True)
@@ -38,24 +51,48 @@ class AdjointCheck:
         return self.agreeing_digits >= REQUIRED_DIGITS
 
 
-def check_adjoints(derivation: GraphDerivation, symbolic: Mapping[Symbol, mpmath.mpf]) -> list[AdjointCheck]:
-    """The finite-difference check of every adjoint (the loss's own, 1, included) against its value in
-    `symbolic` (`numbers.graph.graph_values`)."""
+def checked_adjoints(derivation: GraphDerivation) -> list[Adjoint]:
+    """The adjoints the check covers, in the derivation's order: all of them up to `FULL_CHECK_LIMIT`;
+    above it, the loss's, every trainable value's and `SAMPLED_NODES` others evenly spaced."""
+    adjoints = derivation.adjoints
+    if len(adjoints) <= FULL_CHECK_LIMIT:
+        return list(adjoints)
     graph = derivation.graph
+    always = {graph.loss, *graph.spec.trainable}
+    others = [index for index, adjoint in enumerate(adjoints) if adjoint.quantity not in always]
+    sampled = {others[len(others) * k // SAMPLED_NODES] for k in range(SAMPLED_NODES)}
+    return [adjoint for index, adjoint in enumerate(adjoints) if adjoint.quantity in always or index in sampled]
+
+
+def check_adjoints(derivation: GraphDerivation, symbolic: Mapping[Symbol, mpmath.mpf]) -> list[AdjointCheck]:
+    """The finite-difference check of the `checked_adjoints` (the loss's own, 1, included) against their
+    values in `symbolic` (`numbers.graph.graph_values`)."""
+    graph = derivation.graph
+    reaching = {adjoint.quantity for adjoint in derivation.adjoints}
+    order = {node.symbol: index for index, node in enumerate(graph.nodes)}
     checks = []
     with mpmath.workdps(FD_DIGITS):
         h = mpmath.mpf(10) ** -FD_EXPONENT
         at_point = graph_forward(graph, graph_point(graph))
-        for adjoint in derivation.adjoints:
+        for adjoint in checked_adjoints(derivation):
             quantity = adjoint.quantity
-            fixed = None if quantity in graph.spec.values else quantity
-            sides = []
-            for sign in (1, -1):
-                start = dict(graph_point(graph))
-                start[quantity] = at_point[quantity] + sign * h
-                sides.append(graph_forward(graph, start, fixed)[graph.loss])
+            cone = _downstream(graph, quantity, reaching, order)
+            sides = [graph_forward(graph, {**at_point, quantity: at_point[quantity] + sign * h}, cone)[graph.loss]
+                     for sign in (1, -1)]
             checks.append(AdjointCheck(quantity.name, symbolic[adjoint.symbol], (sides[0] - sides[1]) / (2 * h), h))
     return checks
+
+
+def _downstream(graph: Graph, name: Symbol, reaching: set[Symbol], order: Mapping[Symbol, int]) -> list[GraphNode]:
+    """The nodes that use `name`, directly or not, and reach the loss, in topological order."""
+    found: dict[Symbol, GraphNode] = {}
+    pending = [name]
+    while pending:
+        for user in graph.consumers[pending.pop()]:
+            if user.symbol not in found and user.symbol in reaching:
+                found[user.symbol] = user
+                pending.append(user.symbol)
+    return sorted(found.values(), key=lambda node: order[node.symbol])
 
 
 def require_adjoints(checks: list[AdjointCheck]) -> None:

@@ -137,8 +137,7 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
         return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
     if isinstance(expr, Function) and len(expr.args) == 1:
         inner = differentiate(expr.args[0], wrt)
-        point, derivative = _outer_derivative(expr.func)
-        outer = derivative.xreplace({point: expr.args[0]})
+        outer = _outer_at(expr)
         return FunctionRule(expr, wrt, fold_product([outer, inner.result]), expr.args[0], outer, inner)
     raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
 
@@ -149,6 +148,48 @@ def _outer_derivative(function: type) -> tuple[Dummy, Expr]:
     function (it costs milliseconds each time, which a graph with thousands of tanh nodes would pay)."""
     point = Dummy("u")
     return point, diff(function(point), point)
+
+
+_VALUE = Dummy("v")
+
+
+@cache
+def _in_value(function: type) -> Expr | None:
+    """f'(u) written in v = f(u) alone (tanh' = 1 - v^2) when putting a node f(x) in place of v cannot
+    change it under SymPy's evaluation: only sums and products with at most one term that is not a
+    number (nothing to combine or reorder), and integer powers of v, for an f without a power rule of
+    its own. None otherwise."""
+    point, derivative = _outer_derivative(function)
+    in_value = derivative.xreplace({function(point): _VALUE})
+
+    def plain(node: Expr) -> bool:
+        if node == _VALUE or node.is_Number:
+            return True
+        if node.is_Add or node.is_Mul:
+            return sum(not arg.is_Number for arg in node.args) <= 1 and all(map(plain, node.args))
+        return node.is_Pow and node.base == _VALUE and node.exp.is_Integer
+    keeps_powers = getattr(function, "_eval_power", None) is Expr._eval_power
+    return in_value if keeps_powers and plain(in_value) else None
+
+
+def _outer_at(expr: Function) -> Expr:
+    """f'(x) for the node f(x): from `_in_value` with the node put in, unevaluated (SymPy would evaluate
+    f(x) and every sum and product again, most of a tanh node's derivation); else by substitution."""
+    template = _in_value(expr.func)
+    if template is None:
+        point, derivative = _outer_derivative(expr.func)
+        return derivative.xreplace({expr.func(point): expr, point: expr.args[0]})
+
+    def put(node: Expr) -> Expr:
+        if node == _VALUE:
+            return expr
+        if node.is_Add:
+            return unevaluated_sum([put(arg) for arg in node.args])
+        if node.is_Mul:
+            return unevaluated_product([put(arg) for arg in node.args])
+        return Pow(put(node.base), node.exp, evaluate=False) if node.is_Pow else node
+
+    return put(template)
 
 
 def depends_on(expr: Expr, wrt: Symbol) -> bool:

@@ -9,8 +9,9 @@ are normalised to the canonical spelling (w5 and w_{5} are both w_5) before the 
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from collections.abc import Callable
+from operator import attrgetter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from sympy import E, Add, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
 
 from symbackprop.errors import InputError
+from symbackprop.formulas import shapes
 from symbackprop.formulas.unicode import GREEK, plain
 from symbackprop.names import Name, Partial
 
@@ -50,6 +52,8 @@ def _parser() -> Lark:
 
 _TOO_DEEP = f"formula nested more than {MAX_NESTING} levels deep"
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_BRACKET_OR_ESCAPED = re.compile(r"\\.|[()\[\]{}]", re.DOTALL)
+"""What the bracket check looks at: a bracket, or a backslash and the character it escapes (skipped)."""
 # A formula that ends right after one of these has a trailing operator.
 _OPERATORS = {"PLUS", "MINUS", "TIMES", "DIVIDE", "POW", "EQUALS"}
 # Rules that nest a formula inside another; the depth limit counts these.
@@ -69,6 +73,10 @@ _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "σ": _sigmoid,
     "sqrt": sqrt,
 }
+_KEYWORDS = frozenset([*_FUNCTIONS, "e"])
+"""The words the grammar reads as a function or Euler's number, not as a name."""
+_PLAIN_ASSUMPTIONS = Symbol("x").assumptions0
+"""A symbol made by `Symbol(name)`, with no assumptions: the only kind a shape stands in for."""
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -120,18 +128,56 @@ def _read(text: str, start: str, resolve: Resolve | None) -> Any:
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
     _check_brackets(text)
-    return _Builder(text, resolve or Symbol).build(_parse(text, start))
+    resolve = resolve or Symbol
+    if start == "formula" and (expression := _read_by_shape(text, resolve)) is not None:
+        return expression
+    return _Builder(text, resolve).build(_parse(text, start))
+
+
+def _read_by_shape(text: str, resolve: Resolve) -> Expr | None:
+    """The formula from the expression of its shape (`shapes`), or None when it has no plain shape, a
+    name does not resolve to a plain symbol, or the shape does not read: the grammar then reads it
+    (and reports what is wrong)."""
+    split = shapes.split(text, _KEYWORDS)
+    if split is None:
+        return None
+    pieces, words = split
+    try:
+        symbols = [resolve(_word_key(word)) for word in words]
+    except (KeyError, ValueError):
+        return None
+    distinct = sorted(set(symbols), key=attrgetter("name"))
+    plain = all(type(symbol) is Symbol and symbol.assumptions0 == _PLAIN_ASSUMPTIONS for symbol in distinct)
+    if not plain or len(distinct) > shapes.MAX_NAMES:
+        return None
+    rank = {symbol: index for index, symbol in enumerate(distinct)}
+    template = _template((pieces, tuple(rank[symbol] for symbol in symbols)))
+    return None if template is None else shapes.fill(template, distinct)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> str:
+    """The canonical key of a word read as a name on its own (ValueError if it is none)."""
+    return _canonical(word).key
+
+
+@lru_cache(maxsize=4096)
+def _template(shape: shapes.Shape) -> Expr | None:
+    """The expression of every formula of `shape`, in stand-in names; None if the shape does not read, or
+    reads a stand-in as anything but itself (w5^+ is another name than w5)."""
+    text = shapes.stand_in_text(shape)
+    stand_ins = {shapes.stand_in(rank): shapes.stand_in_symbol(rank) for rank in shape[1]}
+    try:
+        return _Builder(text, stand_ins.__getitem__).build(_parse(text, "formula"))
+    except FormulaError:
+        return None
 
 
 def _check_brackets(text: str) -> None:
     """Balanced (), [] and {} nested at most MAX_NESTING deep; escaped characters do not count."""
     open_at: list[int] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
+    for match in _BRACKET_OR_ESCAPED.finditer(text):
+        char, index = match[0], match.start()
         if char in _CLOSERS:
             open_at.append(index)
             if len(open_at) > MAX_NESTING:
@@ -142,7 +188,6 @@ def _check_brackets(text: str) -> None:
             opener = open_at.pop()
             if _CLOSERS[text[opener]] != char:
                 raise FormulaError(f"mismatched '{char}' for '{text[opener]}'", text, index)
-        index += 1
     if open_at:
         raise FormulaError(f"unclosed '{text[open_at[-1]]}'", text, open_at[-1])
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import mpmath
 from sympy import Expr, Symbol
 
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
-from symbackprop.network.graph import Graph
+from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
 
 
@@ -16,13 +18,14 @@ def graph_point(graph: Graph) -> dict[Symbol, mpmath.mpf]:
     return {symbol: to_mpf(value) for symbol, value in graph.point().items()}
 
 
-def graph_forward(graph: Graph, start: dict[Symbol, mpmath.mpf], fixed: Symbol | None = None) -> dict[Symbol, mpmath.mpf]:
-    """The forward pass from `start`; a `fixed` node keeps its value in `start` instead of its expression
-    (what the adjoint dE/dv measures: v moved while everything it depends on stays)."""
+def graph_forward(graph: Graph, start: dict[Symbol, mpmath.mpf],
+                  nodes: Iterable[GraphNode] | None = None) -> dict[Symbol, mpmath.mpf]:
+    """The forward pass from `start`: `nodes` (every node by default; in topological order) computed from
+    their expressions, every other name keeping its value in `start` (what the adjoint dE/dv measures,
+    with `nodes` the ones downstream of v: v moved while everything it depends on stays)."""
     known = dict(start)
-    for node in graph.nodes:
-        if node.symbol != fixed:
-            known[node.symbol] = _defined(node.expression, known, f"nodes.{node.symbol.name}")
+    for node in graph.nodes if nodes is None else nodes:
+        known[node.symbol] = _defined(node.expression, known, f"nodes.{node.symbol.name}")
     return known
 
 
@@ -37,11 +40,14 @@ def graph_values(derivation: GraphDerivation) -> dict[Symbol, mpmath.mpf]:
 
 def _defined(expression: Expr, known: dict[Symbol, mpmath.mpf], field: str) -> mpmath.mpf:
     """A value that exists: a division by zero, a log of a non-positive number or an even root of a
-    negative one is the spec's problem, said in one line."""
+    negative one is the spec's problem, said in one line; so is a number too large for mpmath's functions
+    (tanh of 2^(2^69) overflows its exponent arithmetic)."""
     try:
         value = evaluate(expression, known)
     except ZeroDivisionError:
         raise InputError(f"{field} divides by zero at the spec's values") from None
+    except OverflowError:
+        raise InputError(f"{field} cannot be evaluated at the spec's values: a number in it is too large") from None
     if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
         raise InputError(f"{field} is undefined at the spec's values ({expression} is {mpmath.nstr(value, 5)})")
     return value

@@ -14,7 +14,7 @@ import mpmath
 from sympy import Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
-from symbackprop.checks.graph import AdjointCheck
+from symbackprop.checks.graph import FULL_CHECK_LIMIT, SAMPLED_NODES, AdjointCheck
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.numbers.rounding import display_numerals, significant
 from symbackprop.solution.build import DETAILS, local_derivative_steps
@@ -83,20 +83,31 @@ def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck
     rows = tuple((symbols[c.quantity], significant(c.symbolic, 15), significant(c.estimate, 15),
                   f"{min(c.agreeing_digits, FD_DIGITS):.0f}", "pass" if c.passed else "FAIL") for c in checks)
     note = Note(f"Central differences in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree "
-                f"to {REQUIRED_DIGITS} significant digits; a node is moved with everything it depends on held.")
+                f"to {REQUIRED_DIGITS} significant digits; a node is moved with everything it depends on held."
+                + _sample_note(len(checks), len(derivation.adjoints)))
     return Section("Gradient checks", (note, Table(("gradient", "symbolic", "mpmath FD", "digits agreeing", "status"),
                                                    rows)))
 
 
-def graph_gradient_report(derivation: GraphDerivation, loss: mpmath.mpf, checks: list[AdjointCheck]) -> WorkedSolution:
-    """The loss and every gradient beside its finite-difference check, as the `gradients` command prints
-    a layered network's (the double-precision columns are a layered network's only: null here)."""
+def _sample_note(checked: int, adjoints: int) -> str:
+    if checked == adjoints:
+        return ""
+    return (f" {checked:,} of the {adjoints:,} gradients are checked (a graph of more than {FULL_CHECK_LIMIT:,}): "
+            f"the loss's, every trainable value's and {SAMPLED_NODES} others evenly spaced in the order of evaluation.")
+
+
+def graph_gradient_report(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf],
+                          checks: list[AdjointCheck]) -> WorkedSolution:
+    """The loss and every gradient, beside its finite-difference check where it has one (`checked_adjoints`),
+    as the `gradients` command prints a layered network's (the double-precision columns are a layered
+    network's only: null here)."""
     graph = derivation.graph
-    value = significant(loss)
+    value = significant(values[graph.loss])
     sections = (Section("Loss", (Step(graph.loss, (), None, value),)), adjoint_check_section(derivation, checks))
     return WorkedSolution(f"Gradients: {graph.spec.name}", sections, places=None, kind="gradients", data={
         "loss": value,
-        "gradients": {c.quantity: significant(c.symbolic) for c in checks if c.quantity != graph.loss.name},
+        "gradients": {a.quantity.name: significant(values[a.symbol])
+                      for a in derivation.adjoints if a.quantity != graph.loss},
         "checks": [{"parameter": c.quantity, "symbolic": significant(c.symbolic), "double_fd": None,
                     "double_step": None, "double_error": None, "double_tolerance": None,
                     "mpmath_fd": significant(c.estimate), "agreeing_digits": round(c.agreeing_digits, 1),

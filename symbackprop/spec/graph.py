@@ -31,6 +31,7 @@ from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
 from symbackprop.names import parse_key
 from symbackprop.spec.exact import exact_number
+from symbackprop.spec.limits import MAX_GRAPH_NODES
 
 FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate"}
 
@@ -79,6 +80,8 @@ def _table(data: Mapping[str, Any], field: str) -> Mapping[str, Any]:
         raise InputError(f"{field}: expected a table of names, got {type(table).__name__}")
     if field == "nodes" and not table:
         raise InputError("nodes: expected at least one named intermediate, e.g. f = \"x * y\"")
+    if field == "nodes" and len(table) > MAX_GRAPH_NODES:
+        raise InputError(f"nodes: the graph has {len(table):,} nodes, more than the {MAX_GRAPH_NODES:,} the engine takes")
     return table
 
 

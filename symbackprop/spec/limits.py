@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from symbackprop.errors import InputError
 
-MAX_SPEC_BYTES = 1 << 20
-"""A spec file of more than 1 MiB is refused before it is parsed."""
+MAX_SPEC_BYTES = 8 << 20
+"""A spec file of more than 8 MiB is refused before it is parsed (a graph spec of `MAX_GRAPH_NODES` nodes
+takes about 2.5 MB in JSON; a network of `MAX_PARAMETERS` parameters, a few hundred kB)."""
+MAX_GRAPH_NODES = 100_000
+"""Named intermediates of a graph spec: 100,000 are read, derived, evaluated and checked in about a
+minute and 600 MB (docs/performance.md)."""
 MAX_PARAMETERS = 25_000
 """Weights and biases: the scalar derivation builds a few symbols and expressions per connection;
 at 20,200 parameters (100-100-100) it takes about a second and 170 MB (docs/performance.md)."""
