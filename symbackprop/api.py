@@ -29,6 +29,7 @@ from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
+from symbackprop.spec.vocabulary import OPTIMIZERS as _SETTINGS
 from symbackprop.printers import PRINTERS
 from symbackprop.printers.plot import plot_format
 from symbackprop.graph_problem import GraphProblem
@@ -38,7 +39,10 @@ from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
-__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
+OPTIMIZERS = tuple(_SETTINGS)
+"""The optimizers `train` runs (`optimizer=`, `--optimizer`)."""
+
+__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "OPTIMIZERS", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
            "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "spec", "train"]
@@ -92,10 +96,11 @@ def finite_difference_checks(source: SpecLike = None) -> list[GradientCheck]:
 
 def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False,
           every: int | None = None, backend: str | None = None, curve: bool = False,
-          progress: Callable[[int], None] | None = None) -> Training:
-    """`steps` rounds of gradient descent (see `Problem.train`; a Problem keeps its compiled loop)."""
+          progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
+    """`steps` rounds of gradient descent, or of the spec's or `optimizer`'s update (see `Problem.train`;
+    a Problem keeps its compiled loop)."""
     return open_problem(source).train(steps, order=order, fast=fast, every=every, backend=backend, curve=curve,
-                                 progress=progress)
+                                 progress=progress, optimizer=optimizer)
 
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,

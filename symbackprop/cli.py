@@ -107,6 +107,8 @@ def _build_parser() -> argparse.ArgumentParser:
     training.add_argument("--order", choices=api.ORDERS, default="simultaneous",
                           help="order of update (default: simultaneous, as the document's text describes)")
     training.add_argument("--every", type=_count, help="report the loss every K steps (default: steps/10)")
+    training.add_argument("--optimizer", choices=api.OPTIMIZERS,
+                          help="the update rule (default: the spec's optimizer, else sgd); see docs/optimizers.md")
     precision = training.add_mutually_exclusive_group()
     precision.add_argument("--fast", action="store_true",
                            help="double precision instead of the exact (50-digit) path")
@@ -281,7 +283,7 @@ def _train(args: argparse.Namespace) -> int:
     plot = (api.plot_format(args.plot), destination(args.plot, "--plot")) if args.plot else None
     training = api.train(args.spec, args.steps, order=args.order, fast=args.fast,
                          backend="numpy" if args.numpy else None, every=args.every, curve=plot is not None,
-                         progress=_progress_bar(args.steps))
+                         progress=_progress_bar(args.steps), optimizer=args.optimizer)
     if plot:
         write([(training.curve(plot[0]), plot[1])])
     emit(training.render(_format(args, None), ascii=args.ascii, width=_width(args, None), decimals=args.decimals),

@@ -41,6 +41,7 @@ from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
 )
@@ -49,7 +50,9 @@ from symbackprop.solution import gradient_solution, question_sheet, worked_matri
 from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
-from symbackprop.spec.load import any_spec_from_dict
+from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
+from symbackprop.spec.model import OptimizerSpec
+from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
@@ -89,7 +92,7 @@ class Problem:
             raise InputError(f"spec: {spec.name!r} is a computation graph (it has nodes): open it with "
                              "open_problem() or GraphProblem()")
         self.spec: Spec = spec
-        self._compiled: dict[tuple[str, str], object] = {}
+        self._compiled: dict[tuple[str | OptimizerSpec, str], object] = {}
 
     def __repr__(self) -> str:
         return f"Problem({self.spec.name!r})"
@@ -116,7 +119,10 @@ class Problem:
 
     @cached_property
     def matrix(self) -> MatrixDerivation:
-        """Backpropagation written once per layer (`InputError` for an activation it cannot write)."""
+        """Backpropagation written once per layer (`InputError` for an activation it cannot write, or a penalty)."""
+        if self.spec.regularization is not None:
+            raise InputError("regularization: the matrix form (--matrix, --numpy) does not add a weight penalty; "
+                             "drop the spec's regularization or use the scalar form")
         return derive_matrix(self.spec)
 
     @cached_property
@@ -181,8 +187,10 @@ class Problem:
 
     def train(self, steps: int = 1, *, order: str = "simultaneous", fast: bool = False, every: int | None = None,
               backend: str | None = None, curve: bool = False,
-              progress: Callable[[int], None] | None = None) -> Training:
-        """`steps` rounds of gradient descent (exact path, or double precision with `fast`).
+              progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
+        """`steps` rounds of gradient descent (exact path, or double precision with `fast`), or of the spec's
+        optimizer (`optimizer` names another: sgd, momentum, nesterov, rmsprop, adam, adamw, with the spec's
+        settings when it names the same kind, else the defaults).
 
         E_total and the outputs are recorded in `history` every `every` steps (default: a tenth of the
         steps) and after the last; with `curve`, also at about a thousand steps for a loss curve.
@@ -198,9 +206,31 @@ class Problem:
         recorded = math.gcd(every, max(steps // CURVE_POINTS, 1)) if flag("curve", curve) else every
         if progress is not None and not callable(progress):
             raise InputError(f"progress: expected a function of the steps done, got {type(progress).__name__}")
-        result = train_network(self.derived, steps, order, backend, progress, every=recorded,
-                               compiled=self._loop(order, backend))
-        return Training.of(result, self.network, every)
+        chosen = self.optimizer(optimizer)
+        if chosen.kind == "sgd":
+            result = train_network(self.derived, steps, order, backend, progress, every=recorded,
+                                   compiled=self._loop(order, backend))
+        else:
+            if order != "simultaneous":
+                raise InputError(f"order: the optimizer {chosen.kind!r} updates in the simultaneous order only")
+            result = train_optimized(self.derived, steps, self._optimizer_program(chosen, backend), backend,
+                                     progress, every=recorded)
+        return Training.of(result, self.network, every, chosen.kind)
+
+    def optimizer(self, kind: str | None = None) -> OptimizerSpec:
+        """The spec's optimizer, or the one `kind` names (with the spec's settings if it is the spec's kind)."""
+        if kind is None:
+            return self.spec.optimizer
+        kind = choice("optimizer", kind, tuple(OPTIMIZERS))
+        settings = {name: str(value) for name, value in self.spec.optimizer.settings} \
+            if kind == self.spec.optimizer.kind else {}
+        return optimizer_spec(kind, "optimizer", settings)
+
+    def _optimizer_program(self, optimizer: OptimizerSpec, backend: str) -> OptimizerProgram:
+        """The compiled gradient and updates of `optimizer` on `backend`, compiled the first time."""
+        if (optimizer, backend) not in self._compiled:
+            self._compiled[optimizer, backend] = compile_optimizer(self.derived, optimizer, backend)
+        return self._compiled[optimizer, backend]
 
     def _loop(self, order: str, backend: str):
         """The training loop for `order` and `backend`, compiled the first time it is asked for."""

@@ -9,17 +9,17 @@ composed E_total(w) is never built here.
 
 from __future__ import annotations
 
-from sympy import Add, Expr, Mul, S, Symbol
+from sympy import Add, Expr, Mul, Symbol
 
 from symbackprop.derivation.identities import derivative_in_output, layer_derivative_in_outputs
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
 )
+from symbackprop.derivation.optimizers import penalized, penalty, sgd_update
 from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Network, Neuron, OutputError, Parameter, Partial, Pass
 from symbackprop.network.symbols import delta_symbol, updated_symbol
-from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 
 
 def local_derivative(of: Symbol, expression: Expr, wrt: Symbol, term: Expr | None = None) -> LocalDerivative:
@@ -70,6 +70,7 @@ class _Backward:
         self.defined: set[Symbol] = set()
         self.forms: dict[Partial, Expr] = {}
         self.trainable = set(network.trainable)
+        self.penalty = penalty(network.spec.regularization)
         self.terms: dict[Symbol, dict[Symbol, Expr | None]] = {}
         """Per net input: each symbol to the one term of the sum that holds it (None if several do)."""
 
@@ -186,7 +187,7 @@ class _Backward:
         self.define(symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]), layer)
         self.gradients.append(Gradient(parameter, symbol, tuple(terms)))
         if parameter in self.trainable:
-            step = unevaluated_product((S.NegativeOne, self.network.learning_rate, symbol))
-            update = Update(parameter, updated_symbol(parameter.symbol), unevaluated_sum((parameter.symbol, step)))
+            expression = sgd_update(parameter.symbol, symbol, penalized(parameter.is_bias, self.penalty))
+            update = Update(parameter, updated_symbol(parameter.symbol), expression)
             self.define(update.symbol, update.expression, layer)
             self.updates.append(update)

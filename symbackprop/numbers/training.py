@@ -129,16 +129,21 @@ def compile_loss(derivation: Derivation, backend: str = "mpmath") -> Callable:
     return _compiled(source, writer, network, backend)["loss"]
 
 
-def compile_gradient(derivation: Derivation, backend: str = "mpmath") -> Callable:
+def compile_gradient(derivation: Derivation, backend: str = "mpmath", outputs: bool = False) -> Callable:
     """(parameter values) -> (E_total, every gradient in `network.parameters` order): one forward
-    and backward pass with no update, generated like the training loop."""
+    and backward pass with no update, generated like the training loop. With `outputs`,
+    (E_total, the outputs, the gradients), for a training loop that records the outputs."""
     network = derivation.network
     by_parameter = {g.parameter.symbol: g.symbol for g in derivation.gradients}
-    results = [network.total, *(by_parameter[p.symbol] for p in network.parameters)]
+    shown = list(network.outputs) if outputs else []
+    gradients = [by_parameter[p.symbol] for p in network.parameters]
+    results = [network.total, *shown, *gradients]
     writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, "simultaneous"),
                                 backend)
     body = writer.body(results, 4, results_in_place=True)
-    returned = f"{writer.expression(network.total)}, ({''.join(f'{writer.expression(g)}, ' for g in results[1:])})"
+    returned = ", ".join([writer.expression(network.total)]
+                         + [f"({''.join(f'{writer.expression(q)}, ' for q in group)})"
+                            for group in ([shown] if outputs else []) + [gradients]])
     source = f"def gradient({arguments}):\n{_prologue(writer, network)}{body}    return {returned}\n"
     return _compiled(source, writer, network, backend)["gradient"]
 
@@ -154,7 +159,7 @@ def _writer(network, sequence: list[tuple[Symbol, Expr]], backend: str) -> tuple
 
 
 def _constants(network) -> list[Symbol]:
-    return list(network.inputs) + list(network.targets) + [network.learning_rate]
+    return list(network.inputs) + list(network.targets) + list(network.rates)
 
 
 def _prologue(writer: SourceWriter, network) -> str:
