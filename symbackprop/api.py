@@ -32,6 +32,7 @@ from symbackprop.numbers.training import ORDERS
 from symbackprop.spec.vocabulary import OPTIMIZERS as _SETTINGS
 from symbackprop.printers import PRINTERS
 from symbackprop.printers.plot import plot_format
+from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
@@ -64,9 +65,17 @@ def derivation(source: SpecLike = None) -> DerivationView:
 
 
 def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None = None,
-          detail: str = "brief", checks: bool = True) -> Solution:
-    """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
-    return open_problem(source).solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+          detail: str = "brief", checks: bool = True, steps: int | None = None,
+          optimizer: str | None = None) -> Solution:
+    """The whole worked solution; with `checks`, every gradient is checked by finite differences first;
+    `steps` of the spec's (or `optimizer`'s) update worked at the end (see `Problem.solve`)."""
+    problem = open_problem(source)
+    if steps is None and optimizer is None:
+        return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+    if isinstance(problem, GraphProblem):
+        raise InputError("steps: a computation graph's worked solution has no optimizer steps yet")
+    return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks, steps=steps,
+                         optimizer=optimizer)
 
 
 def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:

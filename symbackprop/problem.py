@@ -41,13 +41,14 @@ from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized
+from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized, worked_steps
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
 )
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
+from symbackprop.solution.optimizers import with_optimizer_steps
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
@@ -61,6 +62,8 @@ SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
 a `Spec`, or None (mazur)."""
 CURVE_POINTS = 1000
 """About how many steps a training run records for a loss curve."""
+MAX_WORKED_STEPS = 100
+"""The most optimizer steps a worked solution works out line by line."""
 
 
 def load(source: SpecLike = None) -> Spec | GraphSpec:
@@ -140,11 +143,19 @@ class Problem:
         return Checker(self.derived)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
-              checks: bool = True) -> Solution:
-        """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
+              checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:
+        """The whole worked solution; with `checks`, every gradient is checked by finite differences first.
+        `steps`: the optimizer's first steps worked with numbers at the end (default: one for an optimizer
+        other than sgd, none for sgd); `optimizer` names another than the spec's (see `train`)."""
         decimals, hand_round, detail = _places(decimals, hand_round, detail)
+        chosen = self.optimizer(optimizer)
+        steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(worked_solution(self.derived, decimals, hand_round, found, detail, self.after_update))
+        solution = worked_solution(self.derived, decimals, hand_round, found, detail, self.after_update)
+        if steps:
+            solution = with_optimizer_steps(solution, self.derived, worked_steps(self.derived, chosen, steps),
+                                            chosen.kind)
+        return Solution(solution)
 
     def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of
@@ -219,12 +230,9 @@ class Problem:
 
     def optimizer(self, kind: str | None = None) -> OptimizerSpec:
         """The spec's optimizer, or the one `kind` names (with the spec's settings if it is the spec's kind)."""
-        if kind is None:
+        if kind is None or kind == self.spec.optimizer.kind:
             return self.spec.optimizer
-        kind = choice("optimizer", kind, tuple(OPTIMIZERS))
-        settings = {name: str(value) for name, value in self.spec.optimizer.settings} \
-            if kind == self.spec.optimizer.kind else {}
-        return optimizer_spec(kind, "optimizer", settings)
+        return optimizer_spec(choice("optimizer", kind, tuple(OPTIMIZERS)), "optimizer")
 
     def _optimizer_program(self, optimizer: OptimizerSpec, backend: str) -> OptimizerProgram:
         """The compiled gradient and updates of `optimizer` on `backend`, compiled the first time."""

@@ -139,42 +139,60 @@ def train_optimized(derivation: Derivation, steps: int, program: OptimizerProgra
 
 @dataclass(frozen=True)
 class WorkedStep:
-    """One step of an optimizer, exactly: E_total before it, and each trained parameter's lines with values."""
+    """One step of an optimizer, exactly: E_total before it, and each trained parameter's lines."""
 
     step: int
     error: mpmath.mpf
+    """E_total at the parameters before the step, whose gradients the step reads."""
     lines: tuple[tuple[Symbol, Expr], ...]
     """Every trained parameter's instance of the rule (derivation.optimizers.instance), parameter by parameter."""
+
+
+@dataclass(frozen=True)
+class WorkedSteps:
+    """An optimizer's first steps evaluated exactly, line by line, for a worked solution."""
+
+    rule: OptimizerRule
+    """The rule without a penalty."""
+    penalized: OptimizerRule | None
+    """The rule with the spec's penalty, for the parameters it penalizes; None without one."""
+    constants: dict[Symbol, Rational]
+    """eta, the settings and lambda, exact."""
+    steps: tuple[WorkedStep, ...]
     values: dict[Symbol, mpmath.mpf]
     """The value of every symbol the lines read or define: g_w5<k>, m_w5<k-1>, ..., w_5<k>."""
+    error: mpmath.mpf
+    """E_total after the last step."""
 
 
 def worked_steps(derivation: Derivation, optimizer: OptimizerSpec, steps: int,
-                 gradient: Callable | None = None) -> tuple[dict[Symbol, Rational], list[WorkedStep]]:
-    """The optimizer's first `steps` steps evaluated exactly, line by line: the constants the rules read
-    (eta, the settings, lambda), and each step. `gradient`: `compile_gradient(derivation, "mpmath", outputs=True)`
-    if the caller keeps one."""
+                 gradient: Callable | None = None) -> WorkedSteps:
+    """The optimizer's first `steps` steps evaluated exactly, line by line (evaluate_definitions, not the
+    compiled code, which the tests check against these). `gradient`: `compile_gradient(derivation, "mpmath",
+    outputs=True)` if the caller keeps one."""
     network = derivation.network
     plain, with_penalty, found = rules(derivation, optimizer)
     numbers = constants(with_penalty, found, network.spec.learning_rate)
     gradient = gradient or compile_gradient(derivation, "mpmath", outputs=True)
-    trained = [p for p in network.parameters if p in set(network.trainable)]
+    trainable = set(network.trainable)
+    trained = [p for p in network.parameters if p in trainable]
     worked = []
     with mpmath.workdps(working_precision(network)):
         known = {s: to_mpf(v) for s, v in numbers.items()}
         known.update((at_step(p.symbol, 0), to_mpf(p.value)) for p in network.parameters)
         known.update((q, mpmath.mpf(0)) for p in trained for q in _initial_state(plain, p.symbol))
-        for step in range(1, steps + 1):
-            values = [known[at_step(p.symbol, step - 1)] for p in network.parameters]
-            error, _outputs, gradients = gradient(*values)
+        for step in range(1, steps + 2):
+            error, _outputs, gradients = gradient(*(known[at_step(p.symbol, step - 1)] for p in network.parameters))
+            if step > steps:
+                break
             known.update((gradient_at(p.symbol, step), g) for p, g in zip(network.parameters, gradients))
             lines = [line for p in trained
                      for line in instance(with_penalty if penalized(p.is_bias, found) else plain, p.symbol, step)]
             known = evaluate_definitions(lines, known)
             known.update((at_step(p.symbol, step), known[at_step(p.symbol, step - 1)])
-                         for p in network.parameters if p not in set(network.trainable))
-            worked.append(WorkedStep(step, error, tuple(lines), dict(known)))
-    return numbers, worked
+                         for p in network.parameters if p not in trainable)
+            worked.append(WorkedStep(step, error, tuple(lines)))
+    return WorkedSteps(plain, with_penalty if found is not None else None, numbers, tuple(worked), known, error)
 
 
 def _initial_state(rule: OptimizerRule, parameter: Symbol) -> list[Symbol]:

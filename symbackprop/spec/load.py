@@ -200,11 +200,11 @@ _FRACTIONS = {"momentum", "alpha", "beta1", "beta2"}
 """Settings that weigh the old state against the new: from 0 up to, not including, 1."""
 
 
-def optimizer_spec(data: Any, field: str, settings: dict[str, Any] | None = None) -> OptimizerSpec:
-    """An optimizer from its kind ("adam") or an object with its kind and settings ({kind = "adam", beta1 = 0.8});
-    `settings` are used for a bare kind (`train --optimizer` keeps the spec's settings of the same kind)."""
+def optimizer_spec(data: Any, field: str) -> OptimizerSpec:
+    """An optimizer from its kind ("adam", with the default settings) or an object with its kind and settings
+    ({kind = "adam", beta1 = 0.8})."""
     if isinstance(data, str):
-        data = {"kind": data, **(settings or {})}
+        data = {"kind": data}
     if not isinstance(data, dict):
         raise InputError(f"{field}: expected an optimizer's name or an object with its kind and settings")
     kind = data.get("kind")

@@ -1,0 +1,80 @@
+"""An optimizer's steps worked with numbers: its rule, its settings, then each step line by line.
+
+Every line is an instance of the optimizer's SymPy rule (derivation/optimizers.py) for one parameter
+at one step, shown as formula, numbers substituted and result; the values are the numbers stage's
+exact ones (`numbers.optimizers.worked_steps`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import mpmath
+from sympy import Symbol
+
+from symbackprop.derivation import Derivation
+from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at
+from symbackprop.names import name_of, symbol
+from symbackprop.numbers.evaluate import PRECISION, to_mpf
+from symbackprop.numbers.optimizers import WorkedSteps
+from symbackprop.numbers.rounding import fixed, to_significant
+from symbackprop.solution.build import fixed_biases_note, penalty_kink_notes
+from symbackprop.solution.model import Note, Section, Step, WorkedSolution
+
+EXACT_PLACES = 50
+"""A setting is shown in full: it is an exact decimal from the spec (epsilon = 0.00000001). The values are
+shown to as many significant digits as the solution's decimals: g and g^2 differ in size."""
+_PENALTIES = {"l2": "lambda/2 theta^2", "l1": "lambda |theta|"}
+
+
+def with_optimizer_steps(solution: WorkedSolution, derivation: Derivation, worked: WorkedSteps,
+                         kind: str) -> WorkedSolution:
+    """`solution` with a last section working `kind`'s first steps, and the numerals its lines need."""
+    section, numerals = optimizer_section(derivation, worked, kind, solution.places or 9)
+    return replace(solution, sections=solution.sections + (section,), numerals={**solution.numerals, **numerals})
+
+
+def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
+                      places: int) -> tuple[Section, dict[Symbol, str]]:
+    """The rule, the settings and each step worked, and every numeral the steps show."""
+    network = derivation.network
+    total = name_of(network.total)
+    digits = max(places, 1)
+    numerals = {s: to_significant(v, digits) for s, v in worked.values.items()}
+    with mpmath.workdps(PRECISION):
+        numerals.update((s, fixed(to_mpf(v), EXACT_PLACES)) for s, v in worked.constants.items())
+    errors = [(symbol(replace(total, step=k)), s.error) for k, s in enumerate(worked.steps)]
+    errors.append((symbol(replace(total, step=len(worked.steps))), worked.error))
+    numerals.update((s, to_significant(v, digits)) for s, v in errors)
+    state = ", ".join(str(s) for s in worked.rule.state)
+    items: list = [Note((f"The rule of {kind}, for every trained parameter ", THETA, " with its gradient ", GRADIENT,
+                         " = dE_total/d", THETA, " at the parameters before the step"
+                         + (f"; the state ({state}) starts at 0" if state else "")
+                         + ("; t counts the steps from 1" if "t" in {str(s) for _, e in worked.rule.lines
+                                                                     for s in e.free_symbols} else "") + ":"))]
+    items += [Step(q, (e,)) for q, e in worked.rule.lines]
+    if worked.penalized is not None:
+        penalty = network.spec.regularization
+        which = "weights and biases" if penalty.biases else "weights"
+        items.append(Note(f"With the {penalty.kind} penalty {_PENALTIES[penalty.kind]} added to the loss for the "
+                          f"{which}, its derivative (by SymPy) joins the gradient:"))
+        items += [Step(q, (e,)) for q, e in worked.penalized.lines]
+    items += [Step(s, (), None, numerals[s]) for s in worked.constants]
+    if kind != "sgd":
+        items.append(Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s."))
+    items += fixed_biases_note(network.spec)
+    trainable = set(network.trainable)
+    trained = [p for p in network.parameters if p in trainable]
+    gradients = {g.parameter.name: g.symbol for g in derivation.gradients}
+    size = len(worked.rule.lines)
+    for (error, _value), step in zip(errors, worked.steps):
+        steps: list = [Step(error, (), None, numerals[error])]
+        steps += penalty_kink_notes(network, [(at_step(p.symbol, step.step - 1), p) for p in trained],
+                                    worked.values)
+        for k, parameter in enumerate(trained):
+            g = gradient_at(parameter.symbol, step.step)
+            steps.append(Step(g, (gradients[parameter.name],), None, numerals[g]))
+            steps += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[k * size:(k + 1) * size]]
+        items.append(Section(f"Step {step.step}", tuple(steps)))
+    items.append(Step(errors[-1][0], (), None, numerals[errors[-1][0]]))
+    return Section(f"Optimizer: {kind}, {len(worked.steps)} steps", tuple(items)), numerals
