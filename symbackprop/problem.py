@@ -34,6 +34,7 @@ from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, requir
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
+from symbackprop.derivation.optimizers import first_step
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation, read_formula
@@ -140,7 +141,10 @@ class Problem:
 
     @cached_property
     def checker(self) -> Checker:
-        return Checker(self.derived)
+        """The derivation's quantities, and the first step of the spec's optimizer (m_w5<1>, mhat_w5<1>, w_5<1>)
+        unless it is sgd, whose step is the derivation's update w_5^+."""
+        optimizer = self.spec.optimizer
+        return Checker(self.derived, first_step(self.derived, optimizer) if optimizer.kind != "sgd" else ())
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:

@@ -47,17 +47,18 @@ def test_double_path_follows_the_exact_path_step_by_step(kind, regularization):
     extra = {"update_biases": True} if regularization and regularization.get("biases") else {}
     problem = _problem(kind, regularization, **extra)
     optimizer = problem.spec.optimizer
-    _numbers, exact = worked_steps(problem.derived, optimizer, STEPS)
+    exact = worked_steps(problem.derived, optimizer, STEPS)
     programs = {b: compile_optimizer(problem.derived, optimizer, b) for b in ("math", "mpmath")}
     for step in range(1, STEPS + 1):
         for backend, tolerance in (("math", 1e-13), ("mpmath", mpmath.mpf(10) ** -40)):
             run = train_optimized(problem.derived, step, programs[backend], backend)
             for parameter in problem.network.parameters:
-                expected = exact[step - 1].values[at_step(parameter.symbol, step)]
+                expected = exact.values[at_step(parameter.symbol, step)]
                 assert abs(run.parameters[parameter.name] - expected) <= tolerance * max(1, abs(expected)), \
                     (backend, step, parameter.name)
-        assert mpmath.almosteq(exact[step - 1].error, train_optimized(problem.derived, step - 1,
-                                                                      programs["mpmath"]).error, 1e-40)
+        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(problem.derived, step - 1,
+                                                                            programs["mpmath"]).error, 1e-40)
+    assert mpmath.almosteq(exact.error, train_optimized(problem.derived, STEPS, programs["mpmath"]).error, 1e-40)
 
 
 @pytest.mark.parametrize("regularization", [None, {"kind": "l2", "lambda": 0.01}, {"kind": "l1", "lambda": 0.02}])
@@ -122,7 +123,7 @@ def test_a_forgotten_bias_correction_is_far_from_adams_first_step():
     """Adam's first step without m-hat's bias correction moves w5 by a tenth as much: the worked steps and the
     compiled path both hold the corrected step, and the rule fails if the correction is dropped."""
     problem = _problem("adam")
-    _numbers, (first, *_rest) = worked_steps(problem.derived, problem.spec.optimizer, 1)
+    first = worked_steps(problem.derived, problem.spec.optimizer, 1)
     w5 = problem.network.parameter("w5").symbol
     m, m_hat = state_at(Symbol("m"), w5, 1), state_at(Symbol("mhat"), w5, 1)
     assert mpmath.almosteq(first.values[m_hat], first.values[m] / (1 - mpmath.mpf("0.9")), 1e-45)
@@ -212,3 +213,36 @@ def test_train_takes_the_optimizer_and_refuses_what_it_cannot_run():
                            ({"backend": "numpy"}, "backend: the optimizer 'adam' runs on")):
         with pytest.raises(InputError, match=message):
             problem.train(2, **wrong)
+
+
+ADAM = {**MAZUR, "learning_rate": 0.01, "optimizer": {"kind": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}}
+
+
+def test_check_catches_a_forgotten_bias_correction_and_names_it():
+    """A hand-worked Adam step with m-hat left at m (the bias correction forgotten) is wrong, and the likeliest
+    mistake computed is the dropped factor 1/(1 - beta_1^1); the corrected value is right."""
+    problem = Problem(ADAM)
+    wrong = problem.check(quantity="mhat_w5<1>", value="0.00821670406")
+    assert not wrong
+    assert "1. the factor 1/(1 - β₁¹) dropped from mhat_w5⟨1⟩" in wrong.render("text", width=None)
+    assert problem.check(quantity="mhat_w5<1>", value="0.0821670406")
+    uncorrected = "w_5<0> - eta*m_w5<1>/(sqrt(v_w5<1>) + epsilon)"
+    assert not problem.check(quantity="w_5<1>", formula=uncorrected)
+    assert problem.check(quantity="w_5<1>", formula="w_5<0> - eta*mhat_w5<1>/(sqrt(vhat_w5<1>) + epsilon)")
+
+
+def test_solve_works_the_optimizers_steps_with_numbers():
+    text = Problem(ADAM).solve(steps=2, checks=False).render("text", width=None)
+    section = text[text.index("Optimizer: adam, 2 steps"):]
+    assert "mhat = m⁺/(1 - β₁^t)" in section
+    assert "mhat_w5⟨1⟩ = m_w5⟨1⟩/(1 - β₁¹) = 0.00821670406/(1 - 0.9¹) = 0.0821670406" in section
+    assert "Step 2" in section and "E_total⟨2⟩ = " in section
+    assert "Optimizer:" not in Problem(MAZUR).solve(checks=False).render("text")
+
+
+def test_solve_reports_an_l1_penalized_weight_at_its_kink():
+    data = {**MAZUR, "regularization": {"kind": "l1", "lambda": 0.1}}
+    data["layers"] = [data["layers"][0], {**data["layers"][1], "weights": [[0, 0.45], [0.5, 0.55]]}]
+    text = Problem(data).solve(checks=False, steps=1).render("text", width=None)
+    assert "w₅ = 0 sits on the kink of |w5|: the update uses sign(0) = 0" in text
+    assert "w₅⁺ = w₅ - η · (∂E_total/∂w₅ + λ · sign(w₅))" in text
