@@ -37,6 +37,7 @@ from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
+from symbackprop.solution.optimizers import optimizer_rules as rules_record
 from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
@@ -46,7 +47,7 @@ OPTIMIZERS = tuple(_SETTINGS)
 __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "OPTIMIZERS", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "spec", "train"]
+           "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -76,6 +77,20 @@ def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None 
         raise InputError("steps: a computation graph's worked solution has no optimizer steps yet")
     return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks, steps=steps,
                          optimizer=optimizer)
+
+
+def optimizer_steps(source: SpecLike = None, steps: int = 2, *, optimizer: str | None = None,
+                    decimals: int = 9) -> Solution:
+    """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers (see docs/optimizers.md)."""
+    problem = open_problem(source)
+    if isinstance(problem, GraphProblem):
+        raise InputError("steps: a computation graph has no optimizer steps yet")
+    return problem.optimizer_steps(steps, optimizer=optimizer, decimals=decimals)
+
+
+def optimizer_rules() -> Solution:
+    """Every optimizer's update rule and each penalty's, as SymPy records (see docs/optimizers.md)."""
+    return Solution(rules_record())
 
 
 def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:

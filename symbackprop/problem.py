@@ -49,7 +49,7 @@ from symbackprop.numbers.training import (
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
-from symbackprop.solution.optimizers import with_optimizer_steps
+from symbackprop.solution.optimizers import steps_solution, with_optimizer_steps
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
@@ -160,6 +160,13 @@ class Problem:
             solution = with_optimizer_steps(solution, self.derived, worked_steps(self.derived, chosen, steps),
                                             chosen.kind)
         return Solution(solution)
+
+    def optimizer_steps(self, steps: int = 2, *, optimizer: str | None = None, decimals: int = 9) -> Solution:
+        """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers, alone."""
+        steps = whole("steps", steps, 1, MAX_WORKED_STEPS)
+        decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        chosen = self.optimizer(optimizer)
+        return Solution(steps_solution(self.derived, worked_steps(self.derived, chosen, steps), chosen.kind, decimals))
 
     def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of

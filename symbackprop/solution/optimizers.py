@@ -10,27 +10,56 @@ from __future__ import annotations
 from dataclasses import replace
 
 import mpmath
-from sympy import Symbol
+from sympy import Derivative, Rational, Symbol
 
 from symbackprop.derivation import Derivation
-from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at
+from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at, optimizer_rule, penalty
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
 from symbackprop.numbers.optimizers import WorkedSteps
 from symbackprop.numbers.rounding import fixed, to_significant
 from symbackprop.solution.build import fixed_biases_note, penalty_kink_notes
 from symbackprop.solution.model import Note, Section, Step, WorkedSolution
+from symbackprop.spec.load import optimizer_spec
+from symbackprop.spec.model import RegularizationSpec
+from symbackprop.spec.vocabulary import OPTIMIZERS, PENALTIES
 
 EXACT_PLACES = 50
 """A setting is shown in full: it is an exact decimal from the spec (epsilon = 0.00000001). The values are
 shown to as many significant digits as the solution's decimals: g and g^2 differ in size."""
-_PENALTIES = {"l2": "lambda/2 theta^2", "l1": "lambda |theta|"}
+
+
+def optimizer_rules() -> WorkedSolution:
+    """Every optimizer's rule with its default settings, and sgd's update with each penalty: the records
+    themselves, for the documentation."""
+    sections = []
+    for kind in OPTIMIZERS:
+        rule = optimizer_rule(optimizer_spec(kind, "optimizer"))
+        items: list = [Step(q, (e,)) for q, e in rule.lines]
+        with mpmath.workdps(PRECISION):
+            items += [Step(s, (), None, fixed(to_mpf(v), EXACT_PLACES)) for s, v in rule.settings]
+        sections.append(Section(kind, tuple(items)))
+    for kind in PENALTIES:
+        found = penalty(RegularizationSpec(kind, Rational(1)))
+        rule = optimizer_rule(optimizer_spec("sgd", "optimizer"), found)
+        sections.append(Section(f"sgd with the {kind} penalty", (
+            Step(Derivative(found.term, THETA), (found.derivative,)), *(Step(q, (e,)) for q, e in rule.lines))))
+    return WorkedSolution("Optimizer rules", tuple(sections), places=None)
+
+
+def steps_solution(derivation: Derivation, worked: WorkedSteps, kind: str, places: int) -> WorkedSolution:
+    """The optimizer's steps worked, alone."""
+    section, numerals = optimizer_section(derivation, worked, kind, places)
+    return WorkedSolution(f"{kind}: {derivation.network.spec.name}", (section,), numerals, places)
 
 
 def with_optimizer_steps(solution: WorkedSolution, derivation: Derivation, worked: WorkedSteps,
                          kind: str) -> WorkedSolution:
     """`solution` with a last section working `kind`'s first steps, and the numerals its lines need."""
     section, numerals = optimizer_section(derivation, worked, kind, solution.places or 9)
+    if kind != "sgd":
+        note = Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s.")
+        section = replace(section, items=(note, *section.items))
     return replace(solution, sections=solution.sections + (section,), numerals={**solution.numerals, **numerals})
 
 
@@ -54,14 +83,12 @@ def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
                                                                      for s in e.free_symbols} else "") + ":"))]
     items += [Step(q, (e,)) for q, e in worked.rule.lines]
     if worked.penalized is not None:
-        penalty = network.spec.regularization
-        which = "weights and biases" if penalty.biases else "weights"
-        items.append(Note(f"With the {penalty.kind} penalty {_PENALTIES[penalty.kind]} added to the loss for the "
-                          f"{which}, its derivative (by SymPy) joins the gradient:"))
+        found = penalty(network.spec.regularization)
+        which = "weights and biases" if found.biases else "weights"
+        items.append(Note((f"With the {found.kind} penalty ", found.term, f" added to the loss for each of the {which}, "
+                           "its derivative ", found.derivative, " (by SymPy) joins the gradient:")))
         items += [Step(q, (e,)) for q, e in worked.penalized.lines]
     items += [Step(s, (), None, numerals[s]) for s in worked.constants]
-    if kind != "sgd":
-        items.append(Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s."))
     items += fixed_biases_note(network.spec)
     trainable = set(network.trainable)
     trained = [p for p in network.parameters if p in trainable]
@@ -77,4 +104,5 @@ def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
             steps += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[k * size:(k + 1) * size]]
         items.append(Section(f"Step {step.step}", tuple(steps)))
     items.append(Step(errors[-1][0], (), None, numerals[errors[-1][0]]))
-    return Section(f"Optimizer: {kind}, {len(worked.steps)} steps", tuple(items)), numerals
+    count = len(worked.steps)
+    return Section(f"Optimizer: {kind}, {count} step{'s' if count != 1 else ''}", tuple(items)), numerals
