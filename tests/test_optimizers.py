@@ -246,3 +246,20 @@ def test_solve_reports_an_l1_penalized_weight_at_its_kink():
     text = Problem(data).solve(checks=False, steps=1).render("text", width=None)
     assert "w₅ = 0 sits on the kink of |w5|: the update uses sign(0) = 0" in text
     assert "w₅⁺ = w₅ - η · (∂E_total/∂w₅ + λ · sign(w₅))" in text
+
+
+def test_the_guide_s_rules_and_worked_steps_are_current_and_its_examples_run():
+    import json
+    import re
+    from pathlib import Path
+
+    import symbackprop as sbp
+    from symbackprop.printers import MarkdownPrinter
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "optimizers.md").read_text(encoding="utf-8")
+    spec = json.loads(re.search(r"```json\n(.*?)```", guide, re.S).group(1))
+    regenerate = "regenerate docs/optimizers.md's generated parts (see the lines before each)"
+    assert MarkdownPrinter().doprint(sbp.optimizer_rules().record) in guide, regenerate
+    assert guide.endswith(MarkdownPrinter().doprint(sbp.optimizer_steps(spec, 2).record)), regenerate
+    for block in re.findall(r"```python\n(.*?)```", guide, re.S):
+        exec(compile(block, "docs/optimizers.md", "exec"), {})  # the guide's own examples, not user text
