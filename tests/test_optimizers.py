@@ -263,3 +263,39 @@ def test_the_guide_s_rules_and_worked_steps_are_current_and_its_examples_run():
     assert guide.endswith(MarkdownPrinter().doprint(sbp.optimizer_steps(spec, 2).record)), regenerate
     for block in re.findall(r"```python\n(.*?)```", guide, re.S):
         exec(compile(block, "docs/optimizers.md", "exec"), {})  # the guide's own examples, not user text
+
+
+HUBER = {**MAZUR, "targets": [0.01, 3], "loss": "huber", "huber_delta": 0.5,
+         "layers": [MAZUR["layers"][0], {**MAZUR["layers"][1], "activation": "identity"}]}
+
+
+@pytest.mark.parametrize("targets", [[0.01, 3], [0.01, 0.99], [1.605905967, -10]])
+def test_huber_gradients_are_pytorchs(targets):
+    """Huber's loss (quadratic within delta of the target, linear beyond, on either side) differentiated by the
+    engine gives PyTorch's autograd gradients through HuberLoss(delta, reduction="sum")."""
+    problem = Problem({**HUBER, "targets": targets})
+    values = [float(p.value) for p in problem.network.parameters]
+    w_h = torch.tensor([values[0:2], values[2:4]], dtype=torch.float64, requires_grad=True)
+    w_o = torch.tensor([values[4:6], values[6:8]], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(values[8:10], dtype=torch.float64, requires_grad=True)
+    out = w_o @ torch.sigmoid(w_h @ torch.tensor([0.05, 0.1], dtype=torch.float64) + b[0]) + b[1]
+    loss = torch.nn.HuberLoss(reduction="sum", delta=0.5)(out, torch.tensor(targets, dtype=torch.float64))
+    loss.backward()
+    theirs = [*w_h.grad.flatten(), *w_o.grad.flatten(), *b.grad]
+    ours = problem.gradients()
+    assert float(problem.values[problem.network.total]) == pytest.approx(float(loss.detach()), rel=1e-13)
+    for parameter, value in zip(problem.network.parameters, theirs):
+        assert float(ours[parameter.name]) == pytest.approx(float(value), rel=1e-12, abs=1e-15), parameter.name
+    assert all(c.status == "pass" for c in problem.finite_difference_checks())
+
+
+def test_huber_trains_alike_exactly_and_in_double_and_is_refused_where_it_cannot_run():
+    problem = Problem(HUBER)
+    exact, fast = problem.train(20), problem.train(20, fast=True)
+    assert abs(float(exact.error) - fast.error) < 1e-13
+    with pytest.raises(InputError, match="^loss: the matrix form"):
+        problem.train(2, backend="numpy")
+    with pytest.raises(InputError, match="^huber_delta: only the loss huber has a delta"):
+        spec_from_dict({**MAZUR, "huber_delta": 1})
+    with pytest.raises(InputError, match="^huber_delta: expected a positive number"):
+        spec_from_dict({**HUBER, "huber_delta": 0})

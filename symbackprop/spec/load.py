@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sympy import Rational
+
 from symbackprop.errors import InputError
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_NAME_LENGTH, MAX_SPEC_BYTES, require_size
@@ -30,7 +32,7 @@ DEFAULT_EXAMPLE = "mazur"
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 """The built-in examples' folder (`importlib.resources` would import zipfile: 1.5 ms of a first `train`)."""
 _TOP_FIELDS = {"name", "inputs", "targets", "samples", "reduction", "layers", "loss", "learning_rate",
-               "update_biases", "optimizer", "regularization"}
+               "update_biases", "optimizer", "regularization", "huber_delta"}
 _SAMPLE_FIELDS = {"inputs", "targets"}
 _LAYER_FIELDS = {"name", "activation", "weights", "bias"}
 _RESERVED_LAYER_NAMES = {"i": "inputs i_1, i_2", "w": "weights w_1, w_2", "b": "biases b_1, b_2"}
@@ -193,6 +195,7 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
         reduction=reduction,
         optimizer=optimizer_spec(data.get("optimizer", "sgd"), "optimizer"),
         regularization=_regularization(data.get("regularization")),
+        huber_delta=_huber_delta(data, loss),
     )
 
 
@@ -223,6 +226,18 @@ def optimizer_spec(data: Any, field: str) -> OptimizerSpec:
             raise InputError(f"{field}.{name}: expected a number of at least 0, got {value}")
         values.append((name, value))
     return OptimizerSpec(kind, tuple(values))
+
+
+def _huber_delta(data: dict, loss: str) -> Rational:
+    """Huber's delta: positive, default 1, and only beside the loss huber."""
+    if "huber_delta" not in data:
+        return Rational(1)
+    if loss != "huber":
+        raise InputError(f"huber_delta: only the loss huber has a delta (the loss is {loss})")
+    delta = exact_number(data["huber_delta"], "huber_delta")
+    if delta <= 0:
+        raise InputError(f"huber_delta: expected a positive number, got {delta}")
+    return delta
 
 
 def _regularization(data: Any) -> RegularizationSpec | None:

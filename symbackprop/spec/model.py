@@ -65,4 +65,6 @@ class Spec:
     reduction: str = "sum"
     """How the samples' losses combine: their sum, or their mean."""
     optimizer: OptimizerSpec = OptimizerSpec()
+    huber_delta: Rational = Rational(1)
+    """Where Huber's loss turns from quadratic to linear (used by the loss huber only)."""
     regularization: RegularizationSpec | None = None

@@ -2,7 +2,7 @@
 
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "identity", "softplus", "softmax")
 LOSSES: tuple[str, ...] = (
-    "half_squared_error", "squared_error", "mean_squared_error", "binary_cross_entropy", "cross_entropy",
+    "half_squared_error", "squared_error", "mean_squared_error", "binary_cross_entropy", "cross_entropy", "huber",
 )
 REDUCTIONS: tuple[str, ...] = ("sum", "mean")
 OPTIMIZERS: dict[str, dict[str, str]] = {
