@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import mpmath
@@ -31,6 +31,7 @@ from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
+from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
@@ -49,7 +50,7 @@ from symbackprop.numbers.training import (
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
-from symbackprop.solution.optimizers import steps_solution, with_optimizer_steps
+from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
@@ -122,6 +123,11 @@ class Problem:
         return check_gradients(self.derived)
 
     @cached_property
+    def penalty_checks(self) -> list[PenaltyCheck]:
+        """The spec's weight penalty checked: each objective gradient against finite differences of E_total + R."""
+        return check_penalty(self.derived)
+
+    @cached_property
     def matrix(self) -> MatrixDerivation:
         """Backpropagation written once per layer (`InputError` for an activation it cannot write, or a penalty)."""
         if self.spec.regularization is not None:
@@ -156,6 +162,10 @@ class Problem:
         steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
         solution = worked_solution(self.derived, decimals, hand_round, found, detail, self.after_update)
+        if checks and self.spec.regularization is not None:
+            require_penalty(self.penalty_checks)
+            solution = replace(solution, sections=solution.sections + (
+                penalty_check_section(self.derived, self.penalty_checks),))
         if steps:
             solution = with_optimizer_steps(solution, self.derived, worked_steps(self.derived, chosen, steps),
                                             chosen.kind)

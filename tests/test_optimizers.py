@@ -299,3 +299,26 @@ def test_huber_trains_alike_exactly_and_in_double_and_is_refused_where_it_cannot
         spec_from_dict({**MAZUR, "huber_delta": 1})
     with pytest.raises(InputError, match="^huber_delta: expected a positive number"):
         spec_from_dict({**HUBER, "huber_delta": 0})
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_the_penalty_check_passes_and_fails_a_wrong_derivative(kind, monkeypatch):
+    """solve checks dE_total/dw + dR/dw against finite differences of E_total + R (w5 = 0 at l1's kink too);
+    a penalty whose derivative is off by a factor fails, loudly."""
+    import dataclasses
+
+    from symbackprop.checks import penalty as checked
+    from symbackprop.errors import CheckFailure
+
+    data = {**MAZUR, "regularization": {"kind": kind, "lambda": 0.1}}
+    data["layers"] = [data["layers"][0], {**data["layers"][1], "weights": [[0, 0.45], [0.5, 0.55]]}]
+    text = Problem(data).solve().render("text", width=None)
+    assert "Penalty checks" in text and "FAIL" not in text
+    assert [c.status for c in checked.check_penalty(Problem(data).derived)] == ["pass"] * 8
+    right = checked.penalty
+    monkeypatch.setattr(checked, "penalty", lambda spec: dataclasses.replace(
+        right(spec), derivative=2 * right(spec).derivative))
+    wrong = checked.check_penalty(Problem(data).derived)
+    assert {c.status for c in wrong if c.parameter != "w5"} == {"FAIL"}  # at w5 = 0 both derivatives are 0
+    with pytest.raises(CheckFailure, match="^penalty check failed"):
+        checked.require_penalty(wrong)

@@ -12,14 +12,16 @@ from dataclasses import replace
 import mpmath
 from sympy import Derivative, Rational, Symbol
 
+from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
+from symbackprop.checks.penalty import PenaltyCheck
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at, optimizer_rule, penalty
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
 from symbackprop.numbers.optimizers import WorkedSteps
-from symbackprop.numbers.rounding import fixed, to_significant
+from symbackprop.numbers.rounding import fixed, significant, to_significant
 from symbackprop.solution.build import fixed_biases_note, penalty_kink_notes
-from symbackprop.solution.model import Note, Section, Step, WorkedSolution
+from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 from symbackprop.spec.load import optimizer_spec
 from symbackprop.spec.model import RegularizationSpec
 from symbackprop.spec.vocabulary import OPTIMIZERS, PENALTIES
@@ -51,6 +53,19 @@ def steps_solution(derivation: Derivation, worked: WorkedSteps, kind: str, place
     """The optimizer's steps worked, alone."""
     section, numerals = optimizer_section(derivation, worked, kind, places)
     return WorkedSolution(f"{kind}: {derivation.network.spec.name}", (section,), numerals, places)
+
+
+def penalty_check_section(derivation: Derivation, checks: list[PenaltyCheck]) -> Section:
+    """The penalty's checks: each objective gradient beside the central difference of E_total + R."""
+    found = penalty(derivation.network.spec.regularization)
+    note = Note(("The penalty R, ", found.term, " for each penalized parameter θ, joins the loss: the gradient the "
+                 "updates read, dE_total/dθ + ", found.derivative, f", against a central difference of E_total + R "
+                 f"in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree to "
+                 f"{REQUIRED_DIGITS} significant digits."))
+    rows = tuple((derivation.gradient(c.parameter).parameter.symbol, significant(c.symbolic, 15),
+                  significant(c.high, 15), fixed(min(c.agreeing_digits, FD_DIGITS), 0), c.status) for c in checks)
+    return Section("Penalty checks", (note, Table(("parameter", "dE_total/dθ + dR/dθ", "mpmath FD of E_total + R",
+                                                   "digits agreeing", "status"), rows)))
 
 
 def with_optimizer_steps(solution: WorkedSolution, derivation: Derivation, worked: WorkedSteps,
