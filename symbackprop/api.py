@@ -44,10 +44,12 @@ __version__ = "0.1.0"
 OPTIMIZERS = tuple(_SETTINGS)
 """The optimizers `train` runs (`optimizer=`, `--optimizer`)."""
 
-__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "OPTIMIZERS", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
+__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "OPTIMIZERS", "ORDERS",
+           "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "spec", "train"]
+           "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format",
+           "reproduce", "solve", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -81,7 +83,8 @@ def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None 
 
 def optimizer_steps(source: SpecLike = None, steps: int = 2, *, optimizer: str | None = None,
                     decimals: int = 9) -> Solution:
-    """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers (see docs/optimizers.md)."""
+    """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers
+    (see docs/optimizers.md)."""
     problem = open_problem(source)
     if isinstance(problem, GraphProblem):
         raise InputError("steps: a computation graph has no optimizer steps yet")

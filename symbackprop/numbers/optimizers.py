@@ -25,13 +25,14 @@ from symbackprop.errors import InputError
 from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
 from symbackprop.numbers.point import working_precision
-from symbackprop.numbers.stable import DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, finite_doubles, require_finite
+from symbackprop.numbers.stable import finite_doubles
 from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
-from symbackprop.numbers.training import MAX_RECORDED, PROGRESS_CALLS, TrainingResult, compile_gradient
+from symbackprop.numbers.training import (
+    BACKEND_FUNCTIONS, PROGRESS_CALLS, TrainingResult, compile_gradient, require_finite_run, require_recordable,
+)
 from symbackprop.spec.model import OptimizerSpec
 
 OPTIMIZER_BACKENDS = ("mpmath", "math")
-_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
 
 
 def constants(rule: OptimizerRule, found: Penalty | None, learning_rate: Rational) -> dict[Symbol, Rational]:
@@ -59,7 +60,8 @@ def compile_rule(rule: OptimizerRule, numbers: Mapping[Symbol, Rational], backen
     with mpmath.workdps(PRECISION):
         exact = [evaluate(n, {}) for n in writer.numbers]
     numbers_used = exact if backend == "mpmath" else [float(x) for x in exact]
-    namespace: dict[str, object] = {"_locals": (*numbers_used, *(_FUNCTIONS[backend][f] for f in sorted(writer.functions)))}
+    functions = [BACKEND_FUNCTIONS[backend][f] for f in sorted(writer.functions)]
+    namespace: dict[str, object] = {"_locals": (*numbers_used, *functions)}
     exec(compile(source, f"<symbackprop {rule.kind}>", "exec"), namespace)  # noqa: S102
     return namespace["update"]
 
@@ -68,7 +70,6 @@ def compile_rule(rule: OptimizerRule, numbers: Mapping[Symbol, Rational], backen
 class OptimizerProgram:
     """A layered network trained by an optimizer: its compiled gradient and each parameter's compiled update."""
 
-    kind: str
     gradient: Callable
     """(parameter values) -> (E_total, outputs, gradients)."""
     updates: tuple[Callable | None, ...]
@@ -97,7 +98,7 @@ def compile_optimizer(derivation: Derivation, optimizer: OptimizerSpec, backend:
     trained = set(network.trainable)
     updates = tuple(compiled[penalized(p.is_bias, found) is not None] if p in trained else None
                     for p in network.parameters)
-    return OptimizerProgram(optimizer.kind, compile_gradient(derivation, backend, outputs=True), updates,
+    return OptimizerProgram(compile_gradient(derivation, backend, outputs=True), updates,
                             len(plain.state))
 
 
@@ -105,9 +106,7 @@ def train_optimized(derivation: Derivation, steps: int, program: OptimizerProgra
                     progress: Callable[[int], None] | None = None, every: int = 1) -> TrainingResult:
     """`steps` steps of `program`'s optimizer from the spec's parameter values (simultaneous order: every
     gradient from the parameters before the step). E_total and the outputs are recorded as `train` does."""
-    if steps // every > MAX_RECORDED:
-        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
-                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+    require_recordable(steps, every)
     network = derivation.network
     report = max(steps // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
@@ -131,9 +130,7 @@ def train_optimized(derivation: Derivation, steps: int, program: OptimizerProgra
                 progress(done + 1)
     result = TrainingResult(steps, "simultaneous", {p.name: v for p, v in zip(network.parameters, values)}, history)
     if backend != "mpmath":
-        require_finite([v for error, outputs in history.values() for v in (error, *outputs)],
-                       "E_total or an output during training")
-        require_finite(result.parameters.values(), "a parameter after training")
+        require_finite_run(result)
     return result
 
 

@@ -42,7 +42,7 @@ PROGRESS_CALLS = 200
 """About how many times a long run calls `progress`."""
 MAX_RECORDED = 100_000
 """Rows of `history` (steps / every) a run may keep: ten million steps recorded at every step held 12 GB."""
-_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
+BACKEND_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def _compiled(source: str, writer: SourceWriter, network, backend: str) -> dict[
     with mpmath.workdps(PRECISION):
         exact = [to_mpf(point[c]) for c in _constants(network)] + [evaluate(n, {}) for n in writer.numbers]
     numbers = exact if backend == "mpmath" else [float(x) for x in exact]
-    functions = [_FUNCTIONS[backend][f] for f in sorted(writer.functions)]
+    functions = [BACKEND_FUNCTIONS[backend][f] for f in sorted(writer.functions)]
     namespace: dict[str, object] = {"_locals": (*numbers, *functions)}
     exec(compile(source, f"<symbackprop {network.spec.name}>", "exec"), namespace)  # noqa: S102
     return namespace
@@ -226,9 +226,7 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     """
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
-    if steps // every > MAX_RECORDED:
-        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
-                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+    require_recordable(steps, every)
     compiled = compiled or compile_training(derivation, order, backend)
     if backend == "numpy":
         return _train_matrix_form(derivation, steps, compiled, progress, every)
@@ -255,11 +253,18 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
         history[steps] = (error, outputs)
     result = TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
     if backend != "mpmath":
-        _require_finite(result)
+        require_finite_run(result)
     return result
 
 
-def _require_finite(result: TrainingResult) -> None:
+def require_recordable(steps: int, every: int) -> None:
+    """A run keeps at most MAX_RECORDED rows of history: say which `every` would do."""
+    if steps // every > MAX_RECORDED:
+        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
+                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+
+
+def require_finite_run(result: TrainingResult) -> None:
     """A double-precision run that overflowed says so (exit 1) instead of reporting nan."""
     require_finite([value for error, outputs in result.history.values() for value in (error, *outputs)],
                    "E_total or an output during training")
@@ -292,7 +297,7 @@ def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgra
         if progress is not None and ((done + 1) % report == 0 or done + 1 == steps):
             progress(done + 1)
     result = TrainingResult(steps, "simultaneous", named_values(program.derivation, parameters, network), history)
-    _require_finite(result)
+    require_finite_run(result)
     return result
 
 

@@ -100,8 +100,8 @@ def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
     if worked.penalized is not None:
         found = penalty(network.spec.regularization)
         which = "weights and biases" if found.biases else "weights"
-        items.append(Note((f"With the {found.kind} penalty ", found.term, f" added to the loss for each of the {which}, "
-                           "its derivative ", found.derivative, " (by SymPy) joins the gradient:")))
+        items.append(Note((f"With the {found.kind} penalty ", found.term, " added to the loss for each of the "
+                           f"{which}, its derivative ", found.derivative, " (by SymPy) joins the gradient:")))
         items += [Step(q, (e,)) for q, e in worked.penalized.lines]
     items += [Step(s, (), None, numerals[s]) for s in worked.constants]
     items += fixed_biases_note(network.spec)
