@@ -322,3 +322,26 @@ def test_the_penalty_check_passes_and_fails_a_wrong_derivative(kind, monkeypatch
     assert {c.status for c in wrong if c.parameter != "w5"} == {"FAIL"}  # at w5 = 0 both derivatives are 0
     with pytest.raises(CheckFailure, match="^penalty check failed"):
         checked.require_penalty(wrong)
+
+
+def test_the_commands_take_the_optimizer_and_refuse_in_one_line(capsys, tmp_path):
+    import json
+
+    from symbackprop.cli import main
+
+    spec = tmp_path / "adam.json"
+    spec.write_text(json.dumps(ADAM), encoding="utf-8")
+    assert main(["train", str(spec), "--steps", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["optimizer"] == "adam"
+    assert main(["train", "--steps", "3", "--optimizer", "nesterov", "--fast"]) == 0
+    assert "Training: 3 steps of nesterov" in capsys.readouterr().out
+    assert main(["solve", str(spec), "--steps", "2", "--optimizer", "rmsprop", "--width", "0"]) == 0
+    assert "Optimizer: rmsprop, 2 steps" in capsys.readouterr().out
+    for arguments, line in ((["solve", "--matrix", "--steps", "2"], "symbackprop: --steps: the matrix form"),
+                            (["train", str(spec), "--steps", "2", "--numpy"], "symbackprop: --numpy: the optimizer"),
+                            (["solve", "staged", "--steps", "1"], "symbackprop: --steps: a computation graph")):
+        assert main(arguments) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(line) and error.count("\n") == 1, error
+    assert main(["train", "--steps", "2", "--optimizer", "adagrad"]) == 2
+    assert "argument --optimizer: invalid choice: 'adagrad'" in capsys.readouterr().err
