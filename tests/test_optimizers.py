@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mpmath
 import pytest
-import torch
 from sympy import Rational, Symbol, diff
 
 from symbackprop.derivation.optimizers import (
@@ -72,6 +71,8 @@ def test_sgd_by_its_rule_is_the_fused_gradient_descent_loop(regularization):
 
 def _torch_network(problem: Problem, kind: str, settings: dict, weight_decay: float):
     """Mazur's network in PyTorch float64 and PyTorch's own optimizer for `kind` (biases kept fixed, as the spec)."""
+    import torch  # the test extra's torch==2.13.0, imported where used so the other tests run without it
+
     values = [float(p.value) for p in problem.network.parameters]
     w_h = torch.tensor([values[0:2], values[2:4]], dtype=torch.float64, requires_grad=True)
     w_o = torch.tensor([values[4:6], values[6:8]], dtype=torch.float64, requires_grad=True)
@@ -106,6 +107,8 @@ def test_every_optimizer_takes_pytorchs_steps(kind, regularization):
     an l2 penalty is PyTorch's weight_decay (AdamW's decoupled decay is its own setting)."""
     settings = {"momentum": 0.8} if kind in ("momentum", "nesterov") else {"alpha": 0.9} if kind == "rmsprop" else {}
     problem = _problem({"kind": kind, **settings} if settings else kind, regularization)
+    import torch
+
     weights, loss, optimizer = _torch_network(problem, kind, settings,
                                               float(regularization["lambda"]) if regularization else 0.0)
     program = compile_optimizer(problem.derived, problem.spec.optimizer, "math")
@@ -273,6 +276,8 @@ HUBER = {**MAZUR, "targets": [0.01, 3], "loss": "huber", "huber_delta": 0.5,
 def test_huber_gradients_are_pytorchs(targets):
     """Huber's loss (quadratic within delta of the target, linear beyond, on either side) differentiated by the
     engine gives PyTorch's autograd gradients through HuberLoss(delta, reduction="sum")."""
+    import torch
+
     problem = Problem({**HUBER, "targets": targets})
     values = [float(p.value) for p in problem.network.parameters]
     w_h = torch.tensor([values[0:2], values[2:4]], dtype=torch.float64, requires_grad=True)
