@@ -14,6 +14,7 @@ gradient each rule reads; the sgd update then reads (1 - eta lambda) theta - eta
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from sympy import Abs, Add, Dummy, Expr, Integer, Mul, Pow, Rational, S, Symbol, collect, diff, expand
 
@@ -123,11 +124,16 @@ def penalized(parameter_is_bias: bool, found: Penalty | None) -> Penalty | None:
 
 def sgd_update(parameter: Symbol, gradient: Symbol, found: Penalty | None = None) -> Expr:
     """w^+ of plain gradient descent, as the worked solution shows it: w - eta dE/dw, or with a penalty
-    (1 - eta lambda) w - eta dE/dw (l2), w - eta lambda sign(w) - eta dE/dw (l1)."""
+    (1 - eta lambda) w - eta dE/dw (l2), w - eta (dE/dw + lambda sign(w)) (l1)."""
     if found is None:
         return unevaluated_sum((parameter, unevaluated_product((S.NegativeOne, LEARNING_RATE, gradient))))
-    rule = optimizer_rule(OptimizerSpec(), found)
-    return renamed(rule.lines[-1][1], {THETA: parameter, GRADIENT: gradient})
+    return renamed(_penalized_sgd(found), {THETA: parameter, GRADIENT: gradient})
+
+
+@lru_cache(maxsize=8)
+def _penalized_sgd(found: Penalty) -> Expr:
+    """theta^+ of sgd with a penalty, gathered once per penalty rather than once per parameter."""
+    return optimizer_rule(OptimizerSpec(), found).lines[-1][1]
 
 
 def instance(rule: OptimizerRule, parameter: Symbol, step: int) -> list[tuple[Symbol, Expr]]:
