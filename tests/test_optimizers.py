@@ -187,6 +187,8 @@ def test_instances_name_each_step():
     ({"kind": "adam", "epsilon": 0}, "optimizer.epsilon: expected a positive number, got 0"),
     ({"kind": "momentum", "beta1": 0.9}, "optimizer: unknown field 'beta1'"),
     (3, "optimizer: expected an optimizer's name or an object"),
+    ({"beta1": 0.8}, "optimizer.kind: missing field"),
+    ({"kind": ["adam"]}, "optimizer.kind: unknown optimizer ['adam']"),
 ])
 def test_a_bad_optimizer_is_one_line_naming_its_field(optimizer, message):
     with pytest.raises(InputError) as error:
@@ -197,6 +199,7 @@ def test_a_bad_optimizer_is_one_line_naming_its_field(optimizer, message):
 @pytest.mark.parametrize(("regularization", "message"), [
     ({"kind": "l3", "lambda": 1}, "regularization.kind: unknown penalty 'l3'"),
     ({"kind": "l2"}, "regularization.lambda: missing field"),
+    ({"lambda": 1}, "regularization.kind: missing field"),
     ({"kind": "l2", "lambda": -1}, "regularization.lambda: expected a positive number"),
     ({"kind": "l2", "lambda": 1, "biases": "yes"}, "regularization.biases: expected true or false"),
 ])

@@ -210,8 +210,10 @@ def optimizer_spec(data: Any, field: str) -> OptimizerSpec:
         data = {"kind": data}
     if not isinstance(data, dict):
         raise InputError(f"{field}: expected an optimizer's name or an object with its kind and settings")
-    kind = data.get("kind")
-    if kind not in OPTIMIZERS:
+    if "kind" not in data:
+        raise InputError(f"{field}.kind: missing field")
+    kind = data["kind"]
+    if not isinstance(kind, str) or kind not in OPTIMIZERS:
         raise InputError(f"{field}.kind: unknown optimizer {kind!r} (known: {', '.join(OPTIMIZERS)})")
     defaults = OPTIMIZERS[kind]
     _no_unknown_fields(data, {"kind", *defaults}, field)
@@ -247,7 +249,9 @@ def _regularization(data: Any) -> RegularizationSpec | None:
     if not isinstance(data, dict):
         raise InputError('regularization: expected an object such as {"kind": "l2", "lambda": 0.01}')
     _no_unknown_fields(data, {"kind", "lambda", "biases"}, "regularization")
-    kind = data.get("kind")
+    if "kind" not in data:
+        raise InputError("regularization.kind: missing field")
+    kind = data["kind"]
     if kind not in PENALTIES:
         raise InputError(f"regularization.kind: unknown penalty {kind!r} (known: {', '.join(PENALTIES)})")
     if "lambda" not in data:
