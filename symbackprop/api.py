@@ -29,19 +29,27 @@ from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
+from symbackprop.spec.vocabulary import OPTIMIZERS as _SETTINGS
 from symbackprop.printers import PRINTERS
 from symbackprop.printers.plot import plot_format
+from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
+from symbackprop.solution.optimizers import optimizer_rules as rules_record
 from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
-__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
+OPTIMIZERS = tuple(_SETTINGS)
+"""The optimizers `train` runs (`optimizer=`, `--optimizer`)."""
+
+__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "OPTIMIZERS", "ORDERS",
+           "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "spec", "train"]
+           "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format",
+           "reproduce", "solve", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -60,9 +68,32 @@ def derivation(source: SpecLike = None) -> DerivationView:
 
 
 def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None = None,
-          detail: str = "brief", checks: bool = True) -> Solution:
-    """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
-    return open_problem(source).solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+          detail: str = "brief", checks: bool = True, steps: int | None = None,
+          optimizer: str | None = None) -> Solution:
+    """The whole worked solution; with `checks`, every gradient is checked by finite differences first;
+    `steps` of the spec's (or `optimizer`'s) update worked at the end (see `Problem.solve`)."""
+    problem = open_problem(source)
+    if steps is None and optimizer is None:
+        return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+    if isinstance(problem, GraphProblem):
+        raise InputError("steps: a computation graph's worked solution has no optimizer steps yet")
+    return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks, steps=steps,
+                         optimizer=optimizer)
+
+
+def optimizer_steps(source: SpecLike = None, steps: int = 2, *, optimizer: str | None = None,
+                    decimals: int = 9) -> Solution:
+    """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers
+    (see docs/optimizers.md)."""
+    problem = open_problem(source)
+    if isinstance(problem, GraphProblem):
+        raise InputError("steps: a computation graph has no optimizer steps yet")
+    return problem.optimizer_steps(steps, optimizer=optimizer, decimals=decimals)
+
+
+def optimizer_rules() -> Solution:
+    """Every optimizer's update rule and each penalty's, as SymPy records (see docs/optimizers.md)."""
+    return Solution(rules_record())
 
 
 def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:
@@ -92,10 +123,11 @@ def finite_difference_checks(source: SpecLike = None) -> list[GradientCheck]:
 
 def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous", fast: bool = False,
           every: int | None = None, backend: str | None = None, curve: bool = False,
-          progress: Callable[[int], None] | None = None) -> Training:
-    """`steps` rounds of gradient descent (see `Problem.train`; a Problem keeps its compiled loop)."""
+          progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
+    """`steps` rounds of gradient descent, or of the spec's or `optimizer`'s update (see `Problem.train`;
+    a Problem keeps its compiled loop)."""
     return open_problem(source).train(steps, order=order, fast=fast, every=every, backend=backend, curve=curve,
-                                 progress=progress)
+                                 progress=progress, optimizer=optimizer)
 
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,

@@ -87,6 +87,11 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="carry every intermediate rounded to N decimals, as by hand")
     solve.add_argument("--detail", choices=api.DETAILS, default="brief",
                        help="brief: each factor's derivative; full: every differentiation rule applied")
+    solve.add_argument("--steps", type=_natural, metavar="K",
+                       help="work K steps of the optimizer with numbers at the end (default: 1 for an optimizer "
+                            "other than sgd, else 0)")
+    solve.add_argument("--optimizer", choices=api.OPTIMIZERS,
+                       help="the optimizer whose steps are worked (default: the spec's); see docs/optimizers.md")
     solve.add_argument("--matrix", action="store_true",
                        help="the matrix form: one line per layer (net = W out + b 1^T, delta, dE/dW = delta out^T, ...)"
                             " with explicit matrices of numbers")
@@ -107,6 +112,8 @@ def _build_parser() -> argparse.ArgumentParser:
     training.add_argument("--order", choices=api.ORDERS, default="simultaneous",
                           help="order of update (default: simultaneous, as the document's text describes)")
     training.add_argument("--every", type=_count, help="report the loss every K steps (default: steps/10)")
+    training.add_argument("--optimizer", choices=api.OPTIMIZERS,
+                          help="the update rule (default: the spec's optimizer, else sgd); see docs/optimizers.md")
     precision = training.add_mutually_exclusive_group()
     precision.add_argument("--fast", action="store_true",
                            help="double precision instead of the exact (50-digit) path")
@@ -252,12 +259,12 @@ def _exercise(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    problem = api.open_problem(args.spec)
     if args.matrix:
         _require_matrix_options(args)
-        solution = problem.matrix_solution(decimals=args.decimals)
+        solution = api.open_problem(args.spec).matrix_solution(decimals=args.decimals)
     else:
-        solution = problem.solve(decimals=args.decimals, hand_round=args.hand_round, detail=args.detail)
+        solution = api.solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail,
+                             steps=args.steps, optimizer=args.optimizer)
     emit(solution.render(_format(args, args.output), ascii=args.ascii, width=_width(args, args.output)),
          args.output)
     return 0
@@ -269,6 +276,9 @@ def _require_matrix_options(args: argparse.Namespace) -> None:
         raise InputError("--hand-round: the matrix form carries every number exactly; drop --hand-round or --matrix")
     if args.detail != "brief":
         raise InputError(f"--detail {args.detail}: the matrix form has no rule-by-rule detail; drop --detail or --matrix")
+    if args.steps is not None or args.optimizer is not None:
+        raise InputError("--steps: the matrix form works plain gradient descent's one update; drop --steps "
+                         "and --optimizer, or --matrix")
 
 
 def _gradients(args: argparse.Namespace) -> int:
@@ -281,7 +291,7 @@ def _train(args: argparse.Namespace) -> int:
     plot = (api.plot_format(args.plot), destination(args.plot, "--plot")) if args.plot else None
     training = api.train(args.spec, args.steps, order=args.order, fast=args.fast,
                          backend="numpy" if args.numpy else None, every=args.every, curve=plot is not None,
-                         progress=_progress_bar(args.steps))
+                         progress=_progress_bar(args.steps), optimizer=args.optimizer)
     if plot:
         write([(training.curve(plot[0]), plot[1])])
     emit(training.render(_format(args, None), ascii=args.ascii, width=_width(args, None), decimals=args.decimals),

@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import mpmath
@@ -31,9 +31,11 @@ from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
+from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
+from symbackprop.derivation.optimizers import first_step
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation, read_formula
@@ -41,15 +43,19 @@ from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized, worked_steps
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
 )
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
+from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
-from symbackprop.spec.load import any_spec_from_dict
+from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
+from symbackprop.spec.model import OptimizerSpec
+from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
@@ -58,6 +64,8 @@ SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
 a `Spec`, or None (mazur)."""
 CURVE_POINTS = 1000
 """About how many steps a training run records for a loss curve."""
+MAX_WORKED_STEPS = 100
+"""The most optimizer steps a worked solution works out line by line."""
 
 
 def load(source: SpecLike = None) -> Spec | GraphSpec:
@@ -89,7 +97,7 @@ class Problem:
             raise InputError(f"spec: {spec.name!r} is a computation graph (it has nodes): open it with "
                              "open_problem() or GraphProblem()")
         self.spec: Spec = spec
-        self._compiled: dict[tuple[str, str], object] = {}
+        self._compiled: dict[tuple[str | OptimizerSpec, str], object] = {}
 
     def __repr__(self) -> str:
         return f"Problem({self.spec.name!r})"
@@ -115,8 +123,16 @@ class Problem:
         return check_gradients(self.derived)
 
     @cached_property
+    def penalty_checks(self) -> list[PenaltyCheck]:
+        """The spec's weight penalty checked: each objective gradient against finite differences of E_total + R."""
+        return check_penalty(self.derived)
+
+    @cached_property
     def matrix(self) -> MatrixDerivation:
-        """Backpropagation written once per layer (`InputError` for an activation it cannot write)."""
+        """Backpropagation written once per layer (`InputError` for an activation it cannot write, or a penalty)."""
+        if self.spec.regularization is not None:
+            raise InputError("regularization: the matrix form (--matrix, --numpy) does not add a weight penalty; "
+                             "drop the spec's regularization or use the scalar form")
         return derive_matrix(self.spec)
 
     @cached_property
@@ -131,14 +147,36 @@ class Problem:
 
     @cached_property
     def checker(self) -> Checker:
-        return Checker(self.derived)
+        """The derivation's quantities, and the first step of the spec's optimizer (m_w5<1>, mhat_w5<1>, w_5<1>)
+        unless it is sgd, whose step is the derivation's update w_5^+."""
+        optimizer = self.spec.optimizer
+        return Checker(self.derived, first_step(self.derived, optimizer) if optimizer.kind != "sgd" else ())
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
-              checks: bool = True) -> Solution:
-        """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
+              checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:
+        """The whole worked solution; with `checks`, every gradient is checked by finite differences first.
+        `steps`: the optimizer's first steps worked with numbers at the end (default: one for an optimizer
+        other than sgd, none for sgd); `optimizer` names another than the spec's (see `train`)."""
         decimals, hand_round, detail = _places(decimals, hand_round, detail)
+        chosen = self.optimizer(optimizer)
+        steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(worked_solution(self.derived, decimals, hand_round, found, detail, self.after_update))
+        solution = worked_solution(self.derived, decimals, hand_round, found, detail, self.after_update)
+        if checks and self.spec.regularization is not None:
+            require_penalty(self.penalty_checks)
+            solution = replace(solution, sections=solution.sections + (
+                penalty_check_section(self.derived, self.penalty_checks),))
+        if steps:
+            solution = with_optimizer_steps(solution, self.derived, worked_steps(self.derived, chosen, steps),
+                                            chosen.kind)
+        return Solution(solution)
+
+    def optimizer_steps(self, steps: int = 2, *, optimizer: str | None = None, decimals: int = 9) -> Solution:
+        """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers, alone."""
+        steps = whole("steps", steps, 1, MAX_WORKED_STEPS)
+        decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        chosen = self.optimizer(optimizer)
+        return Solution(steps_solution(self.derived, worked_steps(self.derived, chosen, steps), chosen.kind, decimals))
 
     def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of
@@ -181,8 +219,10 @@ class Problem:
 
     def train(self, steps: int = 1, *, order: str = "simultaneous", fast: bool = False, every: int | None = None,
               backend: str | None = None, curve: bool = False,
-              progress: Callable[[int], None] | None = None) -> Training:
-        """`steps` rounds of gradient descent (exact path, or double precision with `fast`).
+              progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
+        """`steps` rounds of gradient descent (exact path, or double precision with `fast`), or of the spec's
+        optimizer (`optimizer` names another: sgd, momentum, nesterov, rmsprop, adam, adamw, with the spec's
+        settings when it names the same kind, else the defaults).
 
         E_total and the outputs are recorded in `history` every `every` steps (default: a tenth of the
         steps) and after the last; with `curve`, also at about a thousand steps for a loss curve.
@@ -198,9 +238,28 @@ class Problem:
         recorded = math.gcd(every, max(steps // CURVE_POINTS, 1)) if flag("curve", curve) else every
         if progress is not None and not callable(progress):
             raise InputError(f"progress: expected a function of the steps done, got {type(progress).__name__}")
-        result = train_network(self.derived, steps, order, backend, progress, every=recorded,
-                               compiled=self._loop(order, backend))
-        return Training.of(result, self.network, every)
+        chosen = self.optimizer(optimizer)
+        if chosen.kind == "sgd":
+            result = train_network(self.derived, steps, order, backend, progress, every=recorded,
+                                   compiled=self._loop(order, backend))
+        else:
+            if order != "simultaneous":
+                raise InputError(f"order: the optimizer {chosen.kind!r} updates in the simultaneous order only")
+            result = train_optimized(self.derived, steps, self._optimizer_program(chosen, backend), backend,
+                                     progress, every=recorded)
+        return Training.of(result, self.network, every, chosen.kind)
+
+    def optimizer(self, kind: str | None = None) -> OptimizerSpec:
+        """The spec's optimizer, or the one `kind` names (with the spec's settings if it is the spec's kind)."""
+        if kind is None or kind == self.spec.optimizer.kind:
+            return self.spec.optimizer
+        return optimizer_spec(choice("optimizer", kind, tuple(OPTIMIZERS)), "optimizer")
+
+    def _optimizer_program(self, optimizer: OptimizerSpec, backend: str) -> OptimizerProgram:
+        """The compiled gradient and updates of `optimizer` on `backend`, compiled the first time."""
+        if (optimizer, backend) not in self._compiled:
+            self._compiled[optimizer, backend] = compile_optimizer(self.derived, optimizer, backend)
+        return self._compiled[optimizer, backend]
 
     def _loop(self, order: str, backend: str):
         """The training loop for `order` and `backend`, compiled the first time it is asked for."""

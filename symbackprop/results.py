@@ -119,10 +119,13 @@ class Training(TrainingResult, _Displayed):
     network: Network = field(repr=False)
     every: int
     """The report's interval; `history` may hold more steps (for a loss curve), never fewer."""
+    optimizer: str = "sgd"
+    """The optimizer's kind."""
 
     @classmethod
-    def of(cls, result: TrainingResult, network: Network, every: int) -> Training:
-        return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, network=network, every=every)
+    def of(cls, result: TrainingResult, network: Network, every: int, optimizer: str = "sgd") -> Training:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, network=network, every=every,
+                   optimizer=optimizer)
 
     @property
     def record(self) -> WorkedSolution:
@@ -131,7 +134,8 @@ class Training(TrainingResult, _Displayed):
 
     def report(self, decimals: int = 9) -> WorkedSolution:
         """The report with numbers to `decimals` decimals; its JSON keeps every digit."""
-        return training_report(self, self.every, self.network, whole("decimals", decimals, 0, MAX_DECIMALS))
+        return training_report(self, self.every, self.network, whole("decimals", decimals, 0, MAX_DECIMALS),
+                               self.optimizer)
 
     def render(self, fmt: str = "text", *, ascii: bool = False, width: int | None = 80, decimals: int = 9) -> str:
         """As every result renders, with the text's numbers to `decimals` decimals."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import mpmath
@@ -84,13 +85,14 @@ class Verdict:
 class Checker:
     """The network's quantities, their values at the spec's point and at random points."""
 
-    def __init__(self, derivation: Derivation):
+    def __init__(self, derivation: Derivation, after: Sequence[tuple[Symbol, Expr]] = ()):
+        """`after`: more quantities defined over the derivation's, checked alike (an optimizer's first step)."""
         self.derivation = derivation
         network = derivation.network
         self.definitions: list[tuple[Symbol, Expr]] = list(network.forward_definitions())
-        self.definitions += [(d.symbol, d.expression) for d in derivation.definitions]
+        self.definitions += [(d.symbol, d.expression) for d in derivation.definitions] + list(after)
         self.defined = dict(self.definitions)
-        self.backward = {d.symbol for d in derivation.definitions}
+        self.backward = {d.symbol for d in derivation.definitions} | {s for s, _ in after}
         self.constraints = distribution_constraints(network)
         """Targets that form a distribution stay one at the random points, so (out - target)/N checks right."""
         self.deltas = {d.symbol: d for d in derivation.deltas}

@@ -12,20 +12,20 @@ fully composed E_total(w) is never built here.
 
 from __future__ import annotations
 
-from sympy import Add, Expr, S, Symbol
+from sympy import Add, Expr, Symbol
 
 from symbackprop.derivation.graph import Adjoint, derive_graph, local_derivative
 from symbackprop.derivation.identities import derivative_in_output, layer_derivative_in_outputs
 from symbackprop.derivation.model import (
     Definition, Delta, Derivation, Gradient, LocalDerivative, PathTerm, Sensitivity, Update,
 )
+from symbackprop.derivation.optimizers import penalized, penalty, sgd_update
 from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Network, Neuron, OutputError, Parameter, Partial, Pass
 from symbackprop.network.graph import GraphNode
 from symbackprop.network.layered_graph import LayeredGraph, layered_graph
 from symbackprop.network.symbols import delta_symbol, updated_symbol
-from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 
 
 def activation_derivative(neuron: Neuron, source: Neuron | None = None,
@@ -96,6 +96,7 @@ class _Layout:
         self.defined: set[Symbol] = set()
         self.forms: dict[Partial, Expr] = {}
         self.trainable = set(network.trainable)
+        self.penalty = penalty(network.spec.regularization)
 
     def define(self, symbol: Symbol, expression: Expr, layer: int) -> None:
         """Record `symbol = expression`, evaluated while the backward pass is at `layer`."""
@@ -189,7 +190,7 @@ class _Layout:
         self.define(adjoint.symbol, fold_sum([fold_product([d.symbol, link.symbol]) for d, link in terms]), layer)
         self.gradients.append(Gradient(parameter, adjoint.symbol, terms))
         if parameter in self.trainable:
-            step = unevaluated_product((S.NegativeOne, self.network.learning_rate, adjoint.symbol))
-            update = Update(parameter, updated_symbol(parameter.symbol), unevaluated_sum((parameter.symbol, step)))
+            expression = sgd_update(parameter.symbol, adjoint.symbol, penalized(parameter.is_bias, self.penalty))
+            update = Update(parameter, updated_symbol(parameter.symbol), expression)
             self.define(update.symbol, update.expression, layer)
             self.updates.append(update)

@@ -28,7 +28,7 @@ from symbackprop.derivation.identities import coupled_derivative_in_outputs, der
 from symbackprop.derivation.rules import differentiate
 from symbackprop.errors import InputError
 from symbackprop.network.activations import ACTIVATIONS, Activation
-from symbackprop.network.losses import LOSSES
+from symbackprop.network.losses import loss_of
 from symbackprop.names import Name, PartialName, name_of, parse_name
 from symbackprop.network.symbols import LEARNING_RATE, TOTAL_ERROR
 from symbackprop.spec import Spec
@@ -200,9 +200,12 @@ def _prototype(name: str, activation: Activation) -> tuple[Symbol, ...]:
 
 def _loss(spec: Spec, targets: MatrixSymbol, out: MatrixSymbol) -> tuple[MatrixDefinition, MatrixDefinition]:
     """E_total = scale 1^T error(target, out) 1, and dE/dout_L from the error's derivative by out."""
+    if spec.loss == "huber":
+        raise InputError("loss: the matrix form (--matrix, --numpy) does not write huber's pieces entry by entry; "
+                         "use the scalar form")
     target, output = Symbol("target"), Symbol("out")
     outputs, samples = out.shape
-    error = LOSSES[spec.loss].error(target, output, outputs)
+    error = loss_of(spec).error(target, output, outputs)
     scale = Rational(1, samples) if spec.reduction == "mean" else Rational(1)
     matrices = {target: targets, output: out}
     errors = entrywise(error, matrices, out.shape)

@@ -136,7 +136,8 @@ class Gradient:
 
 @dataclass(frozen=True)
 class Update:
-    """Gradient descent: parameter^+ = parameter - eta * dE_total/dparameter."""
+    """Gradient descent: parameter^+ = parameter - eta * dE_total/dparameter; with a weight penalty
+    (derivation/optimizers.py) (1 - eta lambda) parameter - eta * dE_total/dparameter for l2."""
 
     parameter: Parameter
     symbol: Symbol

@@ -7,7 +7,7 @@ from sympy import Add, Mul, Rational, Symbol
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import symbols
 from symbackprop.network.activations import ACTIVATIONS
-from symbackprop.network.losses import LOSSES
+from symbackprop.network.losses import loss_of
 from symbackprop.network.model import Layer, Network, Neuron, OutputError, Parameter, Pass
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 from symbackprop.spec import LayerSpec, Spec
@@ -88,7 +88,7 @@ def _pass(spec: Spec, parameters, sample: int | None, scale: Rational) -> Pass:
         layer = _layer(layer_spec, layer_index, sources, rows, biases, sample)
         layers.append(layer)
         sources = tuple(neuron.out for neuron in layer.neurons)
-    loss = LOSSES[spec.loss]
+    loss = loss_of(spec)
     outputs = layers[-1].neurons
     errors = []
     for neuron in outputs:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sympy import Add, Expr, Integer, Mul, Pow, Rational, log
+from sympy import Add, Expr, Integer, Mul, Piecewise, Pow, Rational, log
+
+from symbackprop.spec.model import Spec
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,30 @@ def _binary_cross_entropy(target: Expr, out: Expr, outputs: int) -> Expr:
     return Mul(-1, inner, evaluate=False)
 
 
+def _huber(delta: Rational) -> Callable[[Expr, Expr, int], Expr]:
+    """Huber's loss of d = target - out: 1/2 d^2 where |d| <= delta, delta |d| - delta^2/2 beyond, written
+    as three pieces of single comparisons (quadratic inside, linear on each side; its derivative is continuous)."""
+    def error(target: Expr, out: Expr, outputs: int) -> Expr:
+        d = _difference(target, out)
+        offset = Mul(Integer(-1), Rational(1, 2) * delta ** 2, evaluate=False)
+        return Piecewise((Add(Mul(delta, d, evaluate=False), offset, evaluate=False), d > delta),
+                         (Add(Mul(-delta, d, evaluate=False), offset, evaluate=False), d < -delta),
+                         (_scaled_square(Rational(1, 2), target, out), True))
+    return error
+
+
+def loss_of(spec: Spec) -> Loss:
+    """The spec's loss; Huber's with the spec's delta."""
+    if spec.loss == "huber":
+        return Loss("huber", _huber(spec.huber_delta))
+    return LOSSES[spec.loss]
+
+
 LOSSES: dict[str, Loss] = {
     "half_squared_error": Loss("half_squared_error", lambda t, o, n: _scaled_square(Rational(1, 2), t, o)),
     "squared_error": Loss("squared_error", lambda t, o, n: _scaled_square(Integer(1), t, o)),
     "mean_squared_error": Loss("mean_squared_error", lambda t, o, n: _scaled_square(Rational(1, n), t, o)),
     "binary_cross_entropy": Loss("binary_cross_entropy", _binary_cross_entropy),
     "cross_entropy": Loss("cross_entropy", lambda t, o, n: Mul(-1, t, log(o), evaluate=False)),
+    "huber": Loss("huber", _huber(Integer(1))),
 }

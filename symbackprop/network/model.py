@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sympy import Expr, Rational, Symbol
 
 from symbackprop.network.activations import Activation
+from symbackprop.network.symbols import PENALTY_STRENGTH
 from symbackprop.spec import Spec
 
 
@@ -150,14 +151,22 @@ class Network:
         raise KeyError(name)
 
     def point(self) -> dict[Symbol, Rational]:
-        """The spec's numbers: every sample's inputs and targets, the parameters and the learning rate."""
+        """The spec's numbers: every sample's inputs and targets, the parameters, the learning rate and the
+        penalty's strength."""
         values: dict[Symbol, Rational] = {}
         for one, sample in zip(self.passes, self.spec.samples):
             values.update(zip(one.inputs, sample.inputs))
             values.update(zip(one.targets, sample.targets))
         values.update((p.symbol, p.value) for p in self.parameters)
         values[self.learning_rate] = self.spec.learning_rate
+        if self.spec.regularization is not None:
+            values[PENALTY_STRENGTH] = self.spec.regularization.strength
         return values
+
+    @property
+    def rates(self) -> tuple[Symbol, ...]:
+        """The constants an update reads besides the parameters and gradients: eta, and lambda with a penalty."""
+        return (self.learning_rate,) + ((PENALTY_STRENGTH,) if self.spec.regularization is not None else ())
 
     def forward_definitions(self) -> list[tuple[Symbol, Expr]]:
         """Every named intermediate of the forward pass(es) and E_total, in evaluation order."""

@@ -66,3 +66,5 @@ def updated_symbol(parameter: Symbol) -> Symbol:
 
 TOTAL_ERROR = symbol(Name("E", ("total",)))
 LEARNING_RATE = symbol(Name("eta"))
+PENALTY_STRENGTH = symbol(Name("lambda"))
+"""lambda, the weight penalty's strength (regularization)."""

@@ -6,7 +6,7 @@ unrolling the loop by hand would: a definition that merely renames another value
 or a number) is substituted, a repeated expression is computed once, what no result needs is
 dropped, and a value used only once is written where it is used. Every expression is printed
 once, by a printer for the few kinds of node a network's expressions are made of (sums,
-products, powers, exp, log, tanh, pieces); non-integer numbers become named constants.
+products, powers, exp, log, tanh, sign, pieces); non-integer numbers become named constants.
 The expressions are the engine's own, never user text.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sympy import Abs, Expr, Function, Max, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
 
-FUNCTIONS = ("exp", "log", "tanh", "log1p")
+FUNCTIONS = ("exp", "log", "tanh", "log1p", "sign")
 """Functions the generated code calls by name; the caller's namespace provides them. Python's own
 max and abs print as themselves (the stable forms of `numbers.stable` use them)."""
 _BUILTINS = {Max: "max", Abs: "abs"}

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 import mpmath
 from sympy import (
     Add, Expr, GreaterThan, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
-    log, tanh, true,
+    log, sign, tanh, true,
 )
 from sympy.logic.boolalg import Boolean
 
@@ -49,6 +49,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.log(evaluate(expr.args[0], values))
     if isinstance(expr, tanh):
         return mpmath.tanh(evaluate(expr.args[0], values))
+    if isinstance(expr, sign):  # an l1 penalty's derivative: 0 at its kink
+        return mpmath.sign(evaluate(expr.args[0], values))
     if isinstance(expr, Piecewise):
         for piece, condition in expr.args:
             if _holds(condition, values):

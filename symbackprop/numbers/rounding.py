@@ -82,3 +82,12 @@ def decimals_of(printed: str) -> int:
 def rounds_to(value: mpmath.mpf, printed: str) -> bool:
     """Whether `value`, rounded half-up to the decimals `printed` shows, is the printed number."""
     return round_half_up(value, decimals_of(printed)) == Decimal(printed)
+
+
+def to_significant(value: mpmath.mpf, digits: int) -> str:
+    """`value` rounded half-up to `digits` significant digits in plain decimals, trailing zeros dropped:
+    1.9234e-10 -> '0.000000000192' at 3; for quantities of every size side by side (an optimizer's g and g^2)."""
+    if not value:
+        return "0"
+    places = max(digits - 1 - int(mpmath.floor(mpmath.log10(abs(value)))), 0)
+    return fixed(value, places)

@@ -99,8 +99,14 @@ def safe_log(x: float) -> float:
     return -math.inf if x == 0 else math.nan
 
 
-DOUBLE_FUNCTIONS = {"exp": safe_exp, "log": safe_log, "tanh": math.tanh, "log1p": math.log1p}
-MPMATH_FUNCTIONS = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "log1p": mpmath.log1p}
+def double_sign(x: float) -> float:
+    """sign(x) as a double: 1.0, -1.0, or 0.0 at 0 (an l1 penalty's derivative at its kink)."""
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+DOUBLE_FUNCTIONS = {"exp": safe_exp, "log": safe_log, "tanh": math.tanh, "log1p": math.log1p, "sign": double_sign}
+MPMATH_FUNCTIONS = {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "log1p": mpmath.log1p,
+                    "sign": mpmath.sign}
 
 
 def require_finite(values: Iterable[float], what: str) -> None:

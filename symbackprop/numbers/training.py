@@ -42,7 +42,7 @@ PROGRESS_CALLS = 200
 """About how many times a long run calls `progress`."""
 MAX_RECORDED = 100_000
 """Rows of `history` (steps / every) a run may keep: ten million steps recorded at every step held 12 GB."""
-_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
+BACKEND_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,21 @@ def compile_loss(derivation: Derivation, backend: str = "mpmath") -> Callable:
     return _compiled(source, writer, network, backend)["loss"]
 
 
-def compile_gradient(derivation: Derivation, backend: str = "mpmath") -> Callable:
+def compile_gradient(derivation: Derivation, backend: str = "mpmath", outputs: bool = False) -> Callable:
     """(parameter values) -> (E_total, every gradient in `network.parameters` order): one forward
-    and backward pass with no update, generated like the training loop."""
+    and backward pass with no update, generated like the training loop. With `outputs`,
+    (E_total, the outputs, the gradients), for a training loop that records the outputs."""
     network = derivation.network
     by_parameter = {g.parameter.symbol: g.symbol for g in derivation.gradients}
-    results = [network.total, *(by_parameter[p.symbol] for p in network.parameters)]
+    shown = list(network.outputs) if outputs else []
+    gradients = [by_parameter[p.symbol] for p in network.parameters]
+    results = [network.total, *shown, *gradients]
     writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, "simultaneous"),
                                 backend)
     body = writer.body(results, 4, results_in_place=True)
-    returned = f"{writer.expression(network.total)}, ({''.join(f'{writer.expression(g)}, ' for g in results[1:])})"
+    returned = ", ".join([writer.expression(network.total)]
+                         + [f"({''.join(f'{writer.expression(q)}, ' for q in group)})"
+                            for group in ([shown] if outputs else []) + [gradients]])
     source = f"def gradient({arguments}):\n{_prologue(writer, network)}{body}    return {returned}\n"
     return _compiled(source, writer, network, backend)["gradient"]
 
@@ -154,7 +159,7 @@ def _writer(network, sequence: list[tuple[Symbol, Expr]], backend: str) -> tuple
 
 
 def _constants(network) -> list[Symbol]:
-    return list(network.inputs) + list(network.targets) + [network.learning_rate]
+    return list(network.inputs) + list(network.targets) + list(network.rates)
 
 
 def _prologue(writer: SourceWriter, network) -> str:
@@ -169,7 +174,7 @@ def _compiled(source: str, writer: SourceWriter, network, backend: str) -> dict[
     with mpmath.workdps(PRECISION):
         exact = [to_mpf(point[c]) for c in _constants(network)] + [evaluate(n, {}) for n in writer.numbers]
     numbers = exact if backend == "mpmath" else [float(x) for x in exact]
-    functions = [_FUNCTIONS[backend][f] for f in sorted(writer.functions)]
+    functions = [BACKEND_FUNCTIONS[backend][f] for f in sorted(writer.functions)]
     namespace: dict[str, object] = {"_locals": (*numbers, *functions)}
     exec(compile(source, f"<symbackprop {network.spec.name}>", "exec"), namespace)  # noqa: S102
     return namespace
@@ -221,9 +226,7 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     """
     if every < 1:
         raise ValueError(f"every must be at least 1, got {every}")
-    if steps // every > MAX_RECORDED:
-        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
-                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+    require_recordable(steps, every)
     compiled = compiled or compile_training(derivation, order, backend)
     if backend == "numpy":
         return _train_matrix_form(derivation, steps, compiled, progress, every)
@@ -250,11 +253,18 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
         history[steps] = (error, outputs)
     result = TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
     if backend != "mpmath":
-        _require_finite(result)
+        require_finite_run(result)
     return result
 
 
-def _require_finite(result: TrainingResult) -> None:
+def require_recordable(steps: int, every: int) -> None:
+    """A run keeps at most MAX_RECORDED rows of history: say which `every` would do."""
+    if steps // every > MAX_RECORDED:
+        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
+                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+
+
+def require_finite_run(result: TrainingResult) -> None:
     """A double-precision run that overflowed says so (exit 1) instead of reporting nan."""
     require_finite([value for error, outputs in result.history.values() for value in (error, *outputs)],
                    "E_total or an output during training")
@@ -287,7 +297,7 @@ def _train_matrix_form(derivation: Derivation, steps: int, program: MatrixProgra
         if progress is not None and ((done + 1) % report == 0 or done + 1 == steps):
             progress(done + 1)
     result = TrainingResult(steps, "simultaneous", named_values(program.derivation, parameters, network), history)
-    _require_finite(result)
+    require_finite_run(result)
     return result
 
 

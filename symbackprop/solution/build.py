@@ -19,6 +19,7 @@ from symbackprop.checks.finite_differences import (
     DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, TRUNCATION_FACTOR, GradientCheck,
 )
 from symbackprop.derivation import Delta, Derivation, Gradient, LocalDerivative
+from symbackprop.network import Network, Parameter
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
 from symbackprop.network.symbols import TOTAL_ERROR, updated_symbol
 from symbackprop.network.unevaluated import unevaluated_sum
@@ -102,6 +103,19 @@ def fixed_biases_note(spec: Spec) -> tuple[Note, ...]:
     if spec.update_biases or all(layer.bias is None for layer in spec.layers):
         return ()
     return (Note(FIXED_BIASES),)
+
+
+def penalty_kink_notes(network: Network, shown: list[tuple[Symbol, Parameter]],
+                       values: Mapping[Symbol, mpmath.mpf]) -> list[Note]:
+    """A note for each l1-penalized parameter that is exactly 0 (`shown`: the symbol its value is under, and
+    the parameter): |w| has its kink there, and the update uses sign(0) = 0."""
+    regularization = network.spec.regularization
+    if regularization is None or regularization.kind != "l1":
+        return []
+    return [Note((symbol, f" = 0 sits on the kink of |{parameter.name}|: the update uses sign(0) = 0, the "
+                          "subgradient that adds no pull toward 0"))
+            for symbol, parameter in shown
+            if (regularization.biases or not parameter.is_bias) and values[symbol] == 0]
 
 
 def kink_section(at_kink: list[Kink]) -> Section | None:
@@ -206,7 +220,8 @@ class _Builder:
         sections = [self.forward()]
         for index in reversed(range(len(self.network.layers))):
             sections.append(self.backward(index))
-        sections.append(Section("Updates", (*fixed_biases_note(self.network.spec),
+        kinks_at_zero = penalty_kink_notes(self.network, [(p.symbol, p) for p in self.network.trainable], self.point)
+        sections.append(Section("Updates", (*fixed_biases_note(self.network.spec), *kinks_at_zero,
                                             *(self.step(u.symbol) for u in self.derivation.updates))))
         sections.append(self.after_update(after_update))
         return WorkedSolution(f"Worked solution: {self.network.spec.name}", tuple(sections), self.numerals, self.places,

@@ -37,9 +37,10 @@ def gradient_report(derivation: Derivation, loss, checks: list[GradientCheck], a
     })
 
 
-def training_report(result: TrainingResult, every: int, network: Network, decimals: int = 9) -> WorkedSolution:
+def training_report(result: TrainingResult, every: int, network: Network, decimals: int = 9,
+                    optimizer: str = "sgd") -> WorkedSolution:
     """E_total before and after, every `every` steps, the final parameters and outputs: shown to `decimals`
-    decimals as `solve` shows numbers; `data` keeps every digit."""
+    decimals as `solve` shows numbers; `data` keeps every digit. `optimizer`: the optimizer's kind."""
     def shown(value) -> str:
         return fixed(value, decimals)
 
@@ -55,10 +56,13 @@ def training_report(result: TrainingResult, every: int, network: Network, decima
         Section("Outputs", (Table(("output", "value"),
                                   tuple((symbol, shown(value)) for symbol, value in zip(network.outputs, result.outputs))),)),
     )
-    return WorkedSolution(f"Training: {result.steps:,} steps, order '{result.order}'", sections, places=None,
-                          kind="training", data={
+    title = f"Training: {result.steps:,} steps, order '{result.order}'"
+    if optimizer != "sgd":
+        title = f"Training: {result.steps:,} steps of {optimizer}"
+    return WorkedSolution(title, sections, places=None, kind="training", data={
         "steps": result.steps,
         "order": result.order,
+        "optimizer": optimizer,
         "loss_before": full(result.history[0][0]),
         "loss_after": full(result.error),
         "parameters": {name: full(value) for name, value in result.parameters.items()},

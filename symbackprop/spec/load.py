@@ -17,11 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sympy import Rational
+
 from symbackprop.errors import InputError
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_NAME_LENGTH, MAX_SPEC_BYTES, require_size
-from symbackprop.spec.model import LayerSpec, Sample, Spec
-from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES, REDUCTIONS
+from symbackprop.spec.model import LayerSpec, OptimizerSpec, RegularizationSpec, Sample, Spec
+from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES, OPTIMIZERS, PENALTIES, REDUCTIONS
 
 if TYPE_CHECKING:
     from symbackprop.spec.graph import GraphSpec
@@ -30,7 +32,7 @@ DEFAULT_EXAMPLE = "mazur"
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 """The built-in examples' folder (`importlib.resources` would import zipfile: 1.5 ms of a first `train`)."""
 _TOP_FIELDS = {"name", "inputs", "targets", "samples", "reduction", "layers", "loss", "learning_rate",
-               "update_biases"}
+               "update_biases", "optimizer", "regularization", "huber_delta"}
 _SAMPLE_FIELDS = {"inputs", "targets"}
 _LAYER_FIELDS = {"name", "activation", "weights", "bias"}
 _RESERVED_LAYER_NAMES = {"i": "inputs i_1, i_2", "w": "weights w_1, w_2", "b": "biases b_1, b_2"}
@@ -191,7 +193,76 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
         learning_rate=learning_rate,
         update_biases=update_biases,
         reduction=reduction,
+        optimizer=optimizer_spec(data.get("optimizer", "sgd"), "optimizer"),
+        regularization=_regularization(data.get("regularization")),
+        huber_delta=_huber_delta(data, loss),
     )
+
+
+_FRACTIONS = {"momentum", "alpha", "beta1", "beta2"}
+"""Settings that weigh the old state against the new: from 0 up to, not including, 1."""
+
+
+def optimizer_spec(data: Any, field: str) -> OptimizerSpec:
+    """An optimizer from its kind ("adam", with the default settings) or an object with its kind and settings
+    ({kind = "adam", beta1 = 0.8})."""
+    if isinstance(data, str):
+        data = {"kind": data}
+    if not isinstance(data, dict):
+        raise InputError(f"{field}: expected an optimizer's name or an object with its kind and settings")
+    if "kind" not in data:
+        raise InputError(f"{field}.kind: missing field")
+    kind = data["kind"]
+    if not isinstance(kind, str) or kind not in OPTIMIZERS:
+        raise InputError(f"{field}.kind: unknown optimizer {kind!r} (known: {', '.join(OPTIMIZERS)})")
+    defaults = OPTIMIZERS[kind]
+    _no_unknown_fields(data, {"kind", *defaults}, field)
+    values = []
+    for name, default in defaults.items():
+        value = exact_number(data.get(name, default), f"{field}.{name}")
+        if name in _FRACTIONS and not 0 <= value < 1:
+            raise InputError(f"{field}.{name}: expected a number from 0 up to (not including) 1, got {value}")
+        if name == "epsilon" and value <= 0:
+            raise InputError(f"{field}.{name}: expected a positive number, got {value}")
+        if name == "weight_decay" and value < 0:
+            raise InputError(f"{field}.{name}: expected a number of at least 0, got {value}")
+        values.append((name, value))
+    return OptimizerSpec(kind, tuple(values))
+
+
+def _huber_delta(data: dict, loss: str) -> Rational:
+    """Huber's delta: positive, default 1, and only beside the loss huber."""
+    if "huber_delta" not in data:
+        return Rational(1)
+    if loss != "huber":
+        raise InputError(f"huber_delta: only the loss huber has a delta (the loss is {loss})")
+    delta = exact_number(data["huber_delta"], "huber_delta")
+    if delta <= 0:
+        raise InputError(f"huber_delta: expected a positive number, got {delta}")
+    return delta
+
+
+def _regularization(data: Any) -> RegularizationSpec | None:
+    """A weight penalty: {kind = "l2", lambda = 0.01, biases = false}; none when the field is absent."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise InputError('regularization: expected an object such as {"kind": "l2", "lambda": 0.01}')
+    _no_unknown_fields(data, {"kind", "lambda", "biases"}, "regularization")
+    if "kind" not in data:
+        raise InputError("regularization.kind: missing field")
+    kind = data["kind"]
+    if kind not in PENALTIES:
+        raise InputError(f"regularization.kind: unknown penalty {kind!r} (known: {', '.join(PENALTIES)})")
+    if "lambda" not in data:
+        raise InputError("regularization.lambda: missing field")
+    strength = exact_number(data["lambda"], "regularization.lambda")
+    if strength <= 0:
+        raise InputError(f"regularization.lambda: expected a positive number, got {strength}")
+    biases = data.get("biases", False)
+    if not isinstance(biases, bool):
+        raise InputError(f"regularization.biases: expected true or false, got {biases!r}")
+    return RegularizationSpec(kind, strength, biases)
 
 
 def _require_size(layers_data: list, fan_in: int, samples: int) -> None:

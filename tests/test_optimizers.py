@@ -1,0 +1,355 @@
+"""Optimizers and weight penalties: the rules, the exact and compiled paths step by step, PyTorch's updates."""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+from sympy import Rational, Symbol, diff
+
+from symbackprop.derivation.optimizers import (
+    GRADIENT, THETA, at_step, instance, optimizer_rule, penalty, sgd_update, state_at,
+)
+from symbackprop.errors import InputError
+from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
+from symbackprop.numbers.evaluate import evaluate
+from symbackprop.numbers.optimizers import compile_optimizer, train_optimized, worked_steps
+from symbackprop.numbers.training import train
+from symbackprop.printers.math import text_formula
+from symbackprop.problem import Problem
+from symbackprop.spec.load import optimizer_spec, spec_from_dict
+from symbackprop.spec.vocabulary import OPTIMIZERS
+
+MAZUR = {"name": "mazur", "inputs": [0.05, 0.1], "targets": [0.01, 0.99], "loss": "half_squared_error",
+         "learning_rate": 0.5,
+         "layers": [{"activation": "sigmoid", "weights": [[0.15, 0.2], [0.25, 0.3]], "bias": 0.35},
+                    {"activation": "sigmoid", "weights": [[0.4, 0.45], [0.5, 0.55]], "bias": 0.6}]}
+STEPS = 5
+
+
+def _problem(kind: str = "sgd", regularization: dict | None = None, **extra) -> Problem:
+    data = {**MAZUR, "optimizer": kind, **extra}
+    if regularization is not None:
+        data["regularization"] = regularization
+    return Problem(data)
+
+
+CASES = [(kind, None) for kind in OPTIMIZERS] + [
+    ("sgd", {"kind": "l2", "lambda": 0.01}), ("adam", {"kind": "l2", "lambda": 0.01}),
+    ("momentum", {"kind": "l1", "lambda": 0.01}), ("rmsprop", {"kind": "l2", "lambda": 0.1, "biases": True}),
+]
+
+
+@pytest.mark.parametrize(("kind", "regularization"), CASES)
+def test_double_path_follows_the_exact_path_step_by_step(kind, regularization):
+    """After every step, each parameter of the compiled double path agrees with the exact worked steps (evaluated
+    line by line in mpmath), and the compiled mpmath path agrees to 40 digits."""
+    extra = {"update_biases": True} if regularization and regularization.get("biases") else {}
+    problem = _problem(kind, regularization, **extra)
+    optimizer = problem.spec.optimizer
+    exact = worked_steps(problem.derived, optimizer, STEPS)
+    programs = {b: compile_optimizer(problem.derived, optimizer, b) for b in ("math", "mpmath")}
+    for step in range(1, STEPS + 1):
+        for backend, tolerance in (("math", 1e-13), ("mpmath", mpmath.mpf(10) ** -40)):
+            run = train_optimized(problem.derived, step, programs[backend], backend)
+            for parameter in problem.network.parameters:
+                expected = exact.values[at_step(parameter.symbol, step)]
+                assert abs(run.parameters[parameter.name] - expected) <= tolerance * max(1, abs(expected)), \
+                    (backend, step, parameter.name)
+        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(problem.derived, step - 1,
+                                                                            programs["mpmath"]).error, 1e-40)
+    assert mpmath.almosteq(exact.error, train_optimized(problem.derived, STEPS, programs["mpmath"]).error, 1e-40)
+
+
+@pytest.mark.parametrize("regularization", [None, {"kind": "l2", "lambda": 0.01}, {"kind": "l1", "lambda": 0.02}])
+def test_sgd_by_its_rule_is_the_fused_gradient_descent_loop(regularization):
+    problem = _problem("sgd", regularization)
+    fused = train(problem.derived, STEPS)
+    by_rule = train_optimized(problem.derived, STEPS, compile_optimizer(problem.derived, problem.spec.optimizer))
+    for name, value in fused.parameters.items():
+        assert mpmath.almosteq(value, by_rule.parameters[name], 1e-45)
+
+
+def _torch_network(problem: Problem, kind: str, settings: dict, weight_decay: float):
+    """Mazur's network in PyTorch float64 and PyTorch's own optimizer for `kind` (biases kept fixed, as the spec)."""
+    import torch  # the test extra's torch==2.13.0, imported where used so the other tests run without it
+
+    values = [float(p.value) for p in problem.network.parameters]
+    w_h = torch.tensor([values[0:2], values[2:4]], dtype=torch.float64, requires_grad=True)
+    w_o = torch.tensor([values[4:6], values[6:8]], dtype=torch.float64, requires_grad=True)
+    b_h, b_o = values[8], values[9]
+    x = torch.tensor([0.05, 0.1], dtype=torch.float64)
+    target = torch.tensor([0.01, 0.99], dtype=torch.float64)
+
+    def loss():
+        out = torch.sigmoid(w_o @ torch.sigmoid(w_h @ x + b_h) + b_o)
+        return (0.5 * (target - out) ** 2).sum()
+
+    lr = float(problem.spec.learning_rate)
+    made = {
+        "sgd": lambda p: torch.optim.SGD(p, lr=lr, weight_decay=weight_decay),
+        "momentum": lambda p: torch.optim.SGD(p, lr=lr, momentum=settings.get("momentum", 0.9),
+                                              weight_decay=weight_decay),
+        "nesterov": lambda p: torch.optim.SGD(p, lr=lr, momentum=settings.get("momentum", 0.9), nesterov=True,
+                                              weight_decay=weight_decay),
+        "rmsprop": lambda p: torch.optim.RMSprop(p, lr=lr, alpha=settings.get("alpha", 0.99), eps=1e-8,
+                                                 weight_decay=weight_decay),
+        "adam": lambda p: torch.optim.Adam(p, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay),
+        "adamw": lambda p: torch.optim.AdamW(p, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01),
+    }[kind]([w_h, w_o])
+    return (w_h, w_o), loss, made
+
+
+@pytest.mark.parametrize(("kind", "regularization"), [(kind, None) for kind in OPTIMIZERS] + [
+    ("sgd", {"kind": "l2", "lambda": 0.01}), ("adam", {"kind": "l2", "lambda": 0.01}),
+    ("nesterov", {"kind": "l2", "lambda": 0.05})])
+def test_every_optimizer_takes_pytorchs_steps(kind, regularization):
+    """PyTorch 2.13's own optimizers (float64, its autograd) reach the same weights after each of five steps;
+    an l2 penalty is PyTorch's weight_decay (AdamW's decoupled decay is its own setting)."""
+    settings = {"momentum": 0.8} if kind in ("momentum", "nesterov") else {"alpha": 0.9} if kind == "rmsprop" else {}
+    problem = _problem({"kind": kind, **settings} if settings else kind, regularization)
+    import torch
+
+    weights, loss, optimizer = _torch_network(problem, kind, settings,
+                                              float(regularization["lambda"]) if regularization else 0.0)
+    program = compile_optimizer(problem.derived, problem.spec.optimizer, "math")
+    for step in range(1, STEPS + 1):
+        optimizer.zero_grad()
+        loss().backward()
+        optimizer.step()
+        ours = train_optimized(problem.derived, step, program, "math").parameters
+        theirs = [float(v) for v in torch.cat([w.detach().flatten() for w in weights])]
+        for k, value in enumerate(theirs):
+            assert ours[f"w{k + 1}"] == pytest.approx(value, rel=1e-12, abs=1e-15), (kind, step, k + 1)
+
+
+def test_a_forgotten_bias_correction_is_far_from_adams_first_step():
+    """Adam's first step without m-hat's bias correction moves w5 by a tenth as much: the worked steps and the
+    compiled path both hold the corrected step, and the rule fails if the correction is dropped."""
+    problem = _problem("adam")
+    first = worked_steps(problem.derived, problem.spec.optimizer, 1)
+    w5 = problem.network.parameter("w5").symbol
+    m, m_hat = state_at(Symbol("m"), w5, 1), state_at(Symbol("mhat"), w5, 1)
+    assert mpmath.almosteq(first.values[m_hat], first.values[m] / (1 - mpmath.mpf("0.9")), 1e-45)
+    assert not mpmath.almosteq(first.values[m_hat], first.values[m], 1e-3)
+    # Adam's first step is eta * sign(g) (up to epsilon): what the correction exists for.
+    step = first.values[at_step(w5, 0)] - first.values[at_step(w5, 1)]
+    assert mpmath.almosteq(step, mpmath.mpf("0.5"), 1e-6)
+
+
+def test_an_l2_penalty_shows_as_weight_decay_in_the_update():
+    problem = _problem("sgd", {"kind": "l2", "lambda": 0.01})
+    update = next(u for u in problem.derived.updates if u.parameter.name == "w5")
+    assert text_formula(update.expression) == "(1 - eta * lambda) * w_5 - eta * dE_total/dw_5"
+    plain = next(u for u in _problem().derived.updates if u.parameter.name == "w5")
+    values = {s: mpmath.mpf(v) for s, v in problem.network.point().items()}
+    values[update.expression.args[1].args[-1]] = mpmath.mpf("0.08")
+    shrunk = evaluate(update.expression, values) - evaluate(plain.expression, values)
+    assert mpmath.almosteq(shrunk, -mpmath.mpf("0.5") * mpmath.mpf("0.01") * mpmath.mpf("0.4"), 1e-40)
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_a_penalty_derivative_is_sympys_and_agrees_with_finite_differences(kind):
+    found = penalty(spec_from_dict({**MAZUR, "regularization": {"kind": kind, "lambda": 0.3}}).regularization)
+    assert found.derivative == diff(found.term.subs(THETA, Symbol("x", real=True)),
+                                    Symbol("x", real=True)).subs(Symbol("x", real=True), THETA)
+    with mpmath.workdps(50):
+        for theta in ("0.7", "-1.3", "0"):
+            at = {PENALTY_STRENGTH: mpmath.mpf("0.3")}
+            h = mpmath.mpf(10) ** -20
+
+            def term(x):
+                return evaluate(found.term.subs(THETA, x).rewrite("Piecewise"), at) if kind == "l1" else \
+                    evaluate(found.term.subs(THETA, x), at)
+
+            x = Rational(theta)
+            central = (term(x + Rational(1, 10 ** 20)) - term(x - Rational(1, 10 ** 20))) / (2 * h)
+            assert mpmath.almosteq(evaluate(found.derivative, {**at, THETA: mpmath.mpf(theta)}), central, 1e-15)
+
+
+def test_l1_uses_the_subgradient_zero_at_its_kink():
+    problem = _problem("sgd", {"kind": "l1", "lambda": 0.1})
+    expression = sgd_update(Symbol("w"), GRADIENT, penalty(problem.spec.regularization))
+    values = {LEARNING_RATE: mpmath.mpf("0.5"), PENALTY_STRENGTH: mpmath.mpf("0.1"), GRADIENT: mpmath.mpf(0)}
+    assert evaluate(expression, {**values, Symbol("w"): mpmath.mpf(0)}) == 0
+    assert mpmath.almosteq(evaluate(expression, {**values, Symbol("w"): mpmath.mpf(1)}), mpmath.mpf("0.95"), 1e-40)
+
+
+def test_instances_name_each_step():
+    rule = optimizer_rule(optimizer_spec("adam", "optimizer"))
+    lines = instance(rule, Symbol("w_5"), 2)
+    assert [str(q) for q, _ in lines] == ["m_w5<2>", "v_w5<2>", "mhat_w5<2>", "vhat_w5<2>", "w_5<2>"]
+    assert text_formula(lines[2][1]) == "m_w5<2>/(1 - beta_1^2)"
+
+
+@pytest.mark.parametrize(("optimizer", "message"), [
+    ("adagrad", "optimizer.kind: unknown optimizer 'adagrad'"),
+    ({"kind": "adam", "beta1": 1}, "optimizer.beta1: expected a number from 0 up to (not including) 1, got 1"),
+    ({"kind": "adam", "epsilon": 0}, "optimizer.epsilon: expected a positive number, got 0"),
+    ({"kind": "momentum", "beta1": 0.9}, "optimizer: unknown field 'beta1'"),
+    (3, "optimizer: expected an optimizer's name or an object"),
+    ({"beta1": 0.8}, "optimizer.kind: missing field"),
+    ({"kind": ["adam"]}, "optimizer.kind: unknown optimizer ['adam']"),
+])
+def test_a_bad_optimizer_is_one_line_naming_its_field(optimizer, message):
+    with pytest.raises(InputError) as error:
+        spec_from_dict({**MAZUR, "optimizer": optimizer})
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("regularization", "message"), [
+    ({"kind": "l3", "lambda": 1}, "regularization.kind: unknown penalty 'l3'"),
+    ({"kind": "l2"}, "regularization.lambda: missing field"),
+    ({"lambda": 1}, "regularization.kind: missing field"),
+    ({"kind": "l2", "lambda": -1}, "regularization.lambda: expected a positive number"),
+    ({"kind": "l2", "lambda": 1, "biases": "yes"}, "regularization.biases: expected true or false"),
+])
+def test_a_bad_regularization_is_one_line_naming_its_field(regularization, message):
+    with pytest.raises(InputError) as error:
+        spec_from_dict({**MAZUR, "regularization": regularization})
+    assert str(error.value).startswith(message)
+
+
+def test_train_takes_the_optimizer_and_refuses_what_it_cannot_run():
+    problem = _problem("adam")
+    assert problem.train(3).optimizer == "adam"
+    assert problem.train(3, optimizer="sgd").error == Problem(MAZUR).train(3).error
+    assert problem.optimizer("momentum").settings == ((("momentum", Rational(9, 10))),)
+    for wrong, message in (({"optimizer": "adagrad"}, "optimizer: expected one of"),
+                           ({"order": "output-first"}, "order: the optimizer 'adam'"),
+                           ({"backend": "numpy"}, "backend: the optimizer 'adam' runs on")):
+        with pytest.raises(InputError, match=message):
+            problem.train(2, **wrong)
+
+
+ADAM = {**MAZUR, "learning_rate": 0.01, "optimizer": {"kind": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}}
+
+
+def test_check_catches_a_forgotten_bias_correction_and_names_it():
+    """A hand-worked Adam step with m-hat left at m (the bias correction forgotten) is wrong, and the likeliest
+    mistake computed is the dropped factor 1/(1 - beta_1^1); the corrected value is right."""
+    problem = Problem(ADAM)
+    wrong = problem.check(quantity="mhat_w5<1>", value="0.00821670406")
+    assert not wrong
+    assert "1. the factor 1/(1 - β₁¹) dropped from mhat_w5⟨1⟩" in wrong.render("text", width=None)
+    assert problem.check(quantity="mhat_w5<1>", value="0.0821670406")
+    uncorrected = "w_5<0> - eta*m_w5<1>/(sqrt(v_w5<1>) + epsilon)"
+    assert not problem.check(quantity="w_5<1>", formula=uncorrected)
+    assert problem.check(quantity="w_5<1>", formula="w_5<0> - eta*mhat_w5<1>/(sqrt(vhat_w5<1>) + epsilon)")
+
+
+def test_solve_works_the_optimizers_steps_with_numbers():
+    text = Problem(ADAM).solve(steps=2, checks=False).render("text", width=None)
+    section = text[text.index("Optimizer: adam, 2 steps"):]
+    assert "mhat = m⁺/(1 - β₁^t)" in section
+    assert "mhat_w5⟨1⟩ = m_w5⟨1⟩/(1 - β₁¹) = 0.00821670406/(1 - 0.9¹) = 0.0821670406" in section
+    assert "Step 2" in section and "E_total⟨2⟩ = " in section
+    assert "Optimizer:" not in Problem(MAZUR).solve(checks=False).render("text")
+
+
+def test_solve_reports_an_l1_penalized_weight_at_its_kink():
+    data = {**MAZUR, "regularization": {"kind": "l1", "lambda": 0.1}}
+    data["layers"] = [data["layers"][0], {**data["layers"][1], "weights": [[0, 0.45], [0.5, 0.55]]}]
+    text = Problem(data).solve(checks=False, steps=1).render("text", width=None)
+    assert "w₅ = 0 sits on the kink of |w5|: the update uses sign(0) = 0" in text
+    assert "w₅⁺ = w₅ - η · (∂E_total/∂w₅ + λ · sign(w₅))" in text
+
+
+def test_the_guide_s_rules_and_worked_steps_are_current_and_its_examples_run():
+    import json
+    import re
+    from pathlib import Path
+
+    import symbackprop as sbp
+    from symbackprop.printers import MarkdownPrinter
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "optimizers.md").read_text(encoding="utf-8")
+    spec = json.loads(re.search(r"```json\n(.*?)```", guide, re.S).group(1))
+    regenerate = "regenerate docs/optimizers.md's generated parts (see the lines before each)"
+    assert MarkdownPrinter().doprint(sbp.optimizer_rules().record) in guide, regenerate
+    assert guide.endswith(MarkdownPrinter().doprint(sbp.optimizer_steps(spec, 2).record)), regenerate
+    for block in re.findall(r"```python\n(.*?)```", guide, re.S):
+        exec(compile(block, "docs/optimizers.md", "exec"), {})  # the guide's own examples, not user text
+
+
+HUBER = {**MAZUR, "targets": [0.01, 3], "loss": "huber", "huber_delta": 0.5,
+         "layers": [MAZUR["layers"][0], {**MAZUR["layers"][1], "activation": "identity"}]}
+
+
+@pytest.mark.parametrize("targets", [[0.01, 3], [0.01, 0.99], [1.605905967, -10]])
+def test_huber_gradients_are_pytorchs(targets):
+    """Huber's loss (quadratic within delta of the target, linear beyond, on either side) differentiated by the
+    engine gives PyTorch's autograd gradients through HuberLoss(delta, reduction="sum")."""
+    import torch
+
+    problem = Problem({**HUBER, "targets": targets})
+    values = [float(p.value) for p in problem.network.parameters]
+    w_h = torch.tensor([values[0:2], values[2:4]], dtype=torch.float64, requires_grad=True)
+    w_o = torch.tensor([values[4:6], values[6:8]], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(values[8:10], dtype=torch.float64, requires_grad=True)
+    out = w_o @ torch.sigmoid(w_h @ torch.tensor([0.05, 0.1], dtype=torch.float64) + b[0]) + b[1]
+    loss = torch.nn.HuberLoss(reduction="sum", delta=0.5)(out, torch.tensor(targets, dtype=torch.float64))
+    loss.backward()
+    theirs = [*w_h.grad.flatten(), *w_o.grad.flatten(), *b.grad]
+    ours = problem.gradients()
+    assert float(problem.values[problem.network.total]) == pytest.approx(float(loss.detach()), rel=1e-13)
+    for parameter, value in zip(problem.network.parameters, theirs):
+        assert float(ours[parameter.name]) == pytest.approx(float(value), rel=1e-12, abs=1e-15), parameter.name
+    assert all(c.status == "pass" for c in problem.finite_difference_checks())
+
+
+def test_huber_trains_alike_exactly_and_in_double_and_is_refused_where_it_cannot_run():
+    problem = Problem(HUBER)
+    exact, fast = problem.train(20), problem.train(20, fast=True)
+    assert abs(float(exact.error) - fast.error) < 1e-13
+    with pytest.raises(InputError, match="^loss: the matrix form"):
+        problem.train(2, backend="numpy")
+    with pytest.raises(InputError, match="^huber_delta: only the loss huber has a delta"):
+        spec_from_dict({**MAZUR, "huber_delta": 1})
+    with pytest.raises(InputError, match="^huber_delta: expected a positive number"):
+        spec_from_dict({**HUBER, "huber_delta": 0})
+
+
+@pytest.mark.parametrize("kind", ["l1", "l2"])
+def test_the_penalty_check_passes_and_fails_a_wrong_derivative(kind, monkeypatch):
+    """solve checks dE_total/dw + dR/dw against finite differences of E_total + R (w5 = 0 at l1's kink too);
+    a penalty whose derivative is off by a factor fails, loudly."""
+    import dataclasses
+
+    from symbackprop.checks import penalty as checked
+    from symbackprop.errors import CheckFailure
+
+    data = {**MAZUR, "regularization": {"kind": kind, "lambda": 0.1}}
+    data["layers"] = [data["layers"][0], {**data["layers"][1], "weights": [[0, 0.45], [0.5, 0.55]]}]
+    text = Problem(data).solve().render("text", width=None)
+    assert "Penalty checks" in text and "FAIL" not in text
+    assert [c.status for c in checked.check_penalty(Problem(data).derived)] == ["pass"] * 8
+    right = checked.penalty
+    monkeypatch.setattr(checked, "penalty", lambda spec: dataclasses.replace(
+        right(spec), derivative=2 * right(spec).derivative))
+    wrong = checked.check_penalty(Problem(data).derived)
+    assert {c.status for c in wrong if c.parameter != "w5"} == {"FAIL"}  # at w5 = 0 both derivatives are 0
+    with pytest.raises(CheckFailure, match="^penalty check failed"):
+        checked.require_penalty(wrong)
+
+
+def test_the_commands_take_the_optimizer_and_refuse_in_one_line(capsys, tmp_path):
+    import json
+
+    from symbackprop.cli import main
+
+    spec = tmp_path / "adam.json"
+    spec.write_text(json.dumps(ADAM), encoding="utf-8")
+    assert main(["train", str(spec), "--steps", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["optimizer"] == "adam"
+    assert main(["train", "--steps", "3", "--optimizer", "nesterov", "--fast"]) == 0
+    assert "Training: 3 steps of nesterov" in capsys.readouterr().out
+    assert main(["solve", str(spec), "--steps", "2", "--optimizer", "rmsprop", "--width", "0"]) == 0
+    assert "Optimizer: rmsprop, 2 steps" in capsys.readouterr().out
+    for arguments, line in ((["solve", "--matrix", "--steps", "2"], "symbackprop: --steps: the matrix form"),
+                            (["train", str(spec), "--steps", "2", "--numpy"], "symbackprop: --numpy: the optimizer"),
+                            (["solve", "staged", "--steps", "1"], "symbackprop: --steps: a computation graph")):
+        assert main(arguments) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(line) and error.count("\n") == 1, error
+    assert main(["train", "--steps", "2", "--optimizer", "adagrad"]) == 2
+    assert "argument --optimizer: invalid choice: 'adagrad'" in capsys.readouterr().err
