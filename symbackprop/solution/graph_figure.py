@@ -16,6 +16,7 @@ Coordinates are in column and row units, y downwards, as in `solution.figure`.
 
 from __future__ import annotations
 
+import random
 from bisect import bisect_right, insort
 from collections import Counter
 from collections.abc import Mapping
@@ -29,7 +30,9 @@ from symbackprop.solution.figure import CHARACTER, LEAF, LINE_HEIGHT, NODE, Edge
 FIGURE_LIMIT = 80
 """The most names (leaves and intermediates) a graph may have to be drawn: beyond, a figure is unreadable."""
 _SWEEPS, _SWAPS = 8, 20
-"""Rounds of barycentre sweeps (down and up), and of neighbour swaps, in the crossing reduction."""
+"""Rounds of barycentre sweeps (down and up), and of neighbour swaps, from each order started from."""
+_STARTS, _WORK = (4, 64), 4000
+"""The fewest and most orders started from: as many as `_WORK` segments between columns allow."""
 
 Vertex = Symbol | tuple[int, int]
 """A name, or the bend of edge i in column c: (i, c)."""
@@ -133,16 +136,6 @@ def paths_to_loss(graph: Graph, name: Symbol) -> frozenset[tuple[Symbol, Symbol]
     return frozenset(found)
 
 
-def crossings(figure: Figure) -> int:
-    """How many pairs of edge segments cross in the drawing (segments that share an end do not)."""
-    segments: dict[float, list[tuple[float, float]]] = {}
-    for edge in figure.edges:
-        route = figure.route(edge)
-        for (x0, y0), (_, y1) in zip(route, route[1:]):
-            segments.setdefault(x0, []).append((y0, y1))
-    return sum(_inversions(pairs) for pairs in segments.values())
-
-
 def _first_order(graph: Graph, inputs: Mapping[Symbol, tuple[Symbol, ...]]) -> dict[Symbol, int]:
     """Every name numbered in a depth-first walk back from the loss (then from the other nodes no one
     uses, then the rest), inputs in the order they are written: the order rows start from."""
@@ -160,51 +153,95 @@ def _first_order(graph: Graph, inputs: Mapping[Symbol, tuple[Symbol, ...]]) -> d
 
 def _fewest_crossings(columns: list[list[Vertex]], above: Mapping[Vertex, list[Vertex]],
                       below: Mapping[Vertex, list[Vertex]]) -> list[list[Vertex]]:
-    """Barycentre sweeps down and up, then swaps of neighbours; the order with the fewest crossings."""
-    best, fewest = [list(c) for c in columns], _total(columns, below)
-    for _ in range(_SWEEPS):
+    """Sweeps and swaps from the walk's order, from it with every column reversed, then from shuffled
+    orders (drawn from a fixed seed: the same layout every time); the order with the fewest crossings.
+    One start can stop where no single sweep or swap helps while another reaches no crossing at all."""
+    draw = random.Random(0)
+    best, fewest = columns, _total(columns, below)
+    segments = sum(len(links) for links in below.values())
+    for start in range(max(_STARTS[0], min(_STARTS[1], _WORK // (segments + 1)))):
         if fewest == 0:
             break
+        trial = [list(reversed(c)) if start == 1 else draw.sample(c, len(c)) if start > 1 else list(c)
+                 for c in columns]
+        trial = _improved(trial, above, below)
+        count = _total(trial, below)
+        if count < fewest:
+            best, fewest = trial, count
+    return best
+
+
+def _improved(columns: list[list[Vertex]], above: Mapping[Vertex, list[Vertex]],
+              below: Mapping[Vertex, list[Vertex]]) -> list[list[Vertex]]:
+    """Barycentre sweeps down and up, then swaps of neighbours while one helps."""
+    best, fewest = [list(c) for c in columns], _total(columns, below)
+    for sweep in range(_SWEEPS):
+        if fewest == 0:
+            return best
+        flip = sweep % 2 == 1
         for c in range(1, len(columns)):
-            columns[c] = _by_barycentre(columns[c], columns[c - 1], above)
+            after = columns[c + 1] if c + 1 < len(columns) else []
+            columns[c] = _by_barycentre(columns[c], (columns[c - 1], above), (after, below), flip)
         for c in reversed(range(len(columns) - 1)):
-            columns[c] = _by_barycentre(columns[c], columns[c + 1], below)
+            before = columns[c - 1] if c > 0 else []
+            columns[c] = _by_barycentre(columns[c], (columns[c + 1], below), (before, above), flip)
         count = _total(columns, below)
         if count < fewest:
             best, fewest = [list(c) for c in columns], count
-    columns = best
+    return _swapped(best, above, below)
+
+
+def _swapped(columns: list[list[Vertex]], above: Mapping[Vertex, list[Vertex]],
+             below: Mapping[Vertex, list[Vertex]]) -> list[list[Vertex]]:
+    """Neighbours in a column swapped wherever that removes crossings, until no swap does; then once
+    wherever a swap changes nothing (two crossings may need two swaps, the first of which alone does
+    not help), and again; the order with the fewest crossings met on the way."""
+    rows = [{vertex: k for k, vertex in enumerate(column)} for column in columns]
+    best, fewest = [list(c) for c in columns], _total(columns, below)
+    level = False
     for _ in range(_SWAPS):
-        improved = False
-        for c, vertices in enumerate(columns):
-            for k in range(len(vertices) - 1):
-                before = _around(columns, c, below)
-                vertices[k], vertices[k + 1] = vertices[k + 1], vertices[k]
-                if _around(columns, c, below) < before:
-                    improved = True
-                else:
-                    vertices[k], vertices[k + 1] = vertices[k + 1], vertices[k]
-        if not improved:
+        if fewest == 0:
             break
-    return columns
+        swapped = False
+        for c, vertices in enumerate(columns):
+            sides = [(rows[k], links) for k, links in ((c - 1, above), (c + 1, below)) if 0 <= k < len(columns)]
+            for k in range(len(vertices) - 1):
+                first, second = vertices[k], vertices[k + 1]
+                change = sum(_crossed(second, first, *side) - _crossed(first, second, *side) for side in sides)
+                if change < 0 or (level and change == 0):
+                    vertices[k], vertices[k + 1] = second, first
+                    rows[c][first], rows[c][second] = k + 1, k
+                    swapped = True
+        count = _total(columns, below)
+        if count < fewest:
+            best, fewest = [list(c) for c in columns], count
+        if level and not swapped:
+            break
+        level = not swapped
+    return best
 
 
-def _by_barycentre(vertices: list[Vertex], neighbours: list[Vertex], links: Mapping[Vertex, list[Vertex]]) -> list[Vertex]:
-    """`vertices` sorted by the mean row of their neighbours; one without neighbours keeps its row."""
-    row = {vertex: k for k, vertex in enumerate(neighbours)}
-    key = {}
-    for k, vertex in enumerate(vertices):
-        linked = [row[other] for other in links.get(vertex, ()) if other in row]
-        key[vertex] = sum(linked) / len(linked) if linked else k
-    return sorted(vertices, key=key.__getitem__)
+def _crossed(first: Vertex, second: Vertex, row: Mapping[Vertex, int], links: Mapping[Vertex, list[Vertex]]) -> int:
+    """The crossings between the edges of `first` and of `second` to one neighbouring column, `first` above."""
+    return sum(row[a] > row[b] for a in links.get(first, ()) for b in links.get(second, ()))
+
+
+def _by_barycentre(vertices: list[Vertex], side: tuple[list[Vertex], Mapping[Vertex, list[Vertex]]],
+                   other: tuple[list[Vertex], Mapping[Vertex, list[Vertex]]], flip: bool) -> list[Vertex]:
+    """`vertices` sorted by the mean row of their neighbours in the column on one `side`; ties by the mean
+    row of those on the `other` side, then by their order, or with `flip` its reverse (alternating lets a
+    sweep leave an order that ties would hold). One without neighbours keeps its row."""
+    def means(column: list[Vertex], links: Mapping[Vertex, list[Vertex]]) -> list[float]:
+        row = {vertex: j for j, vertex in enumerate(column)}
+        linked = [[row[v] for v in links.get(vertex, ()) if v in row] for vertex in vertices]
+        return [sum(rows) / len(rows) if rows else k for k, rows in enumerate(linked)]
+
+    keys = list(zip(means(*side), means(*other), [-k if flip else k for k in range(len(vertices))]))
+    return [vertices[k] for k in sorted(range(len(vertices)), key=keys.__getitem__)]
 
 
 def _total(columns: list[list[Vertex]], below: Mapping[Vertex, list[Vertex]]) -> int:
     return sum(_between(columns, c, below) for c in range(len(columns) - 1))
-
-
-def _around(columns: list[list[Vertex]], c: int, below: Mapping[Vertex, list[Vertex]]) -> int:
-    """The crossings on either side of column c."""
-    return sum(_between(columns, k, below) for k in (c - 1, c) if 0 <= k < len(columns) - 1)
 
 
 def _between(columns: list[list[Vertex]], c: int, below: Mapping[Vertex, list[Vertex]]) -> int:
@@ -213,9 +250,9 @@ def _between(columns: list[list[Vertex]], c: int, below: Mapping[Vertex, list[Ve
     return _inversions([(k, row[lower]) for k, upper in enumerate(columns[c]) for lower in below.get(upper, ())])
 
 
-def _inversions(segments: list[tuple[float, float]]) -> int:
+def _inversions(segments: list[tuple[int, int]]) -> int:
     """Pairs of segments (start row, end row) between two columns whose order changes: the ones that cross."""
-    seen: list[float] = []
+    seen: list[int] = []
     count = 0
     for _, end in sorted(segments):
         count += len(seen) - bisect_right(seen, end)
