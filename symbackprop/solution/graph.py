@@ -18,7 +18,7 @@ from sympy import Symbol
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
 from symbackprop.checks.graph import AdjointCheck
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
-from symbackprop.numbers.graph import use_gradients
+from symbackprop.numbers.graph import graph_point, use_gradients
 from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.solution.build import DETAILS, local_derivative_steps
 from symbackprop.solution.figure import Figure
@@ -144,3 +144,23 @@ def graph_gradient_report(derivation: GraphDerivation, loss: mpmath.mpf, checks:
                     "status": "pass" if c.passed else "FAIL", "kink": None} for c in checks],
         "kinks": [],
     })
+
+
+def graph_question_sheet(derivation: GraphDerivation, title: str) -> WorkedSolution:
+    """A graph exercise: the graph drawn with each given value on its edges, the values, each node's
+    formula, then every quantity to find (each node's value, then every gradient)."""
+    graph = derivation.graph
+    given = display_numerals({leaf: value for leaf, value in graph_point(graph).items() if leaf in graph.leaves}, 12)
+    figure = [graph_figure(graph, graph_layout(graph), "The graph, each given value on its edges", given)] \
+        if drawn(derivation) else []
+    questions = [Step(node.symbol, (), None, "?") for node in graph.nodes]
+    questions += [Step(adjoint.symbol, (), None, "?") for adjoint in derivation.adjoints if adjoint.quantity != graph.loss]
+    return WorkedSolution(title, (
+        Section("The graph", (
+            Note(f"Each node is worked out from the names it uses; the loss is {graph.loss.name}."),
+            *figure,
+            Table(("name", "value"), tuple(given.items())),
+            *(Step(node.symbol, (node.expression,)) for node in graph.nodes),
+        )),
+        Section("Find", tuple(questions)),
+    ), {}, 12, kind="exercise")
