@@ -24,6 +24,8 @@ ALIASES = {"·": "*", "\\cdot": "*", "σ": "sigma", "sigmoid": "sigma", "ln": "l
 DEFAULT_OPERATIONS = "+,*,exp,tanh,sigma"
 MAX_NODES = 30
 ATTEMPTS = 50
+_TRIES = 10
+"""How many draws of names a node gets before its graph is drawn again."""
 _REUSE = 0.25
 """How often a node's second name is one already used, when it may be."""
 _LARGEST, _SMALLEST = 100, mpmath.mpf("0.1")
@@ -82,17 +84,21 @@ class _Builder:
         """Make node `name`, using at least `must` names nothing uses yet; False if no operation of the
         same arity in the mix is valid on the names drawn."""
         arity = OPERATIONS[operation]
-        operands = self.operands(arity, must)
-        if operands is None:
-            return False
         same = [operation, *(op for op in self.operations if op != operation and OPERATIONS[op] == arity)]
-        for candidate in same:
-            value = _apply(candidate, [self.known[operand] for operand in operands])
-            if value is not None:
-                self.formulas[name] = _formula(candidate, operands)
-                self.known[name] = value
-                self.unused = [other for other in self.unused if other not in operands] + [name]
-                return True
+        leaves = dict(self.values)
+        for _ in range(_TRIES):
+            operands = self.operands(arity, must)
+            if operands is None:
+                return False
+            for candidate in same:
+                value = _apply(candidate, [self.known[operand] for operand in operands])
+                if value is not None:
+                    self.formulas[name] = _formula(candidate, operands)
+                    self.known[name] = value
+                    self.unused = [other for other in self.unused if other not in operands] + [name]
+                    return True
+            for leaf in set(self.values) - set(leaves):  # the leaves drawn for operands that did not do
+                del self.values[leaf], self.known[leaf]
         return False
 
     def operands(self, arity: int, must: int) -> list[str] | None:
