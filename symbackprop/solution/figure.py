@@ -155,9 +155,14 @@ def place_label(start: tuple[float, float], end: tuple[float, float], preferred:
         x, y = start[0] + share * (end[0] - start[0]), start[1] + share * (end[1] - start[1])
         return x - width / 2, y - height / 2, x + width / 2, y + height / 2
 
+    left, right = min(start[0], end[0]) - width, max(start[0], end[0]) + width
+    top, bottom = min(start[1], end[1]) - height, max(start[1], end[1]) + height
+    near = [b for b in boxes if b[2] > left and b[0] < right and b[3] > top and b[1] < bottom]
+    """The labels a label on this edge could cover: the others are too far away to matter."""
+
     def covered(share: float) -> float:
         x0, y0, x1, y1 = box(share)
-        return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1])) for b in boxes)
+        return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1])) for b in near)
 
     shares = sorted((0.3 + 0.05 * step for step in range(9)), key=lambda share: (abs(share - preferred), share))
     best = min(shares, key=covered)

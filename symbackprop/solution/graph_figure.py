@@ -31,7 +31,7 @@ FIGURE_LIMIT = 80
 """The most names (leaves and intermediates) a graph may have to be drawn: beyond, a figure is unreadable."""
 _SWEEPS, _SWAPS = 8, 20
 """Rounds of barycentre sweeps (down and up), and of neighbour swaps, from each order started from."""
-_STARTS, _WORK = (4, 64), 4000
+_STARTS, _WORK = (4, 64), 1500
 """The fewest and most orders started from: as many as `_WORK` segments between columns allow."""
 
 Vertex = Symbol | tuple[int, int]
