@@ -50,20 +50,20 @@ def svg_picture(figure: Figure, title: str) -> str:
             continue
         x, y = place(*edge.at)
         if edge.parameter is None:  # a graph's edge: the value above it, the gradient below
-            for text, shift, ink in ((label, -0.7, INK), (gradient, 0.7, GRADIENT_INK)):
-                if text is not None:
-                    lines += _boxed(x, y + shift * font, text, len(text), font, ink)
+            for markup, plain, shift, ink in ((label, edge.value, -0.7, INK), (gradient, edge.gradient, 0.7, GRADIENT_INK)):
+                if markup is not None:
+                    lines += _boxed(x, y + shift * font, markup, plain, font, ink)
         else:
-            lines += _boxed(x, y, label, len(edge_label(edge, figure, _plain, str)), font, INK)
+            lines += _boxed(x, y, label, edge_label(edge, figure, _plain, str), font, INK)
     for node in figure.nodes:
         lines += _node(node, *place(node.x, node.y), radius, font)
     lines.append("</svg>")
     return "\n".join(lines)
 
 
-def _boxed(x: float, y: float, markup: str, characters: int, font: int, ink: str) -> list[str]:
-    """A label of about `characters` characters centred at (x, y) on a white box, over the edges."""
-    half = _width("m" * characters, font) / 2
+def _boxed(x: float, y: float, markup: str, plain: str, font: int, ink: str) -> list[str]:
+    """A label centred at (x, y) on a white box as wide as its `plain` text, over the edges."""
+    half = _width(plain, font) / 2
     return [f'<rect x="{x - half:g}" y="{y - 0.65 * font:g}" width="{2 * half:g}" height="{1.3 * font:g}" rx="3" '
             f'fill="white"/>', _text(x, y, markup, ink)]
 
@@ -96,11 +96,11 @@ def _symbol(symbol: Symbol, font: int) -> str:
     text after the symbol sits on the line again.
     """
     name, _, subs = split_super_sub(symbol.name)
-    italic = f'<tspan font-style="italic">{escape(name)}</tspan>' if len(name) == 1 else f'<tspan>{escape(name)}</tspan>'
+    base = f'<tspan font-style="italic">{escape(name)}</tspan>' if len(name) == 1 else f'<tspan>{escape(name)}</tspan>'
     if not subs:
-        return italic
+        return base
     shift = round(0.3 * font)
-    return (f'{italic}<tspan dy="{shift}" font-size="{round(0.72 * font)}">{escape(",".join(subs))}</tspan>'
+    return (f'{base}<tspan dy="{shift}" font-size="{round(0.72 * font)}">{escape(",".join(subs))}</tspan>'
             f'<tspan dy="{-shift}">\u200b</tspan>')
 
 
