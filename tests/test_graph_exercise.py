@@ -43,6 +43,11 @@ def test_every_generated_graph_is_valid_and_its_gradients_check(seed, nodes, mix
     names = [*problem.graph.leaves, *(node.symbol for node in problem.graph.nodes)]
     assert reached == {name.name for name in names} - {"f"}
     assert all(abs(problem.values[name]) <= 100 for name in names)
+    inputs = {node.symbol: node.inputs for node in problem.graph.nodes}
+    for (symbol, _), formula in zip(problem.spec.nodes, data["nodes"].values()):  # no flat tanh or σ, behind
+        for function, largest in (("tanh(", 3), ("sigma(", 5)):                  # which every gradient shows 0
+            if formula.startswith(function):
+                assert abs(problem.values[inputs[symbol][0]]) <= largest, formula
     problem.finite_difference_checks()
 
 

@@ -5,8 +5,9 @@ each node applies one operation of the mix to names made before it, mostly ones 
 sometimes one already used (a name with several uses: fan-out, a shared parameter), so that every
 name reaches the loss, the last node. Every graph is valid at its values: an operation is applied
 only where it is defined with room to spare (a log or square root of at least 0.1, a divisor of at
-least 0.1 in size, an exponent of at most 4) and no value exceeds 100 in size; a draw that cannot
-be completed so is drawn again from the same stream.
+least 0.1 in size, an exponent of at most 4) and no value exceeds 100 in size; tanh and σ only where
+they have not flattened out (arguments at most 3 and 5 in size), so that no gradient vanishes. A draw
+that cannot be completed so is drawn again from the same stream.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ _REUSE = 0.25
 """How often a node's second name is one already used, when it may be."""
 _LARGEST, _SMALLEST = 100, mpmath.mpf("0.1")
 """No value beyond 100 in size; no log, square root or divisor nearer 0 than 0.1."""
+_FLAT = {"tanh": 3, "sigma": 5}
+"""The largest argument in size of a function that flattens out: beyond, its gradient all but vanishes
+(tanh'(3) is about 0.01), and every gradient behind it shows as 0."""
 
 
 def parse_operations(text: str) -> list[str]:
@@ -130,6 +134,8 @@ def _apply(operation: str, args: list[mpmath.mpf]) -> mpmath.mpf | None:
     """The operation's value, or None where it is undefined, too near its edge, or too large."""
     a = args[0]
     if operation in ("log", "sqrt") and a < _SMALLEST or operation == "exp" and a > 4:
+        return None
+    if abs(a) > _FLAT.get(operation, abs(a)):
         return None
     if operation == "/" and abs(args[1]) < _SMALLEST:
         return None
