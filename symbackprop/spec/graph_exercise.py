@@ -57,8 +57,8 @@ def graph_exercise_spec(nodes: int, operations: list[str], seed: int) -> dict:
                 values, formulas = built
                 return {"name": f"graph-exercise-{seed}", "loss": "f", "values": values, "nodes": formulas}
     raise InputError(f"ops: no valid graph of {nodes} nodes from {', '.join(operations)} in {ATTEMPTS} draws "
-                     "(a log or square root of a negative number, or values out of range, every time): "
-                     "add an operation defined everywhere, such as + or tanh")
+                     "(each came to an operation undefined, out of range or flat at its values): "
+                     "try fewer nodes, or add + or -")
 
 
 class _Builder:
