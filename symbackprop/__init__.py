@@ -8,11 +8,12 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 
 from symbackprop.api import (
     GraphProblem, Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients,
-    matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce, solve, spec, train,
+    graph_exercise, matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce, solve, spec,
+    train,
 )
 from symbackprop.errors import CheckFailure, InputError
 
 __all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "derivation", "exercise",
-           "explain", "finite_difference_checks", "gradients", "matrix_solution", "network", "open_problem",
-           "optimizer_rules", "optimizer_steps", "reproduce",
+           "explain", "finite_difference_checks", "gradients", "graph_exercise", "matrix_solution", "network",
+           "open_problem", "optimizer_rules", "optimizer_steps", "reproduce",
            "solve", "spec", "train"]

@@ -34,7 +34,7 @@ from symbackprop.printers import PRINTERS
 from symbackprop.printers.plot import plot_format
 from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
-from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
+from symbackprop.problem import Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem, reproduce
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.optimizers import optimizer_rules as rules_record
@@ -48,8 +48,8 @@ __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH"
            "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format",
-           "reproduce", "solve", "spec", "train"]
+           "graph_exercise", "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps",
+           "plot_format", "reproduce", "solve", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:

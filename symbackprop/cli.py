@@ -144,10 +144,15 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_width(check)
     check.set_defaults(run=_check, parser=check)
 
-    exercise = commands.add_parser("exercise", help="a new network with fresh numbers: question sheet and answer key")
-    exercise.add_argument("--layers", default="2,2,2", help="inputs, then each layer's size (default 2,2,2)")
-    exercise.add_argument("--activation", default="sigmoid", help="activation of every layer (default sigmoid)")
-    exercise.add_argument("--loss", default="half_squared_error", help="the loss (default half_squared_error)")
+    exercise = commands.add_parser("exercise", help="a new network (or computation graph) with fresh numbers: "
+                                                     "question sheet and answer key")
+    exercise.add_argument("--layers", help="inputs, then each layer's size (default 2,2,2)")
+    exercise.add_argument("--activation", help="activation of every layer (default sigmoid)")
+    exercise.add_argument("--loss", help="the loss (default half_squared_error)")
+    exercise.add_argument("--graph", action="store_true", help="a random computation graph instead of a network")
+    exercise.add_argument("--nodes", type=_natural_seed, help="with --graph: how many nodes, the last the loss f (default 6)")
+    exercise.add_argument("--ops", help="with --graph: the mix of operations, from +,-,*,/,exp,log,sqrt,tanh,sigma "
+                                        "(default +,*,exp,tanh,sigma)")
     exercise.add_argument("--seed", type=_natural_seed, required=True, help="same seed, same exercise")
     exercise.add_argument("--format", choices=sorted(api.PRINTERS), help="output format (default: from -o, else text)")
     exercise.add_argument("-o", "--output", help="write the question sheet to this file")
@@ -245,7 +250,7 @@ def _exercise(args: argparse.Namespace) -> int:
     and every file written, or none."""
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
                                                                 (args.spec_out, "--spec-out")) if path])
-    exercise = api.exercise(args.seed, layers=args.layers, activation=args.activation, loss=args.loss)
+    exercise = _drawn_exercise(args)
     sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii,
                                      width=_width(args, args.output))
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
@@ -256,6 +261,16 @@ def _exercise(args: argparse.Namespace) -> int:
         emit(sheet, None)
     write(files)
     return 0
+
+
+def _drawn_exercise(args: argparse.Namespace) -> api.Exercise:
+    """A network's exercise, or with --graph a graph's; each kind's options given only to their kind."""
+    kinds = {True: ("nodes", "ops"), False: ("layers", "activation", "loss")}
+    wrong = next((name for name in kinds[not args.graph] if getattr(args, name) is not None), None)
+    if wrong is not None:
+        raise InputError(f"--{wrong}: {'only without' if args.graph else 'only with'} --graph")
+    options = {name: getattr(args, name) for name in kinds[args.graph] if getattr(args, name) is not None}
+    return api.graph_exercise(args.seed, **options) if args.graph else api.exercise(args.seed, **options)
 
 
 def _solve(args: argparse.Namespace) -> int:

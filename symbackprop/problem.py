@@ -58,6 +58,8 @@ from symbackprop.spec.model import OptimizerSpec
 from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
+from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
+from symbackprop.solution.graph import graph_question_sheet
 
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
@@ -315,16 +317,19 @@ class Problem:
 
 @dataclass(frozen=True, eq=False)
 class Exercise:
-    """A fresh network drawn from a seed: its question sheet, answer key and spec."""
+    """A fresh network (or computation graph) drawn from a seed: its question sheet, answer key and spec."""
 
     seed: int
     data: dict
     """The spec as JSON-ready data."""
-    problem: Problem
+    problem: Problem | GraphProblem
 
     def sheet(self) -> Solution:
         """The given numbers, then every quantity to find."""
-        return Solution(question_sheet(self.problem.derived, f"Exercise {self.seed}"))
+        title = f"Exercise {self.seed}"
+        if isinstance(self.problem, GraphProblem):
+            return Solution(graph_question_sheet(self.problem.derived, title))
+        return Solution(question_sheet(self.problem.derived, title))
 
     def answers(self) -> Solution:
         """The full worked solution, checked by finite differences."""
@@ -348,6 +353,15 @@ def exercise(seed: int, *, layers: str | Sequence[int] = "2,2,2", activation: st
         raise InputError(f"layers: expected sizes like '2,2,2' or [2, 2, 2], got {type(layers).__name__}")
     data = exercise_spec(sizes, text("activation", activation), text("loss", loss), seed)
     return Exercise(seed, data, Problem(data))
+
+
+def graph_exercise(seed: int, *, nodes: int = 6, ops: str = DEFAULT_OPERATIONS) -> Exercise:
+    """A new computation graph with fresh exact values: same seed, same exercise. `nodes`: how many
+    intermediates (the last is the loss, f); `ops`: the mix of operations, as "+,*,exp,tanh,sigma"
+    (also -, /, log, sqrt)."""
+    seed = whole("seed", seed, 0)
+    data = graph_exercise_spec(whole("nodes", nodes, 1, MAX_NODES), parse_operations(text("ops", ops)), seed)
+    return Exercise(seed, data, GraphProblem(data))
 
 
 def reproduce(document: str = "mazur") -> Reproduction:

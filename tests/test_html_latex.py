@@ -311,9 +311,12 @@ HTML_PAGES = {name: ("solve", name) for name in EXAMPLES} | {
     "mazur-full": ("solve", "mazur", "--detail", "full"),
     "exercise": ("exercise", "--seed", "7"),
     "exercise-key": ("exercise", "--seed", "7", "--answers"),
+    "staged": ("solve", "staged"),
+    "neuron": ("solve", "neuron"),
+    "graph-exercise-key": ("exercise", "--graph", "--nodes", "12", "--seed", "7", "--answers"),
 }
 """Every HTML page the built-in examples make: the worked solutions, the matrix forms, a full derivation,
-an exercise sheet and its answer key."""
+an exercise sheet and its answer key; the computation graphs' worked solutions and a graph exercise's key."""
 
 
 @pytest.fixture(scope="module")

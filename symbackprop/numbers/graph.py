@@ -51,3 +51,11 @@ def _defined(expression: Expr, known: dict[Symbol, mpmath.mpf], field: str) -> m
     if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
         raise InputError(f"{field} is undefined at the spec's values ({expression} is {mpmath.nstr(value, 5)})")
     return value
+
+
+def use_gradients(derivation: GraphDerivation, values: dict[Symbol, mpmath.mpf]) -> dict[tuple[Symbol, Symbol], mpmath.mpf]:
+    """Each use's share of a gradient: for a node c that uses v, dE/dc * dc/dv, keyed (v, c); a name's
+    shares sum to its adjoint. What the graph figure writes below the edge from v to c."""
+    with mpmath.workdps(PRECISION):
+        return {(adjoint.quantity, local.symbol.of): values[upstream] * values[local.symbol]
+                for adjoint in derivation.adjoints for upstream, local in adjoint.terms}

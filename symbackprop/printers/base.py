@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sympy import Expr, Symbol
 
-from symbackprop.printers.drawing import edge_label, node_label
+from symbackprop.printers.drawing import edge_gradient, edge_label, node_label
 from symbackprop.solution import Note, Section, Step, WorkedSolution
 from symbackprop.solution.figure import Figure
 
@@ -92,12 +92,17 @@ class SolutionPrinter:
         return f"{self.text(section.title)} {self.inline_formula(section.symbol)}"
 
     def _print_Figure(self, figure: Figure) -> str:
-        """One line: 'Paths of dE_total/dw_5: h1 -> o1 (w_5).', the highlighted edges or else every edge."""
+        """One line: 'Paths of dE_total/dw_5: h1 -> o1 (w_5).', the highlighted edges or else every edge;
+        a graph's edge with its value and gradient: 'x -> q (value -2, gradient -4)'."""
         edges = []
         for edge in figure.path or figure.edges:
             source, target = (node_label(figure.node(key), self.inline_formula, self.numeral)
                               for key in (edge.source, edge.target))
             label = edge_label(edge, figure, self.inline_formula, self.numeral)
+            gradient = edge_gradient(edge, figure, self.numeral)
+            if edge.parameter is None:
+                label = ", ".join(f"{word} {part}" for word, part in (("value", label), ("gradient", gradient))
+                                  if part is not None) or None
             edges.append(f"{source} -> {target}" + ("" if label is None else f" ({label})"))
         return f"{self.title(figure)}: {', '.join(edges)}."
 

@@ -64,14 +64,17 @@ class JsonPrinter(SolutionPrinter):
         return {"type": "note", "text": "".join(p if isinstance(p, str) else text_formula(p) for p in note.parts)}
 
     def _print_Figure(self, figure: Figure) -> dict:
-        """The layout: nodes at (x, y) in column and row units, y downwards; edges with their parameters."""
+        """The layout: nodes at (x, y) in column and row units, y downwards; edges with their parameters (a
+        graph's: with their values, gradients and bends)."""
         return {
             "type": "figure", "title": figure.title,
             "symbol": None if figure.symbol is None else _formula(figure.symbol),
             "nodes": [{"key": n.key, "label": _formula(n.label), "kind": n.kind, "x": n.x, "y": n.y,
                        "value": n.value, "highlighted": n.highlighted} for n in figure.nodes],
-            "edges": [{"source": e.source, "target": e.target, "parameter": _formula(e.parameter), "value": e.value,
-                       "label_at": None if e.at is None else list(e.at), "highlighted": e.highlighted}
+            "edges": [{"source": e.source, "target": e.target,
+                       "parameter": None if e.parameter is None else _formula(e.parameter), "value": e.value,
+                       "gradient": e.gradient, "label_at": None if e.at is None else list(e.at),
+                       "via": [list(point) for point in e.via], "highlighted": e.highlighted}
                       for e in figure.edges],
         }
 

@@ -20,14 +20,16 @@ from symbackprop.network import Network, Parameter
 from symbackprop.network.symbols import input_symbol
 
 INPUT, NEURON, BIAS = "input", "neuron", "bias"
-_CHARACTER, _HEIGHT = 0.04, 0.2
+LEAF, NODE = "leaf", "node"
+"""A computation graph's kinds of node: a value given by the spec, and a named intermediate."""
+CHARACTER, LINE_HEIGHT = 0.04, 0.2
 """A label's width per character in column widths, and its height in row heights: both renderers draw
 at about this scale."""
 
 
 @dataclass(frozen=True)
 class Node:
-    """An input, a neuron or a bias node, drawn at (x, y) with `label` inside."""
+    """An input, a neuron or a bias node (or a graph's leaf or intermediate), drawn at (x, y) with `label` inside."""
 
     key: str
     label: Symbol
@@ -36,21 +38,27 @@ class Node:
     y: float
     highlighted: bool = False
     value: str | None = None
-    """A bias node's value as printed by the numbers stage, in the full figure."""
+    """A bias node's value as printed by the numbers stage, in the full figure (a graph's loss: its value)."""
 
 
 @dataclass(frozen=True)
 class Edge:
-    """A weight or bias edge from node `source` to node `target`."""
+    """A weight or bias edge from node `source` to node `target`; in a computation graph, one use of a name."""
 
     source: str
     target: str
-    parameter: Symbol
+    parameter: Symbol | None
+    """The weight or bias; None on a graph's edge, which is labelled by its value and gradient alone."""
     value: str | None
-    """A weight's value as printed by the numbers stage, in the full figure."""
+    """A weight's value as printed by the numbers stage, in the full figure; on a graph's edge, the value
+    that flows along it (its source's), drawn above the edge."""
     at: tuple[float, float] | None
     """Where the weight's label goes; None on a bias edge, whose node carries symbol and value."""
     highlighted: bool = False
+    gradient: str | None = None
+    """On a graph's edge, this use's share of the source's gradient (upstream times local), drawn below."""
+    via: tuple[tuple[float, float], ...] = ()
+    """The bends of an edge that spans several columns, one per column it passes, from source to target."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,11 @@ class Figure:
         """Where an edge starts and ends: the centres of its two nodes."""
         source, target = self.node(edge.source), self.node(edge.target)
         return (source.x, source.y), (target.x, target.y)
+
+    def route(self, edge: Edge) -> tuple[tuple[float, float], ...]:
+        """The points an edge is drawn through: its start, its bends, its end."""
+        start, end = self.ends(edge)
+        return (start, *edge.via, end)
 
     @property
     def path(self) -> tuple[Edge, ...]:
@@ -120,8 +133,8 @@ def _layout(network: Network, numerals: Mapping[Symbol, str] | None, parameter: 
             preferred = 0.3 + 0.4 * (j / (len(targets) - 1) if len(targets) > 1 else 0.5)
             for k, weight in enumerate(row):
                 value = _value(weight, numerals)
-                width = _CHARACTER * (len(weight.symbol.name) + (len(value) + 3 if value else 0))
-                label_at = _place(at[sources[k]], at[targets[j]], preferred, width, boxes)
+                width = CHARACTER * (len(weight.symbol.name) + (len(value) + 3 if value else 0))
+                label_at = place_label(at[sources[k]], at[targets[j]], preferred, width, boxes)
                 on = weight.name == parameter or sources[k] in reached
                 edges.append(Edge(sources[k], targets[j], weight.symbol, value, label_at, on))
         for b, bias in enumerate(layer.biases):
@@ -134,17 +147,22 @@ def _layout(network: Network, numerals: Mapping[Symbol, str] | None, parameter: 
     return nodes, tuple(edges)
 
 
-def _place(start: tuple[float, float], end: tuple[float, float], preferred: float, width: float,
-           boxes: list[tuple[float, float, float, float]]) -> tuple[float, float]:
-    """Where along the edge a label of `width` goes: as near `preferred` (a share of the way from
-    start to end) as it can without covering a label placed before, else where it covers least."""
+def place_label(start: tuple[float, float], end: tuple[float, float], preferred: float, width: float,
+                boxes: list[tuple[float, float, float, float]], height: float = LINE_HEIGHT) -> tuple[float, float]:
+    """Where along the edge a label of `width` (and `height`) goes: as near `preferred` (a share of the
+    way from start to end) as it can without covering a label placed before, else where it covers least."""
     def box(share: float) -> tuple[float, float, float, float]:
         x, y = start[0] + share * (end[0] - start[0]), start[1] + share * (end[1] - start[1])
-        return x - width / 2, y - _HEIGHT / 2, x + width / 2, y + _HEIGHT / 2
+        return x - width / 2, y - height / 2, x + width / 2, y + height / 2
+
+    left, right = min(start[0], end[0]) - width, max(start[0], end[0]) + width
+    top, bottom = min(start[1], end[1]) - height, max(start[1], end[1]) + height
+    near = [b for b in boxes if b[2] > left and b[0] < right and b[3] > top and b[1] < bottom]
+    """The labels a label on this edge could cover: the others are too far away to matter."""
 
     def covered(share: float) -> float:
         x0, y0, x1, y1 = box(share)
-        return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1])) for b in boxes)
+        return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1])) for b in near)
 
     shares = sorted((0.3 + 0.05 * step for step in range(9)), key=lambda share: (abs(share - preferred), share))
     best = min(shares, key=covered)

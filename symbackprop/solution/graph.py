@@ -2,7 +2,9 @@
 
 In the staged style of course notes: each name's gradient is the sum, over the nodes that use it,
 of the upstream gradient times the local one; each local derivative is worked out from its node's
-expression (every rule with `detail="full"`), then the numbers, then the result.
+expression (every rule with `detail="full"`), then the numbers, then the result. The graph is drawn
+after the title (each edge's value above it, its gradient below), and each gradient's section opens
+with the figure of its paths to the loss.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from sympy import Symbol
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
 from symbackprop.checks.graph import FULL_CHECK_LIMIT, SAMPLED_NODES, AdjointCheck
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
-from symbackprop.numbers.rounding import display_numerals, significant
+from symbackprop.numbers.graph import graph_point, use_gradients
+from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.solution.build import DETAILS, local_derivative_steps
+from symbackprop.solution.figure import Figure
+from symbackprop.solution.graph_figure import FIGURE_LIMIT, graph_figure, graph_layout, paths_to_loss
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 
@@ -32,23 +37,57 @@ def graph_solution(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.m
     given = Section("Values", (Table(("name", "value"), tuple((leaf, numerals[leaf]) for leaf in graph.point())),))
     forward = Section("Forward pass", tuple(Step(node.symbol, (node.expression,), node.expression, numerals[node.symbol])
                                             for node in graph.nodes))
+    drawing = _Drawing(derivation, values, numerals, places) if drawn(derivation) else None
     stated: set[Symbol] = set()
-    backward = [_gradient(adjoint, derivation, numerals, detail, stated) for adjoint in derivation.adjoints]
+    backward = [_gradient(adjoint, derivation, numerals, detail, stated, drawing) for adjoint in derivation.adjoints]
     unreached = [node.symbol.name for node in graph.nodes
                  if node.symbol not in {adjoint.quantity for adjoint in derivation.adjoints}]
     if unreached:
         backward.insert(0, Note(f"{', '.join(unreached)} {'does' if len(unreached) == 1 else 'do'} not reach the "
                                 f"loss {graph.loss.name}: no gradient flows back through "
                                 f"{'it' if len(unreached) == 1 else 'them'}."))
+    if drawing is None:
+        given = Section("Values", (Note(TOO_LARGE.format(names=len(graph.leaves) + len(graph.nodes))), *given.items))
     sections = [given, forward, Section("Backward pass", tuple(backward))]
     if checks is not None:
         sections.append(adjoint_check_section(derivation, checks))
-    return WorkedSolution(f"Worked solution: {graph.spec.name}", tuple(sections), numerals, places)
+    figure = None if drawing is None else drawing.full()
+    return WorkedSolution(f"Worked solution: {graph.spec.name}", tuple(sections), numerals, places, figure)
+
+
+TOO_LARGE = f"The graph has {{names}} names: too many to draw (figures are drawn up to {FIGURE_LIMIT})."
+
+
+def drawn(derivation: GraphDerivation) -> bool:
+    """Whether the graph is small enough to draw."""
+    return len(derivation.graph.leaves) + len(derivation.graph.nodes) <= FIGURE_LIMIT
+
+
+class _Drawing:
+    """The figures of one worked solution: one layout, each use's gradient rounded once."""
+
+    def __init__(self, derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf],
+                 numerals: Mapping[Symbol, str], places: int):
+        self.graph = derivation.graph
+        self.layout = graph_layout(self.graph)
+        self.numerals = numerals
+        self.shares = {use: fixed(value, places) for use, value in use_gradients(derivation, values).items()}
+
+    def full(self) -> Figure:
+        """The graph with each edge's value above it and its gradient below, the loss's value under it."""
+        return graph_figure(self.graph, self.layout, "The graph: each edge's value above it, its gradient below",
+                            self.numerals, self.shares, self.numerals[self.graph.loss])
+
+    def paths(self, adjoint: Adjoint) -> Figure:
+        """Every edge from the name to the loss highlighted (every use of a shared name), with its numbers."""
+        return graph_figure(self.graph, self.layout, "Paths of", self.numerals, self.shares,
+                            highlighted=paths_to_loss(self.graph, adjoint.quantity), symbol=adjoint.symbol)
 
 
 def _gradient(adjoint: Adjoint, derivation: GraphDerivation, numerals: Mapping[Symbol, str], detail: str,
-              stated: set[Symbol]) -> Section:
-    """One name's gradient: the chain rule over its uses, each local derivative, the numbers, the result."""
+              stated: set[Symbol], drawing: _Drawing | None) -> Section:
+    """One name's gradient: the figure of its paths to the loss (when the graph is drawn), the chain rule
+    over its uses, each local derivative, the numbers, the result."""
     result = numerals[adjoint.symbol]
     name = adjoint.quantity.name
     if adjoint.quantity == derivation.graph.loss:
@@ -57,7 +96,9 @@ def _gradient(adjoint: Adjoint, derivation: GraphDerivation, numerals: Mapping[S
     if not adjoint.terms:
         return Section("Gradient for", (Note(f"No node that reaches the loss uses {name}: its gradient is 0."),
                                         Step(adjoint.symbol, (), None, result)), adjoint.quantity)
-    items: list[Step | Note] = []
+    items: list[Step | Note | Figure] = []
+    if drawing is not None:
+        items.append(drawing.paths(adjoint))
     users = [local.symbol.of.name for _, local in adjoint.terms]
     if len(users) > 1:
         items.append(Note(f"{name} is used by {', '.join(users)}: one term per use, each the upstream "
@@ -114,3 +155,23 @@ def graph_gradient_report(derivation: GraphDerivation, values: Mapping[Symbol, m
                     "status": "pass" if c.passed else "FAIL", "kink": None} for c in checks],
         "kinks": [],
     })
+
+
+def graph_question_sheet(derivation: GraphDerivation, title: str) -> WorkedSolution:
+    """A graph exercise: the graph drawn with each given value on its edges, the values, each node's
+    formula, then every quantity to find (each node's value, then every gradient)."""
+    graph = derivation.graph
+    given = display_numerals({leaf: value for leaf, value in graph_point(graph).items() if leaf in graph.leaves}, 12)
+    figure = [graph_figure(graph, graph_layout(graph), "The graph, each given value on its edges", given)] \
+        if drawn(derivation) else []
+    questions = [Step(node.symbol, (), None, "?") for node in graph.nodes]
+    questions += [Step(adjoint.symbol, (), None, "?") for adjoint in derivation.adjoints if adjoint.quantity != graph.loss]
+    return WorkedSolution(title, (
+        Section("The graph", (
+            Note(f"Each node is worked out from the names it uses; the loss is {graph.loss.name}."),
+            *figure,
+            Table(("name", "value"), tuple(given.items())),
+            *(Step(node.symbol, (node.expression,)) for node in graph.nodes),
+        )),
+        Section("Find", tuple(questions)),
+    ), {}, 12, kind="exercise")
