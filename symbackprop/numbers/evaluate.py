@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 
 import mpmath
 from sympy import (
-    Add, Expr, GreaterThan, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
+    Add, Expr, GreaterThan, LessThan, Max, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
     log, tanh, true,
 )
-from sympy.logic.boolalg import Boolean
+from sympy.logic.boolalg import And, Boolean
 
 from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import round_half_up
@@ -49,6 +49,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.log(evaluate(expr.args[0], values))
     if isinstance(expr, tanh):
         return mpmath.tanh(evaluate(expr.args[0], values))
+    if isinstance(expr, Max):
+        return max(evaluate(argument, values) for argument in expr.args)
     if isinstance(expr, Piecewise):
         for piece, condition in expr.args:
             if _holds(condition, values):
@@ -60,6 +62,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
 def _holds(condition: Boolean, values: Mapping[Symbol, mpmath.mpf]) -> bool:
     if condition == true:
         return True
+    if isinstance(condition, And):  # a max pool's arg-max: at least every later entry of its window
+        return all(_holds(part, values) for part in condition.args)
     comparisons = {StrictGreaterThan: lambda a, b: a > b, GreaterThan: lambda a, b: a >= b,
                    StrictLessThan: lambda a, b: a < b, LessThan: lambda a, b: a <= b}
     compare = comparisons[type(condition)]

@@ -1,0 +1,217 @@
+"""A layer spec expanded to a computation graph: one scalar node per entry of every layer's output.
+
+Each layer is a builder: it names its parameters and outputs with typed names (K_{1,2}, y_{3},
+W_{2,1}) and writes every output entry as a small local SymPy expression of the entries it reads,
+built directly (never printed and parsed back):
+
+    convolution   y_{f,i} = sum over channels c and window j of K_{f,c,j} x_{c, s i + j - p} + b_f
+                  (entries of the zero padding are left out of the sum)
+    max pooling   p_i = max(the window's entries) (SymPy's Max; its derivative routes to the arg-max)
+    avg pooling   p_i = 1/n (sum of the window's n entries)
+    flatten       the same names, in one row-major axis (no nodes)
+    dense         z_i = sum over j of W_{i,j} a_j + b_i
+    activation    a_i = f(its input), f from `network.activations`
+    loss          E = sum over outputs of the spec's loss (`network.losses`)
+
+A name's subscripts are the entry's indices from 1; a layer's name comes first when two layers
+would otherwise share a base (two kernels: K_{c1,1,1,2} and K_{c3,1,1,2}).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from itertools import product
+
+from sympy import Expr, Max, Rational, S, Symbol
+
+from symbackprop.names import Name, symbol
+from symbackprop.network.activations import ACTIVATIONS
+from symbackprop.network.losses import LOSSES
+from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
+from symbackprop.spec.graph import GraphSpec
+from symbackprop.spec.layers import CONVOLUTIONS, POOLS, LayerDef, LayersSpec
+
+_BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
+          **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": ()}
+INPUT, TARGET, LOSS = "x", "t", "E"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Named entries laid out in `shape`, row-major; a layer reads and writes them by index."""
+
+    shape: tuple[int, ...]
+    entries: tuple[Expr, ...]
+
+    def indices(self) -> list[tuple[int, ...]]:
+        return list(product(*(range(n) for n in self.shape)))
+
+    def at(self, index: tuple[int, ...]) -> Expr:
+        flat = 0
+        for i, n in zip(index, self.shape):
+            flat = flat * n + i
+        return self.entries[flat]
+
+    def reshaped(self, shape: tuple[int, ...]) -> Grid:
+        return Grid(shape, self.entries)
+
+
+@dataclass(frozen=True)
+class BuiltLayer:
+    """One layer of the expanded graph: what it reads and writes, and its parameters."""
+
+    spec: LayerDef
+    source: Grid
+    """What the layer reads; channels first for a convolution or a pool."""
+    output: Grid
+    """What it writes, in the spec's shape (what the next layer reads)."""
+    kernel: Grid | None = None
+    """(filters, channels, *window) for a convolution."""
+    bias: Grid | None = None
+
+
+@dataclass(frozen=True)
+class LayerNetwork:
+    """The layer spec, its expansion to a graph spec (solved by the graph engine), and each layer's grids."""
+
+    spec: LayersSpec
+    graph: GraphSpec
+    inputs: Grid
+    layers: tuple[BuiltLayer, ...]
+
+
+def build_layers(spec: LayersSpec) -> LayerNetwork:
+    """Expand every layer into scalar nodes and name every leaf; the result is an ordinary `GraphSpec`."""
+    shared = Counter(base for layer in spec.layers for base in _BASES[layer.kind])
+    values: dict[Symbol, Rational] = {}
+    trainable: list[Symbol] = []
+    nodes: list[tuple[Symbol, Expr]] = []
+    inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values)
+    current = inputs
+    built = []
+    for layer in spec.layers:
+        def name(base: str, layer: LayerDef = layer) -> Name:
+            return Name(base, (layer.name,)) if shared[base] > 1 else Name(base)
+        layer_built = _BUILDERS[layer.kind](layer, current, name, values, trainable, nodes)
+        built.append(layer_built)
+        current = layer_built.output
+    targets = _leaves(Name(TARGET), spec.targets.shape, spec.targets.entries, values)
+    loss = LOSSES[spec.loss]
+    errors = [loss.error(targets.at(i), current.at(i), len(current.entries)) for i in current.indices()]
+    nodes.append((symbol(Name(LOSS)), _sum(errors)))
+    graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate)
+    return LayerNetwork(spec, graph, inputs, tuple(built))
+
+
+def _entry(name: Name, index: tuple[int, ...]) -> Symbol:
+    """The entry at a 0-based `index` of the tensor `name`: its subscripts count from 1."""
+    return symbol(Name(name.base, (*name.subscript, *(str(i + 1) for i in index))))
+
+
+def _leaves(name: Name, shape: tuple[int, ...], numbers: tuple[Rational, ...], values: dict) -> Grid:
+    grid = Grid(shape, tuple(_entry(name, index) for index in product(*(range(n) for n in shape))))
+    values.update(zip(grid.entries, numbers))
+    return grid
+
+
+def _nodes(name: Name, shape: tuple[int, ...], expressions: list[Expr], nodes: list) -> Grid:
+    """Output entries in the spec's `shape`, named by their indices, added as nodes; `expressions` are in
+    row-major order (the same whether or not a channel axis of one is written)."""
+    grid = Grid(shape, tuple(_entry(name, index) for index in product(*(range(n) for n in shape))))
+    nodes.extend(zip(grid.entries, expressions))
+    return grid
+
+
+def _channels_first(source: Grid, dims: int) -> Grid:
+    """The input with a channel axis (of one channel when the spec gives none)."""
+    return source.reshaped((1, *source.shape)) if len(source.shape) == dims else source
+
+
+def _convolution(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+    dims = CONVOLUTIONS[layer.kind]
+    source = _channels_first(source, dims)
+    base_output, base_kernel, base_bias = _BASES[layer.kind]
+    kernel_name = name(base_kernel)
+    kernel_shape = layer.kernel.shape
+    names = kernel_shape[2:] if layer.channelless else kernel_shape
+    kernel = Grid(kernel_shape, tuple(_entry(kernel_name, index) for index in product(*(range(n) for n in names))))
+    values.update(zip(kernel.entries, layer.kernel.entries))
+    trainable.extend(kernel.entries)
+    bias = None
+    if layer.bias is not None:
+        bias_name = name(base_bias)
+        entries = (symbol(bias_name),) if layer.channelless else tuple(_entry(bias_name, (f,)) for f in range(len(layer.bias)))
+        bias = Grid((len(entries),), entries)
+        values.update(zip(entries, layer.bias))
+        trainable.extend(entries)
+    out_shape = (kernel_shape[0], *_out_sizes(layer))
+    expressions = []
+    for f, *position in product(*(range(n) for n in out_shape)):
+        terms = [unevaluated_product([kernel.at((f, c, *window)), source.at((c, *at))])
+                 for c in range(source.shape[0]) for window in product(*(range(n) for n in kernel_shape[2:]))
+                 if (at := _read_at(position, window, layer.stride, layer.padding, source.shape[1:])) is not None]
+        expressions.append(_sum(terms + ([bias.at((f,))] if bias else [])))
+    output = _nodes(name(base_output), layer.output_shape, expressions, nodes)
+    return BuiltLayer(layer, source, output, kernel, bias)
+
+
+def _out_sizes(layer: LayerDef) -> tuple[int, ...]:
+    """A convolution's or a pool's spatial output sizes (the spec's output shape without its channel axis)."""
+    dims = CONVOLUTIONS.get(layer.kind) or POOLS[layer.kind][1]
+    return layer.output_shape[-dims:]
+
+
+def _read_at(position, window, stride: int, padding: int, sizes) -> tuple[int, ...] | None:
+    """The input entry under `window` at output `position`, or None where it falls on the zero padding."""
+    at = tuple(o * stride + w - padding for o, w in zip(position, window))
+    return at if all(0 <= a < n for a, n in zip(at, sizes)) else None
+
+
+def _pool(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+    how, dims = POOLS[layer.kind]
+    source = _channels_first(source, dims)
+    out_shape = (source.shape[0], *_out_sizes(layer))
+    expressions = []
+    for c, *position in product(*(range(n) for n in out_shape)):
+        window = [source.at((c, *(o * layer.stride + w for o, w in zip(position, offset))))
+                  for offset in product(range(layer.size), repeat=dims)]
+        expressions.append(Max(*window) if how == "max" else
+                           unevaluated_product([Rational(1, len(window)), _sum(window)]))
+    output = _nodes(name(_BASES[layer.kind][0]), layer.output_shape, expressions, nodes)
+    return BuiltLayer(layer, source, output)
+
+
+def _flatten(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+    return BuiltLayer(layer, source, source.reshaped(layer.output_shape))
+
+
+def _dense(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+    base_output, base_weights, base_bias = _BASES["dense"]
+    weights = _leaves(name(base_weights), layer.weights.shape, layer.weights.entries, values)
+    trainable.extend(weights.entries)
+    bias = None
+    if layer.bias is not None:
+        bias = _leaves(name(base_bias), (len(layer.bias),), layer.bias, values)
+        trainable.extend(bias.entries)
+    rows, columns = layer.weights.shape
+    expressions = [_sum([unevaluated_product([weights.at((i, j)), source.at((j,))]) for j in range(columns)]
+                        + ([bias.at((i,))] if bias else [])) for i in range(rows)]
+    output = _nodes(name(base_output), (rows,), expressions, nodes)
+    return BuiltLayer(layer, source, output, weights, bias)
+
+
+def _activation(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+    function = ACTIVATIONS[layer.kind].output
+    output = _nodes(name(_BASES[layer.kind][0]), source.shape, [function([e], 0) for e in source.entries], nodes)
+    return BuiltLayer(layer, source, output)
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    if not terms:
+        return S.Zero
+    return terms[0] if len(terms) == 1 else unevaluated_sum(terms)
+
+
+_BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
+             "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")}}
