@@ -12,8 +12,13 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from symbackprop.checks.convolution import check_convolution_forms, require_convolution_forms
+from symbackprop.checks.matrix_form import EntryCheck
+from symbackprop.derivation.convolution import ConvolutionForm, convolution_forms
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.network.layers import LayerNetwork, build_layers
+from symbackprop.results import Solution
+from symbackprop.solution.layers import with_layer_forms
 from symbackprop.spec.layers import LayersSpec, layers_spec_from_dict
 
 
@@ -31,3 +36,22 @@ class LayerProblem(GraphProblem):
     def layered(self) -> LayerNetwork:
         """Every layer's entries as named scalar nodes, and the graph spec they make."""
         return build_layers(self.layer_spec)
+
+    @cached_property
+    def convolution_forms(self) -> list[ConvolutionForm]:
+        """Each convolution's ∂E/∂K, ∂E/∂b and ∂E/∂x at the layer level (correlations with δ)."""
+        return convolution_forms(self.layered, self.derived)
+
+    @cached_property
+    def convolution_checks(self) -> list[EntryCheck]:
+        """Every entry of the layer-level forms beside the graph's chain rule, equal or not."""
+        return check_convolution_forms(self.convolution_forms, self.derived)
+
+    def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
+              checks: bool = True) -> Solution:
+        """The graph's worked solution with each convolution at the layer level; with `checks`, every
+        gradient is checked by finite differences and every layer-level entry proved first."""
+        solution = super().solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+        if checks:
+            require_convolution_forms(self.convolution_checks)
+        return Solution(with_layer_forms(solution.record, self.convolution_forms, self.convolution_checks))
