@@ -1,0 +1,217 @@
+"""Layer specs: their expansion to the graph engine, the convolution's layer-level form and its proof."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from itertools import product
+
+import mpmath
+import pytest
+from hypothesis import given, settings, strategies as st
+from sympy import Rational, diff
+
+from symbackprop.checks.convolution import check_convolution_forms, require_convolution_forms
+from symbackprop.errors import CheckFailure, InputError
+from symbackprop.layer_problem import LayerProblem
+from symbackprop.numbers.evaluate import evaluate, to_mpf
+from symbackprop.problem import open_problem
+
+
+def _spec(inputs, layers, targets, loss="half_squared_error") -> dict:
+    return {"inputs": inputs, "layers": layers, "targets": targets, "loss": loss}
+
+
+def _nested(values, shape):
+    """Flat values as nested lists of `shape`."""
+    if len(shape) == 1:
+        return list(values)
+    step = len(values) // shape[0]
+    return [_nested(values[k * step:(k + 1) * step], shape[1:]) for k in range(shape[0])]
+
+
+# --- an independent reference: convolution written from its definition, differentiated by sympy.diff --
+
+def _reference_outputs(problem: LayerProblem) -> list:
+    """Each convolution's outputs written out from the definition, over an explicitly zero-padded input:
+    y[f, o] = sum over c and w of K[f, c, w] xpad[c, o s + w] (+ b[f]); the layers are all convolutions."""
+    current = None
+    for layer in problem.layered.layers:
+        source = layer.source if current is None else current
+        channels, sizes = source.shape[0], source.shape[1:]
+        p, s = layer.spec.padding, layer.spec.stride
+        padded = {}
+        for c, *at in product(range(channels), *(range(n + 2 * p) for n in sizes)):
+            inside = all(p <= a < n + p for a, n in zip(at, sizes))
+            padded[(c, *at)] = source.at((c, *(a - p for a in at))) if inside else 0
+        kernel = layer.kernel
+        window = kernel.shape[2:]
+        outputs = [(n + 2 * p - k) // s + 1 for n, k in zip(sizes, window)]
+        entries = []
+        for f, *o in product(range(kernel.shape[0]), *(range(n) for n in outputs)):
+            total = sum(kernel.at((f, c, *w)) * padded[(c, *(oi * s + wi for oi, wi in zip(o, w)))]
+                        for c in range(channels) for w in product(*(range(k) for k in window)))
+            entries.append(total + (layer.bias.at((f,)) if layer.bias is not None else 0))
+        current = type(source)((kernel.shape[0], *outputs), tuple(entries))
+    return list(current.entries)
+
+
+def _require_reference(problem: LayerProblem) -> None:
+    """Every adjoint of a leaf equals sympy.diff of the loss composed from the reference, to 40 digits."""
+    outputs = _reference_outputs(problem)
+    targets = [symbol for symbol in problem.spec.values if symbol.name.startswith("t")]
+    loss = sum(Rational(1, 2) * (t - y) ** 2 for t, y in zip(targets, outputs))
+    point = dict(problem.spec.values)
+    gradients = problem.gradients()
+    for leaf in problem.spec.values:
+        expected = to_mpf(diff(loss, leaf).xreplace(point))
+        assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), leaf
+
+
+@st.composite
+def convolutions(draw):
+    """One or two convolutions (1-d or 2-d) of random shapes: odd sizes, strides above 1, padding,
+    several channels and filters, with or without a bias, the kernel written without axes or with."""
+    dims = draw(st.integers(1, 2))
+    number = st.decimals(-2, 2, places=1).map(str)
+    channels = draw(st.integers(1, 2))
+    sizes = [draw(st.integers(1, 5 if dims == 1 else 4)) for _ in range(dims)]
+    shape = (channels, *sizes)
+    bare = channels == 1 and draw(st.booleans())
+    inputs = _nested(draw(st.lists(number, min_size=channels * _prod(sizes), max_size=channels * _prod(sizes))),
+                     shape[1:] if bare else shape)
+    layers = []
+    for _ in range(draw(st.integers(1, 2))):
+        padding = draw(st.integers(0, 2))
+        window = [draw(st.integers(1, min(3, n + 2 * padding))) for n in shape[1:]]
+        stride = draw(st.integers(1, 3))
+        filters = 1 if bare else draw(st.integers(1, 2))
+        kernel_shape = window if bare else [filters, shape[0], *window]
+        kernel = _nested(draw(st.lists(number, min_size=_prod(kernel_shape), max_size=_prod(kernel_shape))),
+                         kernel_shape)
+        layer = {"kind": f"conv{dims}d", "kernel": kernel, "stride": stride, "padding": padding}
+        if draw(st.booleans()):
+            layer["bias"] = draw(number) if filters == 1 else [draw(number) for _ in range(filters)]
+        layers.append(layer)
+        shape = (filters, *((n + 2 * padding - k) // stride + 1 for n, k in zip(shape[1:], window)))
+    out = _prod(shape)
+    targets = _nested(draw(st.lists(number, min_size=out, max_size=out)), shape[1:] if bare else shape)
+    return _spec(inputs, layers, targets)
+
+
+def _prod(values) -> int:
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+@settings(max_examples=30, deadline=None)
+@given(convolutions())
+def test_random_convolutions_agree_with_the_definition_the_finite_differences_and_the_layer_form(data):
+    problem = open_problem(data)
+    assert isinstance(problem, LayerProblem)
+    _require_reference(problem)
+    problem.finite_difference_checks()
+    checks = problem.convolution_checks
+    assert checks and all(check.equal for check in checks)
+
+
+def test_the_conv1d_example_against_the_definition_and_its_worked_layer_form():
+    problem = open_problem("conv1d")
+    _require_reference(problem)
+    text = problem.solve().render("text", width=None)
+    assert "Layer c1: conv1d at the layer level" in text
+    assert "∂E/∂K₂ = x₁ · ∂E/∂y₁ + x₃ · ∂E/∂y₂ + x₅ · ∂E/∂y₃" in text  # one term per output position
+    assert "∂E/∂x₂ = ∂E/∂y₂ · K₁ + ∂E/∂y₁ · K₃" in text  # the flipped kernel: K₃ meets the earlier output
+    assert "Proved entry by entry in SymPy: 9 of 9 entries" in text
+
+
+# --- planted mistakes ------------------------------------------------------------------------------
+
+def _planted(monkeypatch, name: str, wrong) -> list:
+    convolution = importlib.import_module("symbackprop.derivation.convolution")  # symbackprop.derivation is a function
+    problem = open_problem(_spec([1, 2, -1, 0.5, 3], [{"kind": "conv1d", "kernel": [0.5, -1, 0.25], "stride": 2}],
+                                 [0.5, 1]))
+    monkeypatch.setattr(convolution, name, wrong)
+    return check_convolution_forms(convolution.convolution_forms(problem.layered, problem.derived), problem.derived)
+
+
+def test_a_kernel_left_unflipped_is_caught(monkeypatch):
+    checks = _planted(monkeypatch, "flipped", lambda array, shape: array)
+    assert any(not check.equal for check in checks)
+    with pytest.raises(CheckFailure, match=r"c1: dE/dx_\d: layer-level .* graph "):
+        require_convolution_forms(checks)
+
+
+def test_a_delta_not_dilated_by_the_stride_is_caught(monkeypatch):
+    checks = _planted(monkeypatch, "dilated", lambda array, stride: array)
+    assert any(not check.equal for check in checks if "dE/dK" in check.entry)
+
+
+# --- pooling, dense, activations ---------------------------------------------------------------------
+
+def test_max_pooling_routes_the_gradient_to_the_arg_max_and_average_pooling_shares_it():
+    gradients = open_problem(_spec([1, 3, 2, -1], [{"kind": "maxpool1d", "size": 2}], [0, 0])).gradients()
+    assert [gradients[f"x_{k}"] for k in range(1, 5)] == [0, 3, 2, 0]  # dE/dp = p - t, to each window's larger entry
+    gradients = open_problem(_spec([1, 3, 2, -1], [{"kind": "avgpool1d", "size": 2}], [0, 0])).gradients()
+    assert [gradients[f"x_{k}"] for k in range(1, 5)] == [1, 1, Rational(1, 4), Rational(1, 4)]
+
+
+def test_conv_pool_flatten_dense_sigmoid_passes_every_check():
+    problem = open_problem("convnet")
+    problem.finite_difference_checks()
+    assert all(check.equal for check in problem.convolution_checks)
+    text = problem.solve().render("text", width=None)
+    assert "p₁,₁ = max(a_a2,1,1, a_a2,1,2, a_a2,2,1, a_a2,2,2) = max(0.1, 0.22, 0.13, 0.11) = 0.22" in text
+
+
+def test_a_large_convolution_shows_tables_of_numbers():
+    values = [f"{(k % 7) / 10}" for k in range(64)]
+    problem = open_problem(_spec(_nested(values, (8, 8)), [{"kind": "conv2d", "kernel": [[1, 0], [0, -1]]},
+                                                          {"kind": "flatten"},
+                                                          {"kind": "dense", "weights": [[0.1] * 49]}], [1]))
+    record = problem.solve(checks=False).record
+    section = next(s for s in record.sections if s.title.startswith("Layer c1"))
+    tables = [item for item in section.items if type(item).__name__ == "Table"]
+    assert [len(t.rows) for t in tables] == [7, 2, 8] and tables[0].header == ("", *map(str, range(1, 8)))
+
+
+# --- the spec --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, message", [
+    ({"layers": [{"kind": "conv1d", "kernel": [1, 2], "stride": 0}]},
+     "layers[0].stride: expected a positive whole number, got 0"),
+    ({"layers": [{"kind": "conv1d", "kernel": [1, 2], "padding": -1}]},
+     "layers[0].padding: expected a whole number, 0 or more, got -1"),
+    ({"layers": [{"kind": "conv1d", "kernel": [1, 2, 3, 4, 5, 6]}]},
+     "layers[0].kernel: the window (6) is wider than the padded input (5) on axis 1"),
+    ({"layers": [{"kind": "conv1d", "kernel": [[[1, 2]], [[1]]]}]}, "layers[0].kernel[1][0]: expected a list of 2 entries"),
+    ({"layers": [{"kind": "conv2d", "kernel": [[1]]}]},
+     "layers[0]: conv2d takes an input of 2 or 3 axes (channels first), got shape (5,)"),
+    ({"layers": [{"kind": "dense", "weights": [[1, 2]]}]}, "layers[0].weights: expected rows of 5 numbers"),
+    ({"layers": [{"kind": "conv1d", "kernel": [1], "bias": [1, 2]}]},
+     "layers[0].bias: expected 1 numbers (one per filter), got shape (2,)"),
+    ({"layers": [{"kind": "conv1d", "kernel": [1], "dilation": 2}]}, "layers[0].dilation: unknown field for conv1d"),
+    ({"layers": [{"kind": "pool"}]}, "layers[0].kind: unknown kind 'pool'"),
+    ({"layers": [{"kind": "maxpool1d", "size": 2}], "targets": [1, 2, 3]},
+     "targets: expected shape (2,) (the last layer's output), got (3,)"),
+    ({"inputs": [1, "x"]}, "inputs[1]: expected a number, got 'x'"),
+    ({"loss": "hinge"}, "loss: unknown loss 'hinge'"),
+])
+def test_bad_layer_specs_name_the_field(change, message):
+    data = _spec([1, 2, 3, 4, 5], [{"kind": "conv1d", "kernel": [1, 2]}], [1, 2, 3, 4]) | change
+    with pytest.raises(InputError) as error:
+        open_problem(data)
+    assert str(error.value).startswith(message)
+
+
+def test_a_bad_layer_spec_on_the_command_line_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(_spec([1, 2, 3], [{"kind": "conv1d", "kernel": [1, 2], "stride": 1.5}], [1, 2])))
+    result = subprocess.run([sys.executable, "-m", "symbackprop.cli", "solve", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == ["symbackprop: layers[0].stride: expected a positive whole number, got "
+                                          "Decimal('1.5')"]
