@@ -215,3 +215,30 @@ def test_a_bad_layer_spec_on_the_command_line_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == ["symbackprop: layers[0].stride: expected a positive whole number, got "
                                           "Decimal('1.5')"]
+
+
+def test_the_guide_s_worked_example_is_current_and_its_examples_run():
+    import re
+    from pathlib import Path
+
+    from symbackprop.printers import MarkdownPrinter
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "layers.md").read_text(encoding="utf-8")
+    generated = MarkdownPrinter().doprint(open_problem("conv1d").solve().record)
+    assert guide.endswith(generated), "regenerate the end of docs/layers.md with: symbackprop solve conv1d --format markdown"
+    for block in re.findall(r"```python\n(.*?)```", guide, re.S):
+        exec(compile(block, "docs/layers.md", "exec"), {})  # the guide's own examples, not user text
+
+
+def test_ties_and_kinks_are_reported_and_their_checks_neither_pass_nor_fail():
+    problem = open_problem(_spec([2, 2, 1, -1], [{"kind": "maxpool1d", "size": 2}, {"kind": "relu"}], [0, 0]))
+    status = {check.quantity: check.status for check in problem.finite_difference_checks()}
+    assert status["x_1"] == status["x_2"] == "kink" and status["x_3"] == status["x_4"] == "pass"
+    assert problem.gradients()["x_1"] == 2 and problem.gradients()["x_2"] == 0  # to the first of the tied
+    text = problem.solve().render("text", width=None)
+    assert "kink: max(x_1, x_2) has a tie: x_1, x_2 are equal at its maximum" in text
+    problem = open_problem(_spec([2, -2, 1], [{"kind": "conv1d", "kernel": [1, 1]}, {"kind": "relu"}], [0, 0]))
+    assert "kink: a_1 = max(0, y_1) at its kink, y_1 = 0: the engine uses the left derivative, 0." in \
+        problem.solve().render("text", width=None)
+    assert {c.quantity for c in problem.finite_difference_checks() if c.status == "kink"} == {"y_1", "x_1", "x_2",
+                                                                                             "K_1", "K_2"}
