@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from symbackprop.checks.convolution import check_convolution_forms, require_convolution_forms
+from symbackprop.checks.layers import check_layer_forms, require_layer_forms
 from symbackprop.checks.matrix_form import EntryCheck
 from symbackprop.derivation.convolution import ConvolutionForm, convolution_forms
+from symbackprop.derivation.recurrent import RecurrentForm, recurrent_forms
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.network.layers import LayerNetwork, build_layers
 from symbackprop.results import Solution
@@ -38,20 +39,23 @@ class LayerProblem(GraphProblem):
         return build_layers(self.layer_spec)
 
     @cached_property
-    def convolution_forms(self) -> list[ConvolutionForm]:
-        """Each convolution's ∂E/∂K, ∂E/∂b and ∂E/∂x at the layer level (correlations with δ)."""
-        return convolution_forms(self.layered, self.derived)
+    def layer_forms(self) -> list[ConvolutionForm | RecurrentForm]:
+        """Each convolution's and RNN's gradients at the layer level (correlations with δ; sums over time),
+        in the order of the layers."""
+        forms = {id(form.layer): form for form in [*convolution_forms(self.layered, self.derived),
+                                                   *recurrent_forms(self.layered, self.derived)]}
+        return [forms[id(layer)] for layer in self.layered.layers if id(layer) in forms]
 
     @cached_property
-    def convolution_checks(self) -> list[EntryCheck]:
+    def layer_checks(self) -> list[EntryCheck]:
         """Every entry of the layer-level forms beside the graph's chain rule, equal or not."""
-        return check_convolution_forms(self.convolution_forms, self.derived)
+        return check_layer_forms(self.layer_forms, self.derived)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:
-        """The graph's worked solution with each convolution at the layer level; with `checks`, every
+        """The graph's worked solution with each convolution and RNN at the layer level; with `checks`, every
         gradient is checked by finite differences and every layer-level entry proved first."""
         solution = super().solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
         if checks:
-            require_convolution_forms(self.convolution_checks)
-        return Solution(with_layer_forms(solution.record, self.convolution_forms, self.convolution_checks))
+            require_layer_forms(self.layer_checks)
+        return Solution(with_layer_forms(solution.record, self.layer_forms, self.layer_checks))

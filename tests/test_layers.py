@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sympy import Rational, diff
 
-from symbackprop.checks.convolution import check_convolution_forms, require_convolution_forms
+from symbackprop.checks.layers import check_layer_forms, require_layer_forms
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.layer_problem import LayerProblem
 from symbackprop.numbers.evaluate import evaluate, to_mpf
@@ -115,7 +115,7 @@ def test_random_convolutions_agree_with_the_definition_the_finite_differences_an
     assert isinstance(problem, LayerProblem)
     _require_reference(problem)
     problem.finite_difference_checks()
-    checks = problem.convolution_checks
+    checks = problem.layer_checks
     assert checks and all(check.equal for check in checks)
 
 
@@ -136,14 +136,14 @@ def _planted(monkeypatch, name: str, wrong) -> list:
     problem = open_problem(_spec([1, 2, -1, 0.5, 3], [{"kind": "conv1d", "kernel": [0.5, -1, 0.25], "stride": 2}],
                                  [0.5, 1]))
     monkeypatch.setattr(convolution, name, wrong)
-    return check_convolution_forms(convolution.convolution_forms(problem.layered, problem.derived), problem.derived)
+    return check_layer_forms(convolution.convolution_forms(problem.layered, problem.derived), problem.derived)
 
 
 def test_a_kernel_left_unflipped_is_caught(monkeypatch):
     checks = _planted(monkeypatch, "flipped", lambda array, shape: array)
     assert any(not check.equal for check in checks)
     with pytest.raises(CheckFailure, match=r"c1: dE/dx_\d: layer-level .* graph "):
-        require_convolution_forms(checks)
+        require_layer_forms(checks)
 
 
 def test_a_delta_not_dilated_by_the_stride_is_caught(monkeypatch):
@@ -163,7 +163,7 @@ def test_max_pooling_routes_the_gradient_to_the_arg_max_and_average_pooling_shar
 def test_conv_pool_flatten_dense_sigmoid_passes_every_check():
     problem = open_problem("convnet")
     problem.finite_difference_checks()
-    assert all(check.equal for check in problem.convolution_checks)
+    assert all(check.equal for check in problem.layer_checks)
     text = problem.solve().render("text", width=None)
     assert "p₁,₁ = max(a_a2,1,1, a_a2,1,2, a_a2,2,1, a_a2,2,2) = max(0.1, 0.22, 0.13, 0.11) = 0.22" in text
 
@@ -242,3 +242,88 @@ def test_ties_and_kinks_are_reported_and_their_checks_neither_pass_nor_fail():
         problem.solve().render("text", width=None)
     assert {c.quantity for c in problem.finite_difference_checks() if c.status == "kink"} == {"y_1", "x_1", "x_2",
                                                                                              "K_1", "K_2"}
+
+
+# --- recurrent: an Elman RNN unrolled over time ----------------------------------------------------
+
+def _reference_rnn_loss(problem: LayerProblem):
+    """The loss composed from h<t> = tanh(W x<t> + U h<t-1> + b), y<t> = V h<t> + c, written from the
+    definition over the spec's leaves (found by their names' time steps and subscripts)."""
+    from sympy import tanh
+
+    from symbackprop.names import name_of
+
+    leaves = {(n.base, n.subscript, n.step): symbol for symbol in problem.spec.values for n in [name_of(symbol)]}
+    layer = problem.layered.layers[0]
+    W, U, V = (layer.recurrent[key] for key in "WUV")
+    hidden, outputs, inputs = U.shape[0], V.shape[0], W.shape[1]
+    h = [leaves[("h", (str(j + 1),), 0)] for j in range(hidden)]
+    loss = 0
+    for t in range(1, layer.source.shape[0] + 1):
+        x = [leaves[("x", (str(i + 1),), t)] for i in range(inputs)]
+        h = [tanh(sum(W.at((j, i)) * x[i] for i in range(inputs)) + sum(U.at((j, k)) * h[k] for k in range(hidden))
+                  + (layer.recurrent["b"].at((j,)) if "b" in layer.recurrent else 0)) for j in range(hidden)]
+        for k in range(outputs):
+            y = sum(V.at((k, j)) * h[j] for j in range(hidden)) + (layer.recurrent["c"].at((k,)) if "c" in layer.recurrent else 0)
+            loss += Rational(1, 2) * (leaves[("t", (str(k + 1),), t)] - y) ** 2
+    return loss
+
+
+@st.composite
+def recurrent_specs(draw):
+    number = st.decimals(-1, 1, places=1).map(str)
+    steps, inputs, hidden, outputs = (draw(st.integers(1, n)) for n in (4, 2, 2, 2))
+
+    def matrix(rows, columns):
+        return [[draw(number) for _ in range(columns)] for _ in range(rows)]
+
+    layer = {"kind": "rnn", "W": matrix(hidden, inputs), "U": matrix(hidden, hidden), "V": matrix(outputs, hidden)}
+    for key, size in (("b", hidden), ("c", outputs), ("h0", hidden)):
+        if draw(st.booleans()):
+            layer[key] = [draw(number) for _ in range(size)]
+    return _spec(matrix(steps, inputs), [layer], matrix(steps, outputs))
+
+
+@settings(max_examples=20, deadline=None)
+@given(recurrent_specs())
+def test_random_rnns_agree_with_the_definition_the_finite_differences_and_bptt(data):
+    problem = open_problem(data)
+    loss, gradients = _reference_rnn_loss(problem), problem.gradients()
+    point = dict(problem.spec.values)
+    with mpmath.workdps(60):
+        for leaf in problem.spec.values:
+            expected = evaluate(diff(loss, leaf), {s: to_mpf(v) for s, v in point.items()})
+            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), leaf
+    problem.finite_difference_checks()
+    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+
+
+def test_the_rnn_example_shows_bptt_as_a_sum_over_time():
+    text = open_problem("rnn").solve().render("text", width=None)
+    assert "h₁⟨2⟩ = tanh(s₁⟨2⟩) = tanh(0.683771358) = 0.593965704" in text
+    assert ("∂E/∂h₁⟨2⟩ = V₁,₁ · ∂E/∂y₁⟨2⟩ + U₁,₁ · ∂E/∂s₁⟨3⟩ + U₂,₁ · ∂E/∂s₂⟨3⟩ = 0.6 · 0.618880269 + 0.1 · "
+            "(-0.475288291) + 0.3 · 0.239133989 = 0.395539529") in text
+    assert "∂E/∂W₁,₂ = ∂E/∂s₁⟨1⟩ · x₂⟨1⟩ + ∂E/∂s₁⟨2⟩ · x₂⟨2⟩ + ∂E/∂s₁⟨3⟩ · x₂⟨3⟩" in text
+    assert "Proved entry by entry in SymPy: 33 of 33 entries" in text
+
+
+def test_bptt_without_the_recurrent_term_is_caught(monkeypatch):
+    """Forgetting U transposed times the next step's delta (truncating BPTT to one step, unannounced)."""
+    recurrent = importlib.import_module("symbackprop.derivation.recurrent")
+    problem = open_problem("rnn")
+    right = recurrent.recurrent_form(problem.layered.layers[0], problem.derived)
+    wrong = recurrent.RecurrentForm(right.layer, [g if not g.quantity.name.startswith("h_") else
+                                                  type(g)(g.quantity, g.expression.as_ordered_terms()[0], g.through)
+                                                  for g in right.gradients], right.meaning)
+    checks = check_layer_forms([wrong], problem.derived)
+    assert {c.entry for c in checks if not c.equal} == {"r1: dE/dh_1<2>", "r1: dE/dh_2<2>", "r1: dE/dh_1<1>",
+                                                          "r1: dE/dh_2<1>", "r1: dE/dh_1<0>", "r1: dE/dh_2<0>"}
+
+
+def test_a_one_step_rnn_and_a_bad_rnn_spec():
+    problem = open_problem(_spec([[1, 2]], [{"kind": "rnn", "W": [[1, 0]], "U": [[0.5]], "V": [[2]]}], [[1]]))
+    assert all(check.equal for check in problem.layer_checks) and problem.gradients()["U_1,1"] == 0  # h<0> = 0
+    with pytest.raises(InputError, match=r"^layers\[0\]\.U: expected shape \(1, 1\) \(hidden, hidden\), got \(1, 2\)$"):
+        open_problem(_spec([[1, 2]], [{"kind": "rnn", "W": [[1, 0]], "U": [[0.5, 1]], "V": [[2]]}], [[1]]))
+    with pytest.raises(InputError, match=r"^layers\[0\]: rnn takes a sequence \(steps, inputs\), got shape \(2,\)$"):
+        open_problem(_spec([1, 2], [{"kind": "rnn", "W": [[1]], "U": [[0.5]], "V": [[2]]}], [[1]]))

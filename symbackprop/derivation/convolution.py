@@ -20,6 +20,7 @@ from itertools import product
 from sympy import Expr, S
 
 from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.derivation.layer_forms import LayerGradient
 from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.network.layers import BuiltLayer, Grid, LayerNetwork
 from symbackprop.spec.layers import CONVOLUTIONS
@@ -40,6 +41,21 @@ class ConvolutionForm:
     bias_gradient: Grid | None
     input_gradient: Grid
     """(channels, *input sizes)."""
+
+    @property
+    def gradients(self) -> list[LayerGradient]:
+        """Every entry of dE/dK, dE/dx and dE/db, each through the layer's outputs."""
+        layer, outputs = self.layer, frozenset(self.layer.output.entries)
+        pairs = [(layer.kernel, self.kernel_gradient), (layer.source, self.input_gradient)]
+        if layer.bias is not None:
+            pairs.append((layer.bias, self.bias_gradient))
+        return [LayerGradient(quantity, expression, outputs)
+                for quantities, expressions in pairs for quantity, expression in zip(quantities.entries, expressions.entries)]
+
+    @property
+    def meaning(self) -> dict:
+        """Nothing to substitute: both sides speak of δ, the input and the kernel."""
+        return {}
 
 
 def convolution_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[ConvolutionForm]:

@@ -10,6 +10,8 @@ built directly (never printed and parsed back):
     avg pooling   p_i = 1/n (sum of the window's n entries)
     flatten       the same names, in one row-major axis (no nodes)
     dense         z_i = sum over j of W_{i,j} a_j + b_i
+    rnn           s_j<t> = sum_i W_{j,i} x_i<t> + sum_k U_{j,k} h_k<t-1> + b_j, h_j<t> = tanh(s_j<t>),
+                  y_k<t> = sum_j V_{k,j} h_j<t> + c_k, for t = 1..T (the typed names' time step)
     activation    a_i = f(its input), f from `network.activations`
     loss          E = sum over outputs of the spec's loss (`network.losses`)
 
@@ -23,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import product
 
-from sympy import Expr, Max, Rational, S, Symbol
+from sympy import Expr, Max, Rational, S, Symbol, tanh
 
 from symbackprop.names import Name, symbol
 from symbackprop.network.activations import ACTIVATIONS
@@ -33,7 +35,8 @@ from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.layers import CONVOLUTIONS, POOLS, LayerDef, LayersSpec
 
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
-          **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": ()}
+          **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
+          "rnn": ("y", "s", "h", "W", "U", "V", "b", "c")}
 INPUT, TARGET, LOSS = "x", "t", "E"
 
 
@@ -67,8 +70,12 @@ class BuiltLayer:
     output: Grid
     """What it writes, in the spec's shape (what the next layer reads)."""
     kernel: Grid | None = None
-    """(filters, channels, *window) for a convolution."""
+    """(filters, channels, *window) for a convolution; a dense layer's weights."""
     bias: Grid | None = None
+    recurrent: dict[str, Grid] | None = None
+    """An RNN's shared parameters by their spec key (W, U, V, b, c)."""
+    states: Grid | None = None
+    """An RNN's hidden states h<0> (given) to h<T>, one row per step."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     values: dict[Symbol, Rational] = {}
     trainable: list[Symbol] = []
     nodes: list[tuple[Symbol, Expr]] = []
-    inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values)
+    inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values, timed=spec.layers[0].kind == "rnn")
     current = inputs
     built = []
     for layer in spec.layers:
@@ -96,7 +103,7 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
         layer_built = _BUILDERS[layer.kind](layer, current, name, values, trainable, nodes)
         built.append(layer_built)
         current = layer_built.output
-    targets = _leaves(Name(TARGET), spec.targets.shape, spec.targets.entries, values)
+    targets = _leaves(Name(TARGET), spec.targets.shape, spec.targets.entries, values, timed=spec.layers[-1].kind == "rnn")
     loss = LOSSES[spec.loss]
     errors = [loss.error(targets.at(i), current.at(i), len(current.entries)) for i in current.indices()]
     nodes.append((symbol(Name(LOSS)), _sum(errors)))
@@ -104,13 +111,16 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     return LayerNetwork(spec, graph, inputs, tuple(built))
 
 
-def _entry(name: Name, index: tuple[int, ...]) -> Symbol:
-    """The entry at a 0-based `index` of the tensor `name`: its subscripts count from 1."""
-    return symbol(Name(name.base, (*name.subscript, *(str(i + 1) for i in index))))
+def _entry(name: Name, index: tuple[int, ...], timed: bool = False) -> Symbol:
+    """The entry at a 0-based `index` of the tensor `name`: its subscripts count from 1; when `timed`, the
+    first index is the time step (x_2<3>: input 2 at step 3)."""
+    step, index = (index[0] + 1, index[1:]) if timed else (None, index)
+    return symbol(Name(name.base, (*name.subscript, *(str(i + 1) for i in index)), step=step))
 
 
-def _leaves(name: Name, shape: tuple[int, ...], numbers: tuple[Rational, ...], values: dict) -> Grid:
-    grid = Grid(shape, tuple(_entry(name, index) for index in product(*(range(n) for n in shape))))
+def _leaves(name: Name, shape: tuple[int, ...], numbers: tuple[Rational, ...], values: dict,
+            timed: bool = False) -> Grid:
+    grid = Grid(shape, tuple(_entry(name, index, timed) for index in product(*(range(n) for n in shape))))
     values.update(zip(grid.entries, numbers))
     return grid
 
@@ -207,6 +217,40 @@ def _activation(layer: LayerDef, source: Grid, name, values, trainable, nodes) -
     return BuiltLayer(layer, source, output)
 
 
+def _recurrent(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+    """Per step t = 1..T: s<t> = W x<t> + U h<t-1> + b, h<t> = tanh(s<t>), y<t> = V h<t> + c, with
+    h<0> given (zeros by default) and W, U, V, b, c shared across time."""
+    parts = layer.recurrent
+    hidden, steps = parts["U"].shape[0], source.shape[0]
+    grids = {key: _leaves(name(key), tensor.shape, tensor.entries, values) for key, tensor in parts.items() if key != "h0"}
+    trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    initial = parts.get("h0")
+    start = Grid((1, hidden), tuple(symbol(Name(name("h").base, (*name("h").subscript, str(j + 1)), step=0))
+                                    for j in range(hidden)))
+    values.update(zip(start.entries, initial.entries if initial else (S.Zero,) * hidden))
+    states, outputs = [start.entries], []
+    for t in range(steps):
+        def affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:
+            return [unevaluated_product([weights.at((row, k)), vector[k]]) for k in range(len(vector))]
+        pre = [_sum(affine(grids["W"], source.entries[t * source.shape[1]:(t + 1) * source.shape[1]], j)
+                    + affine(grids["U"], states[-1], j) + ([grids["b"].at((j,))] if "b" in grids else []))
+               for j in range(hidden)]
+        s_grid = _nodes_at(name("s"), t, pre, nodes)
+        h_grid = _nodes_at(name("h"), t, [tanh(entry) for entry in s_grid], nodes)
+        states.append(h_grid)
+        outputs += _nodes_at(name("y"), t, [_sum(affine(grids["V"], h_grid, k) + ([grids["c"].at((k,))] if "c" in grids else []))
+                                              for k in range(parts["V"].shape[0])], nodes)
+    return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
+                      states=Grid((steps + 1, hidden), tuple(e for state in states for e in state)))
+
+
+def _nodes_at(name: Name, t: int, expressions: list[Expr], nodes: list) -> tuple[Symbol, ...]:
+    """The entries of one time step t (0-based: named step t + 1), added as nodes."""
+    entries = tuple(_entry(name, (t, j), timed=True) for j in range(len(expressions)))
+    nodes.extend(zip(entries, expressions))
+    return entries
+
+
 def _sum(terms: list[Expr]) -> Expr:
     if not terms:
         return S.Zero
@@ -214,4 +258,5 @@ def _sum(terms: list[Expr]) -> Expr:
 
 
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
-             "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")}}
+             "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
+             "rnn": _recurrent}

@@ -1,74 +1,99 @@
-"""A layer spec's worked solution: the graph's, with each convolution's backward pass at the layer level.
+"""A layer spec's worked solution: the graph's, with each convolution and RNN at the layer level.
 
 For each convolution a section states ∂E/∂K as the correlation of the input with δ, ∂E/∂b as the sum
-of δ and ∂E/∂x as the full correlation of δ with the flipped kernel; then every entry of them with its
-numbers (or, past `STEPS_SHOWN` entries, tables of numbers), and the proof that each entry equals the
-scalar graph's chain rule.
+of δ and ∂E/∂x as the full correlation of δ with the flipped kernel; for each RNN, backpropagation
+through time (∂E/∂h<t> from the output and from the next step, δ<t>, then the parameters' gradients as
+sums over time). Then every entry with its numbers (past `STEPS_SHOWN` entries, tables of numbers), and
+the proof that each entry equals the scalar graph's chain rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from sympy import Symbol
 
+from symbackprop.checks.layers import LayerForm
 from symbackprop.checks.matrix_form import EntryCheck
 from symbackprop.derivation.convolution import ConvolutionForm
 from symbackprop.names import Name, Partial, name_of, symbol
-from symbackprop.network.layers import Grid
+from symbackprop.network.layers import BuiltLayer, Grid
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 STEPS_SHOWN = 40
-"""A convolution with more gradient entries than this shows them as tables of numbers."""
+"""A layer with more gradient entries than this shows them as tables of numbers."""
 
 
-def with_layer_forms(solution: WorkedSolution, forms: list[ConvolutionForm], checks: list[EntryCheck]) -> WorkedSolution:
-    """The graph's worked solution with a section per convolution after the backward pass."""
+def with_layer_forms(solution: WorkedSolution, forms: Sequence[LayerForm], checks: list[EntryCheck]) -> WorkedSolution:
+    """The graph's worked solution with a section per layer-level form after the backward pass; `checks`
+    are `checks.layers.check_layer_forms`'s, in the forms' order."""
     sections = list(solution.sections)
     at = next((k + 1 for k, s in enumerate(sections) if s.title == "Backward pass"), len(sections))
-    layer_sections = [convolution_section(form, solution.numerals,
-                                          [c for c in checks if c.entry.startswith(f"{form.layer.spec.name}: ")])
-                      for form in forms]
+    layer_sections, start = [], 0
+    for form in forms:
+        count = len(form.gradients)
+        layer_sections.append(layer_section(form, solution.numerals, checks[start:start + count]))
+        start += count
     return replace(solution, sections=tuple(sections[:at] + layer_sections + sections[at:]))
 
 
-def convolution_section(form: ConvolutionForm, numerals: Mapping[Symbol, str], checks: list[EntryCheck]) -> Section:
-    """One convolution at the layer level: the statement, every entry (or tables), and its proof."""
-    spec, layer = form.layer.spec, form.layer
-    loss, delta = next(c.scalar.of for c in checks if isinstance(c.scalar, Partial)), symbol(Name("delta"))
-
-    def gradient(grid: Grid) -> Partial:
-        return Partial(loss, symbol(Name(name_of(grid.entries[0]).base)))
-
-    dilation = f", dilated by the stride {spec.stride} ({_zeros(spec.stride - 1)} between entries)" if spec.stride > 1 else ""
-    padding = f" (padded by {_zeros(spec.padding)})" if spec.padding else ""
-    pads = ", ".join(sorted({_zeros(k - 1 - spec.padding) for k in layer.kernel.shape[2:]}))
-    bias = ("", gradient(layer.bias), " is the sum of ", delta, "; ") if layer.bias else ("",)
-    items: list[Step | Note | Table] = [Note((
-        "With ", delta, " = ", gradient(layer.output), f", the gradient at each output of {spec.name}{dilation}: ",
-        gradient(layer.kernel), f" is the correlation of the input{padding} with ", delta,
-        ", one term per output position for each kernel entry (the kernel is shared); ", *bias,
-        gradient(layer.source), " is the full correlation of ", delta, f" (padded by {pads} on each side; cropped where negative) with "
-        "the kernel flipped on every axis: the input entry m gets the kernel entry k - 1 - q times the entry m + q "
-        "of the padded ", delta, "."))]
-    reached = [check for check in checks if isinstance(check.scalar, Partial)]  # the others have no gradient
-    if len(reached) <= STEPS_SHOWN:
-        items += [Step(c.scalar, (c.matrix_value,), c.matrix_value, numerals[c.scalar]) for c in reached]
+def layer_section(form: LayerForm, numerals: Mapping[Symbol, str], checks: list[EntryCheck]) -> Section:
+    """One layer at the layer level: the statement, every entry (or tables), and its proof."""
+    spec = form.layer.spec
+    loss = next((c.scalar.of for c in checks if isinstance(c.scalar, Partial)), symbol(Name("E")))
+    items: list[Step | Note | Table] = [_statement(form, loss)]
+    shown = [(check, gradient.expression) for check, gradient in zip(checks, form.gradients)
+             if isinstance(check.scalar, Partial)]  # the others do not reach the loss: no gradient
+    if len(shown) <= STEPS_SHOWN:
+        items += [Step(check.scalar, (expression,), expression, numerals[check.scalar]) for check, expression in shown]
+    elif isinstance(form, ConvolutionForm):
+        adjoint = {check.scalar.wrt: check.scalar for check, _ in shown}
+        items += [_table("δ = ∂E/∂y", form.delta, numerals, {}), _table("∂E/∂K", form.layer.kernel, numerals, adjoint),
+                  _table("∂E/∂x", form.layer.source, numerals, adjoint)]
     else:
-        items += [_table("δ = ∂E/∂y", form.delta, numerals, {}),
-                  _table("∂E/∂K", form.layer.kernel, numerals, _gradient_symbols(checks)),
-                  _table("∂E/∂x", form.layer.source, numerals, _gradient_symbols(checks))]
+        items.append(Table(("gradient", "value"), tuple((check.scalar, numerals[check.scalar]) for check, _ in shown)))
     equal = sum(check.equal for check in checks)
     items.append(Note(f"Proved entry by entry in SymPy: {equal} of {len(checks)} entries equal the scalar graph's "
-                      f"chain rule through {spec.name} (the sum over the outputs that use the entry of δ times "
-                      f"the local derivative)."))
+                      f"chain rule through {spec.name} (the sum, over the layer's nodes that use the entry, of the "
+                      f"node's gradient times the local derivative)."))
     return Section(f"Layer {spec.name}: {spec.kind} at the layer level", tuple(items))
 
 
-def _gradient_symbols(checks: list[EntryCheck]) -> dict[Symbol, Symbol]:
-    """Each quantity's adjoint symbol, by the quantity."""
-    return {check.scalar.wrt: check.scalar for check in checks if isinstance(check.scalar, Partial)}
+def _statement(form: LayerForm, loss: Symbol) -> Note:
+    layer = form.layer
+
+    def gradient(entries: Sequence[Symbol]) -> Partial:
+        return Partial(loss, symbol(Name(name_of(entries[0]).base)))
+
+    if isinstance(form, ConvolutionForm):
+        return _convolution_statement(layer, gradient, symbol(Name("delta")))
+    parts = layer.recurrent
+    hidden = gradient(layer.states.entries)
+    return Note((
+        "Backpropagation through time: going back from the last step, ", hidden, " at each step is V transposed times ", gradient(layer.output.entries), " at that step plus U transposed times the ",
+        "gradient at the next step's pre-activation s; that gradient at s is ", hidden,
+        " times tanh's derivative written in the output, 1 - h squared. W, U, V",
+        ", b" if "b" in parts else "", ", c" if "c" in parts else "",
+        " are shared across time, so each gradient is a sum over the steps, one term per step: ",
+        gradient(parts["W"].entries), " sums the gradient at s times the input x, ", gradient(parts["U"].entries),
+        " the same times the previous state, ", gradient(parts["V"].entries),
+        " the output's gradient times the state."))
+
+
+def _convolution_statement(layer: BuiltLayer, gradient, delta: Symbol) -> Note:
+    spec = layer.spec
+    dilation = f", dilated by the stride {spec.stride} ({_zeros(spec.stride - 1)} between entries)" if spec.stride > 1 else ""
+    padding = f" (padded by {_zeros(spec.padding)})" if spec.padding else ""
+    pads = ", ".join(sorted({_zeros(k - 1 - spec.padding) for k in layer.kernel.shape[2:]}))
+    bias = ("", gradient(layer.bias.entries), " is the sum of ", delta, "; ") if layer.bias else ("",)
+    return Note((
+        "With ", delta, " = ", gradient(layer.output.entries), f", the gradient at each output of {spec.name}{dilation}: ",
+        gradient(layer.kernel.entries), f" is the correlation of the input{padding} with ", delta,
+        ", one term per output position for each kernel entry (the kernel is shared); ", *bias,
+        gradient(layer.source.entries), " is the full correlation of ", delta, f" (padded by {pads} on each side; "
+        "cropped where negative) with the kernel flipped on every axis: the input entry m gets the kernel entry "
+        "k - 1 - q times the entry m + q of the padded ", delta, "."))
 
 
 def _table(title: str, grid: Grid, numerals: Mapping[Symbol, str], adjoint: Mapping[Symbol, Symbol]) -> Table:

@@ -38,16 +38,19 @@ FIELDS = {"name", "inputs", "layers", "targets", "loss", "learning_rate"}
 CONVOLUTIONS = {"conv1d": 1, "conv2d": 2}
 POOLS = {"maxpool1d": ("max", 1), "maxpool2d": ("max", 2), "avgpool1d": ("average", 1), "avgpool2d": ("average", 2)}
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
-KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS)
+RECURRENT_MATRICES = {"W": "hidden, inputs", "U": "hidden, hidden", "V": "outputs, hidden"}
+RECURRENT_VECTORS = {"b": "hidden", "c": "outputs", "h0": "hidden"}
+KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn")
 _LAYER_FIELDS = {
     **{kind: {"kind", "name", "kernel", "bias", "stride", "padding"} for kind in CONVOLUTIONS},
     **{kind: {"kind", "name", "size", "stride"} for kind in POOLS},
     "flatten": {"kind", "name"},
     "dense": {"kind", "name", "weights", "bias"},
+    "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
     **{kind: {"kind", "name"} for kind in ACTIVATIONS},
 }
 _LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}\Z")
-_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", **{kind: "p" for kind in POOLS},
+_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", **{kind: "p" for kind in POOLS},
                    **{kind: "a" for kind in ACTIVATIONS}}
 
 
@@ -82,6 +85,8 @@ class LayerDef:
     padding: int = 0
     size: int = 0
     """A pooling window's side."""
+    recurrent: dict[str, Tensor] | None = None
+    """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given."""
     channelless: bool = False
     """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
     output_shape: tuple[int, ...] = ()
@@ -122,7 +127,8 @@ def layers_spec_from_dict(data: Mapping[str, Any], default_name: str = "layers")
     for index, layer_data in enumerate(layers_data):
         layer, shape = _layer(layer_data, f"layers[{index}]", index, shape)
         layers.append(replace(layer, output_shape=shape))
-        parameters += sum(len(t.entries) for t in (layer.kernel, layer.weights) if t) + len(layer.bias or ())
+        parameters += sum(len(t.entries) for t in (layer.kernel, layer.weights, *(layer.recurrent or {}).values()) if t) \
+            + len(layer.bias or ())
         if parameters > MAX_PARAMETERS or math.prod(shape) > MAX_SIZE:
             raise InputError(f"layers[{index}]: the network is larger than the engine derives entry by entry "
                              f"({MAX_PARAMETERS:,} parameters, {MAX_SIZE:,} values per layer)")
@@ -192,6 +198,8 @@ def _layer(data: Any, field: str, index: int, shape: tuple[int, ...]) -> tuple[L
         return _pool(data, field, kind, name, shape)
     if kind == "dense":
         return _dense(data, field, name, shape)
+    if kind == "rnn":
+        return _recurrent(data, field, name, shape)
     if kind == "flatten":
         return LayerDef(kind, name), (math.prod(shape),)
     return LayerDef(kind, name), shape
@@ -260,6 +268,28 @@ def _dense(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
                          f"got shape {_shape(weights.shape)}")
     bias = _bias(data.get("bias"), f"{field}.bias", weights.shape[0], "output")
     return LayerDef("dense", name, weights=weights, bias=bias), (weights.shape[0],)
+
+
+def _recurrent(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
+    """h<t> = tanh(W x<t> + U h<t-1> + b), y<t> = V h<t> + c over the T steps of a (T, inputs) input."""
+    if len(shape) != 2:
+        raise InputError(f"{field}: rnn takes a sequence (steps, inputs), got shape {_shape(shape)}")
+    parts: dict[str, Tensor] = {}
+    for key, axes in RECURRENT_MATRICES.items():
+        if key not in data:
+            raise InputError(f"{field}.{key}: missing field (a matrix: {axes})")
+        parts[key] = tensor(data[key], f"{field}.{key}")
+    hidden, outputs = parts["W"].shape[0], parts["V"].shape[0]
+    expected = {"W": (hidden, shape[1]), "U": (hidden, hidden), "V": (outputs, hidden)}
+    for key, want in expected.items():
+        if parts[key].shape != want:
+            raise InputError(f"{field}.{key}: expected shape {_shape(want)} ({RECURRENT_MATRICES[key]}), "
+                             f"got {_shape(parts[key].shape)}")
+    for key, axis in RECURRENT_VECTORS.items():
+        if data.get(key) is not None:
+            size = hidden if axis == "hidden" else outputs
+            parts[key] = Tensor((size,), _bias(data[key], f"{field}.{key}", size, f"{axis} unit"))
+    return LayerDef("rnn", name, recurrent=parts), (shape[0], outputs)
 
 
 def _bias(data: Any, field: str, count: int, per: str) -> tuple[Rational, ...] | None:

@@ -1,0 +1,97 @@
+"""An Elman RNN's backward pass at the layer level: backpropagation through time as a sum over time.
+
+With δ<t> = ∂E/∂s<t> (the gradient at the pre-activation s<t> = W x<t> + U h<t-1> + b of step t):
+
+    ∂E/∂h<t> = Vᵀ ∂E/∂y<t> + Uᵀ δ<t+1>           (no second term at the last step T)
+    δ<t>     = ∂E/∂h<t> ⊙ tanh'(s<t>)             with tanh' written in the output, 1 - h<t>², by identities.py
+    ∂E/∂V = Σ_t ∂E/∂y<t> h<t>ᵀ     ∂E/∂c = Σ_t ∂E/∂y<t>
+    ∂E/∂W = Σ_t δ<t> x<t>ᵀ         ∂E/∂U = Σ_t δ<t> h<t-1>ᵀ     ∂E/∂b = Σ_t δ<t>
+    ∂E/∂x<t> = Wᵀ δ<t>             ∂E/∂h<0> = Uᵀ δ<1>
+
+each written entry by entry from these formulas (never from the graph's chain rule), so that
+checks/layers.py can prove them against the graph's adjoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Expr, S, Symbol
+
+from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.derivation.identities import derivative_in_output
+from symbackprop.derivation.layer_forms import LayerGradient
+from symbackprop.derivation.rules import fold_product, fold_sum
+from symbackprop.network.activations import ACTIVATIONS
+from symbackprop.network.layers import BuiltLayer, LayerNetwork
+
+
+@dataclass(frozen=True)
+class RecurrentForm:
+    """One RNN's gradients by backpropagation through time, in the graph's adjoints and entries."""
+
+    layer: BuiltLayer
+    gradients: list[LayerGradient]
+    """Backwards in time ∂E/∂h<t> and δ<t>, then the sums over time, then the inputs and h<0>."""
+    meaning: dict[Symbol, Expr]
+    """Each hidden state h<t> as what the graph computes it from, tanh(s<t>)."""
+
+
+def recurrent_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[RecurrentForm]:
+    """The layer-level form of every RNN of the network."""
+    return [recurrent_form(layer, derivation) for layer in network.layers if layer.spec.kind == "rnn"]
+
+
+def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
+    """BPTT for one RNN from the adjoints of its outputs, hidden states and pre-activations."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
+
+    def grad(quantity: Symbol) -> Expr:
+        return adjoint.get(quantity, S.Zero)
+
+    W, U, V = (layer.recurrent[key] for key in "WUV")
+    hidden, outputs, inputs = U.shape[0], V.shape[0], W.shape[1]
+    steps = layer.source.shape[0]
+    h = [[layer.states.at((t, j)) for j in range(hidden)] for t in range(steps + 1)]
+    s = [None] + [[expressions[h[t][j]].args[0] for j in range(hidden)] for t in range(1, steps + 1)]
+    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
+    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    delta = [None] + [[grad(s[t][j]) for j in range(hidden)] for t in range(1, steps + 1)]
+    every_y = frozenset(e for t in range(1, steps + 1) for e in y[t])
+    every_s = frozenset(e for t in range(1, steps + 1) for e in s[t])
+    tanh = ACTIVATIONS["tanh"]
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    gradients = []
+    for t in range(steps, 0, -1):
+        later = frozenset(s[t + 1]) if t < steps else frozenset()
+        for j in range(hidden):
+            recurrent = [fold_product([U.at((l, j)), delta[t + 1][l]]) for l in range(hidden)] if t < steps else []
+            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+                                                           for k in range(outputs)] + recurrent),
+                                           frozenset(y[t]) | later))
+        for j in range(hidden):
+            slope = derivative_in_output(tanh, s[t][j], h[t][j])
+            gradients.append(LayerGradient(s[t][j], fold_product([grad(h[t][j]), slope]), frozenset({h[t][j]})))
+    over_time = range(1, steps + 1)
+    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
+                  for k in range(outputs) for j in range(hidden)]
+    if "c" in layer.recurrent:
+        gradients += [LayerGradient(layer.recurrent["c"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    gradients += [LayerGradient(W.at((j, i)), total([fold_product([delta[t][j], x[t][i]]) for t in over_time]), every_s)
+                  for j in range(hidden) for i in range(inputs)]
+    gradients += [LayerGradient(U.at((j, k)), total([fold_product([delta[t][j], h[t - 1][k]]) for t in over_time]),
+                                every_s) for j in range(hidden) for k in range(hidden)]
+    if "b" in layer.recurrent:
+        gradients += [LayerGradient(layer.recurrent["b"].at((j,)), total([delta[t][j] for t in over_time]), every_s)
+                      for j in range(hidden)]
+    gradients += [LayerGradient(x[t][i], total([fold_product([W.at((j, i)), delta[t][j]]) for j in range(hidden)]),
+                                frozenset(s[t])) for t in over_time for i in range(inputs)]
+    gradients += [LayerGradient(h[0][j], total([fold_product([U.at((l, j)), delta[1][l]]) for l in range(hidden)]),
+                                frozenset(s[1])) for j in range(hidden)]
+    meaning = {h[t][j]: expressions[h[t][j]] for t in over_time for j in range(hidden)}
+    return RecurrentForm(layer, gradients, meaning)
