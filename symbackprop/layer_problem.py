@@ -14,6 +14,7 @@ from typing import Any
 
 from symbackprop.checks.layers import check_layer_forms, require_layer_forms
 from symbackprop.checks.matrix_form import EntryCheck
+from symbackprop.derivation.blocks import BlockForm, block_forms
 from symbackprop.derivation.convolution import ConvolutionForm, convolution_forms
 from symbackprop.derivation.recurrent import RecurrentForm, recurrent_forms
 from symbackprop.graph_problem import GraphProblem
@@ -39,12 +40,13 @@ class LayerProblem(GraphProblem):
         return build_layers(self.layer_spec)
 
     @cached_property
-    def layer_forms(self) -> list[ConvolutionForm | RecurrentForm]:
-        """Each convolution's and RNN's gradients at the layer level (correlations with δ; sums over time),
-        in the order of the layers."""
+    def layer_forms(self) -> list[ConvolutionForm | RecurrentForm | BlockForm]:
+        """Each convolution's, RNN's, dropout's, embedding's and residual's gradients at the layer level
+        (correlations with δ; sums over time; ...), in the order of the layers, a residual after its block's."""
         forms = {id(form.layer): form for form in [*convolution_forms(self.layered, self.derived),
-                                                   *recurrent_forms(self.layered, self.derived)]}
-        return [forms[id(layer)] for layer in self.layered.layers if id(layer) in forms]
+                                                   *recurrent_forms(self.layered, self.derived),
+                                                   *block_forms(self.layered, self.derived)]}
+        return [forms[id(layer)] for layer in self.layered.every_layer() if id(layer) in forms]
 
     @cached_property
     def layer_checks(self) -> list[EntryCheck]:
@@ -59,3 +61,4 @@ class LayerProblem(GraphProblem):
         if checks:
             require_layer_forms(self.layer_checks)
         return Solution(with_layer_forms(solution.record, self.layer_forms, self.layer_checks))
+

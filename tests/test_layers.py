@@ -327,3 +327,71 @@ def test_a_one_step_rnn_and_a_bad_rnn_spec():
         open_problem(_spec([[1, 2]], [{"kind": "rnn", "W": [[1, 0]], "U": [[0.5, 1]], "V": [[2]]}], [[1]]))
     with pytest.raises(InputError, match=r"^layers\[0\]: rnn takes a sequence \(steps, inputs\), got shape \(2,\)$"):
         open_problem(_spec([1, 2], [{"kind": "rnn", "W": [[1]], "U": [[0.5]], "V": [[2]]}], [[1]]))
+
+
+# --- embedding, dropout, residual ------------------------------------------------------------------
+
+def test_embedding_dropout_and_residual_agree_with_their_definitions():
+    """The blocks example written out: e = rows of C for tokens 2, 1; d = 2 · mask · e; r = d + tanh(W d);
+    z = V r + c; every leaf's gradient against sympy.diff of that loss."""
+    from sympy import Matrix, tanh
+
+    problem = open_problem("blocks")
+    leaf = {s.name: s for s in problem.spec.values}
+    C = Matrix(2, 2, lambda v, j: leaf[f"C_{v + 1},{j + 1}"])
+    e = [C[1, 0], C[1, 1], C[0, 0], C[0, 1]]
+    d = [2 * m * v for m, v in zip([1, 0, 1, 1], e)]
+    W = Matrix(4, 4, lambda i, j: leaf[f"W_s4d1,{i + 1},{j + 1}"])
+    r = [d[i] + tanh(sum(W[i, j] * d[j] for j in range(4))) for i in range(4)]
+    z = sum(leaf[f"W_d5,1,{j + 1}"] * r[j] for j in range(4)) + leaf["b_d5,1"]
+    loss = Rational(1, 2) * (leaf["t_1"] - z) ** 2
+    point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
+    gradients = problem.gradients()
+    with mpmath.workdps(60):
+        for name, symbol in leaf.items():
+            expected = evaluate(diff(loss, symbol), point)
+            assert abs(gradients[name] - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), name
+    problem.finite_difference_checks()
+    kinds = [form.layer.spec.kind for form in problem.layer_forms]
+    assert kinds == ["embedding", "dropout", "residual"] and all(c.equal for c in problem.layer_checks)
+    text = problem.solve().render("text", width=None)
+    assert "∂E/∂e₁,₂ = 2 · 0 · ∂E/∂d₂ = 2 · 0 · (-0.019605254) = 0" in text  # a dropped entry
+    assert "∂E/∂a₁ = ∂E/∂r₁ = 0.021770107" in text  # the block's output gets r's gradient
+
+
+def test_a_token_used_twice_sums_its_uses():
+    problem = open_problem(_spec([1, 1, 2], [{"kind": "embedding", "table": [[0.5], [2]]}], [[0], [0], [0]]))
+    forms = {g.quantity.name: g.expression for g in problem.layer_forms[0].gradients}
+    assert forms["C_1,1"].args and len(forms["C_1,1"].args) == 2 and str(forms["C_2,1"]) == "dE/de_3,1"
+    assert problem.gradients()["C_1,1"] == 1 and problem.gradients()["C_2,1"] == 2
+
+
+@pytest.mark.parametrize("kind, planted, wrong", [
+    ("dropout", lambda g: type(g)(g.quantity, g.expression.args[-1], g.through), "dE/de_1,1"),  # scale forgotten
+    ("residual", lambda g: type(g)(g.quantity, g.expression.args[-1], g.through)
+     if g.quantity.name.startswith("d") else g, "dE/dd_1"),  # the skip's term forgotten
+])
+def test_planted_mistakes_in_dropout_and_residual_are_caught(kind, planted, wrong):
+    from symbackprop.derivation.blocks import BlockForm
+
+    problem = open_problem("blocks")
+    form = next(f for f in problem.layer_forms if f.layer.spec.kind == kind)
+    checks = check_layer_forms([BlockForm(form.layer, [planted(g) for g in form.gradients])], problem.derived)
+    assert any(c.entry.endswith(wrong) and not c.equal for c in checks)
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([{"kind": "dense", "weights": [[1, 1]]}, {"kind": "embedding", "table": [[1]]}],
+     "layers[1].kind: an embedding must be the first layer"),
+    ([{"kind": "embedding", "table": [[1], [2]]}], "inputs[1]: expected a token's number from 1 to 2 (the table's rows), got 3"),
+    ([{"kind": "dropout", "mask": [1, 2]}], "layers[0].mask: expected 0 or 1 in every entry"),
+    ([{"kind": "dropout", "mask": [1, 0], "scale": 0}], "layers[0].scale: expected a positive number, got 0"),
+    ([{"kind": "residual", "layers": [{"kind": "dense", "weights": [[1, 1]]}]}],
+     "layers[0].layers: the block's output has shape (1,); y = x + F(x) needs the input's shape (2,)"),
+    ([{"kind": "residual", "layers": [{"kind": "tanh", "name": "q"}]}, {"kind": "relu", "name": "q"}],
+     "layers[1].name: layer name 'q' is used twice (also at layers[0].layers[0])"),
+])
+def test_bad_blocks_name_the_field(layers, message):
+    with pytest.raises(InputError) as error:
+        open_problem(_spec([1, 3], layers, [1, 1]))
+    assert str(error.value).startswith(message)

@@ -62,7 +62,7 @@ def convolution_forms(network: LayerNetwork, derivation: GraphDerivation) -> lis
     """The layer-level form of every convolution of the network."""
     adjoints = {adjoint.quantity: adjoint.symbol for adjoint in derivation.adjoints}
     forms = []
-    for layer in network.layers:
+    for layer in network.every_layer():
         if layer.spec.kind in CONVOLUTIONS:
             kernel = layer.kernel
             delta = Grid((kernel.shape[0], *layer.spec.output_shape[-CONVOLUTIONS[layer.spec.kind]:]),

@@ -39,7 +39,7 @@ class RecurrentForm:
 
 def recurrent_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[RecurrentForm]:
     """The layer-level form of every RNN of the network."""
-    return [recurrent_form(layer, derivation) for layer in network.layers if layer.spec.kind == "rnn"]
+    return [recurrent_form(layer, derivation) for layer in network.every_layer() if layer.spec.kind == "rnn"]
 
 
 def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:

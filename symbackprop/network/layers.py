@@ -10,6 +10,9 @@ built directly (never printed and parsed back):
     avg pooling   p_i = 1/n (sum of the window's n entries)
     flatten       the same names, in one row-major axis (no nodes)
     dense         z_i = sum over j of W_{i,j} a_j + b_i
+    residual      r_i = x_i + F(x)_i, F the block's layers
+    dropout       d_i = scale · mask_i · x_i, the mask's 0 or 1 as a number
+    embedding     e_{i,j} = C_{token i, j}, the input a token's number from 1
     rnn           s_j<t> = sum_i W_{j,i} x_i<t> + sum_k U_{j,k} h_k<t-1> + b_j, h_j<t> = tanh(s_j<t>),
                   y_k<t> = sum_j V_{k,j} h_j<t> + c_k, for t = 1..T (the typed names' time step)
     activation    a_i = f(its input), f from `network.activations`
@@ -22,7 +25,7 @@ would otherwise share a base (two kernels: K_{c1,1,1,2} and K_{c3,1,1,2}).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 
 from sympy import Expr, Max, Rational, S, Symbol, tanh
@@ -36,7 +39,8 @@ from symbackprop.spec.layers import CONVOLUTIONS, POOLS, LayerDef, LayersSpec
 
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
           **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
-          "rnn": ("y", "s", "h", "W", "U", "V", "b", "c")}
+          "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "residual": ("r",), "dropout": ("d",),
+          "embedding": ("e", "C")}
 INPUT, TARGET, LOSS = "x", "t", "E"
 
 
@@ -70,12 +74,14 @@ class BuiltLayer:
     output: Grid
     """What it writes, in the spec's shape (what the next layer reads)."""
     kernel: Grid | None = None
-    """(filters, channels, *window) for a convolution; a dense layer's weights."""
+    """(filters, channels, *window) for a convolution; a dense layer's weights; an embedding's table."""
     bias: Grid | None = None
     recurrent: dict[str, Grid] | None = None
     """An RNN's shared parameters by their spec key (W, U, V, b, c)."""
     states: Grid | None = None
     """An RNN's hidden states h<0> (given) to h<T>, one row per step."""
+    block: tuple[BuiltLayer, ...] | None = None
+    """A residual's F, built on the residual's input."""
 
 
 @dataclass(frozen=True)
@@ -87,22 +93,50 @@ class LayerNetwork:
     inputs: Grid
     layers: tuple[BuiltLayer, ...]
 
+    def every_layer(self) -> list[BuiltLayer]:
+        """Every layer in the order it computes: a residual's block before the residual."""
+        def inside(layers: tuple[BuiltLayer, ...]) -> list[BuiltLayer]:
+            return [inner for layer in layers for inner in [*inside(layer.block or ()), layer]]
+        return inside(self.layers)
+
+
+@dataclass
+class _Expansion:
+    """What the builders add to: the leaves' values, the trainable leaves, the nodes; and how they name."""
+
+    shared: Counter
+    values: dict[Symbol, Rational] = field(default_factory=dict)
+    trainable: list[Symbol] = field(default_factory=list)
+    nodes: list[tuple[Symbol, Expr]] = field(default_factory=list)
+
+    def name(self, layer: LayerDef, base: str) -> Name:
+        """The layer's quantity `base`, with the layer's name first when another layer uses that base too."""
+        return Name(base, (layer.name,)) if self.shared[base] > 1 else Name(base)
+
+    def build(self, layers: tuple[LayerDef, ...], current: Grid) -> tuple[list[BuiltLayer], Grid]:
+        """Each layer on the output of the one before."""
+        built = []
+        for layer in layers:
+            built.append(_BUILDERS[layer.kind](layer, current, self))
+            current = built[-1].output
+        return built, current
+
+
+def _every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
+    """The layers and, inside each residual block, its layers."""
+    return [inner for layer in layers for inner in [layer, *_every(layer.block or ())]]
+
 
 def build_layers(spec: LayersSpec) -> LayerNetwork:
     """Expand every layer into scalar nodes and name every leaf; the result is an ordinary `GraphSpec`."""
-    shared = Counter(base for layer in spec.layers for base in _BASES[layer.kind])
-    values: dict[Symbol, Rational] = {}
-    trainable: list[Symbol] = []
-    nodes: list[tuple[Symbol, Expr]] = []
-    inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values, timed=spec.layers[0].kind == "rnn")
-    current = inputs
-    built = []
-    for layer in spec.layers:
-        def name(base: str, layer: LayerDef = layer) -> Name:
-            return Name(base, (layer.name,)) if shared[base] > 1 else Name(base)
-        layer_built = _BUILDERS[layer.kind](layer, current, name, values, trainable, nodes)
-        built.append(layer_built)
-        current = layer_built.output
+    ctx = _Expansion(Counter(base for layer in _every(spec.layers) for base in _BASES[layer.kind]))
+    values, trainable, nodes = ctx.values, ctx.trainable, ctx.nodes
+    first = spec.layers[0].kind
+    if first == "embedding":  # the inputs are token numbers, not quantities
+        inputs = Grid(spec.inputs.shape, tuple(int(token) for token in spec.inputs.entries))
+    else:
+        inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values, timed=first == "rnn")
+    built, current = ctx.build(spec.layers, inputs)
     targets = _leaves(Name(TARGET), spec.targets.shape, spec.targets.entries, values, timed=spec.layers[-1].kind == "rnn")
     loss = LOSSES[spec.loss]
     errors = [loss.error(targets.at(i), current.at(i), len(current.entries)) for i in current.indices()]
@@ -138,23 +172,23 @@ def _channels_first(source: Grid, dims: int) -> Grid:
     return source.reshaped((1, *source.shape)) if len(source.shape) == dims else source
 
 
-def _convolution(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+def _convolution(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     dims = CONVOLUTIONS[layer.kind]
     source = _channels_first(source, dims)
     base_output, base_kernel, base_bias = _BASES[layer.kind]
-    kernel_name = name(base_kernel)
+    kernel_name = ctx.name(layer, base_kernel)
     kernel_shape = layer.kernel.shape
     names = kernel_shape[2:] if layer.channelless else kernel_shape
     kernel = Grid(kernel_shape, tuple(_entry(kernel_name, index) for index in product(*(range(n) for n in names))))
-    values.update(zip(kernel.entries, layer.kernel.entries))
-    trainable.extend(kernel.entries)
+    ctx.values.update(zip(kernel.entries, layer.kernel.entries))
+    ctx.trainable.extend(kernel.entries)
     bias = None
     if layer.bias is not None:
-        bias_name = name(base_bias)
+        bias_name = ctx.name(layer, base_bias)
         entries = (symbol(bias_name),) if layer.channelless else tuple(_entry(bias_name, (f,)) for f in range(len(layer.bias)))
         bias = Grid((len(entries),), entries)
-        values.update(zip(entries, layer.bias))
-        trainable.extend(entries)
+        ctx.values.update(zip(entries, layer.bias))
+        ctx.trainable.extend(entries)
     out_shape = (kernel_shape[0], *_out_sizes(layer))
     expressions = []
     for f, *position in product(*(range(n) for n in out_shape)):
@@ -162,7 +196,7 @@ def _convolution(layer: LayerDef, source: Grid, name, values, trainable, nodes) 
                  for c in range(source.shape[0]) for window in product(*(range(n) for n in kernel_shape[2:]))
                  if (at := _read_at(position, window, layer.stride, layer.padding, source.shape[1:])) is not None]
         expressions.append(_sum(terms + ([bias.at((f,))] if bias else [])))
-    output = _nodes(name(base_output), layer.output_shape, expressions, nodes)
+    output = _nodes(ctx.name(layer, base_output), layer.output_shape, expressions, ctx.nodes)
     return BuiltLayer(layer, source, output, kernel, bias)
 
 
@@ -178,7 +212,7 @@ def _read_at(position, window, stride: int, padding: int, sizes) -> tuple[int, .
     return at if all(0 <= a < n for a, n in zip(at, sizes)) else None
 
 
-def _pool(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+def _pool(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     how, dims = POOLS[layer.kind]
     source = _channels_first(source, dims)
     out_shape = (source.shape[0], *_out_sizes(layer))
@@ -188,46 +222,45 @@ def _pool(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> Buil
                   for offset in product(range(layer.size), repeat=dims)]
         expressions.append(Max(*window) if how == "max" else
                            unevaluated_product([Rational(1, len(window)), _sum(window)]))
-    output = _nodes(name(_BASES[layer.kind][0]), layer.output_shape, expressions, nodes)
+    output = _nodes(ctx.name(layer, _BASES[layer.kind][0]), layer.output_shape, expressions, ctx.nodes)
     return BuiltLayer(layer, source, output)
 
 
-def _flatten(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+def _flatten(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     return BuiltLayer(layer, source, source.reshaped(layer.output_shape))
 
 
-def _dense(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+def _dense(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     base_output, base_weights, base_bias = _BASES["dense"]
-    weights = _leaves(name(base_weights), layer.weights.shape, layer.weights.entries, values)
-    trainable.extend(weights.entries)
+    weights = _leaves(ctx.name(layer, base_weights), layer.weights.shape, layer.weights.entries, ctx.values)
+    ctx.trainable.extend(weights.entries)
     bias = None
     if layer.bias is not None:
-        bias = _leaves(name(base_bias), (len(layer.bias),), layer.bias, values)
-        trainable.extend(bias.entries)
+        bias = _leaves(ctx.name(layer, base_bias), (len(layer.bias),), layer.bias, ctx.values)
+        ctx.trainable.extend(bias.entries)
     rows, columns = layer.weights.shape
     expressions = [_sum([unevaluated_product([weights.at((i, j)), source.at((j,))]) for j in range(columns)]
                         + ([bias.at((i,))] if bias else [])) for i in range(rows)]
-    output = _nodes(name(base_output), (rows,), expressions, nodes)
+    output = _nodes(ctx.name(layer, base_output), (rows,), expressions, ctx.nodes)
     return BuiltLayer(layer, source, output, weights, bias)
 
 
-def _activation(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+def _activation(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     function = ACTIVATIONS[layer.kind].output
-    output = _nodes(name(_BASES[layer.kind][0]), source.shape, [function([e], 0) for e in source.entries], nodes)
+    output = _nodes(ctx.name(layer, _BASES[layer.kind][0]), source.shape, [function([e], 0) for e in source.entries], ctx.nodes)
     return BuiltLayer(layer, source, output)
 
 
-def _recurrent(layer: LayerDef, source: Grid, name, values, trainable, nodes) -> BuiltLayer:
+def _recurrent(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     """Per step t = 1..T: s<t> = W x<t> + U h<t-1> + b, h<t> = tanh(s<t>), y<t> = V h<t> + c, with
     h<0> given (zeros by default) and W, U, V, b, c shared across time."""
     parts = layer.recurrent
     hidden, steps = parts["U"].shape[0], source.shape[0]
-    grids = {key: _leaves(name(key), tensor.shape, tensor.entries, values) for key, tensor in parts.items() if key != "h0"}
-    trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    grids = {key: _leaves(ctx.name(layer, key), tensor.shape, tensor.entries, ctx.values) for key, tensor in parts.items() if key != "h0"}
+    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
     initial = parts.get("h0")
-    start = Grid((1, hidden), tuple(symbol(Name(name("h").base, (*name("h").subscript, str(j + 1)), step=0))
-                                    for j in range(hidden)))
-    values.update(zip(start.entries, initial.entries if initial else (S.Zero,) * hidden))
+    start = Grid((1, hidden), tuple(_entry(ctx.name(layer, "h"), (-1, j), timed=True) for j in range(hidden)))
+    ctx.values.update(zip(start.entries, initial.entries if initial else (S.Zero,) * hidden))
     states, outputs = [start.entries], []
     for t in range(steps):
         def affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:
@@ -235,11 +268,11 @@ def _recurrent(layer: LayerDef, source: Grid, name, values, trainable, nodes) ->
         pre = [_sum(affine(grids["W"], source.entries[t * source.shape[1]:(t + 1) * source.shape[1]], j)
                     + affine(grids["U"], states[-1], j) + ([grids["b"].at((j,))] if "b" in grids else []))
                for j in range(hidden)]
-        s_grid = _nodes_at(name("s"), t, pre, nodes)
-        h_grid = _nodes_at(name("h"), t, [tanh(entry) for entry in s_grid], nodes)
+        s_grid = _nodes_at(ctx.name(layer, "s"), t, pre, ctx.nodes)
+        h_grid = _nodes_at(ctx.name(layer, "h"), t, [tanh(entry) for entry in s_grid], ctx.nodes)
         states.append(h_grid)
-        outputs += _nodes_at(name("y"), t, [_sum(affine(grids["V"], h_grid, k) + ([grids["c"].at((k,))] if "c" in grids else []))
-                                              for k in range(parts["V"].shape[0])], nodes)
+        outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(affine(grids["V"], h_grid, k) + ([grids["c"].at((k,))] if "c" in grids else []))
+                                              for k in range(parts["V"].shape[0])], ctx.nodes)
     return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
                       states=Grid((steps + 1, hidden), tuple(e for state in states for e in state)))
 
@@ -251,6 +284,31 @@ def _nodes_at(name: Name, t: int, expressions: list[Expr], nodes: list) -> tuple
     return entries
 
 
+def _residual(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """r = x + F(x), entry by entry, F the block's layers on the same input."""
+    block, inner = ctx.build(layer.block, source)
+    expressions = [unevaluated_sum([x, f]) for x, f in zip(source.entries, inner.entries)]
+    return BuiltLayer(layer, source, _nodes(ctx.name(layer, "r"), layer.output_shape, expressions, ctx.nodes),
+                      block=tuple(block))
+
+
+def _dropout(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """d = scale · mask · x, entry by entry, the mask's 0 or 1 written as a number."""
+    scale = [] if layer.scale == 1 else [layer.scale]
+    expressions = [unevaluated_product([*scale, mask, x]) for mask, x in zip(layer.mask.entries, source.entries)]
+    return BuiltLayer(layer, source, _nodes(ctx.name(layer, "d"), layer.output_shape, expressions, ctx.nodes))
+
+
+def _embedding(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """e_{i,j} = C_{token i, j}: each input's row of the table (the tokens count from 1)."""
+    table = _leaves(ctx.name(layer, "C"), layer.table.shape, layer.table.entries, ctx.values)
+    ctx.trainable.extend(table.entries)
+    width = layer.table.shape[1]
+    expressions = [table.at((token - 1, j)) for token in source.entries for j in range(width)]
+    return BuiltLayer(layer, source, _nodes(ctx.name(layer, "e"), layer.output_shape, expressions, ctx.nodes),
+                      kernel=table)
+
+
 def _sum(terms: list[Expr]) -> Expr:
     if not terms:
         return S.Zero
@@ -259,4 +317,4 @@ def _sum(terms: list[Expr]) -> Expr:
 
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
              "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
-             "rnn": _recurrent}
+             "rnn": _recurrent, "residual": _residual, "dropout": _dropout, "embedding": _embedding}

@@ -1,4 +1,5 @@
-"""A layer spec's worked solution: the graph's, with each convolution and RNN at the layer level.
+"""A layer spec's worked solution: the graph's, with each convolution, RNN, dropout, embedding and residual
+at the layer level.
 
 For each convolution a section states ∂E/∂K as the correlation of the input with δ, ∂E/∂b as the sum
 of δ and ∂E/∂x as the full correlation of δ with the flipped kernel; for each RNN, backpropagation
@@ -66,8 +67,21 @@ def _statement(form: LayerForm, loss: Symbol) -> Note:
     def gradient(entries: Sequence[Symbol]) -> Partial:
         return Partial(loss, symbol(Name(name_of(entries[0]).base)))
 
+    kind = layer.spec.kind
     if isinstance(form, ConvolutionForm):
         return _convolution_statement(layer, gradient, symbol(Name("delta")))
+    if kind == "dropout":
+        return Note(("Dropout with the given mask and scale: ", gradient(layer.source.entries),
+                     f" is {layer.spec.scale} times the mask times ", gradient(layer.output.entries),
+                     ", entry by entry: a dropped entry (mask 0) gets no gradient."))
+    if kind == "embedding":
+        return Note(("An embedding looks up one row of the table per input token: ", gradient(layer.kernel.entries),
+                     " in the row of token v is the sum of ", gradient(layer.output.entries),
+                     " over the inputs holding v (one term per use); the rows of tokens not in the input get 0."))
+    if kind == "residual":
+        return Note(("A residual connection r = x + F(x): the block's output gets ", gradient(layer.output.entries),
+                     " unchanged, and ", gradient(layer.source.entries), " is ", gradient(layer.output.entries),
+                     " through the skip plus the gradient through the block F."))
     parts = layer.recurrent
     hidden = gradient(layer.states.entries)
     return Note((

@@ -40,17 +40,21 @@ POOLS = {"maxpool1d": ("max", 1), "maxpool2d": ("max", 2), "avgpool1d": ("averag
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 RECURRENT_MATRICES = {"W": "hidden, inputs", "U": "hidden, hidden", "V": "outputs, hidden"}
 RECURRENT_VECTORS = {"b": "hidden", "c": "outputs", "h0": "hidden"}
-KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn")
+KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "residual", "dropout", "embedding")
 _LAYER_FIELDS = {
     **{kind: {"kind", "name", "kernel", "bias", "stride", "padding"} for kind in CONVOLUTIONS},
     **{kind: {"kind", "name", "size", "stride"} for kind in POOLS},
     "flatten": {"kind", "name"},
     "dense": {"kind", "name", "weights", "bias"},
     "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
+    "residual": {"kind", "name", "layers"},
+    "dropout": {"kind", "name", "mask", "scale"},
+    "embedding": {"kind", "name", "table"},
     **{kind: {"kind", "name"} for kind in ACTIVATIONS},
 }
 _LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}\Z")
-_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", **{kind: "p" for kind in POOLS},
+_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "residual": "s",
+                   "dropout": "o", "embedding": "e", **{kind: "p" for kind in POOLS},
                    **{kind: "a" for kind in ACTIVATIONS}}
 
 
@@ -85,6 +89,14 @@ class LayerDef:
     padding: int = 0
     size: int = 0
     """A pooling window's side."""
+    block: tuple[LayerDef, ...] | None = None
+    """A residual's F in y = x + F(x)."""
+    mask: Tensor | None = None
+    """A dropout's mask: 0 drops an entry, 1 keeps it."""
+    scale: Rational = Rational(1)
+    """A dropout's scale for the kept entries."""
+    table: Tensor | None = None
+    """An embedding's table, one row per token."""
     recurrent: dict[str, Tensor] | None = None
     """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given."""
     channelless: bool = False
@@ -123,16 +135,7 @@ def layers_spec_from_dict(data: Mapping[str, Any], default_name: str = "layers")
     layers_data = data["layers"]
     if not isinstance(layers_data, list) or not layers_data:
         raise InputError("layers: expected a non-empty list of layers")
-    layers, shape, parameters = [], inputs.shape, 0
-    for index, layer_data in enumerate(layers_data):
-        layer, shape = _layer(layer_data, f"layers[{index}]", index, shape)
-        layers.append(replace(layer, output_shape=shape))
-        parameters += sum(len(t.entries) for t in (layer.kernel, layer.weights, *(layer.recurrent or {}).values()) if t) \
-            + len(layer.bias or ())
-        if parameters > MAX_PARAMETERS or math.prod(shape) > MAX_SIZE:
-            raise InputError(f"layers[{index}]: the network is larger than the engine derives entry by entry "
-                             f"({MAX_PARAMETERS:,} parameters, {MAX_SIZE:,} values per layer)")
-    _distinct_names(layers)
+    layers, shape = _layers(layers_data, "layers", inputs, "", {}, [0])
     targets = tensor(data["targets"], "targets")
     if targets.shape != shape:
         raise InputError(f"targets: expected shape {_shape(shape)} (the last layer's output), got {_shape(targets.shape)}")
@@ -179,7 +182,30 @@ def _read(data: Any, shape: tuple[int, ...], field: str, entries: list[Rational]
         _read(item, shape[1:], f"{field}[{k}]", entries)
 
 
-def _layer(data: Any, field: str, index: int, shape: tuple[int, ...]) -> tuple[LayerDef, tuple[int, ...]]:
+def _layers(layers_data: list, field: str, inputs: Tensor, prefix: str, seen: dict[str, str],
+            parameters: list[int]) -> tuple[tuple[LayerDef, ...], tuple[int, ...]]:
+    """The layers at `field` (the spec's, or a residual block's) on `inputs`, and the shape of their output;
+    default names start with `prefix`; `seen` holds every layer name so far, `parameters` their count."""
+    layers, shape = [], inputs.shape
+    for index, layer_data in enumerate(layers_data):
+        at = f"{field}[{index}]"
+        if isinstance(layer_data, Mapping) and layer_data.get("kind") == "embedding" and (prefix or index):
+            raise InputError(f"{at}.kind: an embedding must be the first layer (it reads the inputs as token numbers)")
+        layer, shape = _layer(layer_data, at, prefix, index, shape, inputs, seen, parameters)
+        if layer.name in seen:
+            raise InputError(f"{at}.name: layer name {layer.name!r} is used twice (also at {seen[layer.name]})")
+        seen[layer.name] = at
+        layers.append(replace(layer, output_shape=shape))
+        parameters[0] += sum(len(t.entries) for t in (layer.kernel, layer.weights, layer.table,
+                                                       *(layer.recurrent or {}).values()) if t) + len(layer.bias or ())
+        if parameters[0] > MAX_PARAMETERS or math.prod(shape) > MAX_SIZE:
+            raise InputError(f"{at}: the network is larger than the engine derives entry by entry "
+                             f"({MAX_PARAMETERS:,} parameters, {MAX_SIZE:,} values per layer)")
+    return tuple(layers), shape
+
+
+def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...], inputs: Tensor,
+           seen: dict[str, str], parameters: list[int]) -> tuple[LayerDef, tuple[int, ...]]:
     """The layer at `field` on an input of `shape`, and the shape of its output."""
     if not isinstance(data, Mapping):
         raise InputError(f"{field}: expected a table with a kind ({', '.join(KINDS)})")
@@ -189,7 +215,7 @@ def _layer(data: Any, field: str, index: int, shape: tuple[int, ...]) -> tuple[L
     unknown = sorted(set(data) - _LAYER_FIELDS[kind])
     if unknown:
         raise InputError(f"{field}.{unknown[0]}: unknown field for {kind} (known: {', '.join(sorted(_LAYER_FIELDS[kind]))})")
-    name = data.get("name", f"{_DEFAULT_PREFIX[kind]}{index + 1}")
+    name = data.get("name", f"{prefix}{_DEFAULT_PREFIX[kind]}{index + 1}")
     if not isinstance(name, str) or not _LAYER_NAME.match(name):
         raise InputError(f"{field}.name: expected a letter then up to 7 letters or digits, got {name!r}")
     if kind in CONVOLUTIONS:
@@ -202,7 +228,56 @@ def _layer(data: Any, field: str, index: int, shape: tuple[int, ...]) -> tuple[L
         return _recurrent(data, field, name, shape)
     if kind == "flatten":
         return LayerDef(kind, name), (math.prod(shape),)
+    if kind == "residual":
+        return _residual(data, field, name, shape, seen, parameters)
+    if kind == "dropout":
+        return _dropout(data, field, name, shape)
+    if kind == "embedding":
+        return _embedding(data, field, name, inputs)
     return LayerDef(kind, name), shape
+
+
+def _residual(data: Mapping, field: str, name: str, shape: tuple[int, ...], seen: dict[str, str],
+              parameters: list[int]):
+    """y = x + F(x): F the block's layers, whose output must have the input's shape."""
+    block = data.get("layers")
+    if not isinstance(block, list) or not block:
+        raise InputError(f"{field}.layers: expected a non-empty list of layers (the block F of y = x + F(x))")
+    layers, out = _layers(block, f"{field}.layers", Tensor(shape, ()), name, seen, parameters)
+    if out != shape:
+        raise InputError(f"{field}.layers: the block's output has shape {_shape(out)}; y = x + F(x) needs the "
+                         f"input's shape {_shape(shape)}")
+    return LayerDef("residual", name, block=layers), shape
+
+
+def _dropout(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
+    """y = scale · mask · x entry by entry, with the mask and the scale given (inverted dropout: scale 1/(1 - p))."""
+    if "mask" not in data:
+        raise InputError(f"{field}.mask: missing field (0 drops an entry, 1 keeps it)")
+    mask = tensor(data["mask"], f"{field}.mask")
+    if mask.shape != shape:
+        raise InputError(f"{field}.mask: expected shape {_shape(shape)} (the input's), got {_shape(mask.shape)}")
+    if any(m not in (0, 1) for m in mask.entries):
+        raise InputError(f"{field}.mask: expected 0 or 1 in every entry")
+    scale = exact_number(data.get("scale", 1), f"{field}.scale")
+    if scale <= 0:
+        raise InputError(f"{field}.scale: expected a positive number, got {data['scale']}")
+    return LayerDef("dropout", name, mask=mask, scale=scale), shape
+
+
+def _embedding(data: Mapping, field: str, name: str, inputs: Tensor):
+    """Each input, a token's number from 1, looks up its row of the table."""
+    if "table" not in data:
+        raise InputError(f"{field}.table: missing field (one row per token)")
+    table = tensor(data["table"], f"{field}.table")
+    if len(table.shape) != 2:
+        raise InputError(f"{field}.table: expected rows (one per token) of numbers, got shape {_shape(table.shape)}")
+    for position, token in zip(inputs.indices(), inputs.entries):
+        if not (token.is_integer and 1 <= token <= table.shape[0]):
+            where = "".join(f"[{i}]" for i in position)
+            raise InputError(f"inputs{where}: expected a token's number from 1 to {table.shape[0]} (the table's rows), "
+                             f"got {token}")
+    return LayerDef("embedding", name, table=table), (*inputs.shape, table.shape[1])
 
 
 def _spatial(shape: tuple[int, ...], dims: int, field: str, kind: str) -> tuple[int, tuple[int, ...], bool]:
@@ -310,14 +385,6 @@ def _whole(value: Any, field: str, least: int) -> int:
         what = "a positive whole number" if least else "a whole number, 0 or more"
         raise InputError(f"{field}: expected {what}, got {value!r}")
     return value
-
-
-def _distinct_names(layers: list[LayerDef]) -> None:
-    seen: set[str] = set()
-    for index, layer in enumerate(layers):
-        if layer.name in seen:
-            raise InputError(f"layers[{index}].name: layer name {layer.name!r} is used twice")
-        seen.add(layer.name)
 
 
 def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> int:
