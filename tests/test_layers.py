@@ -177,6 +177,7 @@ def test_a_large_convolution_shows_tables_of_numbers():
     section = next(s for s in record.sections if s.title.startswith("Layer c1"))
     tables = [item for item in section.items if type(item).__name__ == "Table"]
     assert [len(t.rows) for t in tables] == [7, 2, 8] and tables[0].header == ("", *map(str, range(1, 8)))
+    assert tables[1].rows[0][0] == "1, 1, 1" and len(tables[1].rows[0]) == 3  # filter 1, channel 1, row 1 of K
 
 
 # --- the spec --------------------------------------------------------------------------------------

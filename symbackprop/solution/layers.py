@@ -43,15 +43,22 @@ def layer_section(form: LayerForm, numerals: Mapping[Symbol, str], checks: list[
     """One layer at the layer level: the statement, every entry (or tables), and its proof."""
     spec = form.layer.spec
     loss = next((c.scalar.of for c in checks if isinstance(c.scalar, Partial)), symbol(Name("E")))
-    items: list[Step | Note | Table] = [_statement(form, loss)]
+
+    def gradient(entries: Sequence[Symbol]) -> Partial:
+        """∂E/∂K for the entries K_1, K_2, ...: the quantity by its base name."""
+        return Partial(loss, symbol(Name(name_of(entries[0]).base)))
+
+    items: list[Step | Note | Table] = [_statement(form, gradient)]
     shown = [(check, gradient.expression) for check, gradient in zip(checks, form.gradients)
              if isinstance(check.scalar, Partial)]  # the others do not reach the loss: no gradient
     if len(shown) <= STEPS_SHOWN:
         items += [Step(check.scalar, (expression,), expression, numerals[check.scalar]) for check, expression in shown]
     elif isinstance(form, ConvolutionForm):
         adjoint = {check.scalar.wrt: check.scalar for check, _ in shown}
-        items += [_table("δ = ∂E/∂y", form.delta, numerals, {}), _table("∂E/∂K", form.layer.kernel, numerals, adjoint),
-                  _table("∂E/∂x", form.layer.source, numerals, adjoint)]
+        for title, grid, of in ((("δ = ", gradient(form.layer.output.entries)), form.delta, {}),
+                                ((gradient(form.layer.kernel.entries),), form.layer.kernel, adjoint),
+                                ((gradient(form.layer.source.entries),), form.layer.source, adjoint)):
+            items += [Note((*title, ", by index:")), _table(grid, numerals, of)]
     else:
         items.append(Table(("gradient", "value"), tuple((check.scalar, numerals[check.scalar]) for check, _ in shown)))
     equal = sum(check.equal for check in checks)
@@ -61,12 +68,9 @@ def layer_section(form: LayerForm, numerals: Mapping[Symbol, str], checks: list[
     return Section(f"Layer {spec.name}: {spec.kind} at the layer level", tuple(items))
 
 
-def _statement(form: LayerForm, loss: Symbol) -> Note:
+def _statement(form: LayerForm, gradient) -> Note:
+    """What the layer-level form says, in words and formulas."""
     layer = form.layer
-
-    def gradient(entries: Sequence[Symbol]) -> Partial:
-        return Partial(loss, symbol(Name(name_of(entries[0]).base)))
-
     kind = layer.spec.kind
     if isinstance(form, ConvolutionForm):
         return _convolution_statement(layer, gradient, symbol(Name("delta")))
@@ -110,14 +114,13 @@ def _convolution_statement(layer: BuiltLayer, gradient, delta: Symbol) -> Note:
         "k - 1 - q times the entry m + q of the padded ", delta, "."))
 
 
-def _table(title: str, grid: Grid, numerals: Mapping[Symbol, str], adjoint: Mapping[Symbol, Symbol]) -> Table:
+def _table(grid: Grid, numerals: Mapping[Symbol, str], adjoint: Mapping[Symbol, Symbol]) -> Table:
     """A grid's numbers (the adjoint's of each entry when `adjoint` is given), one row per index before the
-    last axis."""
+    last axis, labelled by those indices."""
     width = grid.shape[-1]
     rows = []
     for start in range(0, len(grid.entries), width):
-        leading = grid.indices()[start][:-1]
-        label = title + ("[" + ", ".join(str(i + 1) for i in leading) + "]" if leading else "")
+        label = ", ".join(str(i + 1) for i in grid.indices()[start][:-1])
         rows.append((label, *(numerals.get(adjoint.get(entry, entry), "0") for entry in grid.entries[start:start + width])))
     return Table(("", *(str(j + 1) for j in range(width))), tuple(rows))
 

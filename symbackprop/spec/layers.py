@@ -274,7 +274,7 @@ def _embedding(data: Mapping, field: str, name: str, inputs: Tensor):
         raise InputError(f"{field}.table: expected rows (one per token) of numbers, got shape {_shape(table.shape)}")
     for position, token in zip(inputs.indices(), inputs.entries):
         if not (token.is_integer and 1 <= token <= table.shape[0]):
-            where = "".join(f"[{i}]" for i in position)
+            where = "[" + "][".join(map(str, position)) + "]"  # a field's path, inputs[0][2]
             raise InputError(f"inputs{where}: expected a token's number from 1 to {table.shape[0]} (the table's rows), "
                              f"got {token}")
     return LayerDef("embedding", name, table=table), (*inputs.shape, table.shape[1])
