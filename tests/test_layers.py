@@ -396,3 +396,14 @@ def test_bad_blocks_name_the_field(layers, message):
     with pytest.raises(InputError) as error:
         open_problem(_spec([1, 3], layers, [1, 1]))
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("example", ["conv1d", "convnet", "rnn", "blocks", "large"])
+def test_the_latex_of_every_layer_form_is_ascii_so_pdflatex_compiles_it(example):
+    """pdflatex stops at a Unicode character in text (a δ in a note or a table's label)."""
+    if example == "large":
+        values = [f"{(k % 7) / 10}" for k in range(64)]
+        example = _spec(_nested(values, (8, 8)), [{"kind": "conv2d", "kernel": [[1, 0], [0, -1]]}, {"kind": "flatten"},
+                                                 {"kind": "dense", "weights": [[0.1] * 49]}], [1])
+    latex = open_problem(example).solve(checks=False).render("latex")
+    assert "at the layer level" in latex and [c for c in latex if ord(c) > 127] == []

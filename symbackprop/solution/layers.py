@@ -55,7 +55,7 @@ def layer_section(form: LayerForm, numerals: Mapping[Symbol, str], checks: list[
         items += [Step(check.scalar, (expression,), expression, numerals[check.scalar]) for check, expression in shown]
     elif isinstance(form, ConvolutionForm):
         adjoint = {check.scalar.wrt: check.scalar for check, _ in shown}
-        for title, grid, of in ((("δ = ", gradient(form.layer.output.entries)), form.delta, {}),
+        for title, grid, of in (((symbol(Name("delta")), " = ", gradient(form.layer.output.entries)), form.delta, {}),
                                 ((gradient(form.layer.kernel.entries),), form.layer.kernel, adjoint),
                                 ((gradient(form.layer.source.entries),), form.layer.source, adjoint)):
             items += [Note((*title, ", by index:")), _table(grid, numerals, of)]
