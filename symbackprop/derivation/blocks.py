@@ -1,7 +1,7 @@
 """The layer-level backward pass of dropout, an embedding and a residual connection.
 
     dropout     ∂E/∂x_i = scale · mask_i · ∂E/∂d_i              a dropped entry gets no gradient
-    embedding   ∂E/∂C_{v,j} = Σ over the inputs i holding token v of ∂E/∂e_{i,j}
+    embedding   ∂E/∂C_{k,j} = Σ over the inputs i holding token k of ∂E/∂v_{i,j}
                                                                a token's row sums its uses; unused rows get 0
     residual    ∂E/∂F(x)_i = ∂E/∂r_i                           the block's output gets r's gradient unchanged
                 ∂E/∂x_i = ∂E/∂r_i + (∂E/∂x_i through F)         the skip adds r's gradient to the block's

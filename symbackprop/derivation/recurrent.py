@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Expr, S, Symbol
+from sympy import Expr, S, Symbol, tanh
 
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.derivation.identities import derivative_in_output
@@ -38,8 +38,9 @@ class RecurrentForm:
 
 
 def recurrent_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[RecurrentForm]:
-    """The layer-level form of every RNN of the network."""
-    return [recurrent_form(layer, derivation) for layer in network.every_layer() if layer.spec.kind == "rnn"]
+    """The layer-level form of every RNN and LSTM of the network."""
+    return [(recurrent_form if layer.spec.kind == "rnn" else lstm_form)(layer, derivation)
+            for layer in network.every_layer() if layer.spec.kind in ("rnn", "lstm")]
 
 
 def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
@@ -53,8 +54,8 @@ def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentF
     W, U, V = (layer.recurrent[key] for key in "WUV")
     hidden, outputs, inputs = U.shape[0], V.shape[0], W.shape[1]
     steps = layer.source.shape[0]
-    h = [[layer.states.at((t, j)) for j in range(hidden)] for t in range(steps + 1)]
-    s = [None] + [[expressions[h[t][j]].args[0] for j in range(hidden)] for t in range(1, steps + 1)]
+    h = [[layer.timeline["h"].at((t, j)) for j in range(hidden)] for t in range(steps + 1)]
+    s = [None] + [[layer.timeline["s"].at((t - 1, j)) for j in range(hidden)] for t in range(1, steps + 1)]
     y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
     x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
     delta = [None] + [[grad(s[t][j]) for j in range(hidden)] for t in range(1, steps + 1)]
@@ -95,3 +96,96 @@ def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentF
                                 frozenset(s[1])) for j in range(hidden)]
     meaning = {h[t][j]: expressions[h[t][j]] for t in over_time for j in range(hidden)}
     return RecurrentForm(layer, gradients, meaning)
+
+
+def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
+    """BPTT for one LSTM, from the adjoints of its outputs, states, gates and pre-activations:
+
+        ∂E/∂h<t> = Vᵀ ∂E/∂y<t> + Σ over the gates q of U_qᵀ ∂E/∂z_q<t+1>
+        ∂E/∂c<t> = ∂E/∂h<t> ⊙ o<t> ⊙ (1 - tanh(c<t>)²) + ∂E/∂c<t+1> ⊙ f<t+1>
+        ∂E/∂o<t> = ∂E/∂h<t> ⊙ tanh(c<t>)     ∂E/∂i<t> = ∂E/∂c<t> ⊙ g<t>
+        ∂E/∂g<t> = ∂E/∂c<t> ⊙ i<t>           ∂E/∂f<t> = ∂E/∂c<t> ⊙ c<t-1>
+        ∂E/∂z_q<t> = ∂E/∂q<t> ⊙ (σ' or tanh' written in the gate's output)
+        ∂E/∂W_q = Σ_t ∂E/∂z_q<t> x<t>ᵀ, ∂E/∂U_q = Σ_t ∂E/∂z_q<t> h<t-1>ᵀ, ∂E/∂b_q = Σ_t ∂E/∂z_q<t>, and V, b_y, x<t>,
+        h<0>, c<0> as for the RNN."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
+
+    def grad(quantity: Symbol) -> Expr:
+        return adjoint.get(quantity, S.Zero)
+
+    parts = layer.recurrent
+    V = parts["V"]
+    hidden, outputs, inputs = parts["Ui"].shape[0], V.shape[0], parts["Wi"].shape[1]
+    steps = layer.source.shape[0]
+    timeline = layer.timeline
+
+    def by_step(key: str, start: int) -> list:
+        """The quantity `key` at every step, indexed by the step (None before `start`)."""
+        return [None] * start + [[timeline[key].at((t - start, j)) for j in range(hidden)]
+                                 for t in range(start, steps + 1)]
+
+    h, c = by_step("h", 0), by_step("c", 0)
+    gate = {q: by_step(q, 1) for q in "ifog"}
+    z = {q: by_step("z" + q, 1) for q in "ifog"}
+    o = gate["o"]
+    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
+    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    slope = {q: ACTIVATIONS["tanh" if q == "g" else "sigmoid"] for q in "ifog"}
+    every_y = frozenset(e for t in range(1, steps + 1) for e in y[t])
+    every_z = {q: frozenset(e for t in range(1, steps + 1) for e in z[q][t]) for q in "ifog"}
+    over_time = range(1, steps + 1)
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    gradients = []
+    for t in range(steps, 0, -1):
+        later = frozenset(e for q in "ifog" for e in z[q][t + 1]) if t < steps else frozenset()
+        for j in range(hidden):
+            recurrent = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])])
+                         for q in "ifog" for l in range(hidden)] if t < steps else []
+            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+                                                           for k in range(outputs)] + recurrent), frozenset(y[t]) | later))
+        for j in range(hidden):
+            through_h = fold_product([grad(h[t][j]), o[t][j], derivative_in_output(ACTIVATIONS["tanh"], c[t][j], tanh(c[t][j]))])
+            onward = [fold_product([grad(c[t + 1][j]), gate["f"][t + 1][j]])] if t < steps else []
+            gradients.append(LayerGradient(c[t][j], total([through_h, *onward]),
+                                           frozenset({h[t][j], *([c[t + 1][j]] if t < steps else [])})))
+        for j in range(hidden):
+            gradients += [
+                LayerGradient(o[t][j], fold_product([grad(h[t][j]), tanh(c[t][j])]), frozenset({h[t][j]})),
+                LayerGradient(gate["i"][t][j], fold_product([grad(c[t][j]), gate["g"][t][j]]), frozenset({c[t][j]})),
+                LayerGradient(gate["g"][t][j], fold_product([grad(c[t][j]), gate["i"][t][j]]), frozenset({c[t][j]})),
+                LayerGradient(gate["f"][t][j], fold_product([grad(c[t][j]), c[t - 1][j]]), frozenset({c[t][j]})),
+            ]
+            gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]),
+                                                                   derivative_in_output(slope[q], z[q][t][j], gate[q][t][j])]),
+                                        frozenset({gate[q][t][j]})) for q in "ifog"]
+    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
+                  for k in range(outputs) for j in range(hidden)]
+    if "by" in parts:
+        gradients += [LayerGradient(parts["by"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    for q in "ifog":
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), total([fold_product([grad(z[q][t][j]), x[t][i]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for i in range(inputs)]
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), total([fold_product([grad(z[q][t][j]), h[t - 1][l]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for l in range(hidden)]
+        if "b" + q in parts:
+            gradients += [LayerGradient(parts["b" + q].at((j,)), total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+                          for j in range(hidden)]
+    every = frozenset().union(*every_z.values())
+    gradients += [LayerGradient(x[t][i], total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+                                                for q in "ifog" for j in range(hidden)]), every)
+                  for t in over_time for i in range(inputs)]
+    gradients += [LayerGradient(h[0][j], total([fold_product([parts["U" + q].at((l, j)), grad(z[q][1][l])])
+                                                for q in "ifog" for l in range(hidden)]), every)
+                  for j in range(hidden)]
+    gradients += [LayerGradient(c[0][j], fold_product([grad(c[1][j]), gate["f"][1][j]]), frozenset({c[1][j]}))
+                  for j in range(hidden)]
+    meaning = {gate[q][t][j]: expressions[gate[q][t][j]] for q in "ifog" for t in over_time for j in range(hidden)}
+    return RecurrentForm(layer, gradients, meaning)
+

@@ -12,7 +12,9 @@ built directly (never printed and parsed back):
     dense         z_i = sum over j of W_{i,j} a_j + b_i
     residual      r_i = x_i + F(x)_i, F the block's layers
     dropout       d_i = scale · mask_i · x_i, the mask's 0 or 1 as a number
-    embedding     e_{i,j} = C_{token i, j}, the input a token's number from 1
+    embedding     v_{i,j} = C_{token i, j}, the input a token's number from 1 (e would read as Euler's number)
+    lstm          z_i,j<t> = W_i x<t> + U_i h<t-1> + b_i (and f, o, g), i_j<t> = σ(z_i,j<t>), g = tanh(z_g),
+                  c_j<t> = f c<t-1> + i g, h_j<t> = o tanh(c_j<t>), y_k<t> = V h<t> + b_y
     rnn           s_j<t> = sum_i W_{j,i} x_i<t> + sum_k U_{j,k} h_k<t-1> + b_j, h_j<t> = tanh(s_j<t>),
                   y_k<t> = sum_j V_{k,j} h_j<t> + c_k, for t = 1..T (the typed names' time step)
     activation    a_i = f(its input), f from `network.activations`
@@ -35,13 +37,16 @@ from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.losses import LOSSES
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 from symbackprop.spec.graph import GraphSpec
-from symbackprop.spec.layers import CONVOLUTIONS, POOLS, LayerDef, LayersSpec
+from symbackprop.spec.layers import CONVOLUTIONS, GATES, POOLS, LayerDef, LayersSpec
 
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
           **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
-          "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "residual": ("r",), "dropout": ("d",),
-          "embedding": ("e", "C")}
+          "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "lstm": ("y", "z", *GATES, "c", "h", "W", "U", "V", "b"),
+          "residual": ("r",), "dropout": ("d",),
+          "embedding": ("v", "C")}
 INPUT, TARGET, LOSS = "x", "t", "E"
+RECURRENT = ("rnn", "lstm")
+"""Layers over time steps: their inputs and targets are named by step, x_2<3>."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,9 @@ class BuiltLayer:
     bias: Grid | None = None
     recurrent: dict[str, Grid] | None = None
     """An RNN's shared parameters by their spec key (W, U, V, b, c)."""
-    states: Grid | None = None
-    """An RNN's hidden states h<0> (given) to h<T>, one row per step."""
+    timeline: dict[str, Grid] | None = None
+    """A recurrent layer's quantities by step, one row per step: h and (an LSTM's) c from the given step 0 to
+    T; the RNN's s, the LSTM's gates i, f, o, g and their pre-activations zi, zf, zo, zg from step 1."""
     block: tuple[BuiltLayer, ...] | None = None
     """A residual's F, built on the residual's input."""
 
@@ -135,9 +141,9 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     if first == "embedding":  # the inputs are token numbers, not quantities
         inputs = Grid(spec.inputs.shape, tuple(int(token) for token in spec.inputs.entries))
     else:
-        inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values, timed=first == "rnn")
+        inputs = _leaves(Name(INPUT), spec.inputs.shape, spec.inputs.entries, values, timed=first in RECURRENT)
     built, current = ctx.build(spec.layers, inputs)
-    targets = _leaves(Name(TARGET), spec.targets.shape, spec.targets.entries, values, timed=spec.layers[-1].kind == "rnn")
+    targets = _leaves(Name(TARGET), spec.targets.shape, spec.targets.entries, values, timed=spec.layers[-1].kind in RECURRENT)
     loss = LOSSES[spec.loss]
     errors = [loss.error(targets.at(i), current.at(i), len(current.entries)) for i in current.indices()]
     nodes.append((symbol(Name(LOSS)), _sum(errors)))
@@ -261,20 +267,74 @@ def _recurrent(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     initial = parts.get("h0")
     start = Grid((1, hidden), tuple(_entry(ctx.name(layer, "h"), (-1, j), timed=True) for j in range(hidden)))
     ctx.values.update(zip(start.entries, initial.entries if initial else (S.Zero,) * hidden))
-    states, outputs = [start.entries], []
+    states, pres, outputs = [start.entries], [], []
     for t in range(steps):
-        def affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:
-            return [unevaluated_product([weights.at((row, k)), vector[k]]) for k in range(len(vector))]
-        pre = [_sum(affine(grids["W"], source.entries[t * source.shape[1]:(t + 1) * source.shape[1]], j)
-                    + affine(grids["U"], states[-1], j) + ([grids["b"].at((j,))] if "b" in grids else []))
+        pre = [_sum(_affine(grids["W"], source.entries[t * source.shape[1]:(t + 1) * source.shape[1]], j)
+                    + _affine(grids["U"], states[-1], j) + ([grids["b"].at((j,))] if "b" in grids else []))
                for j in range(hidden)]
         s_grid = _nodes_at(ctx.name(layer, "s"), t, pre, ctx.nodes)
+        pres.append(s_grid)
         h_grid = _nodes_at(ctx.name(layer, "h"), t, [tanh(entry) for entry in s_grid], ctx.nodes)
         states.append(h_grid)
-        outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(affine(grids["V"], h_grid, k) + ([grids["c"].at((k,))] if "c" in grids else []))
+        outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h_grid, k) + ([grids["c"].at((k,))] if "c" in grids else []))
                                               for k in range(parts["V"].shape[0])], ctx.nodes)
     return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
-                      states=Grid((steps + 1, hidden), tuple(e for state in states for e in state)))
+                      timeline={"h": _rows(states), "s": _rows(pres)})
+
+
+def _rows(rows: list[tuple[Expr, ...]]) -> Grid:
+    """One row per step."""
+    return Grid((len(rows), len(rows[0])), tuple(e for row in rows for e in row))
+
+
+def _lstm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """Per step t = 1..T and gate q of i, f, o, g: z_q<t> = W_q x<t> + U_q h<t-1> + b_q; i, f, o = σ(z), g =
+    tanh(z_g); c<t> = f c<t-1> + i g; h<t> = o tanh(c<t>); y<t> = V h<t> + b_y. W, U, V, b shared across time."""
+    parts = layer.recurrent
+    hidden, steps, width = parts["Ui"].shape[0], source.shape[0], source.shape[1]
+
+    def gated(base: str, gate: str) -> Name:
+        name = ctx.name(layer, base)
+        return Name(name.base, (*name.subscript, gate))
+
+    grids = {key: _leaves(gated(key[0], key[1:]) if len(key) > 1 else ctx.name(layer, key), tensor.shape,
+                          tensor.entries, ctx.values) for key, tensor in parts.items() if key not in ("h0", "c0")}
+    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    start = {}
+    for base in ("h", "c"):
+        start[base] = tuple(_entry(ctx.name(layer, base), (-1, j), timed=True) for j in range(hidden))
+        given = parts.get(base + "0")
+        ctx.values.update(zip(start[base], given.entries if given else (S.Zero,) * hidden))
+    h, c, outputs = start["h"], start["c"], []
+    timeline: dict[str, list] = {"h": [h], "c": [c], **{key: [] for gate in GATES for key in (gate, "z" + gate)}}
+    squash = {"i": ACTIVATIONS["sigmoid"], "f": ACTIVATIONS["sigmoid"], "o": ACTIVATIONS["sigmoid"],
+              "g": ACTIVATIONS["tanh"]}
+    for t in range(steps):
+        x = source.entries[t * width:(t + 1) * width]
+        gates = {}
+        for gate in GATES:
+            pre = [_sum(_affine(grids["W" + gate], x, j) + _affine(grids["U" + gate], h, j)
+                        + ([grids["b" + gate].at((j,))] if "b" + gate in grids else [])) for j in range(hidden)]
+            z = _nodes_at(gated("z", gate), t, pre, ctx.nodes)
+            gates[gate] = _nodes_at(ctx.name(layer, gate), t, [squash[gate].output([e], 0) for e in z], ctx.nodes)
+            timeline["z" + gate].append(z)
+            timeline[gate].append(gates[gate])
+        c = _nodes_at(ctx.name(layer, "c"), t, [unevaluated_sum([unevaluated_product([gates["f"][j], c[j]]),
+                                                                   unevaluated_product([gates["i"][j], gates["g"][j]])])
+                                                 for j in range(hidden)], ctx.nodes)
+        h = _nodes_at(ctx.name(layer, "h"), t, [unevaluated_product([gates["o"][j], tanh(c[j])]) for j in range(hidden)],
+                      ctx.nodes)
+        timeline["h"].append(h)
+        timeline["c"].append(c)
+        outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h, k) + ([grids["by"].at((k,))] if "by" in grids else []))
+                                                       for k in range(parts["V"].shape[0])], ctx.nodes)
+    return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
+                      timeline={key: _rows(rows) for key, rows in timeline.items()})
+
+
+def _affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:
+    """The products of a weight matrix's row with a vector, one term each."""
+    return [unevaluated_product([weights.at((row, k)), vector[k]]) for k in range(len(vector))]
 
 
 def _nodes_at(name: Name, t: int, expressions: list[Expr], nodes: list) -> tuple[Symbol, ...]:
@@ -300,12 +360,12 @@ def _dropout(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
 
 
 def _embedding(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
-    """e_{i,j} = C_{token i, j}: each input's row of the table (the tokens count from 1)."""
+    """v_{i,j} = C_{token i, j}: each input's row of the table (the tokens count from 1)."""
     table = _leaves(ctx.name(layer, "C"), layer.table.shape, layer.table.entries, ctx.values)
     ctx.trainable.extend(table.entries)
     width = layer.table.shape[1]
     expressions = [table.at((token - 1, j)) for token in source.entries for j in range(width)]
-    return BuiltLayer(layer, source, _nodes(ctx.name(layer, "e"), layer.output_shape, expressions, ctx.nodes),
+    return BuiltLayer(layer, source, _nodes(ctx.name(layer, "v"), layer.output_shape, expressions, ctx.nodes),
                       kernel=table)
 
 
@@ -317,4 +377,4 @@ def _sum(terms: list[Expr]) -> Expr:
 
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
              "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
-             "rnn": _recurrent, "residual": _residual, "dropout": _dropout, "embedding": _embedding}
+             "rnn": _recurrent, "lstm": _lstm, "residual": _residual, "dropout": _dropout, "embedding": _embedding}

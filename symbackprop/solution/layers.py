@@ -51,16 +51,19 @@ def layer_section(form: LayerForm, numerals: Mapping[Symbol, str], checks: list[
     items: list[Step | Note | Table] = [_statement(form, gradient)]
     shown = [(check, gradient.expression) for check, gradient in zip(checks, form.gradients)
              if isinstance(check.scalar, Partial)]  # the others do not reach the loss: no gradient
-    if len(shown) <= STEPS_SHOWN:
-        items += [Step(check.scalar, (expression,), expression, numerals[check.scalar]) for check, expression in shown]
-    elif isinstance(form, ConvolutionForm):
+    if isinstance(form, ConvolutionForm) and len(shown) > STEPS_SHOWN:
         adjoint = {check.scalar.wrt: check.scalar for check, _ in shown}
         for title, grid, of in (((symbol(Name("delta")), " = ", gradient(form.layer.output.entries)), form.delta, {}),
                                 ((gradient(form.layer.kernel.entries),), form.layer.kernel, adjoint),
                                 ((gradient(form.layer.source.entries),), form.layer.source, adjoint)):
             items += [Note((*title, ", by index:")), _table(grid, numerals, of)]
-    else:
-        items.append(Table(("gradient", "value"), tuple((check.scalar, numerals[check.scalar]) for check, _ in shown)))
+    else:  # the first STEPS_SHOWN entries worked, the others' numbers in a table
+        items += [Step(check.scalar, (expression,), expression, numerals[check.scalar])
+                  for check, expression in shown[:STEPS_SHOWN]]
+        if len(shown) > STEPS_SHOWN:
+            items += [Note(f"The other {len(shown) - STEPS_SHOWN} entries, each from the same formula:"),
+                      Table(("gradient", "value"), tuple((check.scalar, numerals[check.scalar])
+                                                         for check, _ in shown[STEPS_SHOWN:]))]
     equal = sum(check.equal for check in checks)
     items.append(Note(f"Proved entry by entry in SymPy: {equal} of {len(checks)} entries equal the scalar graph's "
                       f"chain rule through {spec.name} (the sum, over the layer's nodes that use the entry, of the "
@@ -86,8 +89,20 @@ def _statement(form: LayerForm, gradient) -> Note:
         return Note(("A residual connection r = x + F(x): the block's output gets ", gradient(layer.output.entries),
                      " unchanged, and ", gradient(layer.source.entries), " is ", gradient(layer.output.entries),
                      " through the skip plus the gradient through the block F."))
+    if kind == "lstm":
+        line = {key: gradient(grid.entries) for key, grid in layer.timeline.items()}
+        return Note((
+            "Backpropagation through time, going back from the last step: ", line["h"], " at each step is V transposed "
+            "times ", gradient(layer.output.entries), " plus, for each gate, its U transposed times the gradient at "
+            "the next step's pre-activation z; ", line["c"], " is ", line["h"], " times o times tanh's derivative at c, "
+            "plus the next step's ", line["c"], " times its forget gate f. Then ", line["o"], " = ", line["h"],
+            " times tanh(c), ", line["i"], " = ", line["c"], " times g, ", line["g"], " = ", line["c"], " times i, ",
+            line["f"], " = ", line["c"], " times the previous step's c, and each gate's pre-activation gets the gate's "
+            "gradient times its derivative written in its output (q(1 - q) for a sigmoid gate q, 1 - g squared for "
+            "the candidate). W, U, V and the biases are shared across time: each of their gradients is a sum over "
+            "the steps."))
     parts = layer.recurrent
-    hidden = gradient(layer.states.entries)
+    hidden = gradient(layer.timeline["h"].entries)
     return Note((
         "Backpropagation through time: going back from the last step, ", hidden, " at each step is V transposed times ", gradient(layer.output.entries), " at that step plus U transposed times the ",
         "gradient at the next step's pre-activation s; that gradient at s is ", hidden,

@@ -40,20 +40,24 @@ POOLS = {"maxpool1d": ("max", 1), "maxpool2d": ("max", 2), "avgpool1d": ("averag
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 RECURRENT_MATRICES = {"W": "hidden, inputs", "U": "hidden, hidden", "V": "outputs, hidden"}
 RECURRENT_VECTORS = {"b": "hidden", "c": "outputs", "h0": "hidden"}
-KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "residual", "dropout", "embedding")
+GATES = ("i", "f", "o", "g")
+"""An LSTM's input, forget and output gates and its candidate."""
+KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", "residual", "dropout", "embedding")
 _LAYER_FIELDS = {
     **{kind: {"kind", "name", "kernel", "bias", "stride", "padding"} for kind in CONVOLUTIONS},
     **{kind: {"kind", "name", "size", "stride"} for kind in POOLS},
     "flatten": {"kind", "name"},
     "dense": {"kind", "name", "weights", "bias"},
     "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
+    "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
     "embedding": {"kind", "name", "table"},
     **{kind: {"kind", "name"} for kind in ACTIVATIONS},
 }
-_LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}\Z")
-_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "residual": "s",
+_LAYER_NAME = re.compile(r"(?=.{1,8}\Z)[A-Za-z]+[0-9]*\Z")
+"""Letters then digits (c1, conv2): a layer's name is a subscript of its quantities' names, which reads back so."""
+_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "residual": "s",
                    "dropout": "o", "embedding": "e", **{kind: "p" for kind in POOLS},
                    **{kind: "a" for kind in ACTIVATIONS}}
 
@@ -98,7 +102,8 @@ class LayerDef:
     table: Tensor | None = None
     """An embedding's table, one row per token."""
     recurrent: dict[str, Tensor] | None = None
-    """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given."""
+    """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given;
+    an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given."""
     channelless: bool = False
     """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
     output_shape: tuple[int, ...] = ()
@@ -185,7 +190,9 @@ def _read(data: Any, shape: tuple[int, ...], field: str, entries: list[Rational]
 def _layers(layers_data: list, field: str, inputs: Tensor, prefix: str, seen: dict[str, str],
             parameters: list[int]) -> tuple[tuple[LayerDef, ...], tuple[int, ...]]:
     """The layers at `field` (the spec's, or a residual block's) on `inputs`, and the shape of their output;
-    default names start with `prefix`; `seen` holds every layer name so far, `parameters` their count."""
+    default names are a kind's letter, `prefix` (the positions of the residual blocks around them) and the
+    position (d41: a dense layer, first in the block at position 4); `seen` holds every layer name so far,
+    `parameters` their count."""
     layers, shape = [], inputs.shape
     for index, layer_data in enumerate(layers_data):
         at = f"{field}[{index}]"
@@ -215,9 +222,9 @@ def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...
     unknown = sorted(set(data) - _LAYER_FIELDS[kind])
     if unknown:
         raise InputError(f"{field}.{unknown[0]}: unknown field for {kind} (known: {', '.join(sorted(_LAYER_FIELDS[kind]))})")
-    name = data.get("name", f"{prefix}{_DEFAULT_PREFIX[kind]}{index + 1}")
+    name = data.get("name", f"{_DEFAULT_PREFIX[kind]}{prefix}{index + 1}")
     if not isinstance(name, str) or not _LAYER_NAME.match(name):
-        raise InputError(f"{field}.name: expected a letter then up to 7 letters or digits, got {name!r}")
+        raise InputError(f"{field}.name: expected letters then digits, at most 8 (conv1), got {name!r}")
     if kind in CONVOLUTIONS:
         return _convolution(data, field, kind, name, shape)
     if kind in POOLS:
@@ -226,10 +233,12 @@ def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...
         return _dense(data, field, name, shape)
     if kind == "rnn":
         return _recurrent(data, field, name, shape)
+    if kind == "lstm":
+        return _lstm(data, field, name, shape)
     if kind == "flatten":
         return LayerDef(kind, name), (math.prod(shape),)
     if kind == "residual":
-        return _residual(data, field, name, shape, seen, parameters)
+        return _residual(data, field, name, f"{prefix}{index + 1}", shape, seen, parameters)
     if kind == "dropout":
         return _dropout(data, field, name, shape)
     if kind == "embedding":
@@ -237,13 +246,13 @@ def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...
     return LayerDef(kind, name), shape
 
 
-def _residual(data: Mapping, field: str, name: str, shape: tuple[int, ...], seen: dict[str, str],
+def _residual(data: Mapping, field: str, name: str, prefix: str, shape: tuple[int, ...], seen: dict[str, str],
               parameters: list[int]):
     """y = x + F(x): F the block's layers, whose output must have the input's shape."""
     block = data.get("layers")
     if not isinstance(block, list) or not block:
         raise InputError(f"{field}.layers: expected a non-empty list of layers (the block F of y = x + F(x))")
-    layers, out = _layers(block, f"{field}.layers", Tensor(shape, ()), name, seen, parameters)
+    layers, out = _layers(block, f"{field}.layers", Tensor(shape, ()), prefix, seen, parameters)
     if out != shape:
         raise InputError(f"{field}.layers: the block's output has shape {_shape(out)}; y = x + F(x) needs the "
                          f"input's shape {_shape(shape)}")
@@ -365,6 +374,41 @@ def _recurrent(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
             size = hidden if axis == "hidden" else outputs
             parts[key] = Tensor((size,), _bias(data[key], f"{field}.{key}", size, f"{axis} unit"))
     return LayerDef("rnn", name, recurrent=parts), (shape[0], outputs)
+
+
+def _lstm(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
+    """An LSTM over the T steps of a (T, inputs) input: W and U hold a matrix per gate (i, f, o, g), V maps
+    h<t> to the output y<t>; b holds any of the gates' biases and y's; h0 and c0 the initial state."""
+    if len(shape) != 2:
+        raise InputError(f"{field}: lstm takes a sequence (steps, inputs), got shape {_shape(shape)}")
+    parts: dict[str, Tensor] = {}
+    for key in ("W", "U"):
+        table = data.get(key)
+        if not isinstance(table, Mapping) or set(table) != set(GATES):
+            raise InputError(f"{field}.{key}: expected a table with a matrix for each gate: i, f, o, g")
+        for gate in GATES:
+            parts[key + gate] = tensor(table[gate], f"{field}.{key}.{gate}")
+    if "V" not in data:
+        raise InputError(f"{field}.V: missing field (a matrix: outputs, hidden)")
+    parts["V"] = tensor(data["V"], f"{field}.V")
+    hidden, outputs = parts["Wi"].shape[0], parts["V"].shape[0]
+    for key, want in [*((f"W{g}", (hidden, shape[1])) for g in GATES), *((f"U{g}", (hidden, hidden)) for g in GATES),
+                      ("V", (outputs, hidden))]:
+        if parts[key].shape != want:
+            where = f"{key[0]}.{key[1]}" if len(key) == 2 else key
+            raise InputError(f"{field}.{where}: expected shape {_shape(want)}, got {_shape(parts[key].shape)}")
+    biases = data.get("b", {})
+    if not isinstance(biases, Mapping) or set(biases) - {*GATES, "y"}:
+        raise InputError(f"{field}.b: expected a table of biases for any of i, f, o, g (the gates) and y (the output)")
+    for key, values in biases.items():
+        if values is None:
+            continue
+        size = outputs if key == "y" else hidden
+        parts["b" + key] = Tensor((size,), _bias(values, f"{field}.b.{key}", size, "output" if key == "y" else "unit"))
+    for key in ("h0", "c0"):
+        if data.get(key) is not None:
+            parts[key] = Tensor((hidden,), _bias(data[key], f"{field}.{key}", hidden, "hidden unit"))
+    return LayerDef("lstm", name, recurrent=parts), (shape[0], outputs)
 
 
 def _bias(data: Any, field: str, count: int, per: str) -> tuple[Rational, ...] | None:
