@@ -498,3 +498,74 @@ def test_layer_names_are_letters_then_digits_so_that_every_name_reads_back():
         open_problem(_spec([1, 2], [{"kind": "relu", "name": "s4d1"}], [1, 2]))
     names = [layer.spec.name for layer in open_problem("blocks").layered.every_layer()]
     assert names == ["e1", "f2", "o3", "d41", "a42", "s4", "d5"]
+
+
+# --- batch and layer normalization -----------------------------------------------------------------
+
+def _reference_norm_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
+    """The loss of one normalization layer computed from its definition in mpmath at `point`: each group's
+    mean and biased variance, (x - mean)/sqrt(var + ε), then γ and β per feature."""
+    layer = problem.layered.layers[0]
+    grid = layer.source.reshaped(layer.timeline["n"].shape)
+    rows, features = grid.shape
+    columns = layer.spec.kind == "batchnorm"
+    groups = ([[(r, f) for r in range(rows)] for f in range(features)] if columns
+              else [[(r, f) for f in range(features)] for r in range(rows)])
+    out = {}
+    for members in groups:
+        x = [point[grid.at(index)] for index in members]
+        mean = sum(x) / len(x)
+        var = sum((v - mean) ** 2 for v in x) / len(x)
+        for (r, f), v in zip(members, x):
+            out[(r, f)] = (point[layer.kernel.at((f,))] * (v - mean) / mpmath.sqrt(var + to_mpf(layer.spec.scale))
+                           + point[layer.bias.at((f,))])
+    targets = [s for s in problem.spec.values if s.name.startswith("t")]
+    return sum((point[t] - out[index]) ** 2 for t, index in zip(targets, product(range(rows), range(features)))) / 2
+
+
+@st.composite
+def norm_specs(draw):
+    number = st.decimals(-2, 2, places=1).map(str)
+    kind = draw(st.sampled_from(["layernorm", "batchnorm"]))
+    rows, features = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    bare = kind == "layernorm" and rows == 1 and draw(st.booleans())
+
+    def block(count):
+        return [draw(number) for _ in range(count)]
+
+    inputs = block(features) if bare else [block(features) for _ in range(rows)]
+    layer = {"kind": kind, "gamma": block(features), "beta": block(features),
+             "epsilon": draw(st.sampled_from(["0.00001", "0.1", "1"]))}
+    return _spec(inputs, [layer], block(features) if bare else [block(features) for _ in range(rows)])
+
+
+@settings(max_examples=15, deadline=None)
+@given(norm_specs())
+def test_random_norms_agree_with_the_definition_and_the_three_term_formula(data):
+    """Batch norm in training mode (a batch of one included) and layer norm: every leaf's gradient against a
+    central difference of the loss computed from the definition, and the three-term formula proved."""
+    problem = open_problem(data)
+    gradients = problem.gradients()
+    with mpmath.workdps(60):
+        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
+        h = mpmath.mpf(10) ** -20
+        for leaf in problem.spec.values:
+            sides = [_reference_norm_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
+            expected = (sides[0] - sides[1]) / (2 * h)
+            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
+    problem.finite_difference_checks()
+    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+
+
+def test_the_batchnorm_example_and_a_forgotten_third_term_caught():
+    problem = open_problem("batchnorm")
+    text = problem.solve().render("text", width=None)
+    assert "μ₁ = (1/3) · (x₁,₁ + x₂,₁ + x₃,₁) = (1/3) · (1 + 0.5 + 2) = 1.166666667" in text
+    assert "Proved entry by entry in SymPy: 16 of 16 entries" in text
+    form = problem.layer_forms[0]
+    wrong = [type(g)(g.quantity, g.expression.func(*g.expression.args[:-1], g.expression.args[-1].func(
+        *g.expression.args[-1].args[:2])), g.through) if g.quantity.name.startswith("x") else g for g in form.gradients]
+    checks = check_layer_forms([type(form)(form.layer, wrong, form.meaning)], problem.derived)
+    assert {c.entry for c in checks if not c.equal} == {f"n1: dE/dx_{r},{f}" for r in (1, 2, 3) for f in (1, 2)}
+    with pytest.raises(InputError, match=r"^layers\[0\]: batchnorm takes an input of shape \(batch, features\), got \(2,\)$"):
+        open_problem(_spec([1, 2], [{"kind": "batchnorm"}], [1, 2]))

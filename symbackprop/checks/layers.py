@@ -43,7 +43,7 @@ def check_layer_forms(forms: Sequence[LayerForm], derivation: GraphDerivation) -
         for gradient in form.gradients:
             symbol, through = _through(adjoints.get(gradient.quantity), gradient)
             checks.append(EntryCheck(f"{form.layer.spec.name}: dE/d{gradient.quantity.name}", symbol,
-                                     gradient.expression.xreplace(meaning), through.xreplace(meaning)))
+                                     _meant(gradient.expression, meaning), _meant(through, meaning)))
     return checks
 
 
@@ -53,6 +53,17 @@ def require_layer_forms(checks: list[EntryCheck]) -> None:
     if failed:
         raise CheckFailure("a layer-level form differs from the scalar graph:\n" + "\n".join(
             f"{c.entry}: layer-level {c.matrix_value}, graph {c.scalar_value}" for c in failed))
+
+
+def _meant(expression: Expr, meaning: dict[Symbol, Expr]) -> Expr:
+    """`expression` with what each of its quantities stands for, until none of them is left (a meaning may
+    name another: a normalization's ∂E/∂μ holds ∂E/∂var)."""
+    for _ in range(len(meaning) + 1):
+        replaced = expression.xreplace(meaning)
+        if replaced == expression:
+            return expression
+        expression = replaced
+    raise ValueError("a layer-level form's meaning refers to itself")
 
 
 def _through(adjoint: Adjoint | None, gradient: LayerGradient) -> tuple[Symbol, Expr]:

@@ -1,10 +1,14 @@
-"""The layer-level backward pass of dropout, an embedding and a residual connection.
+"""The layer-level backward pass of dropout, an embedding, a residual connection and a normalization.
 
     dropout     ∂E/∂x_i = scale · mask_i · ∂E/∂d_i              a dropped entry gets no gradient
     embedding   ∂E/∂C_{k,j} = Σ over the inputs i holding token k of ∂E/∂v_{i,j}
                                                                a token's row sums its uses; unused rows get 0
     residual    ∂E/∂F(x)_i = ∂E/∂r_i                           the block's output gets r's gradient unchanged
                 ∂E/∂x_i = ∂E/∂r_i + (∂E/∂x_i through F)         the skip adds r's gradient to the block's
+
+    norm        ∂E/∂n_i = γ ∂E/∂y_i,  ∂E/∂γ = Σ ∂E/∂y · n,  ∂E/∂β = Σ ∂E/∂y, and for each group of m entries
+                ∂E/∂x_i = (var + ε)^(-1/2)/m · (m ∂E/∂n_i - Σ_k ∂E/∂n_k - n_i Σ_k ∂E/∂n_k n_k)
+                                                               the three-term formula (a batch norm's in training mode)
 
 Each is written from its formula (the residual's second line takes the block's part from the graph: what
 the proof checks there is the skip's term), so that checks/layers.py can prove it against the graph.
@@ -14,15 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sympy import Expr, S, Symbol
+from sympy import Expr, Integer, Rational, S, Symbol
 
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.derivation.layer_forms import LayerGradient
 from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.network.layers import BuiltLayer, LayerNetwork
 from symbackprop.network.unevaluated import unevaluated_product
+from symbackprop.spec.layers import NORMS
 
-KINDS = ("dropout", "embedding", "residual")
+KINDS = ("dropout", "embedding", "residual", *NORMS)
 
 
 @dataclass(frozen=True)
@@ -32,14 +37,20 @@ class BlockForm:
     layer: BuiltLayer
     gradients: list[LayerGradient]
     meaning: dict[Symbol, Expr] = field(default_factory=dict)
-    """Nothing to substitute: both sides speak of the same adjoints and entries."""
+    """What a normalization's quantities stand for (n_i, μ and the adjoints of μ and var in the graph's terms),
+    substituted until none is left; nothing for the others."""
 
 
 def block_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[BlockForm]:
     """The layer-level form of every dropout, embedding and residual, residual blocks' insides included."""
     adjoints = {a.quantity: a for a in derivation.adjoints}
-    return [BlockForm(layer, _BUILDERS[layer.spec.kind](layer, adjoints)) for layer in network.every_layer()
-            if layer.spec.kind in KINDS]
+    forms = []
+    for layer in network.every_layer():
+        if layer.spec.kind in NORMS:
+            forms.append(_norm(layer, adjoints, {node.symbol: node.expression for node in derivation.graph.nodes}))
+        elif layer.spec.kind in KINDS:
+            forms.append(BlockForm(layer, _BUILDERS[layer.spec.kind](layer, adjoints)))
+    return forms
 
 
 def _grad(adjoints: dict, quantity: Symbol) -> Expr:
@@ -70,6 +81,41 @@ def _residual(layer: BuiltLayer, adjoints: dict) -> list[LayerGradient]:
                          (adjoints[x].terms if x in adjoints else ()) if local.symbol.of in block_nodes]
         gradients.append(LayerGradient(x, fold_sum([_grad(adjoints, r), *through_block]), block_nodes | {r}))
     return gradients
+
+
+def _norm(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, Expr]) -> BlockForm:
+    timeline = layer.timeline
+    gamma, outputs = layer.kernel, frozenset(layer.output.entries)
+    n_rows, y_rows = timeline["n"], layer.output.reshaped(timeline["n"].shape)
+    features = n_rows.shape[1]
+    gradients = [LayerGradient(n, fold_product([gamma.at((f,)), _grad(adjoints, y)]), frozenset({y}))
+                 for (r, f), n, y in zip(n_rows.indices(), n_rows.entries, y_rows.entries)]
+    gradients += [LayerGradient(gamma.at((f,)), fold_sum([fold_product([_grad(adjoints, y_rows.at((r, f))), n_rows.at((r, f))])
+                                                          for r in range(n_rows.shape[0])]), outputs) for f in range(features)]
+    gradients += [LayerGradient(layer.bias.at((f,)), fold_sum([_grad(adjoints, y_rows.at((r, f))) for r in range(n_rows.shape[0])]),
+                                outputs) for f in range(features)]
+    meaning: dict[Symbol, Expr] = {}
+    for g, (mean, variance) in enumerate(zip(timeline["mu"].entries, timeline["var"].entries)):
+        members = [timeline["groups"].at((g, k)) for k in range(timeline["groups"].shape[1])]
+        xs = [timeline["x"].at((g, k)) for k in range(len(members))]
+        m = len(members)
+        dn = [_grad(adjoints, n) for n in members]
+        scale = expressions[members[0]].args[1]  # (var + ε)^(-1/2), as the graph writes it
+        weighted = fold_sum([fold_product([d, n]) for d, n in zip(dn, members)])
+
+        def three_terms(dn_i: Expr, n_i: Symbol) -> Expr:
+            return fold_sum([fold_product([Integer(m), dn_i]), fold_product([S.NegativeOne, fold_sum(dn)]),
+                             fold_product([S.NegativeOne, n_i, weighted])])
+        through = frozenset({mean, variance, *members})
+        gradients += [LayerGradient(x, fold_product([Rational(1, m), scale, three_terms(dn_i, n_i)]), through)
+                      for x, dn_i, n_i in zip(xs, dn, members)]
+        meaning.update({n: expressions[n] for n in members})
+        meaning[mean] = expressions[mean]
+        for quantity in (mean, variance):
+            if quantity in adjoints:
+                adjoint = adjoints[quantity]
+                meaning[adjoint.symbol] = fold_sum([fold_product([upstream, local.form]) for upstream, local in adjoint.terms])
+    return BlockForm(layer, gradients, meaning)
 
 
 _BUILDERS = {"dropout": _dropout, "embedding": _embedding, "residual": _residual}

@@ -10,6 +10,8 @@ built directly (never printed and parsed back):
     avg pooling   p_i = 1/n (sum of the window's n entries)
     flatten       the same names, in one row-major axis (no nodes)
     dense         z_i = sum over j of W_{i,j} a_j + b_i
+    norm          mu_g = 1/n Σ x, var_g = 1/n Σ (x - mu_g)², n_i = (x_i - mu_g)(var_g + ε)^(-1/2), y_i = γ n_i + β
+                  per group g: a row (layer norm) or a feature over the batch (batch norm)
     residual      r_i = x_i + F(x)_i, F the block's layers
     dropout       d_i = scale · mask_i · x_i, the mask's 0 or 1 as a number
     embedding     v_{i,j} = C_{token i, j}, the input a token's number from 1 (e would read as Euler's number)
@@ -30,19 +32,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import product
 
-from sympy import Expr, Max, Rational, S, Symbol, tanh
+from sympy import Expr, Max, Pow, Rational, S, Symbol, tanh
 
 from symbackprop.names import Name, symbol
 from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.losses import LOSSES
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 from symbackprop.spec.graph import GraphSpec
-from symbackprop.spec.layers import CONVOLUTIONS, GATES, POOLS, LayerDef, LayersSpec
+from symbackprop.spec.layers import CONVOLUTIONS, GATES, NORMS, POOLS, LayerDef, LayersSpec
 
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
           **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
           "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "lstm": ("y", "z", *GATES, "c", "h", "W", "U", "V", "b"),
-          "residual": ("r",), "dropout": ("d",),
+          **{kind: ("mu", "var", "n", "y", "gamma", "beta") for kind in NORMS}, "residual": ("r",), "dropout": ("d",),
           "embedding": ("v", "C")}
 INPUT, TARGET, LOSS = "x", "t", "E"
 RECURRENT = ("rnn", "lstm")
@@ -165,10 +167,10 @@ def _leaves(name: Name, shape: tuple[int, ...], numbers: tuple[Rational, ...], v
     return grid
 
 
-def _nodes(name: Name, shape: tuple[int, ...], expressions: list[Expr], nodes: list) -> Grid:
-    """Output entries in the spec's `shape`, named by their indices, added as nodes; `expressions` are in
-    row-major order (the same whether or not a channel axis of one is written)."""
-    grid = Grid(shape, tuple(_entry(name, index) for index in product(*(range(n) for n in shape))))
+def _nodes(name: Name, shape: tuple[int, ...], expressions: list[Expr], nodes: list, first: int = 0) -> Grid:
+    """Output entries in the spec's `shape`, named by their indices (the first offset by `first`), added as
+    nodes; `expressions` are in row-major order (the same whether or not a channel axis of one is written)."""
+    grid = Grid(shape, tuple(_entry(name, (index[0] + first, *index[1:])) for index in product(*(range(n) for n in shape))))
     nodes.extend(zip(grid.entries, expressions))
     return grid
 
@@ -344,6 +346,46 @@ def _nodes_at(name: Name, t: int, expressions: list[Expr], nodes: list) -> tuple
     return entries
 
 
+def _norm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """Per group (a row for a layer norm, a feature's column over the batch for a batch norm) of n entries:
+    μ = 1/n Σ x, var = 1/n Σ (x - μ)², n_i = (x_i - μ)(var + ε)^(-1/2), y_i = γ n_i + β (γ, β per feature)."""
+    shape = source.shape if len(source.shape) == 2 else (1, *source.shape)
+    rows, features = shape
+    grid = source.reshaped(shape)
+    gamma = _leaves(ctx.name(layer, "gamma"), (features,), layer.weights.entries, ctx.values)
+    beta = _leaves(ctx.name(layer, "beta"), (features,), layer.bias, ctx.values)
+    ctx.trainable.extend([*gamma.entries, *beta.entries])
+    over_rows = NORMS[layer.kind] == 0  # a batch norm's groups are columns
+    groups = ([[(r, f) for r in range(rows)] for f in range(features)] if over_rows
+              else [[(r, f) for f in range(features)] for r in range(rows)])
+    normalized: dict[tuple[int, int], tuple[Expr, Expr]] = {}
+    means, variances = [], []
+    for g, members in enumerate(groups):
+        x = [grid.at(index) for index in members]
+        count = Rational(1, len(x))
+        mean = _nodes(ctx.name(layer, "mu"), (1,), [unevaluated_product([count, _sum(x)])], ctx.nodes, first=g)
+        deviations = [unevaluated_sum([e, unevaluated_product([S.NegativeOne, mean.entries[0]])]) for e in x]
+        variance = _nodes(ctx.name(layer, "var"), (1,), [unevaluated_product([count, _sum(
+            [Pow(d, 2, evaluate=False) for d in deviations])])], ctx.nodes, first=g)
+        scale = Pow(unevaluated_sum([variance.entries[0], layer.scale]) if layer.scale else variance.entries[0],
+                    Rational(-1, 2), evaluate=False)
+        for index, d in zip(members, deviations):
+            normalized[index] = d, scale
+        means += mean.entries
+        variances += variance.entries
+    n_grid = _nodes(ctx.name(layer, "n"), source.shape, [unevaluated_product(list(normalized[index]))
+                                                          for index in product(range(rows), range(features))], ctx.nodes)
+    n_rows = n_grid.reshaped(shape)
+    output = _nodes(ctx.name(layer, "y"), source.shape, [unevaluated_sum([unevaluated_product([gamma.at((f,)), n_rows.at((r, f))]),
+                                                                         beta.at((f,))])
+                                                         for r, f in product(range(rows), range(features))], ctx.nodes)
+    by_group = (len(groups), len(groups[0]))
+    return BuiltLayer(layer, source, output, kernel=gamma, bias=beta, timeline={
+        "n": n_rows, "mu": Grid((len(means), 1), tuple(means)), "var": Grid((len(variances), 1), tuple(variances)),
+        "groups": Grid(by_group, tuple(n_rows.at(i) for members in groups for i in members)),
+        "x": Grid(by_group, tuple(grid.at(i) for members in groups for i in members))})
+
+
 def _residual(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     """r = x + F(x), entry by entry, F the block's layers on the same input."""
     block, inner = ctx.build(layer.block, source)
@@ -377,4 +419,4 @@ def _sum(terms: list[Expr]) -> Expr:
 
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
              "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
-             "rnn": _recurrent, "lstm": _lstm, "residual": _residual, "dropout": _dropout, "embedding": _embedding}
+             "rnn": _recurrent, "lstm": _lstm, **{kind: _norm for kind in NORMS}, "residual": _residual, "dropout": _dropout, "embedding": _embedding}

@@ -85,6 +85,16 @@ def _statement(form: LayerForm, gradient) -> Note:
         return Note(("An embedding looks up one row of the table per input token: ", gradient(layer.kernel.entries),
                      " in the row of token v is the sum of ", gradient(layer.output.entries),
                      " over the inputs holding v (one term per use); the rows of tokens not in the input get 0."))
+    if kind in ("layernorm", "batchnorm"):
+        line = {key: gradient(layer.timeline[key].entries) for key in ("n", "x")}
+        over = "each row over its features" if kind == "layernorm" else "each feature over the batch (training mode)"
+        return Note((f"Normalizing {over}: ", line["n"], " is gamma times ", gradient(layer.output.entries),
+                     "; ", gradient(layer.kernel.entries), " sums ", gradient(layer.output.entries), " times n and ",
+                     gradient(layer.bias.entries), " sums ", gradient(layer.output.entries), " over the entries of "
+                     "each feature; for a group of m entries, ", line["x"], " is the three-term formula (var + epsilon)"
+                     "^(-1/2)/m times (m ", line["n"], " minus the group's sum of ", line["n"], " minus n times the "
+                     "group's sum of ", line["n"], " times n): the gradient through the mean and the variance "
+                     "folded in."))
     if kind == "residual":
         return Note(("A residual connection r = x + F(x): the block's output gets ", gradient(layer.output.entries),
                      " unchanged, and ", gradient(layer.source.entries), " is ", gradient(layer.output.entries),

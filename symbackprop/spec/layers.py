@@ -42,7 +42,10 @@ RECURRENT_MATRICES = {"W": "hidden, inputs", "U": "hidden, hidden", "V": "output
 RECURRENT_VECTORS = {"b": "hidden", "c": "outputs", "h0": "hidden"}
 GATES = ("i", "f", "o", "g")
 """An LSTM's input, forget and output gates and its candidate."""
-KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", "residual", "dropout", "embedding")
+NORMS = {"layernorm": -1, "batchnorm": 0}
+"""The axis each normalizes over: a layer norm each row over its last axis, a batch norm each feature over the batch."""
+KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", *NORMS, "residual", "dropout",
+         "embedding")
 _LAYER_FIELDS = {
     **{kind: {"kind", "name", "kernel", "bias", "stride", "padding"} for kind in CONVOLUTIONS},
     **{kind: {"kind", "name", "size", "stride"} for kind in POOLS},
@@ -50,6 +53,7 @@ _LAYER_FIELDS = {
     "dense": {"kind", "name", "weights", "bias"},
     "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
     "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
+    **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
     "embedding": {"kind", "name", "table"},
@@ -57,7 +61,7 @@ _LAYER_FIELDS = {
 }
 _LAYER_NAME = re.compile(r"(?=.{1,8}\Z)[A-Za-z]+[0-9]*\Z")
 """Letters then digits (c1, conv2): a layer's name is a subscript of its quantities' names, which reads back so."""
-_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "residual": "s",
+_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "residual": "s", "layernorm": "n", "batchnorm": "n",
                    "dropout": "o", "embedding": "e", **{kind: "p" for kind in POOLS},
                    **{kind: "a" for kind in ACTIVATIONS}}
 
@@ -86,9 +90,9 @@ class LayerDef:
     kernel: Tensor | None = None
     """A convolution's kernel as (filters, channels, *window); `channelless` when given as the window alone."""
     weights: Tensor | None = None
-    """A dense layer's weights, one row per output."""
+    """A dense layer's weights, one row per output; a normalization's γ."""
     bias: tuple[Rational, ...] | None = None
-    """One per filter or output; None for no bias."""
+    """One per filter or output, None for no bias; a normalization's β."""
     stride: int = 1
     padding: int = 0
     size: int = 0
@@ -98,7 +102,7 @@ class LayerDef:
     mask: Tensor | None = None
     """A dropout's mask: 0 drops an entry, 1 keeps it."""
     scale: Rational = Rational(1)
-    """A dropout's scale for the kept entries."""
+    """A dropout's scale for the kept entries; a normalization's ε."""
     table: Tensor | None = None
     """An embedding's table, one row per token."""
     recurrent: dict[str, Tensor] | None = None
@@ -237,6 +241,8 @@ def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...
         return _lstm(data, field, name, shape)
     if kind == "flatten":
         return LayerDef(kind, name), (math.prod(shape),)
+    if kind in NORMS:
+        return _norm(data, field, kind, name, shape)
     if kind == "residual":
         return _residual(data, field, name, f"{prefix}{index + 1}", shape, seen, parameters)
     if kind == "dropout":
@@ -257,6 +263,21 @@ def _residual(data: Mapping, field: str, name: str, prefix: str, shape: tuple[in
         raise InputError(f"{field}.layers: the block's output has shape {_shape(out)}; y = x + F(x) needs the "
                          f"input's shape {_shape(shape)}")
     return LayerDef("residual", name, block=layers), shape
+
+
+def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
+    """y = γ (x - μ)/sqrt(σ² + ε) + β, the mean μ and variance σ² (the biased one, 1/n) of each row (layer
+    norm) or of each feature over the batch, the first axis (batch norm, in training mode)."""
+    if len(shape) > 2 or (kind == "batchnorm" and len(shape) != 2):
+        want = "(batch, features)" if kind == "batchnorm" else "(features) or (rows, features)"
+        raise InputError(f"{field}: {kind} takes an input of shape {want}, got {_shape(shape)}")
+    features = shape[-1]
+    gamma = _bias(data.get("gamma", 1 if features == 1 else [1] * features), f"{field}.gamma", features, "feature")
+    beta = _bias(data.get("beta", 0 if features == 1 else [0] * features), f"{field}.beta", features, "feature")
+    epsilon = exact_number(data.get("epsilon", "0.00001"), f"{field}.epsilon")
+    if epsilon < 0:
+        raise InputError(f"{field}.epsilon: expected a number 0 or more, got {data['epsilon']}")
+    return LayerDef(kind, name, weights=Tensor((features,), gamma), bias=beta, scale=epsilon), shape
 
 
 def _dropout(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
