@@ -398,7 +398,7 @@ def test_bad_blocks_name_the_field(layers, message):
     assert str(error.value).startswith(message)
 
 
-@pytest.mark.parametrize("example", ["conv1d", "convnet", "rnn", "blocks", "large"])
+@pytest.mark.parametrize("example", ["conv1d", "convnet", "rnn", "lstm", "gru", "batchnorm", "blocks", "large"])
 def test_the_latex_of_every_layer_form_is_ascii_so_pdflatex_compiles_it(example):
     """pdflatex stops at a Unicode character in text (a δ in a note or a table's label)."""
     if example == "large":
@@ -569,3 +569,81 @@ def test_the_batchnorm_example_and_a_forgotten_third_term_caught():
     assert {c.entry for c in checks if not c.equal} == {f"n1: dE/dx_{r},{f}" for r in (1, 2, 3) for f in (1, 2)}
     with pytest.raises(InputError, match=r"^layers\[0\]: batchnorm takes an input of shape \(batch, features\), got \(2,\)$"):
         open_problem(_spec([1, 2], [{"kind": "batchnorm"}], [1, 2]))
+
+
+# --- GRU -----------------------------------------------------------------------------------------
+
+def _reference_gru_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
+    """The loss computed from the GRU's definition in mpmath at `point`: r, u = σ(W x + U h + b),
+    n = tanh(W_n x + U_n (r ⊙ h) + b_n), h = (1 - u) n + u h, y = V h + b_y."""
+    from symbackprop.names import name_of
+
+    value = {(n.base, n.subscript, n.step): point[symbol] for symbol in problem.spec.values for n in [name_of(symbol)]}
+    layer = problem.layered.layers[0]
+    parts = layer.recurrent
+    hidden, outputs, inputs = parts["Ur"].shape[0], parts["V"].shape[0], parts["Wr"].shape[1]
+
+    def entry(key, index):
+        return point[parts[key].at(index)]
+
+    def bias(key, j):
+        return entry(key, (j,)) if key in parts else 0
+
+    h = [value[("h", (str(j + 1),), 0)] for j in range(hidden)]
+    loss = mpmath.mpf(0)
+    for t in range(1, layer.source.shape[0] + 1):
+        x = [value[("x", (str(i + 1),), t)] for i in range(inputs)]
+        r, u = ([1 / (1 + mpmath.exp(-(sum(entry("W" + q, (j, i)) * x[i] for i in range(inputs))
+                                         + sum(entry("U" + q, (j, k)) * h[k] for k in range(hidden)) + bias("b" + q, j))))
+                 for j in range(hidden)] for q in "ru")
+        n = [mpmath.tanh(sum(entry("Wn", (j, i)) * x[i] for i in range(inputs))
+                         + sum(entry("Un", (j, k)) * r[k] * h[k] for k in range(hidden)) + bias("bn", j)) for j in range(hidden)]
+        h = [(1 - u[j]) * n[j] + u[j] * h[j] for j in range(hidden)]
+        for k in range(outputs):
+            y = sum(entry("V", (k, j)) * h[j] for j in range(hidden)) + bias("by", k)
+            loss += (value[("t", (str(k + 1),), t)] - y) ** 2 / 2
+    return loss
+
+
+@st.composite
+def gru_specs(draw):
+    number = st.decimals(-1, 1, places=1).map(str)
+    steps, inputs, hidden = (draw(st.integers(1, n)) for n in (3, 2, 2))
+
+    def matrix(rows, columns):
+        return [[draw(number) for _ in range(columns)] for _ in range(rows)]
+
+    layer = {"kind": "gru", "W": {q: matrix(hidden, inputs) for q in "run"}, "U": {q: matrix(hidden, hidden) for q in "run"},
+             "V": matrix(1, hidden), "b": {q: [draw(number) for _ in range(hidden)] for q in draw(st.sets(st.sampled_from("runy")))
+                                           if q != "y"}}
+    if draw(st.booleans()):
+        layer["h0"] = [draw(number) for _ in range(hidden)]
+    return _spec(matrix(steps, inputs), [layer], matrix(steps, 1))
+
+
+@settings(max_examples=10, deadline=None)
+@given(gru_specs())
+def test_random_grus_agree_with_the_definition_the_finite_differences_and_bptt(data):
+    problem = open_problem(data)
+    gradients = problem.gradients()
+    with mpmath.workdps(60):
+        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
+        h = mpmath.mpf(10) ** -20
+        for leaf in problem.spec.values:
+            sides = [_reference_gru_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
+            expected = (sides[0] - sides[1]) / (2 * h)
+            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
+    problem.finite_difference_checks()
+    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+
+
+def test_the_gru_example_and_a_forgotten_path_through_the_next_state_caught():
+    problem = open_problem("gru")
+    text = problem.solve().render("text", width=None)
+    assert "∂E/∂u₁⟨2⟩ = ∂E/∂h₁⟨2⟩ · (h₁⟨1⟩ - n₁⟨2⟩)" in text
+    assert "Proved entry by entry in SymPy: 26 of 26 entries" in text
+    form = problem.layer_forms[0]
+    wrong = [type(g)(g.quantity, g.expression - g.expression.as_ordered_terms()[-1], g.through)
+             if g.quantity.name == "h_1<1>" else g for g in form.gradients]
+    checks = check_layer_forms([type(form)(form.layer, wrong, form.meaning)], problem.derived)
+    assert [c.entry for c in checks if not c.equal] == ["g1: dE/dh_1<1>"]

@@ -1,4 +1,5 @@
-"""An Elman RNN's backward pass at the layer level: backpropagation through time as a sum over time.
+"""Recurrent layers' backward pass at the layer level: backpropagation through time as a sum over time, for
+an Elman RNN (below), an LSTM (`lstm_form`) and a GRU (`gru_form`).
 
 With δ<t> = ∂E/∂s<t> (the gradient at the pre-activation s<t> = W x<t> + U h<t-1> + b of step t):
 
@@ -38,9 +39,9 @@ class RecurrentForm:
 
 
 def recurrent_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[RecurrentForm]:
-    """The layer-level form of every RNN and LSTM of the network."""
-    return [(recurrent_form if layer.spec.kind == "rnn" else lstm_form)(layer, derivation)
-            for layer in network.every_layer() if layer.spec.kind in ("rnn", "lstm")]
+    """The layer-level form of every RNN, LSTM and GRU of the network."""
+    forms = {"rnn": recurrent_form, "lstm": lstm_form, "gru": gru_form}
+    return [forms[layer.spec.kind](layer, derivation) for layer in network.every_layer() if layer.spec.kind in forms]
 
 
 def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
@@ -189,3 +190,93 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     meaning = {gate[q][t][j]: expressions[gate[q][t][j]] for q in "ifog" for t in over_time for j in range(hidden)}
     return RecurrentForm(layer, gradients, meaning)
 
+
+
+def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
+    """BPTT for one GRU (r, u = σ(z_r), σ(z_u); n = tanh(W_n x + U_n (r ⊙ h<t-1>) + b_n); h = (1 - u) n + u h<t-1>):
+
+        ∂E/∂h<t> = Vᵀ ∂E/∂y<t> + U_rᵀ ∂E/∂z_r<t+1> + U_uᵀ ∂E/∂z_u<t+1> + (U_nᵀ ∂E/∂z_n<t+1>) ⊙ r<t+1>
+                   + ∂E/∂h<t+1> ⊙ u<t+1>
+        ∂E/∂n<t> = ∂E/∂h<t> ⊙ (1 - u<t>)     ∂E/∂u<t> = ∂E/∂h<t> ⊙ (h<t-1> - n<t>)
+        ∂E/∂r<t> = (U_nᵀ ∂E/∂z_n<t>) ⊙ h<t-1>
+        ∂E/∂z_q = ∂E/∂q ⊙ (σ' or tanh' written in the gate's output)
+        ∂E/∂U_n = Σ_t ∂E/∂z_n<t> (r<t> ⊙ h<t-1>)ᵀ, and the others' sums over time as for the LSTM."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
+
+    def grad(quantity: Symbol) -> Expr:
+        return adjoint.get(quantity, S.Zero)
+
+    parts, timeline = layer.recurrent, layer.timeline
+    V, Un = parts["V"], parts["Un"]
+    hidden, outputs, inputs = Un.shape[0], V.shape[0], parts["Wn"].shape[1]
+    steps = layer.source.shape[0]
+
+    def by_step(key: str, start: int) -> list:
+        return [None] * start + [[timeline[key].at((t - start, j)) for j in range(hidden)]
+                                 for t in range(start, steps + 1)]
+
+    h = by_step("h", 0)
+    gate = {q: by_step(q, 1) for q in "run"}
+    z = {q: by_step("z" + q, 1) for q in "run"}
+    r, u, n = gate["r"], gate["u"], gate["n"]
+    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
+    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    over_time = range(1, steps + 1)
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    def from_next(t: int, j: int) -> tuple[list[Expr], frozenset]:
+        """h_j<t>'s gradient through step t + 1 (every gate's pre-activation, and h<t+1> itself)."""
+        if t >= steps:
+            return [], frozenset()
+        terms = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])]) for q in "ru" for l in range(hidden)]
+        terms += [fold_product([Un.at((l, j)), grad(z["n"][t + 1][l]), r[t + 1][j]]) for l in range(hidden)]
+        terms.append(fold_product([grad(h[t + 1][j]), u[t + 1][j]]))
+        return terms, frozenset({*(e for q in "run" for e in z[q][t + 1]), h[t + 1][j]})
+
+    gradients = []
+    for t in range(steps, 0, -1):
+        for j in range(hidden):
+            later, through = from_next(t, j)
+            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+                                                           for k in range(outputs)] + later), frozenset(y[t]) | through))
+        for j in range(hidden):
+            step = frozenset({h[t][j]})
+            one_minus_u = fold_sum([S.One, fold_product([S.NegativeOne, u[t][j]])])
+            gradients += [
+                LayerGradient(n[t][j], fold_product([grad(h[t][j]), one_minus_u]), step),
+                LayerGradient(u[t][j], fold_product([grad(h[t][j]), fold_sum([h[t - 1][j], fold_product([S.NegativeOne, n[t][j]])])]), step),
+                LayerGradient(r[t][j], total([fold_product([Un.at((l, j)), grad(z["n"][t][l]), h[t - 1][j]])
+                                              for l in range(hidden)]), frozenset(z["n"][t])),
+            ]
+            gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]), derivative_in_output(
+                ACTIVATIONS["tanh" if q == "n" else "sigmoid"], z[q][t][j], gate[q][t][j])]), frozenset({gate[q][t][j]}))
+                          for q in "run"]
+    every_y = frozenset(e for t in over_time for e in y[t])
+    every_z = {q: frozenset(e for t in over_time for e in z[q][t]) for q in "run"}
+    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
+                  for k in range(outputs) for j in range(hidden)]
+    if "by" in parts:
+        gradients += [LayerGradient(parts["by"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    for q in "run":
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), total([fold_product([grad(z[q][t][j]), x[t][i]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for i in range(inputs)]
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), total([fold_product([grad(z[q][t][j]), *([r[t][l]] if q == "n" else []),
+                                                                                    h[t - 1][l]]) for t in over_time]), every_z[q])
+                      for j in range(hidden) for l in range(hidden)]
+        if "b" + q in parts:
+            gradients += [LayerGradient(parts["b" + q].at((j,)), total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+                          for j in range(hidden)]
+    every = frozenset().union(*every_z.values())
+    gradients += [LayerGradient(x[t][i], total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+                                                for q in "run" for j in range(hidden)]), every)
+                  for t in over_time for i in range(inputs)]
+    for j in range(hidden):
+        later, through = from_next(0, j)
+        gradients.append(LayerGradient(h[0][j], total(later), through))
+    meaning = {gate[q][t][j]: expressions[gate[q][t][j]] for q in "run" for t in over_time for j in range(hidden)}
+    return RecurrentForm(layer, gradients, meaning)

@@ -44,10 +44,11 @@ from symbackprop.spec.layers import CONVOLUTIONS, GATES, NORMS, POOLS, LayerDef,
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
           **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
           "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "lstm": ("y", "z", *GATES, "c", "h", "W", "U", "V", "b"),
+          "gru": ("y", "z", "r", "u", "n", "h", "W", "U", "V", "b"),
           **{kind: ("mu", "var", "n", "y", "gamma", "beta") for kind in NORMS}, "residual": ("r",), "dropout": ("d",),
           "embedding": ("v", "C")}
 INPUT, TARGET, LOSS = "x", "t", "E"
-RECURRENT = ("rnn", "lstm")
+RECURRENT = ("rnn", "lstm", "gru")
 """Layers over time steps: their inputs and targets are named by step, x_2<3>."""
 
 
@@ -294,20 +295,8 @@ def _lstm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     tanh(z_g); c<t> = f c<t-1> + i g; h<t> = o tanh(c<t>); y<t> = V h<t> + b_y. W, U, V, b shared across time."""
     parts = layer.recurrent
     hidden, steps, width = parts["Ui"].shape[0], source.shape[0], source.shape[1]
-
-    def gated(base: str, gate: str) -> Name:
-        name = ctx.name(layer, base)
-        return Name(name.base, (*name.subscript, gate))
-
-    grids = {key: _leaves(gated(key[0], key[1:]) if len(key) > 1 else ctx.name(layer, key), tensor.shape,
-                          tensor.entries, ctx.values) for key, tensor in parts.items() if key not in ("h0", "c0")}
-    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
-    start = {}
-    for base in ("h", "c"):
-        start[base] = tuple(_entry(ctx.name(layer, base), (-1, j), timed=True) for j in range(hidden))
-        given = parts.get(base + "0")
-        ctx.values.update(zip(start[base], given.entries if given else (S.Zero,) * hidden))
-    h, c, outputs = start["h"], start["c"], []
+    grids, gated = _gated_parameters(layer, ctx)
+    h, c, outputs = _initial(layer, ctx, "h", hidden), _initial(layer, ctx, "c", hidden), []
     timeline: dict[str, list] = {"h": [h], "c": [c], **{key: [] for gate in GATES for key in (gate, "z" + gate)}}
     squash = {"i": ACTIVATIONS["sigmoid"], "f": ACTIVATIONS["sigmoid"], "o": ACTIVATIONS["sigmoid"],
               "g": ACTIVATIONS["tanh"]}
@@ -328,6 +317,62 @@ def _lstm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
                       ctx.nodes)
         timeline["h"].append(h)
         timeline["c"].append(c)
+        outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h, k) + ([grids["by"].at((k,))] if "by" in grids else []))
+                                                       for k in range(parts["V"].shape[0])], ctx.nodes)
+    return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
+                      timeline={key: _rows(rows) for key, rows in timeline.items()})
+
+
+def _gated_parameters(layer: LayerDef, ctx: _Expansion):
+    """A gated cell's W, U, V and biases as trainable leaves (W_f,1,2: gate f's row 1, column 2; b_y,1), and how
+    it names a quantity of one gate (z_f)."""
+    def gated(base: str, gate: str) -> Name:
+        name = ctx.name(layer, base)
+        return Name(name.base, (*name.subscript, gate))
+
+    grids = {key: _leaves(gated(key[0], key[1:]) if len(key) > 1 else ctx.name(layer, key), tensor.shape,
+                          tensor.entries, ctx.values) for key, tensor in layer.recurrent.items() if key not in ("h0", "c0")}
+    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    return grids, gated
+
+
+def _initial(layer: LayerDef, ctx: _Expansion, base: str, hidden: int) -> tuple[Symbol, ...]:
+    """The state `base` at step 0 (h_1<0>), given by the spec (h0, c0) or zeros, as leaves."""
+    start = tuple(_entry(ctx.name(layer, base), (-1, j), timed=True) for j in range(hidden))
+    given = layer.recurrent.get(base + "0")
+    ctx.values.update(zip(start, given.entries if given else (S.Zero,) * hidden))
+    return start
+
+
+def _gru(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """Per step t = 1..T: z_r<t> = W_r x<t> + U_r h<t-1> + b_r, r = σ(z_r); z_u likewise, u = σ(z_u);
+    z_n<t> = W_n x<t> + U_n (r ⊙ h<t-1>) + b_n, n = tanh(z_n); h<t> = (1 - u) n + u h<t-1>; y<t> = V h<t> + b_y."""
+    parts = layer.recurrent
+    hidden, steps, width = parts["Ur"].shape[0], source.shape[0], source.shape[1]
+    grids, gated = _gated_parameters(layer, ctx)
+    h, outputs = _initial(layer, ctx, "h", hidden), []
+    timeline: dict[str, list] = {"h": [h], **{key: [] for gate in "run" for key in (gate, "z" + gate)}}
+    sigmoid, squash = ACTIVATIONS["sigmoid"].output, ACTIVATIONS["tanh"].output
+    for t in range(steps):
+        x = source.entries[t * width:(t + 1) * width]
+        gates = {}
+        for gate in "run":
+            def recurrent(j: int, gate: str = gate) -> list[Expr]:
+                if gate == "n":  # U_n (r ⊙ h<t-1>): a term U_n,j,k r_k h_k for each k
+                    return [unevaluated_product([grids["Un"].at((j, k)), gates["r"][k], h[k]]) for k in range(hidden)]
+                return _affine(grids["U" + gate], h, j)
+
+            pre = [_sum(_affine(grids["W" + gate], x, j) + recurrent(j)
+                        + ([grids["b" + gate].at((j,))] if "b" + gate in grids else [])) for j in range(hidden)]
+            z = _nodes_at(gated("z", gate), t, pre, ctx.nodes)
+            gates[gate] = _nodes_at(ctx.name(layer, gate), t, [(squash if gate == "n" else sigmoid)([e], 0) for e in z],
+                                    ctx.nodes)
+            timeline["z" + gate].append(z)
+            timeline[gate].append(gates[gate])
+        h = _nodes_at(ctx.name(layer, "h"), t, [unevaluated_sum([
+            unevaluated_product([unevaluated_sum([S.One, unevaluated_product([S.NegativeOne, gates["u"][j]])]), gates["n"][j]]),
+            unevaluated_product([gates["u"][j], h[j]])]) for j in range(hidden)], ctx.nodes)
+        timeline["h"].append(h)
         outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h, k) + ([grids["by"].at((k,))] if "by" in grids else []))
                                                        for k in range(parts["V"].shape[0])], ctx.nodes)
     return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
@@ -419,4 +464,4 @@ def _sum(terms: list[Expr]) -> Expr:
 
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
              "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
-             "rnn": _recurrent, "lstm": _lstm, **{kind: _norm for kind in NORMS}, "residual": _residual, "dropout": _dropout, "embedding": _embedding}
+             "rnn": _recurrent, "lstm": _lstm, "gru": _gru, **{kind: _norm for kind in NORMS}, "residual": _residual, "dropout": _dropout, "embedding": _embedding}

@@ -111,6 +111,17 @@ def _statement(form: LayerForm, gradient) -> Note:
             "gradient times its derivative written in its output (q(1 - q) for a sigmoid gate q, 1 - g squared for "
             "the candidate). W, U, V and the biases are shared across time: each of their gradients is a sum over "
             "the steps."))
+    if kind == "gru":
+        line = {key: gradient(grid.entries) for key, grid in layer.timeline.items()}
+        return Note((
+            "Backpropagation through time, going back from the last step: ", line["h"], " at each step is V transposed "
+            "times ", gradient(layer.output.entries), " plus, from the next step, U_r and U_u transposed times the "
+            "gradients at z_r and z_u, U_n transposed times the gradient at z_n times r, and the next ", line["h"],
+            " times its update gate u. Then ", line["n"], " = ", line["h"], " times (1 - u), ", line["u"], " = ",
+            line["h"], " times (the previous h - n), ", line["r"], " is U_n transposed times the gradient at z_n, "
+            "times the previous h, and each gate's pre-activation gets the gate's gradient times its derivative "
+            "written in its output. W, U, V and the biases are shared across time: each of their gradients is a sum "
+            "over the steps."))
     parts = layer.recurrent
     hidden = gradient(layer.timeline["h"].entries)
     return Note((

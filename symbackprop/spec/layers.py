@@ -42,9 +42,11 @@ RECURRENT_MATRICES = {"W": "hidden, inputs", "U": "hidden, hidden", "V": "output
 RECURRENT_VECTORS = {"b": "hidden", "c": "outputs", "h0": "hidden"}
 GATES = ("i", "f", "o", "g")
 """An LSTM's input, forget and output gates and its candidate."""
+GATE_SETS = {"lstm": GATES, "gru": ("r", "u", "n")}
+"""Each gated cell's gates: a GRU's reset and update gates and its candidate."""
 NORMS = {"layernorm": -1, "batchnorm": 0}
 """The axis each normalizes over: a layer norm each row over its last axis, a batch norm each feature over the batch."""
-KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", *NORMS, "residual", "dropout",
+KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", "gru", *NORMS, "residual", "dropout",
          "embedding")
 _LAYER_FIELDS = {
     **{kind: {"kind", "name", "kernel", "bias", "stride", "padding"} for kind in CONVOLUTIONS},
@@ -53,6 +55,7 @@ _LAYER_FIELDS = {
     "dense": {"kind", "name", "weights", "bias"},
     "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
     "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
+    "gru": {"kind", "name", "W", "U", "V", "b", "h0"},
     **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
@@ -61,7 +64,7 @@ _LAYER_FIELDS = {
 }
 _LAYER_NAME = re.compile(r"(?=.{1,8}\Z)[A-Za-z]+[0-9]*\Z")
 """Letters then digits (c1, conv2): a layer's name is a subscript of its quantities' names, which reads back so."""
-_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "residual": "s", "layernorm": "n", "batchnorm": "n",
+_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "gru": "g", "residual": "s", "layernorm": "n", "batchnorm": "n",
                    "dropout": "o", "embedding": "e", **{kind: "p" for kind in POOLS},
                    **{kind: "a" for kind in ACTIVATIONS}}
 
@@ -107,7 +110,8 @@ class LayerDef:
     """An embedding's table, one row per token."""
     recurrent: dict[str, Tensor] | None = None
     """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given;
-    an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given."""
+    an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given (a GRU's likewise, with
+    the gates r, u, n)."""
     channelless: bool = False
     """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
     output_shape: tuple[int, ...] = ()
@@ -237,8 +241,8 @@ def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...
         return _dense(data, field, name, shape)
     if kind == "rnn":
         return _recurrent(data, field, name, shape)
-    if kind == "lstm":
-        return _lstm(data, field, name, shape)
+    if kind in GATE_SETS:
+        return _gated(data, field, kind, name, shape)
     if kind == "flatten":
         return LayerDef(kind, name), (math.prod(shape),)
     if kind in NORMS:
@@ -397,30 +401,33 @@ def _recurrent(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     return LayerDef("rnn", name, recurrent=parts), (shape[0], outputs)
 
 
-def _lstm(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
-    """An LSTM over the T steps of a (T, inputs) input: W and U hold a matrix per gate (i, f, o, g), V maps
-    h<t> to the output y<t>; b holds any of the gates' biases and y's; h0 and c0 the initial state."""
+def _gated(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
+    """An LSTM or a GRU over the T steps of a (T, inputs) input: W and U hold a matrix per gate (i, f, o, g; or
+    r, u, n), V maps h<t> to the output y<t>; b holds any of the gates' biases and y's; h0 (and an LSTM's c0)
+    the initial state."""
+    gates = GATE_SETS[kind]
     if len(shape) != 2:
-        raise InputError(f"{field}: lstm takes a sequence (steps, inputs), got shape {_shape(shape)}")
+        raise InputError(f"{field}: {kind} takes a sequence (steps, inputs), got shape {_shape(shape)}")
     parts: dict[str, Tensor] = {}
     for key in ("W", "U"):
         table = data.get(key)
-        if not isinstance(table, Mapping) or set(table) != set(GATES):
-            raise InputError(f"{field}.{key}: expected a table with a matrix for each gate: i, f, o, g")
-        for gate in GATES:
+        if not isinstance(table, Mapping) or set(table) != set(gates):
+            raise InputError(f"{field}.{key}: expected a table with a matrix for each gate: {', '.join(gates)}")
+        for gate in gates:
             parts[key + gate] = tensor(table[gate], f"{field}.{key}.{gate}")
     if "V" not in data:
         raise InputError(f"{field}.V: missing field (a matrix: outputs, hidden)")
     parts["V"] = tensor(data["V"], f"{field}.V")
-    hidden, outputs = parts["Wi"].shape[0], parts["V"].shape[0]
-    for key, want in [*((f"W{g}", (hidden, shape[1])) for g in GATES), *((f"U{g}", (hidden, hidden)) for g in GATES),
+    hidden, outputs = parts["W" + gates[0]].shape[0], parts["V"].shape[0]
+    for key, want in [*((f"W{g}", (hidden, shape[1])) for g in gates), *((f"U{g}", (hidden, hidden)) for g in gates),
                       ("V", (outputs, hidden))]:
         if parts[key].shape != want:
             where = f"{key[0]}.{key[1]}" if len(key) == 2 else key
             raise InputError(f"{field}.{where}: expected shape {_shape(want)}, got {_shape(parts[key].shape)}")
     biases = data.get("b", {})
-    if not isinstance(biases, Mapping) or set(biases) - {*GATES, "y"}:
-        raise InputError(f"{field}.b: expected a table of biases for any of i, f, o, g (the gates) and y (the output)")
+    if not isinstance(biases, Mapping) or set(biases) - {*gates, "y"}:
+        raise InputError(f"{field}.b: expected a table of biases for any of {', '.join(gates)} (the gates) and y "
+                         "(the output)")
     for key, values in biases.items():
         if values is None:
             continue
@@ -429,7 +436,7 @@ def _lstm(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     for key in ("h0", "c0"):
         if data.get(key) is not None:
             parts[key] = Tensor((hidden,), _bias(data[key], f"{field}.{key}", hidden, "hidden unit"))
-    return LayerDef("lstm", name, recurrent=parts), (shape[0], outputs)
+    return LayerDef(kind, name, recurrent=parts), (shape[0], outputs)
 
 
 def _bias(data: Any, field: str, count: int, per: str) -> tuple[Rational, ...] | None:
