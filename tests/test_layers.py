@@ -398,7 +398,7 @@ def test_bad_blocks_name_the_field(layers, message):
     assert str(error.value).startswith(message)
 
 
-@pytest.mark.parametrize("example", ["conv1d", "convnet", "rnn", "lstm", "gru", "batchnorm", "blocks", "large"])
+@pytest.mark.parametrize("example", ["conv1d", "convnet", "rnn", "lstm", "gru", "attention", "batchnorm", "blocks", "large"])
 def test_the_latex_of_every_layer_form_is_ascii_so_pdflatex_compiles_it(example):
     """pdflatex stops at a Unicode character in text (a δ in a note or a table's label)."""
     if example == "large":
@@ -647,3 +647,75 @@ def test_the_gru_example_and_a_forgotten_path_through_the_next_state_caught():
              if g.quantity.name == "h_1<1>" else g for g in form.gradients]
     checks = check_layer_forms([type(form)(form.layer, wrong, form.meaning)], problem.derived)
     assert [c.entry for c in checks if not c.equal] == ["g1: dE/dh_1<1>"]
+
+
+# --- self-attention ------------------------------------------------------------------------------
+
+def _reference_attention_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
+    """The loss computed from scaled dot-product attention's definition in mpmath at `point`."""
+    layer = problem.layered.layers[0]
+    x, grids = layer.source, layer.recurrent
+    positions, features = x.shape
+
+    def project(key):
+        grid = grids[key]
+        return [[sum(point[x.at((t, i))] * point[grid.at((i, j))] for i in range(features)) for j in range(grid.shape[1])]
+                for t in range(positions)]
+
+    q, k, v = project("WQ"), project("WK"), project("WV")
+    root = mpmath.sqrt(len(q[0]))
+    loss = mpmath.mpf(0)
+    targets = iter(s for s in problem.spec.values if s.name.startswith("t"))
+    for t in range(positions):
+        seen = range(t + 1) if layer.spec.channelless else range(positions)
+        scores = [sum(a * b for a, b in zip(q[t], k[u])) / root for u in seen]
+        weights = [mpmath.exp(s) / sum(mpmath.exp(r) for r in scores) for s in scores]
+        for j in range(len(v[0])):
+            out = sum(w * v[u][j] for w, u in zip(weights, seen))
+            loss += (point[next(targets)] - out) ** 2 / 2
+    return loss
+
+
+@st.composite
+def attention_specs(draw):
+    number = st.decimals(-1, 1, places=1).map(str)
+    positions, features, keys, values = (draw(st.integers(1, n)) for n in (3, 2, 2, 2))
+
+    def matrix(rows, columns):
+        return [[draw(number) for _ in range(columns)] for _ in range(rows)]
+
+    layer = {"kind": "attention", "WQ": matrix(features, keys), "WK": matrix(features, keys),
+             "WV": matrix(features, values), "causal": draw(st.booleans())}
+    return _spec(matrix(positions, features), [layer], matrix(positions, values))
+
+
+@settings(max_examples=15, deadline=None)
+@given(attention_specs())
+def test_random_attention_agrees_with_the_definition_and_its_layer_form(data):
+    problem = open_problem(data)
+    gradients = problem.gradients()
+    with mpmath.workdps(60):
+        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
+        h = mpmath.mpf(10) ** -20
+        for leaf in problem.spec.values:
+            sides = [_reference_attention_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
+            expected = (sides[0] - sides[1]) / (2 * h)
+            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
+    problem.finite_difference_checks()
+    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+
+
+def test_the_attention_example_and_a_missing_root_caught():
+    problem = open_problem("attention")
+    text = problem.solve().render("text", width=None)
+    assert "s₁,₁ = (q₁,₁ · k₁,₁ + q₁,₂ · k₁,₂) · 1/sqrt(2)" in text
+    assert "∂E/∂s₁,₁ = a₁,₁ · (∂E/∂a₁,₁ - (a₁,₁ · ∂E/∂a₁,₁ + a₁,₂ · ∂E/∂a₁,₂ + a₁,₃ · ∂E/∂a₁,₃))" in text
+    assert "Proved entry by entry in SymPy: 54 of 54 entries" in text
+    form = problem.layer_forms[0]
+    wrong = [type(g)(g.quantity, g.expression.args[-1], g.through) if g.quantity.name[0] in "qk" else g
+             for g in form.gradients]  # 1/sqrt(d) left out of dE/dq and dE/dk
+    checks = check_layer_forms([type(form)(form.layer, wrong, form.meaning)], problem.derived)
+    assert {c.entry.split("_")[0] for c in checks if not c.equal} == {"t1: dE/dq", "t1: dE/dk"}
+    with pytest.raises(InputError, match=r"^layers\[0\]\.WK: expected the shape of WQ \(2, 2\), got \(2, 1\)$"):
+        open_problem(_spec([[1, 2]], [{"kind": "attention", "WQ": [[1, 0], [0, 1]], "WK": [[1], [0]],
+                                       "WV": [[1], [1]]}], [[1]]))

@@ -1,4 +1,5 @@
-"""The layer-level backward pass of dropout, an embedding, a residual connection and a normalization.
+"""The layer-level backward pass of dropout, an embedding, a residual connection, a normalization and
+self-attention (`attention_form`).
 
     dropout     ∂E/∂x_i = scale · mask_i · ∂E/∂d_i              a dropped entry gets no gradient
     embedding   ∂E/∂C_{k,j} = Σ over the inputs i holding token k of ∂E/∂v_{i,j}
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sympy import Expr, Integer, Rational, S, Symbol
+from sympy import Expr, Integer, Pow, Rational, S, Symbol
 
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.derivation.layer_forms import LayerGradient
@@ -48,6 +49,8 @@ def block_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[Bloc
     for layer in network.every_layer():
         if layer.spec.kind in NORMS:
             forms.append(_norm(layer, adjoints, {node.symbol: node.expression for node in derivation.graph.nodes}))
+        elif layer.spec.kind == "attention":
+            forms.append(attention_form(layer, adjoints, {node.symbol: node.expression for node in derivation.graph.nodes}))
         elif layer.spec.kind in KINDS:
             forms.append(BlockForm(layer, _BUILDERS[layer.spec.kind](layer, adjoints)))
     return forms
@@ -119,3 +122,55 @@ def _norm(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, Expr]) ->
 
 
 _BUILDERS = {"dropout": _dropout, "embedding": _embedding, "residual": _residual}
+
+
+def attention_form(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, Expr]) -> BlockForm:
+    """Scaled dot-product attention backwards, as textbooks write it:
+
+        ∂E/∂v_u,j = Σ_t a_t,u ∂E/∂o_t,j (Aᵀ ∂E/∂O)        ∂E/∂a_t,u = Σ_j ∂E/∂o_t,j v_u,j (∂E/∂O Vᵀ)
+        ∂E/∂s_t,u = a_t,u (∂E/∂a_t,u - Σ_u' a_t,u' ∂E/∂a_t,u')     the softmax's Jacobian times a vector, by row
+        ∂E/∂q_t,j = Σ_u ∂E/∂s_t,u k_u,j / sqrt(d)          ∂E/∂k_u,j = Σ_t ∂E/∂s_t,u q_t,j / sqrt(d)
+        ∂E/∂W_Q = Xᵀ ∂E/∂Q (and K, V)                       ∂E/∂X = ∂E/∂Q W_Qᵀ + ∂E/∂K W_Kᵀ + ∂E/∂V W_Vᵀ"""
+    line, grids, x = layer.timeline, layer.recurrent, layer.source
+    q, k, v, o = line["q"], line["k"], line["v"], layer.output
+    scores, weights = line["s"], line["a"]
+    positions, features = x.shape
+    keys, width = q.shape[1], v.shape[1]
+    root = Pow(Integer(keys), Rational(-1, 2), evaluate=False) if keys != 1 else S.One
+    seen = {t: [u for (row, u) in weights if row == t] for t in range(positions)}
+    d = {name: (lambda index, grid=grid: _grad(adjoints, grid.at(index))) for name, grid in (("q", q), ("k", k), ("v", v), ("o", o))}
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    gradients = []
+    gradients += [LayerGradient(v.at((u, j)), total([fold_product([weights[(t, u)], d["o"]((t, j))])
+                                                     for t in range(positions) if (t, u) in weights]), frozenset(o.entries))
+                  for u in range(positions) for j in range(width)]
+    gradients += [LayerGradient(weights[(t, u)], total([fold_product([d["o"]((t, j)), v.at((u, j))]) for j in range(width)]),
+                                frozenset(o.entries[t * width:(t + 1) * width])) for (t, u) in weights]
+    for (t, u) in weights:
+        da = [_grad(adjoints, weights[(t, w)]) for w in seen[t]]
+        mean = total([fold_product([weights[(t, w)], g]) for w, g in zip(seen[t], da)])
+        gradients.append(LayerGradient(scores[(t, u)], fold_product([weights[(t, u)], fold_sum(
+            [_grad(adjoints, weights[(t, u)]), fold_product([S.NegativeOne, mean])])]),
+            frozenset(weights[(t, w)] for w in seen[t])))
+    every_score = frozenset(scores.values())
+    gradients += [LayerGradient(q.at((t, j)), fold_product([root, total([fold_product([_grad(adjoints, scores[(t, u)]), k.at((u, j))])
+                                                                          for u in seen[t]])]), every_score)
+                  for t in range(positions) for j in range(keys)]
+    gradients += [LayerGradient(k.at((u, j)), fold_product([root, total([fold_product([_grad(adjoints, scores[(t, u)]), q.at((t, j))])
+                                                                          for t in range(positions) if (t, u) in scores])]),
+                                every_score) for u in range(positions) for j in range(keys)]
+    projections = (("q", q, "WQ"), ("k", k, "WK"), ("v", v, "WV"))
+    for name, grid, key in projections:
+        nodes = frozenset(grid.entries)
+        gradients += [LayerGradient(grids[key].at((i, j)), total([fold_product([x.at((t, i)), d[name]((t, j))])
+                                                                  for t in range(positions)]), nodes)
+                      for i in range(features) for j in range(grid.shape[1])]
+    every = frozenset(e for _, grid, _ in projections for e in grid.entries)
+    gradients += [LayerGradient(x.at((t, i)), total([fold_product([d[name]((t, j)), grids[key].at((i, j))])
+                                                     for name, grid, key in projections for j in range(grid.shape[1])]), every)
+                  for t in range(positions) for i in range(features)]
+    meaning = {weight: expressions[weight] for weight in weights.values()}
+    return BlockForm(layer, gradients, meaning)

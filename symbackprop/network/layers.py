@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import product
 
-from sympy import Expr, Max, Pow, Rational, S, Symbol, tanh
+from sympy import Expr, Integer, Max, Pow, Rational, S, Symbol, exp, tanh
 
 from symbackprop.names import Name, symbol
 from symbackprop.network.activations import ACTIVATIONS
@@ -44,7 +44,7 @@ from symbackprop.spec.layers import CONVOLUTIONS, GATES, NORMS, POOLS, LayerDef,
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
           **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
           "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "lstm": ("y", "z", *GATES, "c", "h", "W", "U", "V", "b"),
-          "gru": ("y", "z", "r", "u", "n", "h", "W", "U", "V", "b"),
+          "gru": ("y", "z", "r", "u", "n", "h", "W", "U", "V", "b"), "attention": ("q", "k", "v", "s", "a", "o", "W"),
           **{kind: ("mu", "var", "n", "y", "gamma", "beta") for kind in NORMS}, "residual": ("r",), "dropout": ("d",),
           "embedding": ("v", "C")}
 INPUT, TARGET, LOSS = "x", "t", "E"
@@ -86,9 +86,11 @@ class BuiltLayer:
     bias: Grid | None = None
     recurrent: dict[str, Grid] | None = None
     """An RNN's shared parameters by their spec key (W, U, V, b, c)."""
-    timeline: dict[str, Grid] | None = None
+    timeline: dict[str, Grid | dict] | None = None
     """A recurrent layer's quantities by step, one row per step: h and (an LSTM's) c from the given step 0 to
-    T; the RNN's s, the LSTM's gates i, f, o, g and their pre-activations zi, zf, zo, zg from step 1."""
+    T; the RNN's s, the gates (i, f, o, g; r, u, n) and their pre-activations (zi, ...) from step 1. A
+    normalization's n, mu, var and its groups; an attention's q, k, v, and its scores s and weights a by
+    (row, column), only the columns a causal row sees."""
     block: tuple[BuiltLayer, ...] | None = None
     """A residual's F, built on the residual's input."""
 
@@ -379,6 +381,45 @@ def _gru(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
                       timeline={key: _rows(rows) for key, rows in timeline.items()})
 
 
+def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    """q = X W_Q, k = X W_K, v = X W_V entry by entry; s_t,u = (q_t · k_u)/sqrt(d); a_t,u = exp(s_t,u) over the sum
+    of exp(s_t,u') for the positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_t,u v_u,j."""
+    parts = layer.recurrent
+    positions, features = source.shape
+    grids = {key: _leaves(Name(ctx.name(layer, "W").base, (*ctx.name(layer, "W").subscript, key[1])),
+                          parts[key].shape, parts[key].entries, ctx.values) for key in ("WQ", "WK", "WV")}
+    ctx.trainable.extend(e for grid in grids.values() for e in grid.entries)
+    projected = {}
+    for base, key in (("q", "WQ"), ("k", "WK"), ("v", "WV")):
+        width = parts[key].shape[1]
+        projected[base] = _nodes(ctx.name(layer, base), (positions, width), [
+            _sum([unevaluated_product([source.at((t, i)), grids[key].at((i, j))]) for i in range(features)])
+            for t in range(positions) for j in range(width)], ctx.nodes)
+    keys = parts["WQ"].shape[1]
+    scale = Pow(Integer(keys), Rational(-1, 2), evaluate=False) if keys != 1 else None
+    seen = [range(t + 1) if layer.channelless else range(positions) for t in range(positions)]
+    scores = {}
+    for t in range(positions):
+        for u in seen[t]:
+            dot = _sum([unevaluated_product([projected["q"].at((t, j)), projected["k"].at((u, j))]) for j in range(keys)])
+            scores[(t, u)] = dot if scale is None else unevaluated_product([dot, scale])
+    s_names = {index: _entry(ctx.name(layer, "s"), index) for index in scores}
+    ctx.nodes.extend((s_names[index], expression) for index, expression in scores.items())
+    weights = {}
+    for t in range(positions):
+        total = Pow(unevaluated_sum([exp(s_names[(t, u)]) for u in seen[t]]) if len(seen[t]) > 1
+                    else exp(s_names[(t, 0)]), -1, evaluate=False)
+        for u in seen[t]:
+            weights[(t, u)] = _entry(ctx.name(layer, "a"), (t, u))
+            ctx.nodes.append((weights[(t, u)], unevaluated_product([exp(s_names[(t, u)]), total])))
+    width = parts["WV"].shape[1]
+    output = _nodes(ctx.name(layer, "o"), (positions, width), [
+        _sum([unevaluated_product([weights[(t, u)], projected["v"].at((u, j))]) for u in seen[t]])
+        for t in range(positions) for j in range(width)], ctx.nodes)
+    return BuiltLayer(layer, source, output, recurrent=grids, timeline={
+        **projected, "s": s_names, "a": weights})
+
+
 def _affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:
     """The products of a weight matrix's row with a vector, one term each."""
     return [unevaluated_product([weights.at((row, k)), vector[k]]) for k in range(len(vector))]
@@ -464,4 +505,4 @@ def _sum(terms: list[Expr]) -> Expr:
 
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
              "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
-             "rnn": _recurrent, "lstm": _lstm, "gru": _gru, **{kind: _norm for kind in NORMS}, "residual": _residual, "dropout": _dropout, "embedding": _embedding}
+             "rnn": _recurrent, "lstm": _lstm, "gru": _gru, "attention": _attention, **{kind: _norm for kind in NORMS}, "residual": _residual, "dropout": _dropout, "embedding": _embedding}

@@ -111,6 +111,19 @@ def _statement(form: LayerForm, gradient) -> Note:
             "gradient times its derivative written in its output (q(1 - q) for a sigmoid gate q, 1 - g squared for "
             "the candidate). W, U, V and the biases are shared across time: each of their gradients is a sum over "
             "the steps."))
+    if kind == "attention":
+        line = layer.timeline
+        first = {key: gradient(list(line[key].values()) if isinstance(line[key], dict) else line[key].entries)
+                 for key in ("q", "k", "v", "s", "a")}
+        mask = " (causal: each row over the positions up to its own)" if layer.spec.channelless else ""
+        return Note((
+            "Self-attention backwards: ", first["v"], " is A transposed times ", gradient(layer.output.entries), "; ",
+            first["a"], " is ", gradient(layer.output.entries), " times V transposed; through the row softmax", mask,
+            ", ", first["s"], " = a times (", first["a"], " minus the row's sum of a times ", first["a"],
+            "), the softmax's Jacobian times a vector without the Jacobian; ", first["q"], " is ", first["s"],
+            " times K and ", first["k"], " is ", first["s"], " transposed times Q, each over sqrt(d); the weights' "
+            "gradients are X transposed times the projections' gradients, and the input's gradient the sum of each "
+            "projection's gradient times its weights transposed."))
     if kind == "gru":
         line = {key: gradient(grid.entries) for key, grid in layer.timeline.items()}
         return Note((

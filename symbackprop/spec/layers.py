@@ -46,7 +46,7 @@ GATE_SETS = {"lstm": GATES, "gru": ("r", "u", "n")}
 """Each gated cell's gates: a GRU's reset and update gates and its candidate."""
 NORMS = {"layernorm": -1, "batchnorm": 0}
 """The axis each normalizes over: a layer norm each row over its last axis, a batch norm each feature over the batch."""
-KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", "gru", *NORMS, "residual", "dropout",
+KINDS = (*CONVOLUTIONS, *POOLS, "flatten", "dense", *ACTIVATIONS, "rnn", "lstm", "gru", "attention", *NORMS, "residual", "dropout",
          "embedding")
 _LAYER_FIELDS = {
     **{kind: {"kind", "name", "kernel", "bias", "stride", "padding"} for kind in CONVOLUTIONS},
@@ -56,6 +56,7 @@ _LAYER_FIELDS = {
     "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
     "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
     "gru": {"kind", "name", "W", "U", "V", "b", "h0"},
+    "attention": {"kind", "name", "WQ", "WK", "WV", "causal"},
     **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
@@ -64,7 +65,7 @@ _LAYER_FIELDS = {
 }
 _LAYER_NAME = re.compile(r"(?=.{1,8}\Z)[A-Za-z]+[0-9]*\Z")
 """Letters then digits (c1, conv2): a layer's name is a subscript of its quantities' names, which reads back so."""
-_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "gru": "g", "residual": "s", "layernorm": "n", "batchnorm": "n",
+_DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "rnn": "r", "lstm": "l", "gru": "g", "attention": "t", "residual": "s", "layernorm": "n", "batchnorm": "n",
                    "dropout": "o", "embedding": "e", **{kind: "p" for kind in POOLS},
                    **{kind: "a" for kind in ACTIVATIONS}}
 
@@ -113,7 +114,8 @@ class LayerDef:
     an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given (a GRU's likewise, with
     the gates r, u, n)."""
     channelless: bool = False
-    """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
+    """A convolution given as one window (one filter, one channel): its output keeps the input's form; an
+    attention's causal mask."""
     output_shape: tuple[int, ...] = ()
     """The shape of what the layer writes, as the next layer reads it."""
 
@@ -243,6 +245,8 @@ def _layer(data: Any, field: str, prefix: str, index: int, shape: tuple[int, ...
         return _recurrent(data, field, name, shape)
     if kind in GATE_SETS:
         return _gated(data, field, kind, name, shape)
+    if kind == "attention":
+        return _attention(data, field, name, shape)
     if kind == "flatten":
         return LayerDef(kind, name), (math.prod(shape),)
     if kind in NORMS:
@@ -267,6 +271,27 @@ def _residual(data: Mapping, field: str, name: str, prefix: str, shape: tuple[in
         raise InputError(f"{field}.layers: the block's output has shape {_shape(out)}; y = x + F(x) needs the "
                          f"input's shape {_shape(shape)}")
     return LayerDef("residual", name, block=layers), shape
+
+
+def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
+    """Scaled dot-product self-attention, one head: Q = X W_Q, K = X W_K, V = X W_V, A = the row softmax of
+    Q Kᵀ/sqrt(d) (with `causal`, each row over the positions up to its own), output A V."""
+    if len(shape) != 2:
+        raise InputError(f"{field}: attention takes a sequence (positions, features), got shape {_shape(shape)}")
+    parts = {}
+    for key in ("WQ", "WK", "WV"):
+        if key not in data:
+            raise InputError(f"{field}.{key}: missing field (a matrix: features, {'values' if key == 'WV' else 'keys'})")
+        parts[key] = tensor(data[key], f"{field}.{key}")
+        if len(parts[key].shape) != 2 or parts[key].shape[0] != shape[1]:
+            raise InputError(f"{field}.{key}: expected rows of numbers, one row per input feature ({shape[1]}), "
+                             f"got shape {_shape(parts[key].shape)}")
+    if parts["WK"].shape != parts["WQ"].shape:
+        raise InputError(f"{field}.WK: expected the shape of WQ {_shape(parts['WQ'].shape)}, got {_shape(parts['WK'].shape)}")
+    causal = data.get("causal", False)
+    if not isinstance(causal, bool):
+        raise InputError(f"{field}.causal: expected true or false, got {causal!r}")
+    return LayerDef("attention", name, recurrent=parts, channelless=causal), (shape[0], parts["WV"].shape[1])
 
 
 def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
