@@ -667,7 +667,7 @@ def _reference_attention_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
     loss = mpmath.mpf(0)
     targets = iter(s for s in problem.spec.values if s.name.startswith("t"))
     for t in range(positions):
-        seen = range(t + 1) if layer.spec.channelless else range(positions)
+        seen = range(t + 1) if layer.spec.causal else range(positions)
         scores = [sum(a * b for a, b in zip(q[t], k[u])) / root for u in seen]
         weights = [mpmath.exp(s) / sum(mpmath.exp(r) for r in scores) for s in scores]
         for j in range(len(v[0])):

@@ -397,7 +397,7 @@ def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
             for t in range(positions) for j in range(width)], ctx.nodes)
     keys = parts["WQ"].shape[1]
     scale = Pow(Integer(keys), Rational(-1, 2), evaluate=False) if keys != 1 else None
-    seen = [range(t + 1) if layer.channelless else range(positions) for t in range(positions)]
+    seen = [range(t + 1) if layer.causal else range(positions) for t in range(positions)]
     scores = {}
     for t in range(positions):
         for u in seen[t]:

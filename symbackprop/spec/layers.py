@@ -114,8 +114,9 @@ class LayerDef:
     an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given (a GRU's likewise, with
     the gates r, u, n)."""
     channelless: bool = False
-    """A convolution given as one window (one filter, one channel): its output keeps the input's form; an
-    attention's causal mask."""
+    """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
+    causal: bool = False
+    """An attention whose each position sees only the positions up to its own."""
     output_shape: tuple[int, ...] = ()
     """The shape of what the layer writes, as the next layer reads it."""
 
@@ -291,7 +292,7 @@ def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     causal = data.get("causal", False)
     if not isinstance(causal, bool):
         raise InputError(f"{field}.causal: expected true or false, got {causal!r}")
-    return LayerDef("attention", name, recurrent=parts, channelless=causal), (shape[0], parts["WV"].shape[1])
+    return LayerDef("attention", name, recurrent=parts, causal=causal), (shape[0], parts["WV"].shape[1])
 
 
 def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
