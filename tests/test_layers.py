@@ -231,6 +231,17 @@ def test_the_guide_s_worked_example_is_current_and_its_examples_run():
         exec(compile(block, "docs/layers.md", "exec"), {})  # the guide's own examples, not user text
 
 
+@pytest.mark.parametrize("example", ["convnet", "rnn", "lstm", "gru", "attention", "batchnorm", "blocks"])
+def test_every_example_s_worked_solution_in_the_docs_is_current(example):
+    from pathlib import Path
+
+    from symbackprop.printers import MarkdownPrinter
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "layers" / f"{example}.md").read_text(encoding="utf-8")
+    assert page == MarkdownPrinter().doprint(open_problem(example).solve().record), \
+        f"regenerate with: symbackprop solve {example} --format markdown -o docs/layers/{example}.md"
+
+
 def test_ties_and_kinks_are_reported_and_their_checks_neither_pass_nor_fail():
     problem = open_problem(_spec([2, 2, 1, -1], [{"kind": "maxpool1d", "size": 2}, {"kind": "relu"}], [0, 0]))
     status = {check.quantity: check.status for check in problem.finite_difference_checks()}
