@@ -674,15 +674,19 @@ def _reference_attention_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
                 for t in range(positions)]
 
     q, k, v = project("WQ"), project("WK"), project("WV")
-    root = mpmath.sqrt(len(q[0]))
+    heads = layer.spec.heads
+    size, per_head = len(q[0]) // heads, len(v[0]) // heads
     loss = mpmath.mpf(0)
     targets = iter(s for s in problem.spec.values if s.name.startswith("t"))
     for t in range(positions):
         seen = range(t + 1) if layer.spec.causal else range(positions)
-        scores = [sum(a * b for a, b in zip(q[t], k[u])) / root for u in seen]
-        weights = [mpmath.exp(s) / sum(mpmath.exp(r) for r in scores) for s in scores]
+        weights = []
+        for h in range(heads):
+            columns = range(h * size, (h + 1) * size)
+            scores = [sum(q[t][j] * k[u][j] for j in columns) / mpmath.sqrt(size) for u in seen]
+            weights.append([mpmath.exp(s) / sum(mpmath.exp(r) for r in scores) for s in scores])
         for j in range(len(v[0])):
-            out = sum(w * v[u][j] for w, u in zip(weights, seen))
+            out = sum(w * v[u][j] for w, u in zip(weights[j // per_head], seen))
             loss += (point[next(targets)] - out) ** 2 / 2
     return loss
 
@@ -690,19 +694,21 @@ def _reference_attention_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
 @st.composite
 def attention_specs(draw):
     number = st.decimals(-1, 1, places=1).map(str)
-    positions, features, keys, values = (draw(st.integers(1, n)) for n in (3, 2, 2, 2))
+    positions, features, heads = (draw(st.integers(1, n)) for n in (3, 2, 2))
+    keys, values = heads * draw(st.integers(1, 3 - heads)), heads * draw(st.integers(1, 3 - heads))
 
     def matrix(rows, columns):
         return [[draw(number) for _ in range(columns)] for _ in range(rows)]
 
     layer = {"kind": "attention", "WQ": matrix(features, keys), "WK": matrix(features, keys),
-             "WV": matrix(features, values), "causal": draw(st.booleans())}
+             "WV": matrix(features, values), "causal": draw(st.booleans()), "heads": heads}
     return _spec(matrix(positions, features), [layer], matrix(positions, values))
 
 
 @settings(max_examples=15, deadline=None)
 @given(attention_specs())
 def test_random_attention_agrees_with_the_definition_and_its_layer_form(data):
+    """One or two heads, causal or not."""
     problem = open_problem(data)
     gradients = problem.gradients()
     with mpmath.workdps(60):
@@ -727,6 +733,9 @@ def test_the_attention_example_and_a_missing_root_caught():
              for g in form.gradients]  # 1/sqrt(d) left out of dE/dq and dE/dk
     checks = check_layer_forms([type(form)(form.layer, wrong, form.meaning)], problem.derived)
     assert {c.entry.split("_")[0] for c in checks if not c.equal} == {"t1: dE/dq", "t1: dE/dk"}
+    with pytest.raises(InputError, match=r"^layers\[0\]\.heads: 2 heads do not divide WV's 1 columns$"):
+        open_problem(_spec([[1, 2]], [{"kind": "attention", "WQ": [[1, 0], [0, 1]], "WK": [[1, 0], [0, 1]],
+                                       "WV": [[1], [1]], "heads": 2}], [[1]]))
     with pytest.raises(InputError, match=r"^layers\[0\]\.WK: expected the shape of WQ \(2, 2\), got \(2, 1\)$"):
         open_problem(_spec([[1, 2]], [{"kind": "attention", "WQ": [[1, 0], [0, 1]], "WK": [[1], [0]],
                                        "WV": [[1], [1]]}], [[1]]))

@@ -135,32 +135,36 @@ def attention_form(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, 
     q, k, v, o = line["q"], line["k"], line["v"], layer.output
     scores, weights = line["s"], line["a"]
     positions, features = x.shape
-    keys, width = q.shape[1], v.shape[1]
-    root = Pow(Integer(keys), Rational(-1, 2), evaluate=False) if keys != 1 else S.One
-    seen = {t: [u for (row, u) in weights if row == t] for t in range(positions)}
+    heads, keys, width = layer.spec.heads, q.shape[1], v.shape[1]
+    size, per_head = keys // heads, width // heads
+    root = Pow(Integer(size), Rational(-1, 2), evaluate=False) if size != 1 else S.One
+    seen = {(h, t): [u for (g, row, u) in weights if (g, row) == (h, t)] for h in range(heads) for t in range(positions)}
     d = {name: (lambda index, grid=grid: _grad(adjoints, grid.at(index))) for name, grid in (("q", q), ("k", k), ("v", v), ("o", o))}
 
     def total(terms: list[Expr]) -> Expr:
         return fold_sum([term for term in terms if term != 0])
 
     gradients = []
-    gradients += [LayerGradient(v.at((u, j)), total([fold_product([weights[(t, u)], d["o"]((t, j))])
-                                                     for t in range(positions) if (t, u) in weights]), frozenset(o.entries))
-                  for u in range(positions) for j in range(width)]
-    gradients += [LayerGradient(weights[(t, u)], total([fold_product([d["o"]((t, j)), v.at((u, j))]) for j in range(width)]),
-                                frozenset(o.entries[t * width:(t + 1) * width])) for (t, u) in weights]
-    for (t, u) in weights:
-        da = [_grad(adjoints, weights[(t, w)]) for w in seen[t]]
-        mean = total([fold_product([weights[(t, w)], g]) for w, g in zip(seen[t], da)])
-        gradients.append(LayerGradient(scores[(t, u)], fold_product([weights[(t, u)], fold_sum(
-            [_grad(adjoints, weights[(t, u)]), fold_product([S.NegativeOne, mean])])]),
-            frozenset(weights[(t, w)] for w in seen[t])))
+    gradients += [LayerGradient(v.at((u, j)), total([fold_product([weights[(j // per_head, t, u)], d["o"]((t, j))])
+                                                     for t in range(positions) if (j // per_head, t, u) in weights]),
+                                frozenset(o.entries)) for u in range(positions) for j in range(width)]
+    gradients += [LayerGradient(weights[(h, t, u)], total([fold_product([d["o"]((t, j)), v.at((u, j))])
+                                                          for j in range(h * per_head, (h + 1) * per_head)]),
+                                frozenset(o.entries[t * width:(t + 1) * width])) for (h, t, u) in weights]
+    for (h, t, u) in weights:
+        da = [_grad(adjoints, weights[(h, t, w)]) for w in seen[(h, t)]]
+        mean = total([fold_product([weights[(h, t, w)], g]) for w, g in zip(seen[(h, t)], da)])
+        gradients.append(LayerGradient(scores[(h, t, u)], fold_product([weights[(h, t, u)], fold_sum(
+            [_grad(adjoints, weights[(h, t, u)]), fold_product([S.NegativeOne, mean])])]),
+            frozenset(weights[(h, t, w)] for w in seen[(h, t)])))
     every_score = frozenset(scores.values())
-    gradients += [LayerGradient(q.at((t, j)), fold_product([root, total([fold_product([_grad(adjoints, scores[(t, u)]), k.at((u, j))])
-                                                                          for u in seen[t]])]), every_score)
+    gradients += [LayerGradient(q.at((t, j)), fold_product([root, total([fold_product([_grad(adjoints, scores[(j // size, t, u)]),
+                                                                                        k.at((u, j))])
+                                                                          for u in seen[(j // size, t)]])]), every_score)
                   for t in range(positions) for j in range(keys)]
-    gradients += [LayerGradient(k.at((u, j)), fold_product([root, total([fold_product([_grad(adjoints, scores[(t, u)]), q.at((t, j))])
-                                                                          for t in range(positions) if (t, u) in scores])]),
+    gradients += [LayerGradient(k.at((u, j)), fold_product([root, total([fold_product([_grad(adjoints, scores[(j // size, t, u)]),
+                                                                                        q.at((t, j))])
+                                                                          for t in range(positions) if (j // size, t, u) in scores])]),
                                 every_score) for u in range(positions) for j in range(keys)]
     projections = (("q", q, "WQ"), ("k", k, "WK"), ("v", v, "WV"))
     for name, grid, key in projections:

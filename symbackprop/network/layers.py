@@ -382,8 +382,9 @@ def _gru(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
 
 
 def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
-    """q = X W_Q, k = X W_K, v = X W_V entry by entry; s_t,u = (q_t · k_u)/sqrt(d); a_t,u = exp(s_t,u) over the sum
-    of exp(s_t,u') for the positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_t,u v_u,j."""
+    """q = X W_Q, k = X W_K, v = X W_V entry by entry; per head h (its share of the columns, d of the keys'),
+    s_h,t,u = (q_t · k_u over h's columns)/sqrt(d); a_h,t,u = exp(s_h,t,u) over the sum of exp(s_h,t,u') for the
+    positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_h,t,u v_u,j, h the head of column j."""
     parts = layer.recurrent
     positions, features = source.shape
     grids = {key: _leaves(Name(ctx.name(layer, "W").base, (*ctx.name(layer, "W").subscript, key[1])),
@@ -395,29 +396,34 @@ def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
         projected[base] = _nodes(ctx.name(layer, base), (positions, width), [
             _sum([unevaluated_product([source.at((t, i)), grids[key].at((i, j))]) for i in range(features)])
             for t in range(positions) for j in range(width)], ctx.nodes)
-    keys = parts["WQ"].shape[1]
-    scale = Pow(Integer(keys), Rational(-1, 2), evaluate=False) if keys != 1 else None
+    heads, keys, width = layer.heads, parts["WQ"].shape[1], parts["WV"].shape[1]
+    size = keys // heads
+    scale = Pow(Integer(size), Rational(-1, 2), evaluate=False) if size != 1 else None
     seen = [range(t + 1) if layer.causal else range(positions) for t in range(positions)]
-    scores = {}
-    for t in range(positions):
-        for u in seen[t]:
-            dot = _sum([unevaluated_product([projected["q"].at((t, j)), projected["k"].at((u, j))]) for j in range(keys)])
-            scores[(t, u)] = dot if scale is None else unevaluated_product([dot, scale])
-    s_names = {index: _entry(ctx.name(layer, "s"), index) for index in scores}
-    ctx.nodes.extend((s_names[index], expression) for index, expression in scores.items())
-    weights = {}
-    for t in range(positions):
-        total = Pow(unevaluated_sum([exp(s_names[(t, u)]) for u in seen[t]]) if len(seen[t]) > 1
-                    else exp(s_names[(t, 0)]), -1, evaluate=False)
-        for u in seen[t]:
-            weights[(t, u)] = _entry(ctx.name(layer, "a"), (t, u))
-            ctx.nodes.append((weights[(t, u)], unevaluated_product([exp(s_names[(t, u)]), total])))
-    width = parts["WV"].shape[1]
+
+    def named(base: str, index: tuple[int, int, int]) -> Symbol:
+        """s_t,u for one head; s_h,t,u (head h) for several."""
+        return _entry(ctx.name(layer, base), index if heads > 1 else index[1:])
+
+    scores, weights = {}, {}
+    for h in range(heads):
+        columns = range(h * size, (h + 1) * size)
+        for t in range(positions):
+            for u in seen[t]:
+                dot = _sum([unevaluated_product([projected["q"].at((t, j)), projected["k"].at((u, j))]) for j in columns])
+                scores[(h, t, u)] = named("s", (h, t, u))
+                ctx.nodes.append((scores[(h, t, u)], dot if scale is None else unevaluated_product([dot, scale])))
+        for t in range(positions):
+            total = Pow(unevaluated_sum([exp(scores[(h, t, u)]) for u in seen[t]]) if len(seen[t]) > 1
+                        else exp(scores[(h, t, 0)]), -1, evaluate=False)
+            for u in seen[t]:
+                weights[(h, t, u)] = named("a", (h, t, u))
+                ctx.nodes.append((weights[(h, t, u)], unevaluated_product([exp(scores[(h, t, u)]), total])))
+    per_head = width // heads
     output = _nodes(ctx.name(layer, "o"), (positions, width), [
-        _sum([unevaluated_product([weights[(t, u)], projected["v"].at((u, j))]) for u in seen[t]])
+        _sum([unevaluated_product([weights[(j // per_head, t, u)], projected["v"].at((u, j))]) for u in seen[t]])
         for t in range(positions) for j in range(width)], ctx.nodes)
-    return BuiltLayer(layer, source, output, recurrent=grids, timeline={
-        **projected, "s": s_names, "a": weights})
+    return BuiltLayer(layer, source, output, recurrent=grids, timeline={**projected, "s": scores, "a": weights})
 
 
 def _affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:

@@ -116,6 +116,7 @@ def _statement(form: LayerForm, gradient) -> Note:
         first = {key: gradient(list(line[key].values()) if isinstance(line[key], dict) else line[key].entries)
                  for key in ("q", "k", "v", "s", "a")}
         mask = " (causal: each row over the positions up to its own)" if layer.spec.causal else ""
+        mask += f", in each of the {layer.spec.heads} heads (its share of the columns)" if layer.spec.heads > 1 else ""
         return Note((
             "Self-attention backwards: ", first["v"], " is A transposed times ", gradient(layer.output.entries), "; ",
             first["a"], " is ", gradient(layer.output.entries), " times V transposed; through the row softmax", mask,

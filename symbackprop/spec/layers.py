@@ -56,7 +56,7 @@ _LAYER_FIELDS = {
     "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
     "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
     "gru": {"kind", "name", "W", "U", "V", "b", "h0"},
-    "attention": {"kind", "name", "WQ", "WK", "WV", "causal"},
+    "attention": {"kind", "name", "WQ", "WK", "WV", "causal", "heads"},
     **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
@@ -117,6 +117,8 @@ class LayerDef:
     """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
     causal: bool = False
     """An attention whose each position sees only the positions up to its own."""
+    heads: int = 1
+    """An attention's heads, each with an equal share of the columns of W_Q, W_K and W_V."""
     output_shape: tuple[int, ...] = ()
     """The shape of what the layer writes, as the next layer reads it."""
 
@@ -275,8 +277,9 @@ def _residual(data: Mapping, field: str, name: str, prefix: str, shape: tuple[in
 
 
 def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
-    """Scaled dot-product self-attention, one head: Q = X W_Q, K = X W_K, V = X W_V, A = the row softmax of
-    Q Kᵀ/sqrt(d) (with `causal`, each row over the positions up to its own), output A V."""
+    """Scaled dot-product self-attention: Q = X W_Q, K = X W_K, V = X W_V, per head (an equal share of the
+    columns) A = the row softmax of Q Kᵀ/sqrt(d) (with `causal`, each row over the positions up to its own),
+    output A V, the heads' outputs side by side."""
     if len(shape) != 2:
         raise InputError(f"{field}: attention takes a sequence (positions, features), got shape {_shape(shape)}")
     parts = {}
@@ -292,7 +295,11 @@ def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     causal = data.get("causal", False)
     if not isinstance(causal, bool):
         raise InputError(f"{field}.causal: expected true or false, got {causal!r}")
-    return LayerDef("attention", name, recurrent=parts, causal=causal), (shape[0], parts["WV"].shape[1])
+    heads = _whole(data.get("heads", 1), f"{field}.heads", 1)
+    for key in ("WQ", "WV"):
+        if parts[key].shape[1] % heads:
+            raise InputError(f"{field}.heads: {heads} heads do not divide {key}'s {parts[key].shape[1]} columns")
+    return LayerDef("attention", name, recurrent=parts, causal=causal, heads=heads), (shape[0], parts["WV"].shape[1])
 
 
 def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
