@@ -1,4 +1,5 @@
-"""A layer spec (convolution, pooling, dense, ...) solved by the graph engine it expands to.
+"""A layer spec (convolution, pooling, dense, recurrent, attention, normalization, ...) solved by the graph
+engine it expands to, with each layer's backward pass at the layer level proved against it.
 
     >>> problem = LayerProblem({"inputs": [1, 2, 3], "layers": [{"kind": "conv1d", "kernel": [1, -1]}],
     ...                         "targets": [0, 0], "loss": "half_squared_error"})
@@ -41,8 +42,10 @@ class LayerProblem(GraphProblem):
 
     @cached_property
     def layer_forms(self) -> list[ConvolutionForm | RecurrentForm | BlockForm]:
-        """Each convolution's, RNN's, dropout's, embedding's and residual's gradients at the layer level
-        (correlations with δ; sums over time; ...), in the order of the layers, a residual after its block's."""
+        """Each convolution's, recurrent layer's, attention's, normalization's, dropout's, embedding's and
+        residual's gradients at the layer level (correlations with δ; sums over time; the softmax's
+        Jacobian-vector product; the three-term formula; ...), in the order of the layers, a residual after its
+        block's."""
         forms = {id(form.layer): form for form in [*convolution_forms(self.layered, self.derived),
                                                    *recurrent_forms(self.layered, self.derived),
                                                    *block_forms(self.layered, self.derived)]}
@@ -55,8 +58,8 @@ class LayerProblem(GraphProblem):
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:
-        """The graph's worked solution with each convolution and RNN at the layer level; with `checks`, every
-        gradient is checked by finite differences and every layer-level entry proved first."""
+        """The graph's worked solution with each layer at the layer level; with `checks`, every gradient is
+        checked by finite differences and every layer-level entry proved first."""
         solution = super().solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
         if checks:
             require_layer_forms(self.layer_checks)
