@@ -23,6 +23,7 @@ from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
+from symbackprop.numbers.kinks import graph_kinks
 from symbackprop.results import Solution
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
@@ -56,7 +57,7 @@ class GraphProblem:
     @cached_property
     def adjoint_checks(self) -> list[AdjointCheck]:
         """The finite-difference check of every adjoint, passed or not."""
-        return check_adjoints(self.derived, self.values)
+        return check_adjoints(self.derived, self.values, graph_kinks(self.graph, self.values))
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:

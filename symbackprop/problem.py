@@ -40,6 +40,7 @@ from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation, read_formula
 from symbackprop.graph_problem import GraphProblem
+from symbackprop.layer_problem import LayerProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
@@ -56,12 +57,13 @@ from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
 from symbackprop.spec.model import OptimizerSpec
 from symbackprop.spec.vocabulary import OPTIMIZERS
+from symbackprop.spec.layers import LayersSpec
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
 from symbackprop.solution.graph import graph_question_sheet
 
-SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
+SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
 CURVE_POINTS = 1000
@@ -70,9 +72,10 @@ MAX_WORKED_STEPS = 100
 """The most optimizer steps a worked solution works out line by line."""
 
 
-def load(source: SpecLike = None) -> Spec | GraphSpec:
-    """A validated spec from any `SpecLike`: a layered network's, or a computation graph's (one with `nodes`)."""
-    if isinstance(source, (Spec, GraphSpec)):
+def load(source: SpecLike = None) -> Spec | GraphSpec | LayersSpec:
+    """A validated spec from any `SpecLike`: a layered network's, a computation graph's (one with `nodes`) or a
+    layer spec's (layers with a `kind`)."""
+    if isinstance(source, (Spec, GraphSpec, LayersSpec)):
         return source
     if isinstance(source, Mapping):
         return any_spec_from_dict(dict(source))
@@ -85,8 +88,11 @@ def load(source: SpecLike = None) -> Spec | GraphSpec:
 
 
 def open_problem(source: SpecLike = None) -> Problem | GraphProblem:
-    """The problem a spec describes: a layered network's `Problem`, or a computation graph's `GraphProblem`."""
+    """The problem a spec describes: a layered network's `Problem`, a computation graph's `GraphProblem`, or a
+    layer spec's `LayerProblem` (a `GraphProblem` over its expansion)."""
     spec = load(source)
+    if isinstance(spec, LayersSpec):
+        return LayerProblem(spec)
     return GraphProblem(spec) if isinstance(spec, GraphSpec) else Problem(spec)
 
 
@@ -95,9 +101,9 @@ class Problem:
 
     def __init__(self, source: SpecLike = None) -> None:
         spec = load(source)
-        if isinstance(spec, GraphSpec):
-            raise InputError(f"spec: {spec.name!r} is a computation graph (it has nodes): open it with "
-                             "open_problem() or GraphProblem()")
+        if isinstance(spec, (GraphSpec, LayersSpec)):
+            what = "a computation graph (it has nodes)" if isinstance(spec, GraphSpec) else "a layer spec"
+            raise InputError(f"spec: {spec.name!r} is {what}: open it with open_problem()")
         self.spec: Spec = spec
         self._compiled: dict[tuple[str | OptimizerSpec, str], object] = {}
 

@@ -563,12 +563,12 @@ def test_missing_file(tmp_path):
 
 def test_unknown_name_that_is_not_an_example(tmp_path):
     message = load_error("no_such_example_or_file")
-    assert message == "spec: no spec file or built-in example 'no_such_example_or_file'; built-in: classifier, deep, mazur, neuron, staged"
+    assert message == "spec: no spec file or built-in example 'no_such_example_or_file'; built-in: attention, batchnorm, blocks, classifier, conv1d, convnet, deep, gru, lstm, mazur, neuron, rnn, staged"
 
 
 def test_a_near_miss_of_an_example_suggests_it():
     message = load_error("mazurr")
-    assert message == "spec: no spec file or built-in example 'mazurr'; did you mean mazur? built-in: classifier, deep, mazur, neuron, staged"
+    assert message == "spec: no spec file or built-in example 'mazurr'; did you mean mazur? built-in: attention, batchnorm, blocks, classifier, conv1d, convnet, deep, gru, lstm, mazur, neuron, rnn, staged"
 
 
 def test_directory_is_not_a_spec(tmp_path):

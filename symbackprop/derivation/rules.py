@@ -2,7 +2,7 @@
 
 `differentiate(expr, wrt)` walks a local expression once and returns the tree of rules
 (sum, constant multiple, product, power with its inner derivative, exp, log, a named
-function such as tanh, pieces). Every
+function such as tanh, pieces, a maximum). Every
 record's `result` is the derivative assembled from its children with only numeric
 folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 gives
 -(target - out), not SymPy's out - target. Tests check every result against `sympy.diff`.
@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Callable
 
-from sympy import Add, Derivative, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
+from sympy import (
+    Add, And, Derivative, Dummy, Expr, Function, GreaterThan, Integer, Max, Mul, Number, Piecewise, Pow, S,
+    StrictGreaterThan, Symbol, diff, exp, log,
+)
 
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 
@@ -103,6 +106,16 @@ class PiecewiseRule(Rule):
 
 
 @dataclass(frozen=True)
+class MaxRule(Rule):
+    """d max(u_1, ..., u_n)/dx = du_k/dx for the arg-max u_k: each argument's derivative times its selector,
+    {1 if u_k is the maximum, 0 otherwise} (on a tie, the first of the tied arguments in the max's order)."""
+
+    selectors: tuple[Expr, ...]
+    inner: tuple[Rule, ...]
+    """Only the arguments that depend on wrt, beside their selectors."""
+
+
+@dataclass(frozen=True)
 class RewriteRule(Rule):
     """The derivative rewritten through an identity, e.g. the logistic's e^{-x}/(1+e^{-x})^2 = out(1 - out)."""
 
@@ -135,6 +148,8 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
     if isinstance(expr, Piecewise):
         pieces = tuple((differentiate(piece, wrt), condition) for piece, condition in expr.args)
         return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
+    if isinstance(expr, Max):
+        return _maximum(expr, wrt)
     if isinstance(expr, Function) and len(expr.args) == 1:
         inner = differentiate(expr.args[0], wrt)
         outer = _outer_at(expr)
@@ -212,6 +227,17 @@ def _product(expr: Mul, wrt: Symbol) -> Rule:
     terms = [fold_product([d.result if k == i else f for k, f in enumerate(varying)])
              for i, d in enumerate(derivatives)]
     return ProductRule(expr, wrt, fold_sum(terms), tuple(varying), derivatives)
+
+
+def _maximum(expr: Max, wrt: Symbol) -> Rule:
+    arguments = expr.args
+    varying = [k for k, argument in enumerate(arguments) if depends_on(argument, wrt)]
+    selectors = tuple(Piecewise((1, And(*(StrictGreaterThan(arguments[k], a) for a in arguments[:k]),
+                                        *(GreaterThan(arguments[k], a) for a in arguments[k + 1:]))), (0, True))
+                      for k in varying)
+    inner = tuple(differentiate(arguments[k], wrt) for k in varying)
+    return MaxRule(expr, wrt, fold_sum([fold_product([s, rule.result]) for s, rule in zip(selectors, inner)]),
+                   selectors, inner)
 
 
 def _power(base: Expr, exponent: Expr) -> Expr:
@@ -300,6 +326,9 @@ def _compose(rule: Rule, child: Callable[[Rule], Expr]) -> Expr:
         return Mul(outer, child(rule.inner), evaluate=False)
     if isinstance(rule, PiecewiseRule):
         return Piecewise(*[(child(piece), condition) for piece, condition in rule.pieces])
+    if isinstance(rule, MaxRule):
+        terms = [Mul(s, child(inner), evaluate=False) for s, inner in zip(rule.selectors, rule.inner)]
+        return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
     raise TypeError(type(rule).__name__)
 
 
@@ -313,6 +342,8 @@ def children(rule: Rule) -> list[Rule]:
         return [rule.inner]
     if isinstance(rule, PiecewiseRule):
         return [piece for piece, _ in rule.pieces]
+    if isinstance(rule, MaxRule):
+        return list(rule.inner)
     if isinstance(rule, RewriteRule):
         return [rule.before]
     return []

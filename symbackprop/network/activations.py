@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from sympy import Add, Expr, Mul, Piecewise, Pow, StrictGreaterThan, exp, log, tanh
+from sympy import Add, Expr, Mul, Piecewise, Pow, StrictGreaterThan, exp, log, tanh, true
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,17 @@ def _logistic(net: Expr) -> Expr:
 
 def _relu(net: Expr) -> Expr:
     return Piecewise((net, StrictGreaterThan(net, 0)), (0, True))
+
+
+def relu_argument(expr: Expr) -> Expr | None:
+    """net when `expr` is relu's pieces (net if net > 0, else 0), i.e. max(0, net); otherwise None."""
+    if not isinstance(expr, Piecewise) or len(expr.args) != 2:
+        return None
+    (value, condition), (otherwise, always) = expr.args
+    if otherwise == 0 and always == true and isinstance(condition, StrictGreaterThan) \
+            and condition.lhs == value and condition.rhs == 0:
+        return value
+    return None
 
 
 def _softmax(nets: Sequence[Expr], j: int) -> Expr:

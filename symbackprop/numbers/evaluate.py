@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 
 import mpmath
 from sympy import (
-    Add, Expr, GreaterThan, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
-    log, sign, tanh, true,
+    Add, Expr, GreaterThan, LessThan, Max, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol,
+    exp, log, sign, tanh, true,
 )
-from sympy.logic.boolalg import Boolean
+from sympy.logic.boolalg import And, Boolean
 
 from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import round_half_up
@@ -51,6 +51,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.tanh(evaluate(expr.args[0], values))
     if isinstance(expr, sign):  # an l1 penalty's derivative: 0 at its kink
         return mpmath.sign(evaluate(expr.args[0], values))
+    if isinstance(expr, Max):
+        return max(evaluate(argument, values) for argument in expr.args)
     if isinstance(expr, Piecewise):
         for piece, condition in expr.args:
             if _holds(condition, values):
@@ -62,6 +64,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
 def _holds(condition: Boolean, values: Mapping[Symbol, mpmath.mpf]) -> bool:
     if condition == true:
         return True
+    if isinstance(condition, And):  # a max pool's arg-max: at least every later entry of its window
+        return all(_holds(part, values) for part in condition.args)
     comparisons = {StrictGreaterThan: lambda a, b: a > b, GreaterThan: lambda a, b: a >= b,
                    StrictLessThan: lambda a, b: a < b, LessThan: lambda a, b: a <= b}
     compare = comparisons[type(condition)]

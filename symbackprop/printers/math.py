@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sympy import Derivative, Expr, Mul, Number, Piecewise, Pow, S, StrictGreaterThan, Symbol
+from sympy import Derivative, Expr, Mul, Number, Pow, S, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
@@ -20,6 +20,7 @@ from sympy.printing.str import StrPrinter
 from symbackprop.formulas.unicode import superscript
 from symbackprop.names import Name, name_of
 from symbackprop.names import Partial
+from symbackprop.network.activations import relu_argument
 from symbackprop.printers.names import (ascii_name, ascii_partial, latex_name, latex_partial, unicode_name,
                                          unicode_partial)
 from symbackprop.printers.matrices import AsciiMatrices, LatexMatrices, UnicodeMatrices
@@ -71,7 +72,7 @@ class DocumentNotation:
 
     def _print_Piecewise(self, expr: Expr) -> str:
         """relu's pieces as max(0, x); other pieces as cases, e.g. {1 if x > 0, 0 otherwise}, in every format."""
-        argument = _relu_argument(expr)
+        argument = relu_argument(expr)
         if argument is not None:
             return self._apply("max", self._arguments([S.Zero, argument]))
         return self._cases([(self._print(piece), None if condition is S.true else self._print(condition))
@@ -100,17 +101,6 @@ class DocumentNotation:
         if _leading_minus(factor) or (isinstance(factor, Number) and self._fraction_needs_group(factor)):
             return self._group(self._print(factor))
         return self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
-
-
-def _relu_argument(expr: Piecewise) -> Expr | None:
-    """x when `expr` is relu's pieces (x if x > 0, else 0), which is max(0, x); otherwise None."""
-    if len(expr.args) != 2:
-        return None
-    (value, condition), (otherwise, always) = expr.args
-    if otherwise == 0 and always is S.true and isinstance(condition, StrictGreaterThan) \
-            and condition.lhs == value and condition.rhs == 0:
-        return value
-    return None
 
 
 def _leading_minus(expr: Expr) -> bool:

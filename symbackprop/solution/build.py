@@ -45,6 +45,7 @@ RULE_NAMES = {
     "LogRule": "logarithm rule, with the chain rule",
     "FunctionRule": "derivative of the function, with the chain rule",
     "PiecewiseRule": "piece by piece",
+    "MaxRule": "the maximum's derivative: its arg-max's, with the chain rule",
     "RewriteRule": "the {identity} identity, in terms of the output",
 }
 """The name of each rule, as a full derivation labels its lines."""

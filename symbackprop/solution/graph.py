@@ -122,12 +122,13 @@ def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck
     """Every gradient against its mpmath finite difference, as a table."""
     symbols = {adjoint.quantity.name: adjoint.symbol for adjoint in derivation.adjoints}
     rows = tuple((symbols[c.quantity], significant(c.symbolic, 15), significant(c.estimate, 15),
-                  f"{min(c.agreeing_digits, FD_DIGITS):.0f}", "pass" if c.passed else "FAIL") for c in checks)
+                  f"{min(c.agreeing_digits, FD_DIGITS):.0f}", c.status) for c in checks)
     note = Note(f"Central differences in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree "
                 f"to {REQUIRED_DIGITS} significant digits; a node is moved with everything it depends on held."
                 + _sample_note(len(checks), len(derivation.adjoints)))
-    return Section("Gradient checks", (note, Table(("gradient", "symbolic", "mpmath FD", "digits agreeing", "status"),
-                                                   rows)))
+    kinks = [Note(f"kink: {text}.") for text in dict.fromkeys(c.kink for c in checks if c.kink)]
+    return Section("Gradient checks", (note, *kinks, Table(("gradient", "symbolic", "mpmath FD", "digits agreeing",
+                                                            "status"), rows)))
 
 
 def _sample_note(checked: int, adjoints: int) -> str:
@@ -152,7 +153,7 @@ def graph_gradient_report(derivation: GraphDerivation, values: Mapping[Symbol, m
         "checks": [{"parameter": c.quantity, "symbolic": significant(c.symbolic), "double_fd": None,
                     "double_step": None, "double_error": None, "double_tolerance": None,
                     "mpmath_fd": significant(c.estimate), "agreeing_digits": round(c.agreeing_digits, 1),
-                    "status": "pass" if c.passed else "FAIL", "kink": None} for c in checks],
+                    "status": c.status, "kink": c.kink} for c in checks],
         "kinks": [],
     })
 

@@ -27,6 +27,7 @@ from symbackprop.spec.vocabulary import ACTIVATIONS, LOSSES, OPTIMIZERS, PENALTI
 
 if TYPE_CHECKING:
     from symbackprop.spec.graph import GraphSpec
+    from symbackprop.spec.layers import LayersSpec
 
 DEFAULT_EXAMPLE = "mazur"
 _EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -56,17 +57,23 @@ def load_spec(source: str | None = None) -> Spec:
     return spec_from_dict(*read_spec_data(source))
 
 
-def load_any_spec(source: str | None = None) -> Spec | GraphSpec:
-    """A layered network's spec, or a computation graph's (a spec with `nodes`), from a file or an example."""
+def load_any_spec(source: str | None = None) -> Spec | GraphSpec | LayersSpec:
+    """A layered network's spec, a computation graph's (a spec with `nodes`) or a layer spec's (layers with a
+    `kind`), from a file or an example."""
     return any_spec_from_dict(*read_spec_data(source))
 
 
-def any_spec_from_dict(data: Any, default_name: str = "network") -> Spec | GraphSpec:
-    """The one rule for which kind a spec is: with `nodes` a computation graph's, else a layered network's."""
+def any_spec_from_dict(data: Any, default_name: str = "network") -> Spec | GraphSpec | LayersSpec:
+    """The one rule for which kind a spec is: with `nodes` a computation graph's, with layers that have a
+    `kind` a layer spec's (convolution, pooling, ...), else a layered network's."""
     if isinstance(data, dict) and "nodes" in data:
         from symbackprop.spec.graph import graph_spec_from_dict  # reads formulas: imported only for graphs
 
         return graph_spec_from_dict(data, default_name=default_name)
+    from symbackprop.spec.layers import is_layers_spec, layers_spec_from_dict
+
+    if is_layers_spec(data):
+        return layers_spec_from_dict(data, default_name=default_name)
     return spec_from_dict(data, default_name)
 
 

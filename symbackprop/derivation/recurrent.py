@@ -1,0 +1,282 @@
+"""Recurrent layers' backward pass at the layer level: backpropagation through time as a sum over time, for
+an Elman RNN (below), an LSTM (`lstm_form`) and a GRU (`gru_form`).
+
+With δ<t> = ∂E/∂s<t> (the gradient at the pre-activation s<t> = W x<t> + U h<t-1> + b of step t):
+
+    ∂E/∂h<t> = Vᵀ ∂E/∂y<t> + Uᵀ δ<t+1>           (no second term at the last step T)
+    δ<t>     = ∂E/∂h<t> ⊙ tanh'(s<t>)             with tanh' written in the output, 1 - h<t>², by identities.py
+    ∂E/∂V = Σ_t ∂E/∂y<t> h<t>ᵀ     ∂E/∂c = Σ_t ∂E/∂y<t>
+    ∂E/∂W = Σ_t δ<t> x<t>ᵀ         ∂E/∂U = Σ_t δ<t> h<t-1>ᵀ     ∂E/∂b = Σ_t δ<t>
+    ∂E/∂x<t> = Wᵀ δ<t>             ∂E/∂h<0> = Uᵀ δ<1>
+
+each written entry by entry from these formulas (never from the graph's chain rule), so that
+checks/layers.py can prove them against the graph's adjoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Expr, S, Symbol, tanh
+
+from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.derivation.identities import derivative_in_output
+from symbackprop.derivation.layer_forms import LayerGradient
+from symbackprop.derivation.rules import fold_product, fold_sum
+from symbackprop.network.activations import ACTIVATIONS
+from symbackprop.network.layers import BuiltLayer, LayerNetwork
+
+
+@dataclass(frozen=True)
+class RecurrentForm:
+    """One RNN's gradients by backpropagation through time, in the graph's adjoints and entries."""
+
+    layer: BuiltLayer
+    gradients: list[LayerGradient]
+    """Backwards in time ∂E/∂h<t> and δ<t>, then the sums over time, then the inputs and h<0>."""
+    meaning: dict[Symbol, Expr]
+    """Each hidden state h<t> as what the graph computes it from, tanh(s<t>)."""
+
+
+def recurrent_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[RecurrentForm]:
+    """The layer-level form of every RNN, LSTM and GRU of the network."""
+    forms = {"rnn": recurrent_form, "lstm": lstm_form, "gru": gru_form}
+    return [forms[layer.spec.kind](layer, derivation) for layer in network.every_layer() if layer.spec.kind in forms]
+
+
+def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
+    """BPTT for one RNN from the adjoints of its outputs, hidden states and pre-activations."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
+
+    def grad(quantity: Symbol) -> Expr:
+        return adjoint.get(quantity, S.Zero)
+
+    W, U, V = (layer.recurrent[key] for key in "WUV")
+    hidden, outputs, inputs = U.shape[0], V.shape[0], W.shape[1]
+    steps = layer.source.shape[0]
+    h = [[layer.timeline["h"].at((t, j)) for j in range(hidden)] for t in range(steps + 1)]
+    s = [None] + [[layer.timeline["s"].at((t - 1, j)) for j in range(hidden)] for t in range(1, steps + 1)]
+    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
+    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    delta = [None] + [[grad(s[t][j]) for j in range(hidden)] for t in range(1, steps + 1)]
+    every_y = frozenset(e for t in range(1, steps + 1) for e in y[t])
+    every_s = frozenset(e for t in range(1, steps + 1) for e in s[t])
+    tanh = ACTIVATIONS["tanh"]
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    gradients = []
+    for t in range(steps, 0, -1):
+        later = frozenset(s[t + 1]) if t < steps else frozenset()
+        for j in range(hidden):
+            recurrent = [fold_product([U.at((l, j)), delta[t + 1][l]]) for l in range(hidden)] if t < steps else []
+            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+                                                           for k in range(outputs)] + recurrent),
+                                           frozenset(y[t]) | later))
+        for j in range(hidden):
+            slope = derivative_in_output(tanh, s[t][j], h[t][j])
+            gradients.append(LayerGradient(s[t][j], fold_product([grad(h[t][j]), slope]), frozenset({h[t][j]})))
+    over_time = range(1, steps + 1)
+    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
+                  for k in range(outputs) for j in range(hidden)]
+    if "c" in layer.recurrent:
+        gradients += [LayerGradient(layer.recurrent["c"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    gradients += [LayerGradient(W.at((j, i)), total([fold_product([delta[t][j], x[t][i]]) for t in over_time]), every_s)
+                  for j in range(hidden) for i in range(inputs)]
+    gradients += [LayerGradient(U.at((j, k)), total([fold_product([delta[t][j], h[t - 1][k]]) for t in over_time]),
+                                every_s) for j in range(hidden) for k in range(hidden)]
+    if "b" in layer.recurrent:
+        gradients += [LayerGradient(layer.recurrent["b"].at((j,)), total([delta[t][j] for t in over_time]), every_s)
+                      for j in range(hidden)]
+    gradients += [LayerGradient(x[t][i], total([fold_product([W.at((j, i)), delta[t][j]]) for j in range(hidden)]),
+                                frozenset(s[t])) for t in over_time for i in range(inputs)]
+    gradients += [LayerGradient(h[0][j], total([fold_product([U.at((l, j)), delta[1][l]]) for l in range(hidden)]),
+                                frozenset(s[1])) for j in range(hidden)]
+    meaning = {h[t][j]: expressions[h[t][j]] for t in over_time for j in range(hidden)}
+    return RecurrentForm(layer, gradients, meaning)
+
+
+def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
+    """BPTT for one LSTM, from the adjoints of its outputs, states, gates and pre-activations:
+
+        ∂E/∂h<t> = Vᵀ ∂E/∂y<t> + Σ over the gates q of U_qᵀ ∂E/∂z_q<t+1>
+        ∂E/∂c<t> = ∂E/∂h<t> ⊙ o<t> ⊙ (1 - tanh(c<t>)²) + ∂E/∂c<t+1> ⊙ f<t+1>
+        ∂E/∂o<t> = ∂E/∂h<t> ⊙ tanh(c<t>)     ∂E/∂i<t> = ∂E/∂c<t> ⊙ g<t>
+        ∂E/∂g<t> = ∂E/∂c<t> ⊙ i<t>           ∂E/∂f<t> = ∂E/∂c<t> ⊙ c<t-1>
+        ∂E/∂z_q<t> = ∂E/∂q<t> ⊙ (σ' or tanh' written in the gate's output)
+        ∂E/∂W_q = Σ_t ∂E/∂z_q<t> x<t>ᵀ, ∂E/∂U_q = Σ_t ∂E/∂z_q<t> h<t-1>ᵀ, ∂E/∂b_q = Σ_t ∂E/∂z_q<t>, and V, b_y, x<t>,
+        h<0>, c<0> as for the RNN."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
+
+    def grad(quantity: Symbol) -> Expr:
+        return adjoint.get(quantity, S.Zero)
+
+    parts = layer.recurrent
+    V = parts["V"]
+    hidden, outputs, inputs = parts["Ui"].shape[0], V.shape[0], parts["Wi"].shape[1]
+    steps = layer.source.shape[0]
+    timeline = layer.timeline
+
+    def by_step(key: str, start: int) -> list:
+        """The quantity `key` at every step, indexed by the step (None before `start`)."""
+        return [None] * start + [[timeline[key].at((t - start, j)) for j in range(hidden)]
+                                 for t in range(start, steps + 1)]
+
+    h, c = by_step("h", 0), by_step("c", 0)
+    gate = {q: by_step(q, 1) for q in "ifog"}
+    z = {q: by_step("z" + q, 1) for q in "ifog"}
+    o = gate["o"]
+    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
+    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    slope = {q: ACTIVATIONS["tanh" if q == "g" else "sigmoid"] for q in "ifog"}
+    every_y = frozenset(e for t in range(1, steps + 1) for e in y[t])
+    every_z = {q: frozenset(e for t in range(1, steps + 1) for e in z[q][t]) for q in "ifog"}
+    over_time = range(1, steps + 1)
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    gradients = []
+    for t in range(steps, 0, -1):
+        later = frozenset(e for q in "ifog" for e in z[q][t + 1]) if t < steps else frozenset()
+        for j in range(hidden):
+            recurrent = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])])
+                         for q in "ifog" for l in range(hidden)] if t < steps else []
+            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+                                                           for k in range(outputs)] + recurrent), frozenset(y[t]) | later))
+        for j in range(hidden):
+            through_h = fold_product([grad(h[t][j]), o[t][j], derivative_in_output(ACTIVATIONS["tanh"], c[t][j], tanh(c[t][j]))])
+            onward = [fold_product([grad(c[t + 1][j]), gate["f"][t + 1][j]])] if t < steps else []
+            gradients.append(LayerGradient(c[t][j], total([through_h, *onward]),
+                                           frozenset({h[t][j], *([c[t + 1][j]] if t < steps else [])})))
+        for j in range(hidden):
+            gradients += [
+                LayerGradient(o[t][j], fold_product([grad(h[t][j]), tanh(c[t][j])]), frozenset({h[t][j]})),
+                LayerGradient(gate["i"][t][j], fold_product([grad(c[t][j]), gate["g"][t][j]]), frozenset({c[t][j]})),
+                LayerGradient(gate["g"][t][j], fold_product([grad(c[t][j]), gate["i"][t][j]]), frozenset({c[t][j]})),
+                LayerGradient(gate["f"][t][j], fold_product([grad(c[t][j]), c[t - 1][j]]), frozenset({c[t][j]})),
+            ]
+            gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]),
+                                                                   derivative_in_output(slope[q], z[q][t][j], gate[q][t][j])]),
+                                        frozenset({gate[q][t][j]})) for q in "ifog"]
+    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
+                  for k in range(outputs) for j in range(hidden)]
+    if "by" in parts:
+        gradients += [LayerGradient(parts["by"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    for q in "ifog":
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), total([fold_product([grad(z[q][t][j]), x[t][i]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for i in range(inputs)]
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), total([fold_product([grad(z[q][t][j]), h[t - 1][l]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for l in range(hidden)]
+        if "b" + q in parts:
+            gradients += [LayerGradient(parts["b" + q].at((j,)), total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+                          for j in range(hidden)]
+    every = frozenset().union(*every_z.values())
+    gradients += [LayerGradient(x[t][i], total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+                                                for q in "ifog" for j in range(hidden)]), every)
+                  for t in over_time for i in range(inputs)]
+    gradients += [LayerGradient(h[0][j], total([fold_product([parts["U" + q].at((l, j)), grad(z[q][1][l])])
+                                                for q in "ifog" for l in range(hidden)]), every)
+                  for j in range(hidden)]
+    gradients += [LayerGradient(c[0][j], fold_product([grad(c[1][j]), gate["f"][1][j]]), frozenset({c[1][j]}))
+                  for j in range(hidden)]
+    meaning = {gate[q][t][j]: expressions[gate[q][t][j]] for q in "ifog" for t in over_time for j in range(hidden)}
+    return RecurrentForm(layer, gradients, meaning)
+
+
+
+def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
+    """BPTT for one GRU (r, u = σ(z_r), σ(z_u); n = tanh(W_n x + U_n (r ⊙ h<t-1>) + b_n); h = (1 - u) n + u h<t-1>):
+
+        ∂E/∂h<t> = Vᵀ ∂E/∂y<t> + U_rᵀ ∂E/∂z_r<t+1> + U_uᵀ ∂E/∂z_u<t+1> + (U_nᵀ ∂E/∂z_n<t+1>) ⊙ r<t+1>
+                   + ∂E/∂h<t+1> ⊙ u<t+1>
+        ∂E/∂n<t> = ∂E/∂h<t> ⊙ (1 - u<t>)     ∂E/∂u<t> = ∂E/∂h<t> ⊙ (h<t-1> - n<t>)
+        ∂E/∂r<t> = (U_nᵀ ∂E/∂z_n<t>) ⊙ h<t-1>
+        ∂E/∂z_q = ∂E/∂q ⊙ (σ' or tanh' written in the gate's output)
+        ∂E/∂U_n = Σ_t ∂E/∂z_n<t> (r<t> ⊙ h<t-1>)ᵀ, and the others' sums over time as for the LSTM."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
+
+    def grad(quantity: Symbol) -> Expr:
+        return adjoint.get(quantity, S.Zero)
+
+    parts, timeline = layer.recurrent, layer.timeline
+    V, Un = parts["V"], parts["Un"]
+    hidden, outputs, inputs = Un.shape[0], V.shape[0], parts["Wn"].shape[1]
+    steps = layer.source.shape[0]
+
+    def by_step(key: str, start: int) -> list:
+        return [None] * start + [[timeline[key].at((t - start, j)) for j in range(hidden)]
+                                 for t in range(start, steps + 1)]
+
+    h = by_step("h", 0)
+    gate = {q: by_step(q, 1) for q in "run"}
+    z = {q: by_step("z" + q, 1) for q in "run"}
+    r, u, n = gate["r"], gate["u"], gate["n"]
+    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
+    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    over_time = range(1, steps + 1)
+
+    def total(terms: list[Expr]) -> Expr:
+        return fold_sum([term for term in terms if term != 0])
+
+    def from_next(t: int, j: int) -> tuple[list[Expr], frozenset]:
+        """h_j<t>'s gradient through step t + 1 (every gate's pre-activation, and h<t+1> itself)."""
+        if t >= steps:
+            return [], frozenset()
+        terms = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])]) for q in "ru" for l in range(hidden)]
+        terms += [fold_product([Un.at((l, j)), grad(z["n"][t + 1][l]), r[t + 1][j]]) for l in range(hidden)]
+        terms.append(fold_product([grad(h[t + 1][j]), u[t + 1][j]]))
+        return terms, frozenset({*(e for q in "run" for e in z[q][t + 1]), h[t + 1][j]})
+
+    gradients = []
+    for t in range(steps, 0, -1):
+        for j in range(hidden):
+            later, through = from_next(t, j)
+            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+                                                           for k in range(outputs)] + later), frozenset(y[t]) | through))
+        for j in range(hidden):
+            step = frozenset({h[t][j]})
+            one_minus_u = fold_sum([S.One, fold_product([S.NegativeOne, u[t][j]])])
+            gradients += [
+                LayerGradient(n[t][j], fold_product([grad(h[t][j]), one_minus_u]), step),
+                LayerGradient(u[t][j], fold_product([grad(h[t][j]), fold_sum([h[t - 1][j], fold_product([S.NegativeOne, n[t][j]])])]), step),
+                LayerGradient(r[t][j], total([fold_product([Un.at((l, j)), grad(z["n"][t][l]), h[t - 1][j]])
+                                              for l in range(hidden)]), frozenset(z["n"][t])),
+            ]
+            gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]), derivative_in_output(
+                ACTIVATIONS["tanh" if q == "n" else "sigmoid"], z[q][t][j], gate[q][t][j])]), frozenset({gate[q][t][j]}))
+                          for q in "run"]
+    every_y = frozenset(e for t in over_time for e in y[t])
+    every_z = {q: frozenset(e for t in over_time for e in z[q][t]) for q in "run"}
+    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
+                  for k in range(outputs) for j in range(hidden)]
+    if "by" in parts:
+        gradients += [LayerGradient(parts["by"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    for q in "run":
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), total([fold_product([grad(z[q][t][j]), x[t][i]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for i in range(inputs)]
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), total([fold_product([grad(z[q][t][j]), *([r[t][l]] if q == "n" else []),
+                                                                                    h[t - 1][l]]) for t in over_time]), every_z[q])
+                      for j in range(hidden) for l in range(hidden)]
+        if "b" + q in parts:
+            gradients += [LayerGradient(parts["b" + q].at((j,)), total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+                          for j in range(hidden)]
+    every = frozenset().union(*every_z.values())
+    gradients += [LayerGradient(x[t][i], total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+                                                for q in "run" for j in range(hidden)]), every)
+                  for t in over_time for i in range(inputs)]
+    for j in range(hidden):
+        later, through = from_next(0, j)
+        gradients.append(LayerGradient(h[0][j], total(later), through))
+    meaning = {gate[q][t][j]: expressions[gate[q][t][j]] for q in "run" for t in over_time for j in range(hidden)}
+    return RecurrentForm(layer, gradients, meaning)
