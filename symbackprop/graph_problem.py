@@ -23,6 +23,7 @@ from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
+from symbackprop.numbers.kinks import GraphKink, graph_kinks
 from symbackprop.results import Solution
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
@@ -54,9 +55,14 @@ class GraphProblem:
         return graph_values(self.derived)
 
     @cached_property
+    def kinks(self) -> list[GraphKink]:
+        """Every relu, |u|, max and min of the node formulas that sits on its kink at the spec's values."""
+        return graph_kinks(self.graph, self.values)
+
+    @cached_property
     def adjoint_checks(self) -> list[AdjointCheck]:
-        """The finite-difference check of every adjoint, passed or not."""
-        return check_adjoints(self.derived, self.values)
+        """The finite-difference check of every adjoint, passed or not (or at a kink)."""
+        return check_adjoints(self.derived, self.values, self.kinks)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:
@@ -66,7 +72,7 @@ class GraphProblem:
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         detail = choice("detail", detail, DETAILS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(graph_solution(self.derived, self.values, decimals, found, detail))
+        return Solution(graph_solution(self.derived, self.values, decimals, found, detail, self.kinks))
 
     def gradients(self) -> dict[str, mpmath.mpf]:
         """dE/dv for every name v that reaches the loss, the loss first, at 50 significant digits."""
@@ -81,7 +87,7 @@ class GraphProblem:
         """The loss and every gradient beside its check, as the `gradients` command prints it; raises
         `CheckFailure` if a check disagrees."""
         return Solution(graph_gradient_report(self.derived, self.values[self.graph.loss],
-                                              self.finite_difference_checks()))
+                                              self.finite_difference_checks(), self.kinks))
 
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from sympy import S, Expr, Symbol
 
 from symbackprop.derivation.backprop import local_derivative
+from symbackprop.derivation.identities import layer_derivative_in_outputs
 from symbackprop.derivation.model import LocalDerivative
 from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Partial
+from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.names import partial_key
 
@@ -95,7 +97,21 @@ def derive_graph(graph: Graph) -> GraphDerivation:
 
 
 def _local(user: GraphNode, quantity: Symbol, loss: Symbol, uses: int) -> LocalDerivative:
-    local = local_derivative(user.symbol, user.expression, quantity)
+    local = _softmax_local(user, quantity) if user.group is not None else None
+    local = local or local_derivative(user.symbol, user.expression, quantity)
     if user.symbol == loss and uses > 1:
         return LocalDerivative(DirectPartial(loss, quantity, user.expression), local.expression, local.form)
     return local
+
+
+def _softmax_local(user: GraphNode, quantity: Symbol) -> LocalDerivative | None:
+    """dp_k/dz_j of a softmax group's member, in the group's outputs: p_k(1 - p_k) for k = j, -p_k p_j
+    otherwise, derived by SymPy from the softmax's expression (`identities.layer_derivative_in_outputs`)."""
+    members, arguments = user.group.members, user.group.arguments
+    if quantity not in arguments:
+        return None
+    form = layer_derivative_in_outputs(ACTIVATIONS["softmax"], members, members.index(user.symbol),
+                                       arguments.index(quantity))
+    if form is None:
+        return None
+    return LocalDerivative(Partial(user.symbol, quantity), user.expression, form, "softmax")

@@ -2,7 +2,7 @@
 
 `differentiate(expr, wrt)` walks a local expression once and returns the tree of rules
 (sum, constant multiple, product, power with its inner derivative, exp, log, a named
-function such as tanh, pieces). Every
+function such as tanh, pieces; |u|, max and min by their cases). Every
 record's `result` is the derivative assembled from its children with only numeric
 folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 gives
 -(target - out), not SymPy's out - target. Tests check every result against `sympy.diff`.
@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Callable
 
-from sympy import Add, Derivative, Dummy, Expr, Function, Integer, Mul, Number, Piecewise, Pow, S, Symbol, diff, exp, log
+from sympy import (
+    Abs, Add, Derivative, Dummy, Expr, Function, Integer, Max, Min, Mul, Number, Piecewise, Pow, S, StrictGreaterThan,
+    StrictLessThan, Symbol, diff, exp, log,
+)
 
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 
@@ -132,8 +135,8 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
     if isinstance(expr, log):
         inner = differentiate(expr.args[0], wrt)
         return LogRule(expr, wrt, fold_product([Pow(expr.args[0], -1), inner.result]), expr.args[0], inner)
-    if isinstance(expr, Piecewise):
-        pieces = tuple((differentiate(piece, wrt), condition) for piece, condition in expr.args)
+    if isinstance(expr, (Piecewise, Abs, Max, Min)):
+        pieces = tuple((differentiate(piece, wrt), condition) for piece, condition in cases(expr))
         return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
     if isinstance(expr, Function) and len(expr.args) == 1:
         inner = differentiate(expr.args[0], wrt)
@@ -141,6 +144,23 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
         outer = derivative.xreplace({point: expr.args[0]})
         return FunctionRule(expr, wrt, fold_product([outer, inner.result]), expr.args[0], outer, inner)
     raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
+
+
+def cases(expr: Piecewise | Abs | Max | Min) -> tuple[tuple[Expr, object], ...]:
+    """The pieces of a function with a kink: |u| is u where u > 0, -u where u < 0, and 0 at 0; max(a, b) is a
+    where a > b, b where a < b, and (a + b)/2 at a tie (so the derivative there is the mean of the one-sided
+    ones, as a central difference measures it); min alike. A relu's pieces are its own (0 at 0)."""
+    if isinstance(expr, Piecewise):
+        return expr.args
+    if isinstance(expr, Abs):
+        (u,) = expr.args
+        return (u, StrictGreaterThan(u, 0)), (-u, StrictLessThan(u, 0)), (S.Zero, S.true)
+    if len(expr.args) != 2:
+        raise NotImplementedError(f"{type(expr).__name__} of {len(expr.args)} arguments")
+    a, b = expr.args
+    first = StrictGreaterThan(a, b) if isinstance(expr, Max) else StrictLessThan(a, b)
+    second = StrictLessThan(a, b) if isinstance(expr, Max) else StrictGreaterThan(a, b)
+    return (a, first), (b, second), (Mul(S.Half, Add(a, b, evaluate=False), evaluate=False), S.true)
 
 
 @cache

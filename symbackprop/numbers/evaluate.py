@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 import mpmath
 from sympy import (
-    Add, Expr, GreaterThan, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
+    Abs, Add, Expr, GreaterThan, Max, Min, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
     log, tanh, true,
 )
 from sympy.logic.boolalg import Boolean
@@ -49,6 +49,10 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.log(evaluate(expr.args[0], values))
     if isinstance(expr, tanh):
         return mpmath.tanh(evaluate(expr.args[0], values))
+    if isinstance(expr, Abs):
+        return abs(evaluate(expr.args[0], values))
+    if isinstance(expr, (Max, Min)):
+        return (max if isinstance(expr, Max) else min)(evaluate(a, values) for a in expr.args)
     if isinstance(expr, Piecewise):
         for piece, condition in expr.args:
             if _holds(condition, values):
