@@ -1,7 +1,7 @@
 """A computation graph and what the engine derives from it, each derived at most once.
 
 The graph counterpart of `Problem`, with the same method names for the commands graphs answer so
-far (solve, gradients, finite_difference_checks, gradient_report); the others say so in one line.
+far (solve, gradients, finite_difference_checks, gradient_report, train); the others say so in one line.
 
     >>> problem = GraphProblem({"values": {"x": -2, "y": 5, "z": -4},
     ...                         "nodes": {"q": "x + y", "f": "q * z"}, "loss": "f"})
@@ -11,20 +11,22 @@ far (solve, gradients, finite_difference_checks, gradient_report); the others sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
 import mpmath
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, whole
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, training_backend, training_steps, whole
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
+from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
-from symbackprop.results import Solution
+from symbackprop.numbers.training import ORDERS, CompiledNetwork
+from symbackprop.results import Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
@@ -35,6 +37,7 @@ class GraphProblem:
 
     def __init__(self, source: GraphSpec | Mapping[str, Any]) -> None:
         self.spec = source if isinstance(source, GraphSpec) else graph_spec_from_dict(source)
+        self._compiled: dict[str, CompiledNetwork] = {}
 
     def __repr__(self) -> str:
         return f"GraphProblem({self.spec.name!r})"
@@ -89,11 +92,31 @@ class GraphProblem:
         return Solution(graph_gradient_report(self.derived, self.values[self.graph.loss],
                                               self.finite_difference_checks(), self.kinks))
 
+    def train(self, steps: int = 1, *, order: str = "simultaneous", fast: bool = False, every: int | None = None,
+              backend: str | None = None, curve: bool = False,
+              progress: Callable[[int], None] | None = None) -> Training:
+        """`steps` rounds of gradient descent on the trainable names with the spec's learning rate, as
+        `Problem.train` (the exact path, or double precision with `fast`; every trainable name is updated
+        from the values before the step, the simultaneous order). The compiled loop is kept."""
+        steps, every, recorded = training_steps(steps, every, curve, progress)
+        if choice("order", order, ORDERS) != "simultaneous":
+            raise InputError(f"order: a computation graph updates every trainable name at once (simultaneous); "
+                             f"{order} is a layered network's order")
+        if backend == "numpy":
+            raise InputError("backend: numpy runs a layered network's matrix form; a computation graph trains "
+                             "with mpmath (exact) or math (double precision)")
+        backend = training_backend(backend, fast, GRAPH_BACKENDS)
+        update_definitions(self.derived)  # no learning rate: one line before anything is compiled
+        if backend not in self._compiled:
+            self._compiled[backend] = compiled_graph_training(self.derived, backend)
+        result = train_graph(self.derived, steps, backend, progress, recorded, self._compiled[backend])
+        return Training.of(result, self.graph, every)
+
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""
         if name in _NOT_YET:
-            raise InputError(f"{name}: not available for a computation graph yet (solve and gradients are)")
+            raise InputError(f"{name}: not available for a computation graph yet (solve, gradients and train are)")
         raise AttributeError(name)
 
 
-_NOT_YET = {"matrix_solution", "explain", "derivation", "train", "check"}
+_NOT_YET = {"matrix_solution", "explain", "derivation", "check"}

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from functools import cached_property
 
 import mpmath
 
-from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS, choice, flag, text, whole
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
 from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
@@ -56,8 +55,6 @@ from symbackprop.spec.exercise import exercise_spec, parse_layers
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
-CURVE_POINTS = 1000
-"""About how many steps a training run records for a loss curve."""
 
 
 def load(source: SpecLike = None) -> Spec | GraphSpec:
@@ -191,13 +188,9 @@ class Problem:
         `progress(k)` is called now and then with the steps done. The compiled loop is kept: training
         this problem again with the same order and backend does not compile again.
         """
-        steps = whole("steps", steps, 1, MAX_STEPS)
+        steps, every, recorded = training_steps(steps, every, curve, progress)
         order = choice("order", order, ORDERS)
         backend = _backend(backend, fast, order)
-        every = max(steps // 10, 1) if every is None else whole("every", every, 1)
-        recorded = math.gcd(every, max(steps // CURVE_POINTS, 1)) if flag("curve", curve) else every
-        if progress is not None and not callable(progress):
-            raise InputError(f"progress: expected a function of the steps done, got {type(progress).__name__}")
         result = train_network(self.derived, steps, order, backend, progress, every=recorded,
                                compiled=self._loop(order, backend))
         return Training.of(result, self.network, every)
@@ -306,11 +299,7 @@ def _places(decimals: int, hand_round: int | None, detail: str) -> tuple[int, in
 
 def _backend(backend: str | None, fast: bool, order: str) -> str:
     """The one mapping from the options to a backend: `backend` if given, else "math" with `fast`, else "mpmath"."""
-    if backend is None:
-        return "math" if flag("fast", fast) else "mpmath"
-    backend = choice("backend", backend, BACKENDS)
-    if flag("fast", fast) and backend != "math":
-        raise InputError(f"fast: fast=True means backend 'math', not {backend!r}; give one of them")
+    backend = training_backend(backend, fast, BACKENDS)
     if backend == "numpy":
         if order != "simultaneous":
             raise InputError(f"backend: the matrix form updates in the simultaneous order only, not {order}")
