@@ -1,7 +1,7 @@
 """A computation graph and what the engine derives from it, each derived at most once.
 
 The graph counterpart of `Problem`, with the same method names for the commands graphs answer so
-far (solve, gradients, finite_difference_checks, gradient_report, train); the others say so in one line.
+far (solve, gradients, finite_difference_checks, gradient_report, train, check); the others say so in one line.
 
     >>> problem = GraphProblem({"values": {"x": -2, "y": 5, "z": -4},
     ...                         "nodes": {"q": "x + y", "f": "q * z"}, "loss": "f"})
@@ -16,8 +16,12 @@ from functools import cached_property
 from typing import Any
 
 import mpmath
+from sympy import Symbol
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, training_backend, training_steps, whole
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
+from symbackprop.checking import check_answer
+from symbackprop.checks.budget import DEFAULT_BUDGET
+from symbackprop.checks.graph_check import GraphChecker
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
@@ -26,7 +30,9 @@ from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
 from symbackprop.numbers.training import ORDERS, CompiledNetwork
-from symbackprop.results import Solution, Training
+from symbackprop.formulas import read_formula
+from symbackprop.formulas.reader import FormulaError
+from symbackprop.results import CheckResult, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
@@ -112,11 +118,32 @@ class GraphProblem:
         result = train_graph(self.derived, steps, backend, progress, recorded, self._compiled[backend])
         return Training.of(result, self.graph, every)
 
+    @cached_property
+    def checker(self) -> GraphChecker:
+        return GraphChecker(self.derived)
+
+    def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
+              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:
+        """Is a hand-derived formula or number right for this graph? As `Problem.check`: `wrt` names a
+        gradient dE/dv (any name that has one, node or value), `quantity` any quantity of the graph (a node,
+        a value, ∂f/∂x, a local derivative ∂q/∂x); the formula may use every one of them."""
+        return check_answer(lambda: self.checker, self._adjoint, formula, value, wrt, quantity, budget)
+
+    def _adjoint(self, name: str) -> Symbol:
+        """dE/d`name`, the gradient `wrt` names; an unknown name is an error naming wrt."""
+        written = text("wrt", name)
+        try:
+            symbol = read_formula(written, self.checker.resolve)
+            return next(adjoint.symbol for adjoint in self.derived.adjoints if adjoint.quantity == symbol)
+        except (FormulaError, StopIteration):
+            known = ", ".join(adjoint.quantity.name for adjoint in self.derived.adjoints)
+            raise InputError(f"wrt: the graph has no gradient for {name!r} (it has {known})") from None
+
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""
         if name in _NOT_YET:
-            raise InputError(f"{name}: not available for a computation graph yet (solve, gradients and train are)")
+            raise InputError(f"{name}: not available for a computation graph yet (solve, gradients, train and check are)")
         raise AttributeError(name)
 
 
-_NOT_YET = {"matrix_solution", "explain", "derivation", "check"}
+_NOT_YET = {"matrix_solution", "explain", "derivation"}

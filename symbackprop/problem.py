@@ -26,7 +26,8 @@ from functools import cached_property
 import mpmath
 
 from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
-from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
+from symbackprop.checks.budget import DEFAULT_BUDGET
+from symbackprop.checking import check_answer
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
@@ -35,7 +36,6 @@ from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
-from symbackprop.formulas import read_equation, read_formula
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
@@ -49,7 +49,6 @@ from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.load import any_spec_from_dict
-from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
@@ -208,35 +207,8 @@ class Problem:
         a formula may also be written 'quantity = formula'. Give a formula or a value, and at most one
         of `wrt` and `quantity`. A check that cannot decide within `budget` seconds (None: no limit;
         the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                                   or not 0 < budget <= MAX_BUDGET):
-            raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
-        return within_budget(budget, self._check, formula, value, wrt, quantity)
-
-    def _check(self, formula: str | None, value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
-        if formula is not None and value is not None:
-            raise InputError("value: give a formula or a value to check, not both")
-        if wrt is not None and quantity is not None:
-            raise InputError("quantity: name the quantity by wrt or by quantity, not both")
-        checker = self.checker
-        target = None
-        if wrt is not None:
-            target = self._gradient("wrt", wrt).symbol
-        elif quantity is not None:
-            target = checker.quantity(read_formula(text("quantity", quantity), checker.resolve))
-        if value is not None:
-            if target is None:
-                raise InputError("value: say which quantity it is, with quantity or wrt")
-            exact_number(text("value", value), "value")
-            return CheckResult(checker.check_value(value.strip(), target), value.strip())
-        if formula is None:
-            raise InputError("formula: give a formula or a value to check")
-        sides = read_equation(text("formula", formula), checker.resolve)
-        if target is None:
-            if len(sides) != 2:
-                raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
-            target = checker.quantity(sides[0])
-        return CheckResult(checker.check_formula(sides[-1], target), " ".join(formula.split()))
+        return check_answer(lambda: self.checker, lambda name: self._gradient("wrt", name).symbol,
+                            formula, value, wrt, quantity, budget)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5' or 'w_5'); an unknown name is an error naming `argument`."""
