@@ -35,6 +35,9 @@ EXPECTED = {
     "bench_checking": ["ratio: check_gradients / derive = ", "ratio: mpmath part at 30 digits / 0.2 s = "],
     "bench_graphs": ["slope: log-log graph derivation time against nodes = ",
                      "per node: graph derivation at ", "ratio: naive sympy.diff / graph derivation (25 nodes) = "],
+    "bench_graph_training": ["ratio: exact uncompiled step / compiled mpmath step = ",
+                             "ratio: compiled mpmath step / compiled double step = ",
+                             "memory: peak RSS after deriving and compiling "],
 }
 
 
