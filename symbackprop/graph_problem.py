@@ -25,13 +25,13 @@ from symbackprop.checks.graph_check import GraphChecker
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
+from symbackprop.formulas import read_formula
+from symbackprop.formulas.reader import FormulaError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
 from symbackprop.numbers.training import ORDERS, CompiledNetwork
-from symbackprop.formulas import read_formula
-from symbackprop.formulas.reader import FormulaError
 from symbackprop.results import CheckResult, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
@@ -120,6 +120,7 @@ class GraphProblem:
 
     @cached_property
     def checker(self) -> GraphChecker:
+        """The graph's quantities at the spec's values and at random points, for `check`."""
         return GraphChecker(self.derived)
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,

@@ -8,11 +8,13 @@ import sys
 
 import mpmath
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 import symbackprop as sbp
 from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
+from symbackprop.numbers.graph import graph_values
+from symbackprop.numbers.stable import NotFinite
 from symbackprop.numbers.graph_training import compile_graph_training, exact_start, exact_step, train_graph
 from tests.test_graph import random_graphs
 
@@ -23,14 +25,22 @@ MIXED = {"values": {"a": "0.3", "b": "-0.7", "c": "1.2", "w": "0.9"}, "learning_
                    "p": {"softmax": ["s", "v", "c"]}, "L": "-log(p_1) + min(w, b)^2"}, "loss": "L"}
 
 
-def _exact_run(problem: GraphProblem, steps: int) -> list[tuple[mpmath.mpf, dict]]:
-    """The loss and the trainable values before each step and after the last, on the uncompiled exact path."""
+BOUNDED = 10
+"""Random graphs are compared while every value (node, local derivative, gradient) stays within this: a
+step then moves each leaf by at most 0.5 (learning rate 0.05), and no exp of an exp can reach numbers
+whose exponent alone would fill the memory (e^(e^1000)), as a diverging run does."""
+
+
+def _exact_run(problem: GraphProblem, steps: int, bounded: bool = False) -> list[tuple[mpmath.mpf, dict]]:
+    """The loss and the trainable values before each step and after the last, on the uncompiled exact path;
+    `bounded`: only while every value stays within BOUNDED (for hypothesis's random graphs)."""
     leaves, run = exact_start(problem.derived), []
-    for _ in range(steps):
+    for _ in range(steps + 1):
+        if bounded:
+            assume(all(abs(value) < BOUNDED for value in graph_values(problem.derived, leaves).values()))
         loss, after = exact_step(problem.derived, leaves)
         run.append((loss, leaves))
         leaves = after
-    run.append((exact_step(problem.derived, leaves)[0], leaves))
     return run
 
 
@@ -38,9 +48,9 @@ def _relative(a, b) -> mpmath.mpf:
     return abs(mpmath.mpf(a) - b) / max(abs(b), mpmath.mpf(1))
 
 
-def _compare_step_by_step(problem: GraphProblem, steps: int, backend: str, tolerance) -> None:
+def _compare_step_by_step(problem: GraphProblem, steps: int, backend: str, tolerance, bounded: bool = False) -> None:
     compiled = compile_graph_training(problem.derived, backend)
-    exact = _exact_run(problem, steps)
+    exact = _exact_run(problem, steps, bounded)
     trainable = problem.spec.trainable
     values = tuple((mpmath.mpf if backend == "mpmath" else float)(exact[0][1][n]) for n in trainable)
     for loss, leaves in exact:
@@ -65,8 +75,8 @@ def test_the_compiled_double_loop_follows_the_exact_path_step_by_step(data):
 def test_random_graphs_train_as_the_exact_path_does(case):
     data, _composed = case
     problem = GraphProblem({**data, "learning_rate": "0.05"})
-    _compare_step_by_step(problem, 3, "mpmath", mpmath.mpf(10) ** -40)
-    _compare_step_by_step(problem, 3, "math", 1e-9)
+    _compare_step_by_step(problem, 3, "mpmath", mpmath.mpf(10) ** -40, bounded=True)
+    _compare_step_by_step(problem, 3, "math", 1e-9, bounded=True)
 
 
 def test_training_records_every_k_steps_and_the_last_and_leaves_untrained_values_alone():
@@ -98,6 +108,12 @@ def test_a_graph_s_training_report_in_text_and_json():
     report = json.loads(training.render("json"))
     assert report["kind"] == "training" and report["schema_version"] == 1 and report["outputs"] == {}
     assert set(report["parameters"]) == {"w", "b"} and mpmath.mpf(report["history"][0]["loss"]) == mpmath.mpf("0.125")
+
+
+def test_a_run_that_diverges_on_the_exact_path_stops_with_one_line():
+    problem = GraphProblem({"values": {"x": 2}, "nodes": {"f": "-exp(exp(x))"}, "loss": "f", "learning_rate": 1})
+    with pytest.raises(NotFinite, match=r"^training diverges: e\^x with \|x\| > 1,000,000 in the exact loop"):
+        problem.train(5)
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -26,12 +26,25 @@ from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
 from symbackprop.numbers.graph import graph_point, graph_values
 from symbackprop.numbers.stable import (
-    DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, finite_doubles, require_finite, stable_definitions,
+    DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, NotFinite, finite_doubles, require_finite, stable_definitions,
 )
 from symbackprop.numbers.training import MAX_RECORDED, PROGRESS_CALLS, CompiledNetwork, TrainingResult
 
 GRAPH_BACKENDS = ("mpmath", "math")
-_FUNCTIONS = {"mpmath": MPMATH_FUNCTIONS, "math": DOUBLE_FUNCTIONS}
+MAX_EXP_ARGUMENT = 10**6
+"""The exact loop refuses e^x for |x| beyond this: a run that diverges would otherwise feed e^(10^434294)
+to the next exp, whose exponent alone takes more memory than the machine has."""
+
+
+def bounded_exp(x: mpmath.mpf) -> mpmath.mpf:
+    """mpmath.exp, but `NotFinite` (exit 1, one line) for an argument beyond `MAX_EXP_ARGUMENT`."""
+    if abs(x) > MAX_EXP_ARGUMENT:
+        raise NotFinite(f"training diverges: e^x with |x| > {MAX_EXP_ARGUMENT:,} in the exact loop; a smaller "
+                        "learning_rate may converge")
+    return mpmath.exp(x)
+
+
+_FUNCTIONS = {"mpmath": {**MPMATH_FUNCTIONS, "exp": bounded_exp}, "math": DOUBLE_FUNCTIONS}
 
 
 def updated(name: Symbol) -> Symbol:
