@@ -15,7 +15,9 @@ from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.stable import NotFinite
-from symbackprop.numbers.graph_training import compile_graph_training, exact_start, exact_step, train_graph
+from symbackprop.numbers.graph_training import (
+    _exact_numbers, compile_graph_training, exact_start, exact_step, train_graph,
+)
 from tests.test_graph import random_graphs
 
 UNIT = {"name": "unit", "values": {"w": "0.5", "x": 2, "b": -1, "t": 1}, "trainable": ["w", "b"],
@@ -114,6 +116,12 @@ def test_a_run_that_diverges_on_the_exact_path_stops_with_one_line():
     problem = GraphProblem({"values": {"x": 2}, "nodes": {"f": "-exp(exp(x))"}, "loss": "f", "learning_rate": 1})
     with pytest.raises(NotFinite, match=r"^training diverges: e\^x with \|x\| > 1,000,000 in the exact loop"):
         problem.train(5)
+    # tanh(g) - g with g = x^4 and a learning rate of 1 gets there after about 60 steps, in minutes: mpmath
+    # raises MemoryError or OverflowError shifting by such a value's exponent
+    for raised in (MemoryError, OverflowError("too many digits in integer")):
+        with pytest.raises(NotFinite, match=r"^training diverges: a value too large to compute \(\w+\) in the exact"):
+            with _exact_numbers():
+                raise raised
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -11,8 +11,8 @@ uncompiled exact path the tests compare both with, step by step.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 
 import mpmath
@@ -36,12 +36,24 @@ MAX_EXP_ARGUMENT = 10**6
 to the next exp, whose exponent alone takes more memory than the machine has."""
 
 
+_DIVERGES = "training diverges: {} in the exact loop; a smaller learning_rate may converge"
+
+
 def bounded_exp(x: mpmath.mpf) -> mpmath.mpf:
     """mpmath.exp, but `NotFinite` (exit 1, one line) for an argument beyond `MAX_EXP_ARGUMENT`."""
     if abs(x) > MAX_EXP_ARGUMENT:
-        raise NotFinite(f"training diverges: e^x with |x| > {MAX_EXP_ARGUMENT:,} in the exact loop; a smaller "
-                        "learning_rate may converge")
+        raise NotFinite(_DIVERGES.format(f"e^x with |x| > {MAX_EXP_ARGUMENT:,}"))
     return mpmath.exp(x)
+
+
+@contextmanager
+def _exact_numbers() -> Iterator[None]:
+    """The exact loop at `PRECISION` digits; a number too large for mpmath (tanh of 2^(10^5000)) says so in one line."""
+    with mpmath.workdps(PRECISION):
+        try:
+            yield
+        except (ArithmeticError, ValueError, MemoryError) as error:  # mpmath shifts by a value's exponent
+            raise NotFinite(_DIVERGES.format(f"a value too large to compute ({type(error).__name__})")) from None
 
 
 _FUNCTIONS = {"mpmath": {**MPMATH_FUNCTIONS, "exp": bounded_exp}, "math": DOUBLE_FUNCTIONS}
@@ -130,7 +142,7 @@ def train_graph(derivation: GraphDerivation, steps: int, backend: str = "mpmath"
     blocks, rest = divmod(steps, every)
     chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
     history: dict[int, tuple] = {}
-    with mpmath.workdps(PRECISION), finite_doubles("a value during training") if backend == "math" else nullcontext():
+    with finite_doubles("a value during training") if backend == "math" else _exact_numbers():
         start = derivation.graph.spec.values
         values = tuple(to_mpf(start[name]) if backend == "mpmath" else float(start[name]) for name in trainable)
         done = 0
