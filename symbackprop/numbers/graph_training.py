@@ -78,7 +78,8 @@ def compile_graph_training(derivation: GraphDerivation, backend: str = "mpmath")
     `CompiledNetwork.run`, the outputs of each record empty (a graph's loss is its only result)."""
     if backend not in GRAPH_BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
-    source, bound = _source(derivation, backend)  # the writer and its expressions are freed before compiling
+    source, bound = _source(derivation, backend)
+    gc.collect()  # the writer's expressions and tables, freed before Python compiles the source (its peak)
     namespace: dict[str, object] = {"_locals": bound}
     exec(compile(source, f"<symbackprop graph {derivation.graph.spec.name}>", "exec"), namespace)  # noqa: S102
     return CompiledNetwork(namespace["run"], source)
