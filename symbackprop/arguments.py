@@ -6,6 +6,7 @@ TypeError, KeyError or ValueError from deep inside the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 
 from symbackprop.errors import InputError
@@ -16,6 +17,8 @@ MAX_STEPS = 10_000_000
 """The most training steps in one call (the CLI's bound too)."""
 MIN_WIDTH, MAX_WIDTH = 20, 10_000
 """The columns text may be broken at (the CLI's --width too; 0 there, None here: never)."""
+CURVE_POINTS = 1000
+"""About how many steps a training run records for a loss curve."""
 
 
 def whole(argument: str, value: object, low: int, high: int | None = None) -> int:
@@ -47,6 +50,27 @@ def flag(argument: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InputError(f"{argument}: expected True or False, got {_shown(value)}")
     return value
+
+
+def training_steps(steps: object, every: object, curve: object, progress: object) -> tuple[int, int, int]:
+    """`train`'s shared arguments checked: the steps, the report's interval (default: a tenth of the steps),
+    and the interval to record at (finer with `curve`, for about `CURVE_POINTS` points of a loss curve)."""
+    steps = whole("steps", steps, 1, MAX_STEPS)
+    every = max(steps // 10, 1) if every is None else whole("every", every, 1)
+    recorded = math.gcd(every, max(steps // CURVE_POINTS, 1)) if flag("curve", curve) else every
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress: expected a function of the steps done, got {type(progress).__name__}")
+    return steps, every, recorded
+
+
+def training_backend(backend: object, fast: object, backends: Collection[str]) -> str:
+    """`backend` if given (one of `backends`), else "math" with `fast`, else "mpmath"."""
+    if backend is None:
+        return "math" if flag("fast", fast) else "mpmath"
+    backend = choice("backend", backend, backends)
+    if flag("fast", fast) and backend != "math":
+        raise InputError(f"fast: fast=True means backend 'math', not {backend!r}; give one of them")
+    return backend
 
 
 def _shown(value: object) -> str:

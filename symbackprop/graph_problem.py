@@ -1,7 +1,7 @@
 """A computation graph and what the engine derives from it, each derived at most once.
 
 The graph counterpart of `Problem`, with the same method names for the commands graphs answer so
-far (solve, gradients, finite_difference_checks, gradient_report); the others say so in one line.
+far (solve, gradients, finite_difference_checks, gradient_report, train, check); the others say so in one line.
 
     >>> problem = GraphProblem({"values": {"x": -2, "y": 5, "z": -4},
     ...                         "nodes": {"q": "x + y", "f": "q * z"}, "loss": "f"})
@@ -11,20 +11,28 @@ far (solve, gradients, finite_difference_checks, gradient_report); the others sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
 import mpmath
+from sympy import Symbol
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, whole
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
+from symbackprop.checking import check_answer
+from symbackprop.checks.budget import DEFAULT_BUDGET
+from symbackprop.checks.graph_check import GraphChecker
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
+from symbackprop.formulas import read_formula
+from symbackprop.formulas.reader import FormulaError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
-from symbackprop.numbers.kinks import graph_kinks
-from symbackprop.results import Solution
+from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
+from symbackprop.numbers.kinks import GraphKink, graph_kinks
+from symbackprop.numbers.training import ORDERS, CompiledNetwork
+from symbackprop.results import CheckResult, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
@@ -35,6 +43,7 @@ class GraphProblem:
 
     def __init__(self, source: GraphSpec | Mapping[str, Any]) -> None:
         self.spec = source if isinstance(source, GraphSpec) else graph_spec_from_dict(source)
+        self._compiled: dict[str, CompiledNetwork] = {}
 
     def __repr__(self) -> str:
         return f"GraphProblem({self.spec.name!r})"
@@ -55,9 +64,14 @@ class GraphProblem:
         return graph_values(self.derived)
 
     @cached_property
+    def kinks(self) -> list[GraphKink]:
+        """Every relu, |u|, max and min of the node formulas that sits on its kink at the spec's values."""
+        return graph_kinks(self.graph, self.values)
+
+    @cached_property
     def adjoint_checks(self) -> list[AdjointCheck]:
-        """The finite-difference check of every adjoint, passed or not."""
-        return check_adjoints(self.derived, self.values, graph_kinks(self.graph, self.values))
+        """The finite-difference check of every adjoint, passed or not (or at a kink)."""
+        return check_adjoints(self.derived, self.values, self.kinks)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:
@@ -67,7 +81,7 @@ class GraphProblem:
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         detail = choice("detail", detail, DETAILS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(graph_solution(self.derived, self.values, decimals, found, detail))
+        return Solution(graph_solution(self.derived, self.values, decimals, found, detail, self.kinks))
 
     def gradients(self) -> dict[str, mpmath.mpf]:
         """dE/dv for every name v that reaches the loss, the loss first, at 50 significant digits."""
@@ -82,13 +96,57 @@ class GraphProblem:
         """The loss and every gradient beside its check, as the `gradients` command prints it; raises
         `CheckFailure` if a check disagrees."""
         return Solution(graph_gradient_report(self.derived, self.values,
-                                              self.finite_difference_checks()))
+                                              self.finite_difference_checks(), self.kinks))
+
+    def train(self, steps: int = 1, *, order: str = "simultaneous", fast: bool = False, every: int | None = None,
+              backend: str | None = None, curve: bool = False,
+              progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
+        """`steps` rounds of gradient descent on the trainable names with the spec's learning rate, as
+        `Problem.train` (the exact path, or double precision with `fast`; every trainable name is updated
+        from the values before the step, the simultaneous order). The compiled loop is kept."""
+        steps, every, recorded = training_steps(steps, every, curve, progress)
+        if optimizer not in (None, "sgd"):
+            raise InputError(f"optimizer: a computation graph trains by gradient descent (sgd) only, not {optimizer!r}")
+        if choice("order", order, ORDERS) != "simultaneous":
+            raise InputError(f"order: a computation graph updates every trainable name at once (simultaneous); "
+                             f"{order} is a layered network's order")
+        if backend == "numpy":
+            raise InputError("backend: numpy runs a layered network's matrix form; a computation graph trains "
+                             "with mpmath (exact) or math (double precision)")
+        backend = training_backend(backend, fast, GRAPH_BACKENDS)
+        update_definitions(self.derived)  # no learning rate: one line before anything is compiled
+        if backend not in self._compiled:
+            self._compiled[backend] = compiled_graph_training(self.derived, backend)
+        result = train_graph(self.derived, steps, backend, progress, recorded, self._compiled[backend])
+        return Training.of(result, self.graph, every)
+
+    @cached_property
+    def checker(self) -> GraphChecker:
+        """The graph's quantities at the spec's values and at random points, for `check`."""
+        return GraphChecker(self.derived)
+
+    def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
+              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:
+        """Is a hand-derived formula or number right for this graph? As `Problem.check`: `wrt` names a
+        gradient dE/dv (any name that has one, node or value), `quantity` any quantity of the graph (a node,
+        a value, ∂f/∂x, a local derivative ∂q/∂x); the formula may use every one of them."""
+        return check_answer(lambda: self.checker, self._adjoint, formula, value, wrt, quantity, budget)
+
+    def _adjoint(self, name: str) -> Symbol:
+        """dE/d`name`, the gradient `wrt` names; an unknown name is an error naming wrt."""
+        written = text("wrt", name)
+        try:
+            symbol = read_formula(written, self.checker.resolve)
+            return next(adjoint.symbol for adjoint in self.derived.adjoints if adjoint.quantity == symbol)
+        except (FormulaError, StopIteration):
+            known = ", ".join(adjoint.quantity.name for adjoint in self.derived.adjoints)
+            raise InputError(f"wrt: the graph has no gradient for {name!r} (it has {known})") from None
 
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""
         if name in _NOT_YET:
-            raise InputError(f"{name}: not available for a computation graph yet (solve and gradients are)")
+            raise InputError(f"{name}: not available for a computation graph yet (solve, gradients, train and check are)")
         raise AttributeError(name)
 
 
-_NOT_YET = {"matrix_solution", "explain", "derivation", "train", "check"}
+_NOT_YET = {"matrix_solution", "explain", "derivation"}

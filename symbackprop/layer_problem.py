@@ -19,6 +19,7 @@ from symbackprop.derivation.blocks import BlockForm, block_forms
 from symbackprop.derivation.convolution import ConvolutionForm, convolution_forms
 from symbackprop.derivation.recurrent import RecurrentForm, recurrent_forms
 from symbackprop.graph_problem import GraphProblem
+from symbackprop.network.graph import Graph, build_graph
 from symbackprop.network.layers import LayerNetwork, build_layers
 from symbackprop.results import Solution
 from symbackprop.solution.layers import with_layer_forms
@@ -34,6 +35,11 @@ class LayerProblem(GraphProblem):
 
     def __repr__(self) -> str:
         return f"LayerProblem({self.layer_spec.name!r})"
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The expansion's nodes in topological order (a loss that no parameter reaches is allowed here)."""
+        return build_graph(self.spec, trainable_required=False)
 
     @cached_property
     def layered(self) -> LayerNetwork:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,8 +25,9 @@ from functools import cached_property
 
 import mpmath
 
-from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS, choice, flag, text, whole
-from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
+from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
+from symbackprop.checks.budget import DEFAULT_BUDGET
+from symbackprop.checking import check_answer
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
@@ -38,7 +38,6 @@ from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
 from symbackprop.derivation.optimizers import first_step
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
-from symbackprop.formulas import read_equation, read_formula
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.layer_problem import LayerProblem
 from symbackprop.network import Network, build_network
@@ -58,7 +57,6 @@ from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
 from symbackprop.spec.model import OptimizerSpec
 from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.layers import LayersSpec
-from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
 from symbackprop.solution.graph import graph_question_sheet
@@ -66,8 +64,6 @@ from symbackprop.solution.graph import graph_question_sheet
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
-CURVE_POINTS = 1000
-"""About how many steps a training run records for a loss curve."""
 MAX_WORKED_STEPS = 100
 """The most optimizer steps a worked solution works out line by line."""
 
@@ -239,13 +235,9 @@ class Problem:
         `progress(k)` is called now and then with the steps done. The compiled loop is kept: training
         this problem again with the same order and backend does not compile again.
         """
-        steps = whole("steps", steps, 1, MAX_STEPS)
+        steps, every, recorded = training_steps(steps, every, curve, progress)
         order = choice("order", order, ORDERS)
         backend = _backend(backend, fast, order)
-        every = max(steps // 10, 1) if every is None else whole("every", every, 1)
-        recorded = math.gcd(every, max(steps // CURVE_POINTS, 1)) if flag("curve", curve) else every
-        if progress is not None and not callable(progress):
-            raise InputError(f"progress: expected a function of the steps done, got {type(progress).__name__}")
         chosen = self.optimizer(optimizer)
         if chosen.kind == "sgd":
             result = train_network(self.derived, steps, order, backend, progress, every=recorded,
@@ -282,35 +274,8 @@ class Problem:
         a formula may also be written 'quantity = formula'. Give a formula or a value, and at most one
         of `wrt` and `quantity`. A check that cannot decide within `budget` seconds (None: no limit;
         the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                                   or not 0 < budget <= MAX_BUDGET):
-            raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
-        return within_budget(budget, self._check, formula, value, wrt, quantity)
-
-    def _check(self, formula: str | None, value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
-        if formula is not None and value is not None:
-            raise InputError("value: give a formula or a value to check, not both")
-        if wrt is not None and quantity is not None:
-            raise InputError("quantity: name the quantity by wrt or by quantity, not both")
-        checker = self.checker
-        target = None
-        if wrt is not None:
-            target = self._gradient("wrt", wrt).symbol
-        elif quantity is not None:
-            target = checker.quantity(read_formula(text("quantity", quantity), checker.resolve))
-        if value is not None:
-            if target is None:
-                raise InputError("value: say which quantity it is, with quantity or wrt")
-            exact_number(text("value", value), "value")
-            return CheckResult(checker.check_value(value.strip(), target), value.strip())
-        if formula is None:
-            raise InputError("formula: give a formula or a value to check")
-        sides = read_equation(text("formula", formula), checker.resolve)
-        if target is None:
-            if len(sides) != 2:
-                raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
-            target = checker.quantity(sides[0])
-        return CheckResult(checker.check_formula(sides[-1], target), " ".join(formula.split()))
+        return check_answer(lambda: self.checker, lambda name: self._gradient("wrt", name).symbol,
+                            formula, value, wrt, quantity, budget)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5' or 'w_5'); an unknown name is an error naming `argument`."""
@@ -385,11 +350,7 @@ def _places(decimals: int, hand_round: int | None, detail: str) -> tuple[int, in
 
 def _backend(backend: str | None, fast: bool, order: str) -> str:
     """The one mapping from the options to a backend: `backend` if given, else "math" with `fast`, else "mpmath"."""
-    if backend is None:
-        return "math" if flag("fast", fast) else "mpmath"
-    backend = choice("backend", backend, BACKENDS)
-    if flag("fast", fast) and backend != "math":
-        raise InputError(f"fast: fast=True means backend 'math', not {backend!r}; give one of them")
+    backend = training_backend(backend, fast, BACKENDS)
     if backend == "numpy":
         if order != "simultaneous":
             raise InputError(f"backend: the matrix form updates in the simultaneous order only, not {order}")

@@ -20,6 +20,7 @@ from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.checks.verify import Verdict
 from symbackprop.derivation import Derivation
 from symbackprop.network import Network
+from symbackprop.network.graph import Graph
 from symbackprop.numbers.kinks import Kink
 from symbackprop.numbers.training import TrainingResult
 from symbackprop.printers import PRINTERS, printer
@@ -116,14 +117,15 @@ class GradientReport(_Displayed):
 class Training(TrainingResult, _Displayed):
     """A `TrainingResult` that reports itself: the loss every `every` steps, the final parameters and outputs."""
 
-    network: Network = field(repr=False)
+    network: Network | Graph = field(repr=False)
+    """What was trained: a layered network, or a computation graph."""
     every: int
     """The report's interval; `history` may hold more steps (for a loss curve), never fewer."""
     optimizer: str = "sgd"
     """The optimizer's kind."""
 
     @classmethod
-    def of(cls, result: TrainingResult, network: Network, every: int, optimizer: str = "sgd") -> Training:
+    def of(cls, result: TrainingResult, network: Network | Graph, every: int, optimizer: str = "sgd") -> Training:
         return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, network=network, every=every,
                    optimizer=optimizer)
 

@@ -38,6 +38,9 @@ EXPECTED = {
                      "ratio: graph derivation / micrograd-style forward+backward (300 nodes) = ",
                      "ratio: graph derivation / torch forward+backward (300 nodes) = ",
                      "ratio: naive sympy.diff / graph derivation (25 nodes) = "],
+    "bench_graph_training": ["ratio: exact uncompiled step / compiled mpmath step = ",
+                             "ratio: compiled mpmath step / compiled double step = ",
+                             "memory: peak RSS after deriving and compiling "],
 }
 
 

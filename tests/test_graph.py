@@ -230,8 +230,8 @@ def test_a_graph_problem_solves_once_and_says_what_it_cannot_do_yet():
     problem = GraphProblem({**STAGED, "name": "staged"})
     assert "∂f/∂x = ∂f/∂q · ∂q/∂x = (-4) · 1 = -4" in problem.solve().render("text")
     assert problem.derived is problem.derived
-    with pytest.raises(InputError, match=r"^train: not available for a computation graph yet"):
-        problem.train(10)
+    with pytest.raises(InputError, match=r"^explain: not available for a computation graph yet"):
+        problem.explain("x")
     with pytest.raises(AttributeError):
         problem.no_such_thing
 
@@ -260,7 +260,6 @@ def test_solve_and_gradients_take_a_graph_spec_file(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, line", [
-    (("train", "staged", "--steps", "2"), "symbackprop: train: not available for a computation graph yet"),
     (("solve", "staged", "--matrix"), "symbackprop: matrix_solution: not available for a computation graph yet"),
     (("solve", "staged", "--hand-round", "3"), "symbackprop: --hand-round: not available for a computation graph yet"),
 ])

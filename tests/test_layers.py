@@ -248,9 +248,10 @@ def test_ties_and_kinks_are_reported_and_their_checks_neither_pass_nor_fail():
     assert status["x_1"] == status["x_2"] == "kink" and status["x_3"] == status["x_4"] == "pass"
     assert problem.gradients()["x_1"] == 2 and problem.gradients()["x_2"] == 0  # to the first of the tied
     text = problem.solve().render("text", width=None)
-    assert "kink: max(x_1, x_2) has a tie: x_1, x_2 are equal at its maximum" in text
+    assert "kink: max is not differentiable where its largest arguments are equal; the engine routes the gradient " \
+           "to the first of them in the max's order alone, as max pooling does." in text
     problem = open_problem(_spec([2, -2, 1], [{"kind": "conv1d", "kernel": [1, 1]}, {"kind": "relu"}], [0, 0]))
-    assert "kink: a_1 = max(0, y_1) at its kink, y_1 = 0: the engine uses the left derivative, 0." in \
+    assert "kink: relu is not differentiable where its argument is 0; the engine uses the left derivative, 0." in \
         problem.solve().render("text", width=None)
     assert {c.quantity for c in problem.finite_difference_checks() if c.status == "kink"} == {"y_1", "x_1", "x_2",
                                                                                              "K_1", "K_2"}

@@ -25,7 +25,7 @@ from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.errors import CheckFailure
 from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.numbers.graph import graph_forward, graph_point
-from symbackprop.numbers.kinks import NodeKink
+from symbackprop.numbers.kinks import GraphKink
 
 FULL_CHECK_LIMIT = 1_000
 """Up to this many adjoints, every one is checked."""
@@ -43,8 +43,8 @@ class AdjointCheck:
     estimate: mpmath.mpf
     step: mpmath.mpf
     kink: str | None = None
-    """Set when the adjoint runs through a node at a kink (`numbers.kinks.graph_kinks`): the derivative is
-    one-sided there and a central difference cannot confirm it, so the check is reported, not passed or failed."""
+    """Set when the gradient runs through a relu, |u|, max or min at its kink: the derivative there is the
+    engine's choice and a central difference cannot confirm it, so the check is reported, not passed or failed."""
 
     @property
     def agreeing_digits(self) -> float:
@@ -72,12 +72,11 @@ def checked_adjoints(derivation: GraphDerivation) -> list[Adjoint]:
 
 
 def check_adjoints(derivation: GraphDerivation, symbolic: Mapping[Symbol, mpmath.mpf],
-                   kinks: Sequence[NodeKink] = ()) -> list[AdjointCheck]:
+                   at_kink: Sequence[GraphKink] = ()) -> list[AdjointCheck]:
     """The finite-difference check of the `checked_adjoints` (the loss's own, 1, included) against their
-    values in `symbolic` (`numbers.graph.graph_values`); a name a node at one of `kinks` depends on is
-    marked with it."""
+    values in `symbolic` (`numbers.graph.graph_values`); a name whose gradient runs through one of `at_kink`
+    (`numbers.kinks.graph_kinks`) is marked with that kink's note."""
     graph = derivation.graph
-    behind = _behind(graph, kinks)
     reaching = {adjoint.quantity for adjoint in derivation.adjoints}
     order = {node.symbol: index for index, node in enumerate(graph.nodes)}
     checks = []
@@ -89,8 +88,9 @@ def check_adjoints(derivation: GraphDerivation, symbolic: Mapping[Symbol, mpmath
             cone = _downstream(graph, quantity, reaching, order)
             sides = [graph_forward(graph, {**at_point, quantity: at_point[quantity] + sign * h}, cone)[graph.loss]
                      for sign in (1, -1)]
+            kink = next((k.note for k in at_kink if quantity in k.depends), None)
             checks.append(AdjointCheck(quantity.name, symbolic[adjoint.symbol], (sides[0] - sides[1]) / (2 * h), h,
-                                       behind.get(quantity)))
+                                       kink))
     return checks
 
 
@@ -104,20 +104,6 @@ def _downstream(graph: Graph, name: Symbol, reaching: set[Symbol], order: Mappin
                 found[user.symbol] = user
                 pending.append(user.symbol)
     return sorted(found.values(), key=lambda node: order[node.symbol])
-
-
-def _behind(graph: Graph, kinks: Sequence[NodeKink]) -> dict[Symbol, str]:
-    """Every name that a node at a kink depends on, with that kink's note (the first found)."""
-    inputs = {node.symbol: node.inputs for node in graph.nodes}
-    behind: dict[Symbol, str] = {}
-    for kink in kinks:
-        pending = list(inputs[kink.node])
-        while pending:
-            name = pending.pop()
-            if name not in behind:
-                behind[name] = kink.note
-                pending.extend(inputs.get(name, ()))
-    return behind
 
 
 def require_adjoints(checks: list[AdjointCheck]) -> None:

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 
 from sympy import S, Expr, Symbol
 
+from symbackprop.derivation.identities import layer_derivative_in_outputs
 from symbackprop.derivation.model import LocalDerivative
 from symbackprop.derivation.rules import differentiate, fold_product, fold_sum
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.network import Partial
+from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.names import partial_key
 
@@ -122,7 +124,21 @@ def derive_graph(graph: Graph, rule: LocalRule = node_derivative,
 
 
 def _local(rule: LocalRule, user: GraphNode, quantity: Symbol, loss: Symbol, uses: int) -> LocalDerivative:
-    local = rule(user, quantity)
+    local = _softmax_local(user, quantity) if user.group is not None else None
+    local = local or rule(user, quantity)
     if user.symbol == loss and uses > 1:
         return LocalDerivative(DirectPartial(loss, quantity, user.expression), local.expression, local.form)
     return local
+
+
+def _softmax_local(user: GraphNode, quantity: Symbol) -> LocalDerivative | None:
+    """dp_k/dz_j of a softmax group's member, in the group's outputs: p_k(1 - p_k) for k = j, -p_k p_j
+    otherwise, derived by SymPy from the softmax's expression (`identities.layer_derivative_in_outputs`)."""
+    members, arguments = user.group.members, user.group.arguments
+    if quantity not in arguments:
+        return None
+    form = layer_derivative_in_outputs(ACTIVATIONS["softmax"], members, members.index(user.symbol),
+                                       arguments.index(quantity))
+    if form is None:
+        return None
+    return LocalDerivative(Partial(user.symbol, quantity), user.expression, form, "softmax")

@@ -2,7 +2,7 @@
 
 `differentiate(expr, wrt)` walks a local expression once and returns the tree of rules
 (sum, constant multiple, product, power with its inner derivative, exp, log, a named
-function such as tanh, pieces, a maximum). Every
+function such as tanh, pieces; |u| and min by their cases, a maximum by its arg-max). Every
 record's `result` is the derivative assembled from its children with only numeric
 folding, so it keeps the shape a person writes: d/dout 1/2 (target - out)^2 gives
 -(target - out), not SymPy's out - target. Tests check every result against `sympy.diff`.
@@ -15,8 +15,8 @@ from functools import cache
 from typing import Callable
 
 from sympy import (
-    Add, And, Derivative, Dummy, Expr, Function, GreaterThan, Integer, Max, Mul, Number, Piecewise, Pow, S,
-    StrictGreaterThan, Symbol, diff, exp, log,
+    Abs, Add, And, Derivative, Dummy, Expr, Function, GreaterThan, Integer, Max, Min, Mul, Number, Piecewise, Pow, S,
+    StrictGreaterThan, StrictLessThan, Symbol, diff, exp, log,
 )
 
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
@@ -145,16 +145,33 @@ def differentiate(expr: Expr, wrt: Symbol) -> Rule:
     if isinstance(expr, log):
         inner = differentiate(expr.args[0], wrt)
         return LogRule(expr, wrt, fold_product([Pow(expr.args[0], -1), inner.result]), expr.args[0], inner)
-    if isinstance(expr, Piecewise):
-        pieces = tuple((differentiate(piece, wrt), condition) for piece, condition in expr.args)
-        return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
     if isinstance(expr, Max):
         return _maximum(expr, wrt)
+    if isinstance(expr, (Piecewise, Abs, Min)):
+        pieces = tuple((differentiate(piece, wrt), condition) for piece, condition in cases(expr))
+        return PiecewiseRule(expr, wrt, Piecewise(*[(rule.result, c) for rule, c in pieces]), pieces)
     if isinstance(expr, Function) and len(expr.args) == 1:
         inner = differentiate(expr.args[0], wrt)
         outer = _outer_at(expr)
         return FunctionRule(expr, wrt, fold_product([outer, inner.result]), expr.args[0], outer, inner)
     raise NotImplementedError(f"no differentiation rule for {type(expr).__name__}")
+
+
+def cases(expr: Piecewise | Abs | Min) -> tuple[tuple[Expr, object], ...]:
+    """The pieces of a function with a kink: |u| is u where u > 0, -u where u < 0, and 0 at 0; min(a, b) is a
+    where a < b, b where a > b, and (a + b)/2 at a tie (so the derivative there is the mean of the one-sided
+    ones, as a central difference measures it). A relu's pieces are its own (0 at 0). A maximum has a rule of
+    its own (`MaxRule`: the arg-max's derivative, the first tied argument's at a tie), as max pooling routes it."""
+    if isinstance(expr, Piecewise):
+        return expr.args
+    if isinstance(expr, Abs):
+        (u,) = expr.args
+        return (u, StrictGreaterThan(u, 0)), (-u, StrictLessThan(u, 0)), (S.Zero, S.true)
+    if len(expr.args) != 2:
+        raise NotImplementedError(f"{type(expr).__name__} of {len(expr.args)} arguments")
+    a, b = expr.args
+    first, second = StrictLessThan(a, b), StrictGreaterThan(a, b)
+    return (a, first), (b, second), (Mul(S.Half, Add(a, b, evaluate=False), evaluate=False), S.true)
 
 
 @cache

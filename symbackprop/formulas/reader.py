@@ -19,7 +19,10 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from sympy import E, Add, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
+from sympy import (
+    E, Abs, Add, Expr, Integer, Max, Min, Mul, Piecewise, Pow, Rational, S, StrictGreaterThan, Symbol, exp, log, sqrt,
+    tanh,
+)
 
 from symbackprop.errors import InputError
 from symbackprop.formulas import shapes
@@ -57,14 +60,24 @@ _BRACKET_OR_ESCAPED = re.compile(r"\\.|[()\[\]{}]", re.DOTALL)
 # A formula that ends right after one of these has a trailing operator.
 _OPERATORS = {"PLUS", "MINUS", "TIMES", "DIVIDE", "POW", "EQUALS"}
 # Rules that nest a formula inside another; the depth limit counts these.
-_NESTING_RULES = {"group", "call", "bare_call", "frac", "power"}
+_NESTING_RULES = {"group", "call", "bare_call", "frac", "power", "absolute"}
 
 
 def _sigmoid(x: Expr) -> Expr:
     return Pow(Add(1, exp(-x)), -1)
 
 
-_FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
+def _relu(x: Expr) -> Expr:
+    """relu(x) as the layered networks' relu is built: x where x > 0, else 0 (printed as max(0, x))."""
+    return Piecewise((x, StrictGreaterThan(x, 0)), (0, True))
+
+
+def _unevaluated(function: type) -> Callable[..., Expr]:
+    """|x|, max and min kept as written: SymPy would turn |e^x| into e^{re(x)} for its complex symbols."""
+    return lambda *arguments: function(*arguments, evaluate=False)
+
+
+_FUNCTIONS: dict[str, Callable[..., Expr]] = {
     "exp": exp,
     "ln": log,
     "log": log,
@@ -72,11 +85,17 @@ _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "sigma": _sigmoid,
     "σ": _sigmoid,
     "sqrt": sqrt,
+    "relu": _relu,
+    "abs": _unevaluated(Abs),
+    "max": _unevaluated(Max),
+    "min": _unevaluated(Min),
 }
 _KEYWORDS = frozenset([*_FUNCTIONS, "e"])
 """The words the grammar reads as a function or Euler's number, not as a name."""
 _PLAIN_ASSUMPTIONS = Symbol("x").assumptions0
 """A symbol made by `Symbol(name)`, with no assumptions: the only kind a shape stands in for."""
+_ARGUMENTS = {"max": 2, "min": 2}
+"""How many arguments a function takes, where it is not one."""
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -216,6 +235,13 @@ def _parse(text: str, start: str) -> Tree:
         if last.type in _OPERATORS:
             raise FormulaError(f"trailing operator '{last}'", text, last.start_pos) from None
         raise FormulaError("unexpected end of formula", text, len(text)) from None
+
+
+@dataclass(frozen=True)
+class _Arguments:
+    """(a, b) after a function's name: only max and min take several."""
+
+    values: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
@@ -409,13 +435,25 @@ class _Builder:
         return self._checked(Pow(base, exponent), "division by zero", position)
 
     def call(self, node: Tree, children: list[Any]) -> Expr:
-        function, argument = children[0], self._expr(children[1])
+        function = children[0]
         name = function.lstrip("\\")
-        self._check_log_power(argument, function.start_pos)
-        value = _FUNCTIONS[name](argument)
-        return self._checked(value, f"{name}({argument}) is undefined", function.start_pos)
+        arguments = children[1].values if isinstance(children[1], _Arguments) else (self._expr(children[1]),)
+        wanted = _ARGUMENTS.get(name, 1)
+        if len(arguments) != wanted:
+            raise self._error(f"{name} takes {'one argument' if wanted == 1 else f'{wanted} arguments'}, "
+                              f"got {len(arguments)}", function.start_pos)
+        for argument in arguments:
+            self._check_log_power(argument, function.start_pos)
+        value = _FUNCTIONS[name](*arguments)
+        return self._checked(value, f"{name}({', '.join(map(str, arguments))}) is undefined", function.start_pos)
 
     bare_call = call
+
+    def arguments(self, node: Tree, children: list[Any]) -> _Arguments:
+        return _Arguments(tuple(self._expr(c) for c in children if not isinstance(c, Token)))
+
+    def absolute(self, node: Tree, children: list[Any]) -> Expr:
+        return _FUNCTIONS["abs"](self._expr(children[1]))
 
     def group(self, node: Tree, children: list[Any]) -> Any:
         return children[1]

@@ -22,6 +22,7 @@ from functools import cache
 from string import ascii_lowercase
 
 from sympy import Add, Expr, Mul, Symbol
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 Shape = tuple[tuple[str, ...], tuple[int, ...]]
 """The text between names (one more piece than names), and each name's rank among the distinct ones."""
@@ -87,6 +88,8 @@ def fill(template: Expr, symbols: Sequence[Symbol]) -> Expr:
         args = tuple(map(put, expression.args))
         if expression.func in (Add, Mul):
             return expression.func._from_args(args)
+        if expression.func is ExprCondPair:  # a piece of relu's cases: it takes no evaluate flag
+            return ExprCondPair(*args)
         return expression.func(*args, evaluate=False)
 
     return put(template)

@@ -13,7 +13,8 @@ from sympy import Expr, Rational, Symbol
 
 from symbackprop.errors import InputError
 from symbackprop.network.symbols import LEARNING_RATE
-from symbackprop.spec.graph import GraphSpec
+from symbackprop.network.activations import ACTIVATIONS
+from symbackprop.spec.graph import GraphSpec, SoftmaxGroup
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class GraphNode:
     expression: Expr
     inputs: tuple[Symbol, ...]
     """The names the expression uses, in the spec's order of names."""
+    group: SoftmaxGroup | None = None
+    """The softmax over a named group this node is a member of, if it is one."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,18 @@ class Graph:
                 found[name].append(node)
         return {name: tuple(nodes) for name, nodes in found.items()}
 
+    def depends_on(self, name: Symbol) -> set[Symbol]:
+        """Every name (node or leaf) that `name`'s value is computed from, itself excluded."""
+        inputs = {node.symbol: node.inputs for node in self.nodes}
+        found: set[Symbol] = set()
+        pending = list(inputs.get(name, ()))
+        while pending:
+            symbol = pending.pop()
+            if symbol not in found:
+                found.add(symbol)
+                pending.extend(inputs.get(symbol, ()))
+        return found
+
     def point(self) -> dict[Symbol, Rational]:
         """The leaves' values, and the learning rate when the spec gives one."""
         point = dict(self.spec.values)
@@ -60,15 +75,22 @@ class Graph:
         return [(node.symbol, node.expression) for node in self.nodes]
 
 
-def build_graph(spec: GraphSpec) -> Graph:
-    """The spec's nodes in topological order; a cycle is an `InputError` that names it."""
-    order = {name: index for index, name in enumerate([*spec.values, *(symbol for symbol, _ in spec.nodes)])}
-    definitions = dict(spec.nodes)
+def build_graph(spec: GraphSpec, trainable_required: bool = True) -> Graph:
+    """The spec's nodes in topological order; a cycle is an `InputError` that names it, and so is a loss that
+    depends on no trainable name when `trainable_required` (a spec a person wrote; a layer spec's expansion
+    may leave a kernel that only meets padding, and its inputs' gradients are still wanted). A softmax group's
+    members are nodes p_k = e^{z_k} / (e^{z_1} + ... + e^{z_n}), the softmax activation's own expression."""
+    softmax = ACTIVATIONS["softmax"].output
+    members = {member: (group, softmax(group.arguments, k))
+               for group in spec.groups for k, member in enumerate(group.members)}
+    given = {**dict(spec.nodes), **{member: expression for member, (_, expression) in members.items()}}
+    definitions = {name: given[name] for name in spec.order or given}
+    order = {name: index for index, name in enumerate([*spec.values, *definitions])}
     inputs = {symbol: tuple(sorted(expression.free_symbols, key=order.__getitem__))
-              for symbol, expression in spec.nodes}
+              for symbol, expression in definitions.items()}
     placed: list[GraphNode] = []
     done: set[Symbol] = set()
-    for root, _ in spec.nodes:  # depth first, iteratively: a long chain must not exhaust Python's stack
+    for root in definitions:  # depth first, iteratively: a long chain must not exhaust Python's stack
         if root in done:
             continue
         trail, pending, open_ = [root], [iter(inputs[root])], {root}
@@ -87,5 +109,11 @@ def build_graph(spec: GraphSpec) -> Graph:
                 pending.pop()
                 open_.discard(symbol)
                 done.add(symbol)
-                placed.append(GraphNode(symbol, definitions[symbol], inputs[symbol]))
-    return Graph(spec, tuple(placed))
+                placed.append(GraphNode(symbol, definitions[symbol], inputs[symbol],
+                                        members[symbol][0] if symbol in members else None))
+    graph = Graph(spec, tuple(placed))
+    if trainable_required and not graph.depends_on(spec.loss) & set(spec.trainable):
+        trainable = ", ".join(s.name for s in spec.trainable) or "none"
+        raise InputError(f"loss: {spec.loss.name} depends on no trainable name (trainable: {trainable}), so "
+                         "no gradient could train it")
+    return graph

@@ -16,13 +16,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sympy import Abs, Expr, Function, Max, Number, Piecewise, Pow, S, Symbol
+from sympy import Abs, Expr, Function, Max, Min, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
 
 FUNCTIONS = ("exp", "log", "tanh", "log1p", "sign")
 """Functions the generated code calls by name; the caller's namespace provides them. Python's own
-max and abs print as themselves (the stable forms of `numbers.stable` use them)."""
-_BUILTINS = {Max: "max", Abs: "abs"}
+max, min and abs print as themselves (the stable forms of `numbers.stable` and graph formulas use them)."""
+_BUILTINS = {Max: "max", Min: "min", Abs: "abs"}
 
 _ADD, _MUL, _POW, _ATOM = 1, 2, 3, 4
 """Python precedence levels: a + b, a*b (and -a), a**b, names and calls."""

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 
 import mpmath
 from sympy import (
-    Add, Expr, GreaterThan, LessThan, Max, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol,
-    exp, log, sign, tanh, true,
+    Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
+    Symbol, exp, log, sign, tanh, true,
 )
 from sympy.logic.boolalg import And, Boolean
 
@@ -51,8 +51,10 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.tanh(evaluate(expr.args[0], values))
     if isinstance(expr, sign):  # an l1 penalty's derivative: 0 at its kink
         return mpmath.sign(evaluate(expr.args[0], values))
-    if isinstance(expr, Max):
-        return max(evaluate(argument, values) for argument in expr.args)
+    if isinstance(expr, Abs):
+        return abs(evaluate(expr.args[0], values))
+    if isinstance(expr, (Max, Min)):
+        return (max if isinstance(expr, Max) else min)(evaluate(a, values) for a in expr.args)
     if isinstance(expr, Piecewise):
         for piece, condition in expr.args:
             if _holds(condition, values):

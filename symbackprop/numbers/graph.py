@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import mpmath
 from sympy import Expr, Symbol
@@ -29,10 +29,11 @@ def graph_forward(graph: Graph, start: dict[Symbol, mpmath.mpf],
     return known
 
 
-def graph_values(derivation: GraphDerivation) -> dict[Symbol, mpmath.mpf]:
-    """Every leaf, node, local derivative and adjoint with its value, at `PRECISION` digits."""
+def graph_values(derivation: GraphDerivation, start: Mapping[Symbol, mpmath.mpf] | None = None) -> dict[Symbol, mpmath.mpf]:
+    """Every leaf, node, local derivative and adjoint with its value, at `PRECISION` digits, from the spec's
+    values or from `start` (every leaf, and the learning rate)."""
     with mpmath.workdps(PRECISION):
-        known = graph_forward(derivation.graph, graph_point(derivation.graph))
+        known = graph_forward(derivation.graph, dict(start) if start is not None else graph_point(derivation.graph))
         for symbol, expression in derivation.definitions():
             known[symbol] = _defined(expression, known, f"nodes.{symbol.of.name}: the derivative by {symbol.wrt.name}")
         return known

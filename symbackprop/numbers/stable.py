@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import mpmath
-from sympy import Abs, Add, Eq, Expr, Max, Mul, Piecewise, Pow, S, Symbol, exp, log
+from sympy import Abs, Add, Eq, Expr, Max, Min, Mul, Piecewise, Pow, S, Symbol, exp, log
 from sympy.codegen.cfunctions import log1p
 
 from symbackprop.errors import CheckFailure
@@ -45,7 +45,8 @@ def stable(expr: Expr) -> Expr:
         return _softmax(args) or _times_log(args) or Mul(*args, evaluate=False)
     if isinstance(expr, log):
         return _softplus(args[0]) or log(args[0], evaluate=False)
-    return expr.func(*args, evaluate=False) if isinstance(expr, (Add, Pow)) else expr.func(*args)
+    # |u|, max and min unevaluated too: SymPy would turn |e^u| into e^{re(u)}.
+    return expr.func(*args, evaluate=False) if isinstance(expr, (Add, Pow, Abs, Max, Min)) else expr.func(*args)
 
 
 def _softmax(factors: list[Expr]) -> Expr | None:

@@ -191,8 +191,10 @@ class DocumentTextPrinter(AsciiMatrices, DocumentNotation, StrPrinter):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
 
     def _print_Max(self, expr: Expr) -> str:
-        """max(1, |p|), as written by hand (SymPy writes Max)."""
-        return f"max({', '.join(self._print(a) for a in expr.args)})"
+        """max(1, |p|), min(a, b), as written by hand (SymPy writes Max, Min)."""
+        return f"{type(expr).__name__.lower()}({', '.join(self._print(a) for a in expr.args)})"
+
+    _print_Min = _print_Max
 
     def _cases(self, pieces: list[tuple[str, str | None]]) -> str:
         """{1 if net_h1 > 0, 0 otherwise}: the cases of the LaTeX and MathML printers on one line."""

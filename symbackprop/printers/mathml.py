@@ -110,8 +110,10 @@ class DocumentMathMLPrinter(MathMLMatrices, DocumentNotation, MathMLPresentation
         return printed[0] if len(printed) == 1 else self._joined_row(printed, ",")
 
     def _print_Max(self, expr: Expr) -> Element:
-        """max(1, |p|) as a function, as written by hand (SymPy sets max as an operator, spaced apart)."""
-        return self._apply("max", self._arguments(list(expr.args)))
+        """max(1, |p|), min(a, b) as functions, as written by hand (SymPy sets them as operators, spaced apart)."""
+        return self._apply(type(expr).__name__.lower(), self._arguments(list(expr.args)))
+
+    _print_Min = _print_Max
 
     def _cases(self, pieces: list[tuple[Element, Element | None]]) -> Element:
         """Cases in a brace: the value, then 'if' and its condition, or 'otherwise'."""

@@ -9,7 +9,7 @@ with the figure of its paths to the loss.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import mpmath
 
@@ -19,6 +19,7 @@ from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIR
 from symbackprop.checks.graph import FULL_CHECK_LIMIT, SAMPLED_NODES, AdjointCheck
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.numbers.graph import graph_point, use_gradients
+from symbackprop.numbers.kinks import GraphKink
 from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.solution.build import DETAILS, local_derivative_steps
 from symbackprop.solution.figure import Figure
@@ -27,9 +28,11 @@ from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolutio
 
 
 def graph_solution(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf], places: int = 9,
-                   checks: list[AdjointCheck] | None = None, detail: str = "brief") -> WorkedSolution:
+                   checks: list[AdjointCheck] | None = None, detail: str = "brief",
+                   at_kink: Sequence[GraphKink] = ()) -> WorkedSolution:
     """The whole worked solution of a graph from its `values` (`numbers.graph.graph_values`), every number
-    shown to `places` decimals; `checks`, when given, are shown at the end."""
+    shown to `places` decimals; `checks`, when given, are shown at the end; `at_kink`
+    (`numbers.kinks.graph_kinks`) after the forward pass."""
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}")
     graph = derivation.graph
@@ -48,7 +51,8 @@ def graph_solution(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.m
                                 f"{'it' if len(unreached) == 1 else 'them'}."))
     if drawing is None:
         given = Section("Values", (Note(TOO_LARGE.format(names=len(graph.leaves) + len(graph.nodes))), *given.items))
-    sections = [given, forward, Section("Backward pass", tuple(backward))]
+    sections = [given, forward, graph_kink_section(at_kink), Section("Backward pass", tuple(backward))]
+    sections = [section for section in sections if section is not None]
     if checks is not None:
         sections.append(adjoint_check_section(derivation, checks))
     figure = None if drawing is None else drawing.full()
@@ -118,6 +122,13 @@ def _gradient(adjoint: Adjoint, derivation: GraphDerivation, numerals: Mapping[S
     return Section("Gradient for", tuple(items), adjoint.quantity)
 
 
+def graph_kink_section(at_kink: Sequence[GraphKink]) -> Section | None:
+    """Each relu, |u|, max or min at its kink, in its node, and the derivative the engine uses there."""
+    if not at_kink:
+        return None
+    return Section("At a kink", tuple(Note((kink.function, f" in {kink.node.name}: {kink.note}.")) for kink in at_kink))
+
+
 def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck]) -> Section:
     """Every gradient against its mpmath finite difference, as a table."""
     symbols = {adjoint.quantity.name: adjoint.symbol for adjoint in derivation.adjoints}
@@ -139,13 +150,14 @@ def _sample_note(checked: int, adjoints: int) -> str:
 
 
 def graph_gradient_report(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf],
-                          checks: list[AdjointCheck]) -> WorkedSolution:
-    """The loss and every gradient, beside its finite-difference check where it has one (`checked_adjoints`),
-    as the `gradients` command prints a layered network's (the double-precision columns are a layered
-    network's only: null here)."""
+                          checks: list[AdjointCheck], at_kink: Sequence[GraphKink] = ()) -> WorkedSolution:
+    """The loss, any function at its kink, and every gradient, beside its finite-difference check where it has
+    one (`checked_adjoints`), as the `gradients` command prints a layered network's (the double-precision
+    columns are a layered network's only: null here)."""
     graph = derivation.graph
     value = significant(values[graph.loss])
-    sections = (Section("Loss", (Step(graph.loss, (), None, value),)), adjoint_check_section(derivation, checks))
+    sections = tuple(s for s in (Section("Loss", (Step(graph.loss, (), None, value),)), graph_kink_section(at_kink),
+                                 adjoint_check_section(derivation, checks)) if s is not None)
     return WorkedSolution(f"Gradients: {graph.spec.name}", sections, places=None, kind="gradients", data={
         "loss": value,
         "gradients": {a.quantity.name: significant(values[a.symbol])
@@ -154,7 +166,7 @@ def graph_gradient_report(derivation: GraphDerivation, values: Mapping[Symbol, m
                     "double_step": None, "double_error": None, "double_tolerance": None,
                     "mpmath_fd": significant(c.estimate), "agreeing_digits": round(c.agreeing_digits, 1),
                     "status": c.status, "kink": c.kink} for c in checks],
-        "kinks": [],
+        "kinks": [{"neuron": k.node.name, "note": k.note} for k in at_kink],
     })
 
 

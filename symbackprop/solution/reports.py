@@ -13,6 +13,7 @@ from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.checks.verify import Explanation, Mistake, Verdict
 from symbackprop.derivation import Derivation
 from symbackprop.network import Network
+from symbackprop.network.graph import Graph
 from symbackprop.numbers.kinks import Kink
 from symbackprop.numbers.rounding import brief, fixed, full, round_half_up, significant
 from symbackprop.numbers.training import TrainingResult
@@ -37,36 +38,40 @@ def gradient_report(derivation: Derivation, loss, checks: list[GradientCheck], a
     })
 
 
-def training_report(result: TrainingResult, every: int, network: Network, decimals: int = 9,
+def training_report(result: TrainingResult, every: int, network: Network | Graph, decimals: int = 9,
                     optimizer: str = "sgd") -> WorkedSolution:
-    """E_total before and after, every `every` steps, the final parameters and outputs: shown to `decimals`
-    decimals as `solve` shows numbers; `data` keeps every digit. `optimizer`: the optimizer's kind."""
+    """The loss (a network's E_total) before and after, every `every` steps, the final parameters (a graph's
+    trainable names) and outputs (a graph has none but its loss): shown to `decimals` decimals as `solve`
+    shows numbers; `data` keeps every digit. `optimizer`: the optimizer's kind."""
     def shown(value) -> str:
         return fixed(value, decimals)
 
     sampled = _sampled(result.steps, every)
-    total = network.total
+    if isinstance(network, Graph):
+        total, trained, outputs = network.loss, [(s, s.name) for s in network.spec.trainable], ()
+    else:
+        total, trained, outputs = network.total, [(p.symbol, p.name) for p in network.parameters], network.outputs
     sections = (
-        Section("Total error", (Note((total, f" before: {shown(result.history[0][0])}")),
-                                Note((total, f" after: {shown(result.error)}")))),
-        Section(f"Every {every:,} steps", (Table(("step", "E_total"),
+        Section("Total error" if outputs else "Loss", (Note((total, f" before: {shown(result.history[0][0])}")),
+                                                       Note((total, f" after: {shown(result.error)}")))),
+        Section(f"Every {every:,} steps", (Table(("step", total.name),
                                                  tuple((f"{step:,}", shown(result.history[step][0])) for step in sampled)),)),
         Section("Parameters", (Table(("parameter", "value"),
-                                     tuple((p.symbol, shown(result.parameters[p.name])) for p in network.parameters)),)),
+                                     tuple((symbol, shown(result.parameters[name])) for symbol, name in trained)),)),
         Section("Outputs", (Table(("output", "value"),
-                                  tuple((symbol, shown(value)) for symbol, value in zip(network.outputs, result.outputs))),)),
+                                  tuple((symbol, shown(value)) for symbol, value in zip(outputs, result.outputs))),)),
     )
     title = f"Training: {result.steps:,} steps, order '{result.order}'"
     if optimizer != "sgd":
         title = f"Training: {result.steps:,} steps of {optimizer}"
-    return WorkedSolution(title, sections, places=None, kind="training", data={
+    return WorkedSolution(title, sections if outputs else sections[:3], places=None, kind="training", data={
         "steps": result.steps,
         "order": result.order,
         "optimizer": optimizer,
         "loss_before": full(result.history[0][0]),
         "loss_after": full(result.error),
         "parameters": {name: full(value) for name, value in result.parameters.items()},
-        "outputs": {symbol.name: full(value) for symbol, value in zip(network.outputs, result.outputs)},
+        "outputs": {symbol.name: full(value) for symbol, value in zip(outputs, result.outputs)},
         "history": [{"step": step, "loss": full(result.history[step][0])} for step in sampled],
     })
 

@@ -13,6 +13,7 @@
     [nodes]                          # in any order; each a formula in the names above
     q = "x + y"
     f = "q \\cdot z"
+    p = {softmax = ["q", "z"]}       # a softmax over a named group: the nodes p_1, p_2
 
 Numbers are exact decimals; formulas are read by the formula reader (never eval), and every
 name is the canonical key of a typed name (w0 and w_{0} are both w_0).
@@ -21,7 +22,7 @@ name is the canonical key of a typed name (w0 and w_{0} are both w_0).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sympy import Expr, Rational, Symbol
@@ -29,7 +30,7 @@ from sympy import Expr, Rational, Symbol
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
-from symbackprop.names import parse_key
+from symbackprop.names import name_of, parse_key, symbol as named
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_GRAPH_NODES
 
@@ -48,6 +49,18 @@ class GraphSpec:
     """Each named intermediate with its local expression, in the spec's order."""
     loss: Symbol
     learning_rate: Rational | None
+    groups: tuple[SoftmaxGroup, ...] = ()
+    """Each softmax over a named group, whose members are nodes too (not in `nodes`)."""
+    order: tuple[Symbol, ...] = ()
+    """Every node's name in the spec's order, a group's members in the group's place (default: `nodes`' order)."""
+
+
+@dataclass(frozen=True)
+class SoftmaxGroup:
+    """p = {softmax = [z1, z2, z3]}: the nodes p_1, p_2, p_3, p_k = e^{z_k} / (e^{z1} + e^{z2} + e^{z3})."""
+
+    members: tuple[Symbol, ...]
+    arguments: tuple[Symbol, ...]
 
 
 def graph_spec_from_dict(data: Mapping[str, Any], default_name: str = "graph") -> GraphSpec:
@@ -57,21 +70,55 @@ def graph_spec_from_dict(data: Mapping[str, Any], default_name: str = "graph") -
         raise InputError(f"{unknown[0]}: unknown field (a graph spec has {', '.join(sorted(FIELDS))})")
     values_data, nodes_data = _table(data, "values"), _table(data, "nodes")
     values = {_name(key, f"values.{key}"): exact_number(value, f"values.{key}") for key, value in values_data.items()}
-    node_names = [_name(key, f"nodes.{key}") for key in nodes_data]
+    defined = {key: _defined(key, text) for key, text in nodes_data.items()}
+    node_names = [name for names in defined.values() for name in names]
     known = {symbol.name: symbol for symbol in [*values, *node_names]}
     if len(known) < len(values) + len(node_names):
         twice = next(n for n in node_names if n in values or node_names.count(n) > 1)
-        raise InputError(f"nodes.{twice.name}: {twice.name} is defined twice")
-    nodes = tuple((symbol, _formula(formula, f"nodes.{key}", known))
-                  for symbol, (key, formula) in zip(node_names, nodes_data.items()))
+        key = next(key for key, names in defined.items() if twice in names)
+        raise InputError(f"nodes.{key}: {twice.name} is defined twice")
+    nodes = tuple((names[0], _formula(nodes_data[key], f"nodes.{key}", known))
+                  for key, names in defined.items() if isinstance(nodes_data[key], str))
+    groups = tuple(SoftmaxGroup(names, _group(nodes_data[key], f"nodes.{key}", known))
+                   for key, names in defined.items() if not isinstance(nodes_data[key], str))
     return GraphSpec(
         name=_text(data.get("name", default_name), "name"),
         values=values,
-        trainable=_trainable(data.get("trainable"), values),
+        trainable=_trainable(data.get("trainable"), values, node_names),
         nodes=nodes,
         loss=_loss(data.get("loss"), node_names),
         learning_rate=None if data.get("learning_rate") is None else _rate(data["learning_rate"]),
+        groups=groups,
+        order=tuple(node_names),
     )
+
+
+def _defined(key: str, node: Any) -> tuple[Symbol, ...]:
+    """The names a node defines: its own, or p_1 ... p_k for a softmax over k names."""
+    name = _name(key, f"nodes.{key}")
+    if isinstance(node, str):
+        return (name,)
+    if not isinstance(node, Mapping) or set(node) != {"softmax"}:
+        raise InputError(f"nodes.{key}: expected a formula as a string, or a softmax over a group: "
+                         f"{key} = {{softmax = [\"z1\", \"z2\"]}}, got {type(node).__name__}")
+    group = node["softmax"]
+    if not isinstance(group, list) or len(group) < 2:
+        raise InputError(f"nodes.{key}.softmax: expected a list of at least two names")
+    base = name_of(name)
+    return tuple(named(replace(base, subscript=(*base.subscript, str(k)))) for k in range(1, len(group) + 1))
+
+
+def _group(node: Mapping[str, Any], field: str, known: Mapping[str, Symbol]) -> tuple[Symbol, ...]:
+    """A softmax's arguments: known names, each at most once."""
+    arguments = []
+    for index, key in enumerate(node["softmax"]):
+        argument = _name(key, f"{field}.softmax[{index}]")
+        if argument.name not in known:
+            raise InputError(f"{field}.softmax[{index}]: unknown name {key!r}")
+        if argument in arguments:
+            raise InputError(f"{field}.softmax[{index}]: {key!r} is in the group twice")
+        arguments.append(argument)
+    return tuple(arguments)
 
 
 def _table(data: Mapping[str, Any], field: str) -> Mapping[str, Any]:
@@ -121,7 +168,7 @@ def _text(value: Any, field: str) -> str:
     return value
 
 
-def _trainable(data: Any, values: Mapping[Symbol, Rational]) -> tuple[Symbol, ...]:
+def _trainable(data: Any, values: Mapping[Symbol, Rational], nodes: list[Symbol]) -> tuple[Symbol, ...]:
     if data is None:
         return tuple(values)
     if not isinstance(data, list):
@@ -129,6 +176,9 @@ def _trainable(data: Any, values: Mapping[Symbol, Rational]) -> tuple[Symbol, ..
     chosen = []
     for index, key in enumerate(data):
         symbol = _name(key, f"trainable[{index}]")
+        if symbol in nodes:
+            raise InputError(f"trainable[{index}]: {key!r} is a node, computed from other names; only values "
+                             f"train ({', '.join(s.name for s in values)})")
         if symbol not in values:
             raise InputError(f"trainable[{index}]: {key!r} is not one of the values ({', '.join(s.name for s in values)})")
         chosen.append(symbol)

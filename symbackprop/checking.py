@@ -1,0 +1,57 @@
+"""`check`'s arguments, for a layered network and a computation graph alike: what to compare, then the verdict.
+
+A formula or a value; `wrt` (a gradient) or `quantity` (any quantity the checker knows) names what it
+should equal, or the formula says it ('quantity = formula'). The checker (`checks.verify.Checker`, or
+`checks.graph_check.GraphChecker`) decides, within a time budget that covers deriving it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sympy import Symbol
+
+from symbackprop.arguments import text
+from symbackprop.checks.budget import MAX_BUDGET, within_budget
+from symbackprop.checks.verify import Checker
+from symbackprop.errors import InputError
+from symbackprop.formulas import read_equation, read_formula
+from symbackprop.results import CheckResult
+from symbackprop.spec.exact import exact_number
+
+
+def check_answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbol], formula: str | None,
+                 value: str | None, wrt: str | None, quantity: str | None, budget: float | None) -> CheckResult:
+    """The verdict on `formula` or `value`; `checker()` makes (or returns) the checker and `gradient(wrt)` the
+    symbol of dE/d`wrt`, both within `budget` seconds (None: no limit), past which it is an `InputError`."""
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not 0 < budget <= MAX_BUDGET):
+        raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
+    return within_budget(budget, _answer, checker, gradient, formula, value, wrt, quantity)
+
+
+def _answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbol], formula: str | None,
+            value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
+    if formula is not None and value is not None:
+        raise InputError("value: give a formula or a value to check, not both")
+    if wrt is not None and quantity is not None:
+        raise InputError("quantity: name the quantity by wrt or by quantity, not both")
+    checking = checker()
+    target = None
+    if wrt is not None:
+        target = gradient(wrt)
+    elif quantity is not None:
+        target = checking.quantity(read_formula(text("quantity", quantity), checking.resolve))
+    if value is not None:
+        if target is None:
+            raise InputError("value: say which quantity it is, with quantity or wrt")
+        exact_number(text("value", value), "value")
+        return CheckResult(checking.check_value(value.strip(), target), value.strip())
+    if formula is None:
+        raise InputError("formula: give a formula or a value to check")
+    sides = read_equation(text("formula", formula), checking.resolve)
+    if target is None:
+        if len(sides) != 2:
+            raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
+        target = checking.quantity(sides[0])
+    return CheckResult(checking.check_formula(sides[-1], target), " ".join(formula.split()))

@@ -1,0 +1,99 @@
+"""Check a formula or a number someone derived by hand for a computation graph, and find the mistake.
+
+The comparison is `checks.verify.Checker`'s (numbers at the spec's values and at random points, then
+the simplified difference in the graph's intermediates); only what is particular to a graph is here:
+its quantities (values, nodes, local derivatives, adjoints), random points near the spec's values (a
+graph may take logs and roots, defined only near them), and the mistakes people make with the
+multivariable chain rule, each computed by making it in the derivation:
+
+- a dropped local factor: dE/dx = dE/dq where dE/dq · dq/dx belongs, or a factor lost inside a local
+  derivative;
+- a missing term for a name used more than once (the shared-parameter mistake): dE/dw = dE/da · da/dw
+  where w is also used by b;
+- a factor dropped or a term missing in a node's own formula (the forward pass).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import mpmath
+from sympy import Add, Expr, Mul, S, Symbol
+
+from symbackprop.checks.verify import RANDOM_POINTS, Checker, Mistake
+from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.errors import InputError
+from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
+from symbackprop.numbers.graph import graph_point
+
+RANDOM_SPREAD = mpmath.mpf("0.05")
+"""Random points move every value by up to 5% of its size (at least 0.05): near the spec's values, where
+the graph's logs and roots are defined."""
+MAX_TRIES = 4 * RANDOM_POINTS
+"""Random points drawn to find RANDOM_POINTS where every value is a real number."""
+
+
+class GraphChecker(Checker):
+    """A graph's quantities, their values at the spec's values and at random points near them."""
+
+    def __init__(self, derivation: GraphDerivation) -> None:
+        """The same attributes as `Checker`'s, from the graph (`Checker.__init__` reads a layered network)."""
+        self.derivation = derivation
+        graph = derivation.graph
+        backward = derivation.definitions()
+        self.definitions: list[tuple[Symbol, Expr]] = graph.forward_definitions() + backward
+        self.defined = dict(self.definitions)
+        self.backward = {symbol for symbol, _ in backward}
+        self.constraints: dict[Symbol, Expr] = {}
+        with mpmath.workdps(PRECISION):
+            base = graph_point(graph)
+            self.start, self.points = [base], [evaluate_definitions(self.definitions, base)]
+            for seed in range(MAX_TRIES):
+                if len(self.start) > RANDOM_POINTS:
+                    break
+                start = self._random_start(base, seed)
+                values = _real(lambda: evaluate_definitions(self.definitions, start))
+                if values is not None:
+                    self.start.append(start)
+                    self.points.append(values)
+        self.symbols = {symbol.name: symbol for symbol in self.points[0]}
+
+    def quantity(self, symbol: Expr) -> Symbol:
+        if not isinstance(symbol, Symbol) or symbol not in self.points[0]:
+            raise InputError(f"quantity: the graph has no quantity {symbol}")
+        return symbol
+
+    def _random_start(self, base: dict, seed: int) -> dict:
+        generator = random.Random(seed)
+        return {symbol: value + RANDOM_SPREAD * max(abs(value), 1) * mpmath.mpf(generator.randint(-1000, 1000)) / 1000
+                for symbol, value in base.items()}
+
+    def _mistakes(self, quantity: Symbol) -> Iterator[tuple[Mistake, list[tuple[Symbol, Expr]]]]:
+        """Each factor dropped from a product and each term missing from a sum that `quantity` is made of:
+        a chain-rule term's upstream or local factor, a use of a shared name, a factor of a local derivative
+        or of a node's formula."""
+        for symbol in self._reachable(quantity):
+            expression = self.defined[symbol]
+
+            def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
+                return [(s, new if s == symbol else e) for s, e in self.definitions]
+
+            if isinstance(expression, Mul):
+                for factor in expression.args:
+                    yield (Mistake("dropped-factor", factor, within=symbol),
+                           changed(Mul(*[f for f in expression.args if f is not factor])))
+            if isinstance(expression, Add):
+                for term in expression.args:
+                    yield (Mistake("missing-term", term, within=symbol),
+                           changed(Add(*[t for t in expression.args if t is not term]) or S.Zero))
+
+
+def _real(compute) -> dict | None:
+    """`compute()`'s values when every one is a finite real number, else None (a log of a negative number
+    at a random point)."""
+    try:
+        values = compute()
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return values if all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in values.values()) else None

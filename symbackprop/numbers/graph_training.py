@@ -1,0 +1,184 @@
+"""Gradient descent on a computation graph's trainable names, compiled, in mpmath or in doubles.
+
+One step is the graph's forward pass, its backward pass (`GraphDerivation.definitions`) and the update
+v+ = v - eta dE/dv of every trainable name v, all at once (the simultaneous order: every gradient from the
+values before the step). `numbers.codegen.SourceWriter` prints the assignments as straight-line Python,
+fused into one loop as the layered network's training is (`numbers.training`); the double-precision
+backend first rewrites them into forms that do not overflow (`numbers.stable`). `exact_step` is the
+uncompiled exact path the tests compare both with, step by step.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+
+import mpmath
+from sympy import Expr, Mul, Symbol
+
+from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.errors import InputError
+from symbackprop.names import name_of, symbol
+from symbackprop.network.symbols import LEARNING_RATE
+from symbackprop.numbers.codegen import SourceWriter
+from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
+from symbackprop.numbers.graph import graph_point, graph_values
+from symbackprop.numbers.stable import (
+    DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, NotFinite, finite_doubles, require_finite, stable_definitions,
+)
+from symbackprop.numbers.training import MAX_RECORDED, PROGRESS_CALLS, CompiledNetwork, TrainingResult
+
+GRAPH_BACKENDS = ("mpmath", "math")
+MAX_EXP_ARGUMENT = 10**6
+"""The exact loop refuses e^x for |x| beyond this: a run that diverges would otherwise feed e^(10^434294)
+to the next exp, whose exponent alone takes more memory than the machine has."""
+
+
+_DIVERGES = "training diverges: {} in the exact loop; a smaller learning_rate may converge"
+
+
+def bounded_exp(x: mpmath.mpf) -> mpmath.mpf:
+    """mpmath.exp, but `NotFinite` (exit 1, one line) for an argument beyond `MAX_EXP_ARGUMENT`."""
+    if abs(x) > MAX_EXP_ARGUMENT:
+        raise NotFinite(_DIVERGES.format(f"e^x with |x| > {MAX_EXP_ARGUMENT:,}"))
+    return mpmath.exp(x)
+
+
+@contextmanager
+def _exact_numbers() -> Iterator[None]:
+    """The exact loop at `PRECISION` digits; a number too large for mpmath (tanh of 2^(10^5000)) says so in one line."""
+    with mpmath.workdps(PRECISION):
+        try:
+            yield
+        except (ArithmeticError, ValueError, MemoryError) as error:  # mpmath shifts by a value's exponent
+            raise NotFinite(_DIVERGES.format(f"a value too large to compute ({type(error).__name__})")) from None
+
+
+_FUNCTIONS = {"mpmath": {**MPMATH_FUNCTIONS, "exp": bounded_exp}, "math": DOUBLE_FUNCTIONS}
+
+
+def updated(name: Symbol) -> Symbol:
+    """v+, the value of the trainable name v after one step."""
+    return symbol(replace(name_of(name), updated=True))
+
+
+def update_definitions(derivation: GraphDerivation) -> list[tuple[Symbol, Expr]]:
+    """v+ = v - eta dE/dv for every trainable name v (`InputError` when the spec gives no learning rate)."""
+    graph = derivation.graph
+    if graph.spec.learning_rate is None:
+        raise InputError("learning_rate: training a graph needs the spec's learning_rate, e.g. learning_rate = 0.1")
+    adjoints = {adjoint.quantity: adjoint.symbol for adjoint in derivation.adjoints}
+    return [(updated(name), name - Mul(LEARNING_RATE, adjoints[name])) for name in graph.spec.trainable]
+
+
+def compile_graph_training(derivation: GraphDerivation, backend: str = "mpmath") -> CompiledNetwork:
+    """The training loop generated from the derivation: run(blocks, every, *trainable values) as
+    `CompiledNetwork.run`, the outputs of each record empty (a graph's loss is its only result)."""
+    if backend not in GRAPH_BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    source, bound = _source(derivation, backend)
+    gc.collect()  # the writer's expressions and tables, freed before Python compiles the source (its peak)
+    namespace: dict[str, object] = {"_locals": bound}
+    exec(compile(source, f"<symbackprop graph {derivation.graph.spec.name}>", "exec"), namespace)  # noqa: S102
+    return CompiledNetwork(namespace["run"], source)
+
+
+def _source(derivation: GraphDerivation, backend: str) -> tuple[str, tuple]:
+    """The loop's source, and the values its first line binds: constants, numbers, functions."""
+    graph = derivation.graph
+    trainable = list(graph.spec.trainable)
+    updates = update_definitions(derivation)
+    sequence = graph.forward_definitions() + derivation.definitions() + updates
+    if backend == "math":
+        sequence = stable_definitions(sequence)
+    writer = SourceWriter(sequence, trainable, float_literals=backend == "math")
+    arguments = "".join(f"{writer.name(name)}, " for name in trainable)
+    new = [target for target, _ in updates]
+    rebind = f"{arguments}= {''.join(f'{writer.expression(n)}, ' for n in new)}\n"
+    body = writer.body([graph.loss, *new], 12)
+    point = graph.point()
+    constants = [name for name in point if name not in trainable]
+    names = [writer.name(c) for c in constants] + list(writer.numbers.values()) + sorted(writer.functions)
+    # One body, which also computes the loss (a few operations more than the gradients need): a second,
+    # recording copy would double the source, and compiling it is most of the memory a large graph takes.
+    source = (
+        f"def run(_blocks, _every, {arguments}):\n    {''.join(f'{n}, ' for n in names)}= _locals\n"
+        "    _history = []\n    _record = _history.append\n    for _ in range(_blocks):\n"
+        f"        for _step in range(_every):\n{body}"
+        f"            if not _step:\n                _record(({writer.expression(graph.loss)}, ()))\n"
+        f"            {rebind}"
+        f"    return _history, ({arguments})\n"
+    )
+    with mpmath.workdps(PRECISION):
+        exact = [to_mpf(point[c]) for c in constants] + [evaluate(n, {}) for n in writer.numbers]
+    numbers = exact if backend == "mpmath" else [float(x) for x in exact]
+    return source, (*numbers, *(_FUNCTIONS[backend][f] for f in sorted(writer.functions)))
+
+
+def compiled_graph_training(derivation: GraphDerivation, backend: str = "mpmath") -> CompiledNetwork:
+    """`compile_graph_training` with the garbage collector paused: compiling makes many objects and frees none."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return compile_graph_training(derivation, backend)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def train_graph(derivation: GraphDerivation, steps: int, backend: str = "mpmath",
+                progress: Callable[[int], None] | None = None, every: int = 1,
+                compiled: CompiledNetwork | None = None) -> TrainingResult:
+    """`steps` rounds of gradient descent from the spec's values; the loss is recorded before steps 0,
+    `every`, 2 `every`, ... and after the last, as `numbers.training.train` records E_total."""
+    if every < 1:
+        raise ValueError(f"every must be at least 1, got {every}")
+    if steps // every > MAX_RECORDED:
+        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
+                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+    compiled = compiled or compiled_graph_training(derivation, backend)
+    trainable = derivation.graph.spec.trainable
+    blocks, rest = divmod(steps, every)
+    chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
+    history: dict[int, tuple] = {}
+    with finite_doubles("a value during training") if backend == "math" else _exact_numbers():
+        start = derivation.graph.spec.values
+        values = tuple(to_mpf(start[name]) if backend == "mpmath" else float(start[name]) for name in trainable)
+        done = 0
+        while done < blocks:
+            part, values = compiled.run(min(chunk, blocks - done), every, *values)
+            history.update(((done + k) * every, record) for k, record in enumerate(part))
+            done += len(part)
+            if progress is not None:
+                progress(done * every)
+        if rest:
+            part, values = compiled.run(1, rest, *values)
+            history[blocks * every] = part[0]
+            if progress is not None:
+                progress(steps)
+        (history[steps],), _after = compiled.run(1, 1, *values)
+    result = TrainingResult(steps, "simultaneous", {name.name: value for name, value in zip(trainable, values)},
+                            history)
+    if backend != "mpmath":
+        require_finite([loss for loss, _ in history.values()], "the loss during training")
+        require_finite(result.parameters.values(), "a trainable value after training")
+    return result
+
+
+def exact_step(derivation: GraphDerivation, leaves: Mapping[Symbol, mpmath.mpf]) -> tuple[mpmath.mpf, dict]:
+    """One step on the exact path, uncompiled: the loss at `leaves` (every value, and eta: `exact_start`)
+    and the leaves after the update, each evaluated from the derivation's expressions at `PRECISION` digits."""
+    values = graph_values(derivation, leaves)
+    after = dict(leaves)
+    with mpmath.workdps(PRECISION):
+        for name, (_target, expression) in zip(derivation.graph.spec.trainable, update_definitions(derivation)):
+            after[name] = evaluate(expression, values)
+    return values[derivation.graph.loss], after
+
+
+def exact_start(derivation: GraphDerivation) -> dict[Symbol, mpmath.mpf]:
+    """The spec's values and learning rate, where `exact_step` starts."""
+    with mpmath.workdps(PRECISION):
+        return graph_point(derivation.graph)
