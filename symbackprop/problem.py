@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import mpmath
+from sympy import Symbol
 
 from symbackprop.arguments import MAX_DECIMALS, MAX_STEPS, choice, flag, text, whole
 from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
@@ -36,10 +37,11 @@ from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
-from symbackprop.formulas import read_equation, read_formula
+from symbackprop.formulas import FormulaError, read_chain, read_formula
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
+from symbackprop.numbers.rounding import HandRounding, parse_hand_rounding
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
@@ -131,7 +133,7 @@ class Problem:
 
     @cached_property
     def checker(self) -> Checker:
-        return Checker(self.derived)
+        return Checker(self.derived, lambda: self.after_update)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True) -> Solution:
@@ -210,17 +212,27 @@ class Problem:
         return self._compiled[order, backend]
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
-              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:
+              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET,
+              hand_round: str | None = None) -> CheckResult:
         """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
-        a formula may also be written 'quantity = formula'. Give a formula or a value, and at most one
-        of `wrt` and `quantity`. A check that cannot decide within `budget` seconds (None: no limit;
+        a formula may also be written 'quantity = formula', or as a chain 'quantity = formula = numbers = value'
+        whose every part is judged. Give a formula or a value, and at most one of `wrt` and `quantity`.
+        `hand_round` ('outputs=3,deltas=4', '4sf', ...: numbers/rounding.py) says how the intermediates were
+        rounded by hand. A check that cannot decide within `budget` seconds (None: no limit;
         the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                    or not 0 < budget <= MAX_BUDGET):
             raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
-        return within_budget(budget, self._check, formula, value, wrt, quantity)
+        hand = None
+        if hand_round is not None:
+            try:
+                hand = parse_hand_rounding(text("hand_round", hand_round))
+            except ValueError as error:
+                raise InputError(f"hand_round: {error}") from None
+        return within_budget(budget, self._check, formula, value, wrt, quantity, hand)
 
-    def _check(self, formula: str | None, value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
+    def _check(self, formula: str | None, value: str | None, wrt: str | None, quantity: str | None,
+               hand: HandRounding | None) -> CheckResult:
         if formula is not None and value is not None:
             raise InputError("value: give a formula or a value to check, not both")
         if wrt is not None and quantity is not None:
@@ -230,26 +242,37 @@ class Problem:
         if wrt is not None:
             target = self._gradient("wrt", wrt).symbol
         elif quantity is not None:
-            target = checker.quantity(read_formula(text("quantity", quantity), checker.resolve))
+            try:
+                target = checker.quantity(read_formula(text("quantity", quantity), checker.resolve))
+            except FormulaError as error:
+                error.argument = "quantity"
+                raise
         if value is not None:
             if target is None:
                 raise InputError("value: say which quantity it is, with quantity or wrt")
             exact_number(text("value", value), "value")
-            return CheckResult(checker.check_value(value.strip(), target), value.strip())
+            return CheckResult(checker.check_value(value.strip(), target, hand), value.strip())
         if formula is None:
             raise InputError("formula: give a formula or a value to check")
-        sides = read_equation(text("formula", formula), checker.resolve)
+        sides = read_chain(text("formula", formula), checker.resolve)
         if target is None:
-            if len(sides) != 2:
+            if len(sides) < 2 or sides[0].numerals:
                 raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
-            target = checker.quantity(sides[0])
-        return CheckResult(checker.check_formula(sides[-1], target), " ".join(formula.split()))
+            target = checker.quantity(sides[0].expression)
+            sides = sides[1:]
+        return CheckResult(checker.check_chain(sides, target, hand), " ".join(formula.split()))
 
     def _gradient(self, argument: str, name: str) -> Gradient:
-        """The gradient of the parameter `name` ('w5' or 'w_5'); an unknown name is an error naming `argument`."""
+        """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming
+        `argument`."""
         try:
             return self.derived.gradient(text(argument, name).replace("_", ""))
         except KeyError:
+            pass
+        parameters = {p.symbol: p.name for p in self.network.parameters}
+        try:
+            return self.derived.gradient(parameters[read_formula(name, Symbol)])
+        except (InputError, KeyError):
             known = ", ".join(p.name for p in self.network.parameters)
             raise InputError(f"{argument}: the network has no parameter {name!r} (it has {known})") from None
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from sympy import E, Add, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
+from sympy import E, Add, Dummy, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
 
 from symbackprop.errors import InputError
 from symbackprop.formulas.unicode import GREEK, plain
@@ -88,6 +88,8 @@ class FormulaError(InputError):
     def __init__(self, reason: str, text: str, position: int) -> None:
         super().__init__(reason, text, position)
         self.reason, self.text, self.position = reason, text, position
+        self.argument = "formula"
+        """What the text was given as: the argument (or option) an error names."""
 
     def __str__(self) -> str:
         start = self.text.rfind("\n", 0, self.position) + 1
@@ -98,7 +100,7 @@ class FormulaError(InputError):
             first = max(0, min(column - _SHOWN // 2, len(line) - _SHOWN))
             line = ("..." if first else "") + line[first : first + _SHOWN] + ("..." if first + _SHOWN < len(line) else "")
             column = column - first + (3 if first else 0)
-        return f"formula: {self.reason} at position {self.position}\n{line}\n{' ' * column}^"
+        return f"{self.argument}: {self.reason} at position {self.position}\n{line}\n{' ' * column}^"
 
 
 def read_formula(text: str, resolve: Resolve | None = None) -> Expr:
@@ -114,6 +116,45 @@ def read_formula(text: str, resolve: Resolve | None = None) -> Expr:
 def read_equation(text: str, resolve: Resolve | None = None) -> list[Expr]:
     """The sides of `a = b = c` as [a, b, c]; a formula without "=" gives [formula]."""
     return _read(text, "equation", resolve)
+
+
+class Numeral(Dummy):
+    """A decimal number as it was written (0.593269992, 8.2e-2): its exact value and its text, kept apart
+    from the formula around it so that a check can take it at the precision it was printed with."""
+
+    value: Rational
+    written: str
+
+    def __new__(cls, value: Rational, written: str) -> "Numeral":
+        numeral = super().__new__(cls, written)
+        numeral.value, numeral.written = value, written
+        return numeral
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a chain `a = b = c`: what it says, with each decimal number a `Numeral`, and its text."""
+
+    expression: Expr
+    written: str
+
+    @property
+    def numerals(self) -> set[Numeral]:
+        return {s for s in self.expression.free_symbols if isinstance(s, Numeral)}
+
+
+def read_chain(text: str, resolve: Resolve | None = None) -> list[Side]:
+    """The sides of `a = b = c` as `read_equation` reads them, but with every number that has a decimal
+    point or an exponent left as a `Numeral` (whole numbers are exact): 0.74136507 · 0.186815602 stays a
+    product of two printed numbers instead of becoming one exact rational."""
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
+    _check_brackets(text)
+    tree = _parse(text, "equation")
+    expressions = _Builder(text, resolve or Symbol, numerals=True).build(tree)
+    sides = [c for c in tree.children if isinstance(c, Tree)]
+    return [Side(expression, " ".join(text[side.meta.start_pos:side.meta.end_pos].split()))
+            for expression, side in zip(expressions, sides)]
 
 
 def _read(text: str, start: str, resolve: Resolve | None) -> Any:
@@ -216,9 +257,11 @@ def _labels(subscript: str) -> tuple[str, ...]:
 class _Builder:
     """Turns the parse tree into SymPy bottom-up, without recursion, one method per rule."""
 
-    def __init__(self, text: str, resolve: Resolve) -> None:
+    def __init__(self, text: str, resolve: Resolve, numerals: bool = False) -> None:
         self.text = text
         self.resolve = resolve
+        self.numerals = numerals
+        """Decimal numbers become `Numeral`s (read_chain), not rationals."""
 
     def build(self, tree: Tree) -> Any:
         values: dict[int, Any] = {}
@@ -276,8 +319,9 @@ class _Builder:
             raise self._error(f"not a name '{written}'", position) from None
         try:
             return self.resolve(key)
-        except KeyError:
-            raise self._error(f"unknown name '{key}'", position) from None
+        except KeyError as error:  # a resolver may say more than the key: a suggestion, the names it knows
+            hint = error.args[0] if error.args and error.args[0] != key else None
+            raise self._error(f"unknown name '{key}'" + (f" ({hint})" if hint else ""), position) from None
 
     def _ascii_name(self, word: str, position: int) -> Symbol:
         base, subscript, step, sample, updated = _ASCII_WORD.fullmatch(plain(word)).groups()
@@ -428,7 +472,10 @@ class _Builder:
         if len(exponent.lstrip("-0")) > 4 or abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
             raise self._error(f"number exponent beyond {MAX_DECIMAL_EXPONENT}", token.start_pos)
         value = int(digits or "0") * Fraction(10) ** (int(exponent) - len(fraction or ""))
-        return Rational(value.numerator, value.denominator)
+        exact = Rational(value.numerator, value.denominator)
+        if self.numerals and ("." in token or "e" in token.lower()):
+            return Numeral(exact, str(token))
+        return exact
 
     def euler(self, node: Tree, children: list[Any]) -> Expr:
         return E
