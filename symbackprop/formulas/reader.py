@@ -18,7 +18,10 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from sympy import E, Add, Dummy, Expr, Integer, Mul, Pow, Rational, S, Symbol, exp, log, sqrt, tanh
+from sympy import (
+    E, Add, Dummy, Expr, GreaterThan, Integer, LessThan, Mul, Piecewise, Pow, Rational, S, StrictGreaterThan,
+    StrictLessThan, Symbol, exp, log, sqrt, tanh, true,
+)
 
 from symbackprop.errors import InputError
 from symbackprop.formulas.unicode import GREEK, plain
@@ -69,6 +72,8 @@ _FUNCTIONS: dict[str, Callable[[Expr], Expr]] = {
     "σ": _sigmoid,
     "sqrt": sqrt,
 }
+_COMPARISONS = {">": StrictGreaterThan, ">=": GreaterThan, "≥": GreaterThan, "<": StrictLessThan, "<=": LessThan,
+                "≤": LessThan}
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -415,6 +420,22 @@ class _Builder:
         return self._checked(value, f"{name}({argument}) is undefined", function.start_pos)
 
     bare_call = call
+
+    def call2(self, node: Tree, children: list[Any]) -> Expr:
+        """max(a, b) as the pieces relu is made of (b if b > a, else a), min(a, b) likewise."""
+        function, first, second = children[0].lstrip("\\"), self._expr(children[2]), self._expr(children[4])
+        if function == "min":
+            return Piecewise((second, StrictLessThan(second, first)), (first, true))
+        return Piecewise((second, StrictGreaterThan(second, first)), (first, true))
+
+    def cases(self, node: Tree, children: list[Any]) -> Expr:
+        pieces = [c for c in children if isinstance(c, tuple)]
+        otherwise = self._expr(children[-3])
+        return Piecewise(*pieces, (otherwise, true))
+
+    def piece(self, node: Tree, children: list[Any]) -> tuple[Expr, Any]:
+        value, _, left, compare, right = children
+        return self._expr(value), _COMPARISONS[str(compare)](self._expr(left), self._expr(right))
 
     def group(self, node: Tree, children: list[Any]) -> Any:
         return children[1]
