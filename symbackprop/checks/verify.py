@@ -20,6 +20,7 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import mpmath
 from sympy import Add, Dummy, Expr, Mul, Pow, S, Symbol, simplify
@@ -146,9 +147,11 @@ class Checker:
         self.scaled: dict[Symbol, Expr] = {}
         self.parameters = {p.symbol for p in network.parameters}
         self.updated = {u.symbol for u in derivation.updates}
-        with mpmath.workdps(PRECISION):
-            self._intervals = {s: interval(v, v) for s, v in self.points[0].items()}
+
+    @cached_property
+    def _intervals(self) -> dict:
         """The spec's point as intervals of one number each, for formulas of printed numbers."""
+        return {s: interval(v, v) for s, v in self.points[0].items()}
 
     def _after_update(self, definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:
         """The updated parameters, then the forward pass again with them (out_o1^+, E_total^+): the values
@@ -269,8 +272,12 @@ class Checker:
         (carried: 0.0822 after 0.7414 · 0.1868 · 0.5933), whatever the exact value rounds to."""
         numerals = side.numerals
         expression = side.expression
-        if expression.free_symbols - numerals:
-            return self.check_formula(expression, quantity) if not numerals else self.check_numbers(expression, quantity)
+        if expression.free_symbols - numerals:  # a formula; its numbers exact, else at their printed digits
+            formula = self.check_formula(expression.xreplace({n: n.value for n in numerals}), quantity)
+            if formula.correct or not numerals:
+                return formula
+            numbers = self.check_numbers(expression, quantity)
+            return numbers if numbers.correct else formula
         text = _numeral_text(expression)
         if text is not None:
             verdict = self.check_value(text, quantity, hand)
@@ -301,17 +308,20 @@ class Checker:
                        explanations=explanations)
 
     def _numbers_range(self, expression: Expr, rule: str):
+        """Every value `expression` takes at the spec's point with each printed number anywhere it may have
+        been before it was rounded (ROUNDED) or cut off (TRUNCATED); a number the spec gives is exact."""
         given = set(self.start[0].values())
         values = dict(self._intervals)
         for numeral in (s for s in expression.free_symbols if isinstance(s, Numeral)):
             with mpmath.workdps(PRECISION):
                 value, unit = to_mpf(numeral.value), mpmath.mpf(10) ** -decimals_of(numeral.written)
-            if value in given:
-                values[numeral] = interval(value, value)
-            elif rule == ROUNDED:
-                values[numeral] = interval(value - unit / 2, value + unit / 2)
-            else:  # toward zero, so the value lies beyond it
-                values[numeral] = interval(value, value + unit) if value >= 0 else interval(value - unit, value)
+                if value in given:
+                    low, high = value, value
+                elif rule == ROUNDED:
+                    low, high = value - unit / 2, value + unit / 2
+                else:  # toward zero, so the value lies beyond it
+                    low, high = (value, value + unit) if value >= 0 else (value - unit, value)
+            values[numeral] = interval(low, high)
         try:
             return evaluate_interval(expression, values)
         except KeyError as error:
