@@ -135,8 +135,12 @@ def _detail(verdict: Verdict) -> list[str | tuple]:
     network gives instead of a wrong answer."""
     expected = significant(verdict.expected)
     if verdict.correct:
-        special = verdict.by_hand or verdict.order is not None or verdict.rounding in (TRUNCATED, CARRIED)
-        return [f"the exact value is {expected}"] if special and not verdict.parts else []
+        if verdict.parts:
+            return []
+        lines = [_judged(verdict).partition(": ")[2]] if verdict.interval is not None else []
+        if verdict.by_hand or verdict.order is not None or verdict.rounding in (TRUNCATED, CARRIED):
+            lines.append(f"the exact value is {expected}")
+        return lines
     if verdict.places is not None:
         return [f"the network gives {expected} ({round_half_up(verdict.expected, verdict.places)} "
                 f"at your {verdict.places} decimals)"]
