@@ -65,6 +65,12 @@ def test_a_wrong_number_in_a_chain_is_found_and_diagnosed():
     assert str(verdict.explanations[0].mistake.used) == "out_h2"
 
 
+def test_a_rounded_number_that_happens_to_be_a_given_number_is_taken_at_its_digits():
+    verdict = _check(formula="0.7414 · 0.1868 · 0.6", wrt="w5")  # 0.6 is out_h1 rounded, and b_2
+    assert verdict.correct and verdict.interval[1] - verdict.interval[0] > mpmath.mpf("0.01")
+    assert not _check(formula="0.7414 · 0.1868 · 0.7", wrt="w5").correct
+
+
 def test_a_number_carried_from_rounded_numbers_before_it_is_right():
     verdict = _check(formula="∂E_total/∂w₅ = 0.7414 · 0.1868 · 0.5933 = 0.082168")  # exact: 0.082167
     assert verdict.correct and verdict.parts[-1].rounding == "carried from the part before"

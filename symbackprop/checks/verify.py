@@ -291,26 +291,28 @@ class Checker:
 
     def check_numbers(self, expression: Expr, quantity: Symbol) -> Verdict:
         """A formula with printed numbers in it: right when the network's value lies in the range the
-        numbers allow, each anywhere within half a unit of its last digit (a number the spec gives is
-        exact), or, failing that, each cut off there (truncated)."""
+        numbers allow, each anywhere within half a unit of its last digit (a number the spec gives taken as
+        exact first, then as rounded too: 0.6 may be out_h1 rounded), or, failing that, each cut off there
+        (truncated). Mistakes are sought against the first, narrowest range."""
         expected = self.points[0][quantity]
-        ranges = {}
-        for rule in (ROUNDED, TRUNCATED):
-            ranges[rule] = self._numbers_range(expression, rule)
-            if _within(ranges[rule], expected):
-                return Verdict(self.shown(quantity), True, expected, _middle(ranges[rule]),
-                               rounding=None if rule == ROUNDED else rule, interval=bounds(ranges[rule]))
-        allowed = ranges[ROUNDED]
+        allowed = None
+        for rule, given_exact in ((ROUNDED, True), (ROUNDED, False), (TRUNCATED, False)):
+            numbers = self._numbers_range(expression, rule, given_exact)
+            allowed = numbers if allowed is None else allowed
+            if _within(numbers, expected):
+                return Verdict(self.shown(quantity), True, expected, _middle(numbers),
+                               rounding=None if rule == ROUNDED else rule, interval=bounds(numbers))
         explanations = self._diagnose(
             quantity, self.start[:1], judge=lambda mistaken, _: mistaken[0] if _within(allowed, mistaken[0]) else None,
             differs=lambda mistaken: not close(mistaken[0], expected), given=_middle(allowed))
         return Verdict(self.shown(quantity), False, expected, _middle(allowed), interval=bounds(allowed),
                        explanations=explanations)
 
-    def _numbers_range(self, expression: Expr, rule: str):
+    def _numbers_range(self, expression: Expr, rule: str, given_exact: bool):
         """Every value `expression` takes at the spec's point with each printed number anywhere it may have
-        been before it was rounded (ROUNDED) or cut off (TRUNCATED); a number the spec gives is exact."""
-        given = set(self.start[0].values())
+        been before it was rounded (ROUNDED) or cut off (TRUNCATED); with `given_exact`, a number the spec
+        gives (a weight, an input) is taken as exact."""
+        given = set(self.start[0].values()) if given_exact else set()
         values = dict(self._intervals)
         for numeral in (s for s in expression.free_symbols if isinstance(s, Numeral)):
             with mpmath.workdps(PRECISION):
