@@ -400,6 +400,7 @@ class Checker:
         the closest of those that differ, with `exact` False."""
         found, closest = [], None
         for mistake, definitions in self._mistakes(quantity):
+            definitions = _needed(definitions, quantity)
             values = [self._run(definitions, start)[quantity] for start in starts]
             if not differs(values):
                 continue
@@ -489,7 +490,8 @@ class Checker:
         """`quantity` with the intermediates rounded as `rounding` says at the spec's point; None when rounding
         that coarsely leaves no number (an output rounded to 0 under a logarithm)."""
         try:
-            return self._run(definitions, self.start[0], lambda symbol: rounding.of(self._kind(symbol)))[quantity]
+            return self._run(_needed(definitions, quantity), self.start[0],
+                             lambda symbol: rounding.of(self._kind(symbol)))[quantity]
         except ArithmeticError:
             return None
 
@@ -526,6 +528,20 @@ class Checker:
         start = {symbol: mpmath.mpf(generator.randint(-900, 900)) / 1000 for symbol in base}
         start.update((target, evaluate(rest, start)) for target, rest in self.constraints.items())
         return start
+
+
+def _needed(definitions: list[tuple[Symbol, Expr]], quantity: Symbol) -> list[tuple[Symbol, Expr]]:
+    """The definitions `quantity` depends on, in their order: a mistake in dE_total/dw_5 needs neither the
+    other gradients nor the pass after the update."""
+    defined = dict(definitions)
+    needed, stack = set(), [quantity]
+    while stack:
+        symbol = stack.pop()
+        if symbol in needed or symbol not in defined:
+            continue
+        needed.add(symbol)
+        stack.extend(defined[symbol].free_symbols)
+    return [(s, e) for s, e in definitions if s in needed]
 
 
 def _dependency_order(definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:
