@@ -14,8 +14,8 @@ from contextlib import contextmanager
 
 import mpmath
 from sympy import (
-    Add, Expr, GreaterThan, LessThan, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan, Symbol, exp,
-    log, tanh, true,
+    Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
+    Symbol, exp, log, tanh, true,
 )
 
 from symbackprop.numbers.precision import PRECISION
@@ -88,6 +88,13 @@ def _evaluate(expr: Expr, values: Mapping[Symbol, Interval]) -> Interval:
         return iv.mpf([mpmath.tanh(low) - _ulp(low), mpmath.tanh(high) + _ulp(high)])
     if isinstance(expr, Piecewise):
         return _piecewise(expr, values)
+    if isinstance(expr, (Max, Min)):  # increasing in each argument: the bounds' maxima (minima)
+        pick = max if isinstance(expr, Max) else min
+        ends = [bounds(_evaluate(argument, values)) for argument in expr.args]
+        return iv.mpf([pick(low for low, _ in ends), pick(high for _, high in ends)])
+    if isinstance(expr, Abs):
+        low, high = bounds(_evaluate(expr.args[0], values))
+        return iv.mpf([0 if low <= 0 <= high else min(abs(low), abs(high)), max(abs(low), abs(high))])
     raise NotImplementedError(f"cannot evaluate {type(expr).__name__} on intervals")
 
 
