@@ -152,10 +152,7 @@ def read_chain(text: str, resolve: Resolve | None = None) -> list[Side]:
     """The sides of `a = b = c` as `read_equation` reads them, but with every number that has a decimal
     point or an exponent left as a `Numeral` (whole numbers are exact): 0.74136507 · 0.186815602 stays a
     product of two printed numbers instead of becoming one exact rational."""
-    if len(text) > MAX_LENGTH:
-        raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
-    _check_brackets(text)
-    tree = _parse(text, "equation")
+    tree = _checked_parse(text, "equation")
     expressions = _Builder(text, resolve or Symbol, numerals=True).build(tree)
     sides = [c for c in tree.children if isinstance(c, Tree)]
     return [Side(expression, " ".join(text[side.meta.start_pos:side.meta.end_pos].split()))
@@ -163,10 +160,15 @@ def read_chain(text: str, resolve: Resolve | None = None) -> list[Side]:
 
 
 def _read(text: str, start: str, resolve: Resolve | None) -> Any:
+    return _Builder(text, resolve or Symbol).build(_checked_parse(text, start))
+
+
+def _checked_parse(text: str, start: str) -> Tree:
+    """The parse tree of a text within the length and nesting limits."""
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
     _check_brackets(text)
-    return _Builder(text, resolve or Symbol).build(_parse(text, start))
+    return _parse(text, start)
 
 
 def _check_brackets(text: str) -> None:
@@ -435,7 +437,10 @@ class _Builder:
 
     def piece(self, node: Tree, children: list[Any]) -> tuple[Expr, Any]:
         value, _, left, compare, right = children
-        return self._expr(value), _COMPARISONS[str(compare)](self._expr(left), self._expr(right))
+        try:
+            return self._expr(value), _COMPARISONS[str(compare)](self._expr(left), self._expr(right))
+        except TypeError:  # SymPy refuses to order what is not real
+            raise self._error("cannot compare these", compare.start_pos) from None
 
     def group(self, node: Tree, children: list[Any]) -> Any:
         return children[1]
