@@ -260,6 +260,8 @@ class Problem:
                 raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
             target = checker.quantity(sides[0].expression)
             sides = sides[1:]
+        elif len(sides) > 1 and sides[0].expression == target:  # the quantity named again: nothing to judge
+            sides = sides[1:]
         return CheckResult(checker.check_chain(sides, target, hand), " ".join(formula.split()))
 
     def _gradient(self, argument: str, name: str) -> Gradient:
