@@ -132,6 +132,7 @@ def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
           wrt: str | None = None, quantity: str | None = None,
-          budget: float | None = DEFAULT_BUDGET) -> CheckResult:
+          budget: float | None = DEFAULT_BUDGET, hand_round: str | None = None) -> CheckResult:
     """Is a hand-derived formula or number right? (see `Problem.check`)"""
-    return open_problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget)
+    return open_problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget,
+                                      hand_round=hand_round)

@@ -15,23 +15,32 @@ from symbackprop.arguments import text
 from symbackprop.checks.budget import MAX_BUDGET, within_budget
 from symbackprop.checks.verify import Checker
 from symbackprop.errors import InputError
-from symbackprop.formulas import read_equation, read_formula
+from symbackprop.formulas import FormulaError, read_chain, read_formula
+from symbackprop.numbers.rounding import HandRounding, parse_hand_rounding
 from symbackprop.results import CheckResult
 from symbackprop.spec.exact import exact_number
 
 
 def check_answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbol], formula: str | None,
-                 value: str | None, wrt: str | None, quantity: str | None, budget: float | None) -> CheckResult:
+                 value: str | None, wrt: str | None, quantity: str | None, budget: float | None,
+                 hand_round: str | None = None) -> CheckResult:
     """The verdict on `formula` or `value`; `checker()` makes (or returns) the checker and `gradient(wrt)` the
-    symbol of dE/d`wrt`, both within `budget` seconds (None: no limit), past which it is an `InputError`."""
+    symbol of dE/d`wrt`, both within `budget` seconds (None: no limit), past which it is an `InputError`;
+    `hand_round` says how the intermediates were rounded by hand (`numbers.rounding.parse_hand_rounding`)."""
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                or not 0 < budget <= MAX_BUDGET):
         raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
-    return within_budget(budget, _answer, checker, gradient, formula, value, wrt, quantity)
+    hand = None
+    if hand_round is not None:
+        try:
+            hand = parse_hand_rounding(text("hand_round", hand_round))
+        except ValueError as error:
+            raise InputError(f"hand_round: {error}") from None
+    return within_budget(budget, _answer, checker, gradient, formula, value, wrt, quantity, hand)
 
 
 def _answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbol], formula: str | None,
-            value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
+            value: str | None, wrt: str | None, quantity: str | None, hand: HandRounding | None) -> CheckResult:
     if formula is not None and value is not None:
         raise InputError("value: give a formula or a value to check, not both")
     if wrt is not None and quantity is not None:
@@ -41,17 +50,24 @@ def _answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbol], f
     if wrt is not None:
         target = gradient(wrt)
     elif quantity is not None:
-        target = checking.quantity(read_formula(text("quantity", quantity), checking.resolve))
+        try:
+            target = checking.quantity(read_formula(text("quantity", quantity), checking.resolve))
+        except FormulaError as error:
+            error.argument = "quantity"
+            raise
     if value is not None:
         if target is None:
             raise InputError("value: say which quantity it is, with quantity or wrt")
         exact_number(text("value", value), "value")
-        return CheckResult(checking.check_value(value.strip(), target), value.strip())
+        return CheckResult(checking.check_value(value.strip(), target, hand), value.strip())
     if formula is None:
         raise InputError("formula: give a formula or a value to check")
-    sides = read_equation(text("formula", formula), checking.resolve)
+    sides = read_chain(text("formula", formula), checking.resolve)
     if target is None:
-        if len(sides) != 2:
+        if len(sides) < 2 or sides[0].numerals:
             raise InputError("formula: write 'quantity = formula', or name the quantity with quantity or wrt")
-        target = checking.quantity(sides[0])
-    return CheckResult(checking.check_formula(sides[-1], target), " ".join(formula.split()))
+        target = checking.quantity(sides[0].expression)
+        sides = sides[1:]
+    elif len(sides) > 1 and sides[0].expression == target:  # the quantity named again: nothing to judge
+        sides = sides[1:]
+    return CheckResult(checking.check_chain(sides, target, hand), " ".join(formula.split()))

@@ -137,6 +137,10 @@ def _build_parser() -> argparse.ArgumentParser:
     against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
+    check.add_argument("--hand-round", metavar="ROUNDING",
+                       help="how the intermediates were rounded by hand: N decimals, Nsf significant figures, or per "
+                            "kind, e.g. outputs=3,deltas=4 (kinds: nets, outputs, errors, deltas, gradients, updates; "
+                            "rule=truncated or half-even)")
     check.add_argument("--budget", type=_seconds, default=api.DEFAULT_BUDGET, metavar="SECONDS",
                        help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g})")
     _add_format(check)
@@ -331,7 +335,7 @@ def _progress_bar(steps: int):
 
 def _check(args: argparse.Namespace) -> int:
     result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
-                       budget=args.budget)
+                       budget=args.budget, hand_round=args.hand_round)
     emit(result.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0 if result else 1
 

@@ -126,11 +126,12 @@ class GraphProblem:
         return GraphChecker(self.derived)
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
-              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:
+              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET,
+              hand_round: str | None = None) -> CheckResult:
         """Is a hand-derived formula or number right for this graph? As `Problem.check`: `wrt` names a
         gradient dE/dv (any name that has one, node or value), `quantity` any quantity of the graph (a node,
         a value, ∂f/∂x, a local derivative ∂q/∂x); the formula may use every one of them."""
-        return check_answer(lambda: self.checker, self._adjoint, formula, value, wrt, quantity, budget)
+        return check_answer(lambda: self.checker, self._adjoint, formula, value, wrt, quantity, budget, hand_round)
 
     def _adjoint(self, name: str) -> Symbol:
         """dE/d`name`, the gradient `wrt` names; an unknown name is an error naming wrt."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import mpmath
+from sympy import Symbol
 
 from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
 from symbackprop.checks.budget import DEFAULT_BUDGET
@@ -38,6 +39,7 @@ from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
 from symbackprop.derivation.optimizers import first_step
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
+from symbackprop.formulas import read_formula
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.layer_problem import LayerProblem
 from symbackprop.network import Network, build_network
@@ -154,7 +156,8 @@ class Problem:
         """The derivation's quantities, and the first step of the spec's optimizer (m_w5<1>, mhat_w5<1>, w_5<1>)
         unless it is sgd, whose step is the derivation's update w_5^+."""
         optimizer = self.spec.optimizer
-        return Checker(self.derived, first_step(self.derived, optimizer) if optimizer.kind != "sgd" else ())
+        return Checker(self.derived, lambda: self.after_update,
+                       first_step(self.derived, optimizer) if optimizer.kind != "sgd" else ())
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:
@@ -269,19 +272,28 @@ class Problem:
         return self._compiled[order, backend]
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
-              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET) -> CheckResult:
+              quantity: str | None = None, budget: float | None = DEFAULT_BUDGET,
+              hand_round: str | None = None) -> CheckResult:
         """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
-        a formula may also be written 'quantity = formula'. Give a formula or a value, and at most one
-        of `wrt` and `quantity`. A check that cannot decide within `budget` seconds (None: no limit;
+        a formula may also be written 'quantity = formula', or as a chain 'quantity = formula = numbers = value'
+        whose every part is judged. Give a formula or a value, and at most one of `wrt` and `quantity`.
+        `hand_round` ('outputs=3,deltas=4', '4sf', ...: numbers/rounding.py) says how the intermediates were
+        rounded by hand. A check that cannot decide within `budget` seconds (None: no limit;
         the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
         return check_answer(lambda: self.checker, lambda name: self._gradient("wrt", name).symbol,
-                            formula, value, wrt, quantity, budget)
+                            formula, value, wrt, quantity, budget, hand_round)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
-        """The gradient of the parameter `name` ('w5' or 'w_5'); an unknown name is an error naming `argument`."""
+        """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming
+        `argument`."""
         try:
             return self.derived.gradient(text(argument, name).replace("_", ""))
         except KeyError:
+            pass
+        parameters = {p.symbol: p.name for p in self.network.parameters}
+        try:
+            return self.derived.gradient(parameters[read_formula(name, Symbol)])
+        except (InputError, KeyError):
             known = ", ".join(p.name for p in self.network.parameters)
             raise InputError(f"{argument}: the network has no parameter {name!r} (it has {known})") from None
 

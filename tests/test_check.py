@@ -113,7 +113,8 @@ def test_cli_exit_codes(capsys):
     assert out.isascii() and "w_6 where the path from h1 to o2 goes through w_7 (in dnet_o2/dout_h1)" in out
     assert main(["check", "--formula", "out_{h9}", "--wrt", "w5"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "symbackprop: --formula: unknown name 'out_h9' at position 0" and err[2] == "^"
+    assert err[0].startswith("symbackprop: --formula: unknown name 'out_h9' (did you mean out_h2? the network has i_1,")
+    assert err[0].endswith(" at position 0") and err[2] == "^"
     assert main(["check", "--value", "abc", "--quantity", "E_total"]) == 2
 
 

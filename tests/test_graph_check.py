@@ -75,7 +75,7 @@ def test_a_formula_may_use_kinked_functions_and_softmax_members():
 
 @pytest.mark.parametrize("arguments, message", [
     ({"formula": "z", "wrt": "k"}, r"^wrt: the graph has no gradient for 'k' \(it has f, q, x, y, z\)$"),
-    ({"formula": "k", "wrt": "x"}, r"^formula: unknown name 'k' at position 0"),
+    ({"formula": "k", "wrt": "x"}, r"^formula: unknown name 'k' \(the graph has x, y, z, q, f\) at position 0"),
     ({"value": "-4"}, r"^value: say which quantity it is"),
     ({"value": "four", "wrt": "x"}, r"^value: "),
     ({"formula": "z", "wrt": "x", "quantity": "q"}, r"^quantity: name the quantity by wrt or by quantity"),

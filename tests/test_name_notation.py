@@ -21,7 +21,7 @@ from symbackprop.problem import Problem, open_problem
 from symbackprop.spec import example_names
 
 PRINTERS = {"ascii": text_formula, "unicode": unicode_formula, "latex": latex_formula}
-_RESERVED = {"e", "exp", "ln", "log", "tanh", "sigma", "sqrt", "Etotal"}
+_RESERVED = {"e", "exp", "ln", "log", "tanh", "sigma", "sqrt", "Etotal", "max", "min", "if"}
 """Words the reader takes for a function, Euler's number or an alias: not a name's base."""
 
 _bases = st.from_regex(r"[A-Za-z]{1,6}", fullmatch=True).filter(lambda word: word not in _RESERVED)

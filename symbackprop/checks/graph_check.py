@@ -58,6 +58,16 @@ class GraphChecker(Checker):
                     self.start.append(start)
                     self.points.append(values)
         self.symbols = {symbol.name: symbol for symbol in self.points[0]}
+        self.orders, self.scaled, self.deltas, self.updated = None, {}, {}, set()
+        self.parameters = set(graph.spec.trainable)
+
+    NOUN = "graph"
+
+    def _samples(self) -> int:
+        return 0
+
+    def _total(self) -> Symbol:
+        return self.derivation.graph.loss
 
     def quantity(self, symbol: Expr) -> Symbol:
         if not isinstance(symbol, Symbol) or symbol not in self.points[0]:

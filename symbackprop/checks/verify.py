@@ -4,32 +4,50 @@ A formula is compared with the network's own quantity symbolically (backward qua
 expanded to the forward intermediates, then simplified) and numerically (at the spec's point
 and at random points). When it is wrong, `diagnose` searches the likely mistakes around the
 right derivation (a weight of the wrong path, a swapped index, a lost sign, a dropped factor,
-a missing path, an updated weight used too early, hand rounding) and ranks what each one gives
-against what was written. Every explanation is computed, none is guessed.
+a missing path, an updated weight used too early, hand rounding) and keeps those that give what was
+written, at the digits it was written with. Every explanation is computed, none is guessed.
+
+A chain `a = b = c` (a line of `solve`) is judged part by part (`check_chain`): a formula
+symbolically, a bare number by the rounding model (numbers/rounding.py), and a formula of printed
+numbers (0.74136507 · 0.186815602) by interval arithmetic: right when the exact value lies in the
+range its numbers allow at the digits they were printed with.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import mpmath
-from sympy import Add, Expr, Mul, Pow, S, Symbol, simplify
+from sympy import Add, Dummy, Expr, Mul, Pow, S, Symbol, simplify
 
 from symbackprop.checks.budget import attempt
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
+from symbackprop.formulas import Numeral, Side
+from symbackprop.names import name_of, parse_key, symbol as name_symbol
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
-from symbackprop.numbers.rounding import decimals_of, rounds_to
+from symbackprop.numbers.interval import bounds, evaluate_interval, interval
+from symbackprop.numbers.rounding import (
+    ROUNDED, TRUNCATED, HandRounding, Rounding, decimals_of, how_written, round_half_up, rounds_to,
+)
 
 RANDOM_POINTS = 3
 HAND_ROUNDING = range(2, 13)
-"""Decimals tried when a number may come from rounding every intermediate by hand."""
+"""Decimals (or significant figures) tried when a number may come from rounding intermediates by hand."""
 SHOWN = 3
+CARRIED = "carried from the part before"
+"""A number that the part before it gives at its digits, when the exact value does not round to it."""
+_KINDS = {"net": "nets", "out": "outputs", "E": "errors", "delta": "deltas"}
+"""The kind (numbers/rounding.py's HAND_KINDS) of a forward quantity or delta, by its name's base."""
+NAMES_LISTED = 24
+"""Names an unknown name's message lists before it says how many more there are."""
 MAX_EXPANDED_TERMS = 10_000
 """A formula whose expansion could have more terms is compared numerically only: (w_1 + ... + w_8)^50
 has 264 million."""
@@ -50,6 +68,9 @@ class Mistake:
     path: tuple[str, str] | None = None
     """For a weight: the neurons it connects (source, target), e.g. ('h1', 'o2')."""
     decimals: int | None = None
+    """For rounding: every intermediate rounded half-up to this many decimals (None for another rounding)."""
+    rounding: HandRounding | None = None
+    """For rounding: how the intermediates were rounded."""
 
 
 @dataclass(frozen=True)
@@ -80,17 +101,41 @@ class Verdict:
     difference: Expr | None = None
     """For a wrong formula: written minus right, simplified, in the network's intermediates."""
     explanations: list[Explanation] = field(default_factory=list)
+    """For a wrong answer: only mistakes that give what was written (at its digits); else the closest one,
+    which does not (see `reproduced`)."""
+    rounding: str | None = None
+    """For a right number: how it comes from the value (ROUNDED, TIE or TRUNCATED in numbers/rounding.py),
+    or the hand rounding that gives it."""
+    order: str | None = None
+    """For a right value after an update: the order of update it holds for, when not the simultaneous one."""
+    interval: tuple[mpmath.mpf, mpmath.mpf] | None = None
+    """For a formula of printed numbers: every value those numbers allow at the digits they were printed with."""
+    written: str | None = None
+    """For a part of a chain: the part as written."""
+    parts: tuple[Verdict, ...] = ()
+    """For a chain a = b = c: the verdict of each part; the chain is right when every part is."""
+
+    @property
+    def reproduced(self) -> bool:
+        """A wrong answer whose number a listed mistake gives; False when the one listed is only the closest."""
+        return any(e.exact for e in self.explanations)
 
 
 class Checker:
-    """The network's quantities, their values at the spec's point and at random points."""
+    """The network's quantities, their values at the spec's point and at random points.
 
-    def __init__(self, derivation: Derivation, after: Sequence[tuple[Symbol, Expr]] = ()):
-        """`after`: more quantities defined over the derivation's, checked alike (an optimizer's first step)."""
+    `orders`, when given, returns E_total after one update in each order of update (the problem's
+    compiled loops): a value after an update is also right for an order other than the simultaneous one.
+    `after`: more quantities defined over the derivation's, checked alike (an optimizer's first step)."""
+
+    def __init__(self, derivation: Derivation, orders: Callable[[], Mapping[str, mpmath.mpf]] | None = None,
+                 after: Sequence[tuple[Symbol, Expr]] = ()):
         self.derivation = derivation
+        self.orders = orders
         network = derivation.network
         self.definitions: list[tuple[Symbol, Expr]] = list(network.forward_definitions())
         self.definitions += [(d.symbol, d.expression) for d in derivation.definitions] + list(after)
+        self.definitions += self._after_update(self.definitions)
         self.defined = dict(self.definitions)
         self.backward = {d.symbol for d in derivation.definitions} | {s for s, _ in after}
         self.constraints = distribution_constraints(network)
@@ -101,15 +146,89 @@ class Checker:
             self.start = [base] + [self._random_start(base, seed) for seed in range(RANDOM_POINTS)]
             self.points = [evaluate_definitions(self.definitions, start) for start in self.start]
         self.symbols = {symbol.name: symbol for symbol in self.points[0]}
+        self.scaled: dict[Symbol, Expr] = {}
+        self.parameters = {p.symbol for p in network.parameters}
+        self.updated = {u.symbol for u in derivation.updates}
+
+    @cached_property
+    def _intervals(self) -> dict:
+        """The spec's point as intervals of one number each, for formulas of printed numbers."""
+        return {s: interval(v, v) for s, v in self.points[0].items()}
+
+    def _after_update(self, definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:
+        """The updated parameters, then the forward pass again with them (out_o1^+, E_total^+): the values
+        after one simultaneous update."""
+        updates = {u.parameter.symbol: u.symbol for u in self.derivation.updates}
+        if not updates:
+            return []
+        forward = self.derivation.network.forward_definitions()
+        renamed = dict(updates) | {s: name_symbol(name_of(s).after_update()) for s, _ in forward}
+        return [(u.symbol, u.expression) for u in self.derivation.updates if u.symbol not in dict(definitions)] + \
+            [(renamed[s], e.xreplace(renamed)) for s, e in forward]
 
     def resolve(self, name: str) -> Symbol:
-        """For the formula reader: a canonical name to the network's symbol (KeyError if unknown)."""
-        return self.symbols[name]
+        """For the formula reader: a canonical name to the network's symbol. Sample 1 of a network of one
+        sample is the network's own name (net_h1[1] is net_h1). An unknown name is a KeyError whose message
+        suggests the nearest name and lists the network's names."""
+        if name in self.symbols:
+            return self.symbols[name]
+        try:
+            written = parse_key(name)
+        except ValueError:
+            written = None
+        if written is not None and written.sample == 1 and self._samples() == 1:
+            alone = written.at_sample(None).key
+            if alone in self.symbols:
+                return self.symbols[alone]
+        raise KeyError(self._unknown(name))
+
+    def _unknown(self, name: str) -> str:
+        """did you mean ...? and the network's names (its parameters and forward and update quantities)."""
+        names = [s.name for s in self.points[0] if not isinstance(s, (Partial, Dummy))]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        listed = ", ".join(names[:NAMES_LISTED]) + (f" and {len(names) - NAMES_LISTED} more" if len(names) > NAMES_LISTED else "")
+        samples = self._samples()
+        count = "" if not samples else f"; the spec has {samples} sample{'s' if samples > 1 else ''}" if "[" in name else ""
+        return (f"did you mean {close[0]}? " if close else "") + f"the {self.NOUN} has {listed}{count}"
+
+    NOUN = "network"
+    """What the checker's quantities belong to, in its messages."""
+
+    def _samples(self) -> int:
+        """How many samples the network's passes are (a computation graph has none)."""
+        return len(self.derivation.network.passes)
+
+    def _total(self) -> Symbol:
+        """The loss every gradient is of."""
+        return self.derivation.network.total
 
     def quantity(self, symbol: Expr) -> Symbol:
-        if not isinstance(symbol, Symbol) or symbol not in self.points[0]:
-            raise InputError(f"quantity: the network has no quantity {symbol}")
-        return symbol
+        """The quantity to compare with: one of the network's, or a formula of them such as -delta_o1 or
+        eta*dE_total/dw_5 (a textbook's Err_j = -delta_j, a step of an update), kept as a symbol of its own."""
+        if isinstance(symbol, Symbol) and symbol in self.points[0]:
+            return symbol
+        unknown = [s for s in symbol.free_symbols if s not in self.points[0]]
+        if unknown or not symbol.free_symbols:
+            raise InputError(f"quantity: the network has no quantity {unknown[0] if unknown else symbol}")
+        return self._scaled(symbol)
+
+    def _scaled(self, expression: Expr) -> Symbol:
+        """A symbol standing for a formula of quantities, defined after what it uses, evaluated at every point."""
+        for scaled, defined in self.scaled.items():
+            if defined == expression:
+                return scaled
+        scaled = Dummy(str(expression))
+        self.scaled[scaled] = expression
+        self.definitions.append((scaled, expression))
+        self.defined[scaled] = expression
+        for point in self.points:
+            with mpmath.workdps(PRECISION):
+                point[scaled] = evaluate(expression, point)
+        return scaled
+
+    def shown(self, quantity: Symbol) -> Expr:
+        """The quantity as the person named it: a scaled quantity as its product."""
+        return self.scaled.get(quantity, quantity)
 
     # Formulas
 
@@ -127,10 +246,14 @@ class Checker:
         if _expanded_terms(formula) <= MAX_EXPANDED_TERMS:
             difference = attempt(SYMBOLIC_SHARE, lambda: simplify(
                 (self._expand(formula) - self._expand(right)).xreplace(self.constraints)))
+        shown = self.shown(quantity)
         if equal:
-            return Verdict(quantity, True, expected[0], values[0], symbolic=difference == 0)
-        explanations = self._diagnose(quantity, formula_values=values)
-        return Verdict(quantity, False, expected[0], values[0], symbolic=difference is not None,
+            return Verdict(shown, True, expected[0], values[0], symbolic=difference == 0)
+        explanations = self._diagnose(
+            quantity, self.start,
+            judge=lambda mistaken, _: mistaken[0] if all(close(a, b) for a, b in zip(mistaken, values)) else None,
+            differs=lambda mistaken: not all(close(a, b) for a, b in zip(mistaken, expected)), given=values[0])
+        return Verdict(shown, False, expected[0], values[0], symbolic=difference is not None,
                        difference=difference, explanations=explanations)
 
     def _formula_value(self, formula: Expr, point: dict) -> mpmath.mpf:
@@ -140,45 +263,168 @@ class Checker:
             raise InputError(f"--formula: cannot be evaluated at the network's numbers "
                              f"({type(error).__name__}: {_first_line(error)})") from None
 
+    # Chains
+
+    def check_chain(self, sides: list[Side], quantity: Symbol, hand: HandRounding | None = None) -> Verdict:
+        """Every part of `a = b = c` against `quantity`: formulas symbolically, a bare number by the rounding
+        model, a formula of printed numbers by the range they allow. One part gives that part's verdict;
+        several give a verdict whose `parts` are theirs, right when all are, else like its first wrong part."""
+        parts = []
+        for side in sides:
+            verdict = self.check_side(side, quantity, hand, parts[-1] if parts else None)
+            parts.append(replace(verdict, written=side.written))
+        if len(parts) == 1:
+            return parts[0]
+        wrong = [part for part in parts if not part.correct]
+        head = wrong[0] if wrong else parts[-1]
+        return replace(head, written=None, parts=tuple(parts))
+
+    def check_side(self, side: Side, quantity: Symbol, hand: HandRounding | None = None,
+                   before: Verdict | None = None) -> Verdict:
+        """One part of a chain. A bare number that the part `before` it gives at its digits is right too
+        (carried: 0.0822 after 0.7414 · 0.1868 · 0.5933), whatever the exact value rounds to."""
+        numerals = side.numerals
+        expression = side.expression
+        if expression.free_symbols - numerals:  # a formula; its numbers exact, else at their printed digits
+            formula = self.check_formula(expression.xreplace({n: n.value for n in numerals}), quantity)
+            if formula.correct or not numerals:
+                return formula
+            numbers = self.check_numbers(expression, quantity)
+            return numbers if numbers.correct else formula
+        text = _numeral_text(expression)
+        if text is not None:
+            verdict = self.check_value(text, quantity, hand)
+            if not verdict.correct and before is not None and before.correct and before.interval is not None:
+                low, high = before.interval
+                half = mpmath.mpf(10) ** -verdict.places / 2
+                if low <= verdict.given + half and high >= verdict.given - half:
+                    return replace(verdict, correct=True, rounding=CARRIED, explanations=[])
+            return verdict
+        return self.check_numbers(expression, quantity)
+
+    def check_numbers(self, expression: Expr, quantity: Symbol) -> Verdict:
+        """A formula with printed numbers in it: right when the network's value lies in the range the
+        numbers allow, each anywhere within half a unit of its last digit (a number the spec gives taken as
+        exact first, then as rounded too: 0.6 may be out_h1 rounded), or, failing that, each cut off there
+        (truncated). Mistakes are sought against the first, narrowest range."""
+        expected = self.points[0][quantity]
+        allowed = None
+        for rule, given_exact in ((ROUNDED, True), (ROUNDED, False), (TRUNCATED, False)):
+            numbers = self._numbers_range(expression, rule, given_exact)
+            allowed = numbers if allowed is None else allowed
+            if _within(numbers, expected):
+                return Verdict(self.shown(quantity), True, expected, _middle(numbers),
+                               rounding=None if rule == ROUNDED else rule, interval=bounds(numbers))
+        explanations = self._diagnose(
+            quantity, self.start[:1], judge=lambda mistaken, _: mistaken[0] if _within(allowed, mistaken[0]) else None,
+            differs=lambda mistaken: not close(mistaken[0], expected), given=_middle(allowed))
+        return Verdict(self.shown(quantity), False, expected, _middle(allowed), interval=bounds(allowed),
+                       explanations=explanations)
+
+    def _numbers_range(self, expression: Expr, rule: str, given_exact: bool):
+        """Every value `expression` takes at the spec's point with each printed number anywhere it may have
+        been before it was rounded (ROUNDED) or cut off (TRUNCATED); with `given_exact`, a number the spec
+        gives (a weight, an input) is taken as exact."""
+        given = set(self.start[0].values()) if given_exact else set()
+        values = dict(self._intervals)
+        for numeral in (s for s in expression.free_symbols if isinstance(s, Numeral)):
+            with mpmath.workdps(PRECISION):
+                value, unit = to_mpf(numeral.value), mpmath.mpf(10) ** -decimals_of(numeral.written)
+                if value in given:
+                    low, high = value, value
+                elif rule == ROUNDED:
+                    low, high = value - unit / 2, value + unit / 2
+                else:  # toward zero, so the value lies beyond it
+                    low, high = (value, value + unit) if value >= 0 else (value - unit, value)
+            values[numeral] = interval(low, high)
+        try:
+            return evaluate_interval(expression, values)
+        except KeyError as error:
+            raise InputError(f"--formula: the network has no quantity {error.args[0]}") from None
+        except (ArithmeticError, ValueError) as error:
+            raise InputError(f"--formula: cannot be evaluated at the numbers written ({_first_line(error)})") from None
+
     # Numbers
 
-    def check_value(self, text: str, quantity: Symbol) -> Verdict:
+    def check_value(self, text: str, quantity: Symbol, hand: HandRounding | None = None) -> Verdict:
+        """A number against the quantity, at the decimals it is written with (numbers/rounding.py): right when
+        rounded (an exact tie either way) or truncated from the value, or from the value after an update in
+        another order, or from intermediates rounded by `hand` or to its own decimals."""
         places = decimals_of(text)
         given = mpmath.mpf(text)
         expected = self.points[0][quantity]
-        if rounds_to(expected, text):
-            return Verdict(quantity, True, expected, given, places)
-        by_hand = self._by_hand(self.definitions, quantity, places)
-        if by_hand is not None and rounds_to(by_hand, text):
-            return Verdict(quantity, True, expected, given, places, by_hand=True)
-        explanations = self._diagnose(quantity, text=text)
-        for decimals in HAND_ROUNDING:
-            value = self._by_hand(self.definitions, quantity, decimals)
+        shown = self.shown(quantity)
+        how = how_written(expected, text)
+        if how is not None:
+            return Verdict(shown, True, expected, given, places, rounding=how)
+        for order, value in self._other_orders(quantity).items():
+            if rounds_to(value, text):
+                return Verdict(shown, True, expected, given, places, order=order)
+        for rounding in [*([hand] if hand is not None else []), HandRounding(rest=Rounding(places))]:
+            by_hand = self._by_hand(self.definitions, quantity, rounding)
+            if by_hand is not None and rounds_to(by_hand, text):
+                return Verdict(shown, True, expected, given, places, by_hand=True, rounding=str(rounding))
+        right = round_half_up(expected, places)
+        explanations = self._diagnose(
+            quantity, self.start[:1], judge=lambda mistaken, definitions: self._gives(definitions, quantity, mistaken[0], text),
+            differs=lambda mistaken: round_half_up(mistaken[0], places) != right, given=given)
+        slip = self._rounding_slip(quantity, text)
+        if slip is not None:
+            explanations = [slip] + [e for e in explanations if e.exact]
+        return Verdict(shown, False, expected, given, places, explanations=explanations[:SHOWN])
+
+    def _gives(self, definitions, quantity: Symbol, value: mpmath.mpf, text: str) -> mpmath.mpf | None:
+        """The value a mistaken derivation gives that is the written number at its digits, worked exactly or
+        with intermediates rounded to those digits; None when neither is."""
+        if rounds_to(value, text):
+            return value
+        by_hand = self._by_hand(definitions, quantity, HandRounding(rest=Rounding(decimals_of(text))))
+        return by_hand if by_hand is not None and rounds_to(by_hand, text) else None
+
+    def _rounding_slip(self, quantity: Symbol, text: str) -> Explanation | None:
+        """The first hand rounding that gives the written number: every intermediate to N decimals or N
+        significant figures, half-up or truncated, or outputs and deltas each to their own decimals."""
+        candidates = [HandRounding(rest=Rounding(digits, significant, rule)) for rule in ("half-up", "truncated")
+                      for significant in (False, True) for digits in HAND_ROUNDING]
+        candidates += [HandRounding((("outputs", Rounding(outputs)), ("deltas", Rounding(deltas))))
+                       for outputs in range(2, 7) for deltas in range(2, 7)]
+        for rounding in candidates:
+            value = self._by_hand(self.definitions, quantity, rounding)
             if value is not None and rounds_to(value, text):
-                explanations.insert(0, Explanation(Mistake("rounding", decimals=decimals), value, True, _distance(value, given)))
-                break
-        return Verdict(quantity, False, expected, given, places, explanations=explanations[:SHOWN])
+                uniform = rounding.rest if not rounding.kinds else None
+                decimals = uniform.digits if uniform and not uniform.significant and uniform.rule == "half-up" else None
+                return Explanation(Mistake("rounding", decimals=decimals, rounding=rounding), value, True,
+                                   _distance(value, mpmath.mpf(text)))
+        return None
+
+    def _other_orders(self, quantity: Symbol) -> dict[str, mpmath.mpf]:
+        """E_total after one update in each order other than the simultaneous one, for E_total^+."""
+        if self.orders is None or quantity != name_symbol(name_of(self._total()).after_update()):
+            return {}
+        return {order: value for order, value in self.orders().items() if order != "simultaneous"}
 
     # The search
 
-    def _diagnose(self, quantity: Symbol, formula_values: list | None = None,
-                  text: str | None = None) -> list[Explanation]:
-        """The likeliest mistakes: those that reproduce what was written first, then the closest."""
-        found = []
+    def _diagnose(self, quantity: Symbol, starts: list[dict], judge: Callable, differs: Callable,
+                  given: mpmath.mpf) -> list[Explanation]:
+        """The mistakes that give what was written (`judge(values, definitions)` returns the value shown, or
+        None), never one that gives the right value (`differs(values)` is False); when none gives it, only
+        the closest of those that differ, with `exact` False."""
+        found, closest = [], None
         for mistake, definitions in self._mistakes(quantity):
-            values = [self._run(definitions, start)[quantity] for start in
-                      (self.start if formula_values is not None else self.start[:1])]
-            if formula_values is not None:
-                exact = all(close(a, b) for a, b in zip(values, formula_values))
-                given = formula_values[0]
-            else:
-                places = decimals_of(text)
-                by_hand = self._by_hand(definitions, quantity, places)
-                exact = rounds_to(values[0], text) or (by_hand is not None and rounds_to(by_hand, text))
-                given = mpmath.mpf(text)
-            found.append(Explanation(mistake, values[0], exact, _distance(values[0], given)))
-        found.sort(key=lambda e: (not e.exact, e.distance))
-        return found[:SHOWN]
+            definitions = _needed(definitions, quantity)
+            values = [self._run(definitions, start)[quantity] for start in starts]
+            if not differs(values):
+                continue
+            value = judge(values, definitions)
+            if value is not None:
+                found.append(Explanation(mistake, value, True, _distance(value, given)))
+            elif not found:
+                candidate = Explanation(mistake, values[0], False, _distance(values[0], given))
+                if closest is None or candidate.distance < closest.distance:
+                    closest = candidate
+        found.sort(key=lambda e: e.distance)
+        return found[:SHOWN] if found else [closest] if closest is not None else []
 
     def _mistakes(self, quantity: Symbol):
         """Each plausible mistake, with the definitions as they are once it is made."""
@@ -234,7 +480,7 @@ class Checker:
         itself depends on `symbol` (or the weight is never updated)."""
         if updated is None:
             return None
-        early = Symbol(f"{updated.name}(early)")
+        early = Dummy(f"{updated.name}(early)")
         definitions = [(s, e.xreplace({weight: early}) if s == symbol else e) for s, e in self.definitions]
         try:
             return _dependency_order(definitions + [(early, self.defined[updated])])
@@ -252,15 +498,27 @@ class Checker:
             stack.extend(sorted(self.defined[symbol].free_symbols, key=str))
         return seen
 
-    def _by_hand(self, definitions, quantity: Symbol, places: int) -> mpmath.mpf | None:
-        """`quantity` with every intermediate rounded to `places` decimals at the spec's point; None when
-        rounding that coarsely leaves no number (an output rounded to 0 under a logarithm)."""
+    def _by_hand(self, definitions, quantity: Symbol, rounding: HandRounding) -> mpmath.mpf | None:
+        """`quantity` with the intermediates rounded as `rounding` says at the spec's point; None when rounding
+        that coarsely leaves no number (an output rounded to 0 under a logarithm)."""
         try:
-            return self._run(definitions, self.start[0], places)[quantity]
+            return self._run(_needed(definitions, quantity), self.start[0],
+                             lambda symbol: rounding.of(self._kind(symbol)))[quantity]
         except ArithmeticError:
             return None
 
-    def _run(self, definitions, start: dict, hand_round: int | None = None) -> dict:
+    def _kind(self, symbol: Symbol) -> str | None:
+        """Which of HAND_KINDS an intermediate is, for a hand rounding that treats kinds apart."""
+        if isinstance(symbol, Partial):
+            gradient = symbol.of == self._total() and symbol.wrt in self.parameters
+            return "gradients" if gradient else "deltas"
+        if symbol in self.updated:
+            return "updates"
+        if isinstance(symbol, Dummy):
+            return None
+        return _KINDS.get(name_of(symbol).base)
+
+    def _run(self, definitions, start: dict, hand_round: Callable[[Symbol], Rounding | None] | None = None) -> dict:
         with mpmath.workdps(PRECISION):
             return evaluate_definitions(definitions, start, hand_round)
 
@@ -282,6 +540,20 @@ class Checker:
         start = {symbol: mpmath.mpf(generator.randint(-900, 900)) / 1000 for symbol in base}
         start.update((target, evaluate(rest, start)) for target, rest in self.constraints.items())
         return start
+
+
+def _needed(definitions: list[tuple[Symbol, Expr]], quantity: Symbol) -> list[tuple[Symbol, Expr]]:
+    """The definitions `quantity` depends on, in their order: a mistake in dE_total/dw_5 needs neither the
+    other gradients nor the pass after the update."""
+    defined = dict(definitions)
+    needed, stack = set(), [quantity]
+    while stack:
+        symbol = stack.pop()
+        if symbol in needed or symbol not in defined:
+            continue
+        needed.add(symbol)
+        stack.extend(defined[symbol].free_symbols)
+    return [(s, e) for s, e in definitions if s in needed]
 
 
 def _dependency_order(definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:
@@ -333,6 +605,28 @@ def _expanded_terms(expr: Expr) -> int:
         terms, power = _expanded_terms(expr.base), abs(int(expr.exp))
         return beyond if power > MAX_EXPANDED_TERMS else min(math.comb(terms + power - 1, power), beyond)
     return 1
+
+
+def _numeral_text(expression: Expr) -> str | None:
+    """A side that is one number, as written (-0.217071535, 0, 1), else None."""
+    sign = ""
+    if expression.could_extract_minus_sign() and isinstance(-expression, Numeral):
+        sign, expression = "-", -expression
+    if isinstance(expression, Numeral):
+        return sign + expression.written
+    return str(expression) if expression.is_Integer else None
+
+
+def _within(allowed, value: mpmath.mpf) -> bool:
+    """`value` in the range, up to what `close` allows: the spec's numbers and the value are each exact only
+    to the working precision."""
+    low, high = bounds(allowed)
+    return close(low, value) or close(high, value) or low <= value <= high
+
+
+def _middle(value) -> mpmath.mpf:
+    low, high = bounds(value)
+    return (low + high) / 2
 
 
 def _first_line(error: Exception) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from sympy import (
-    E, Abs, Add, Expr, Integer, Max, Min, Mul, Piecewise, Pow, Rational, S, StrictGreaterThan, Symbol, exp, log, sqrt,
-    tanh,
+    E, Abs, Add, Dummy, Expr, GreaterThan, Integer, LessThan, Max, Min, Mul, Piecewise, Pow, Rational, S,
+    StrictGreaterThan, StrictLessThan, Symbol, exp, log, sqrt, tanh, true,
 )
 
 from symbackprop.errors import InputError
@@ -90,12 +90,14 @@ _FUNCTIONS: dict[str, Callable[..., Expr]] = {
     "max": _unevaluated(Max),
     "min": _unevaluated(Min),
 }
-_KEYWORDS = frozenset([*_FUNCTIONS, "e"])
-"""The words the grammar reads as a function or Euler's number, not as a name."""
+_KEYWORDS = frozenset([*_FUNCTIONS, "e", "if", "otherwise"])
+"""The words the grammar reads as a function, Euler's number or a case's if and otherwise, not as a name."""
 _PLAIN_ASSUMPTIONS = Symbol("x").assumptions0
 """A symbol made by `Symbol(name)`, with no assumptions: the only kind a shape stands in for."""
 _ARGUMENTS = {"max": 2, "min": 2}
 """How many arguments a function takes, where it is not one."""
+_COMPARISONS = {">": StrictGreaterThan, ">=": GreaterThan, "≥": GreaterThan, "<": StrictLessThan, "<=": LessThan,
+                "≤": LessThan}
 _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -115,6 +117,8 @@ class FormulaError(InputError):
     def __init__(self, reason: str, text: str, position: int) -> None:
         super().__init__(reason, text, position)
         self.reason, self.text, self.position = reason, text, position
+        self.argument = "formula"
+        """What the text was given as: the argument (or option) an error names."""
 
     def __str__(self) -> str:
         start = self.text.rfind("\n", 0, self.position) + 1
@@ -125,7 +129,7 @@ class FormulaError(InputError):
             first = max(0, min(column - _SHOWN // 2, len(line) - _SHOWN))
             line = ("..." if first else "") + line[first : first + _SHOWN] + ("..." if first + _SHOWN < len(line) else "")
             column = column - first + (3 if first else 0)
-        return f"formula: {self.reason} at position {self.position}\n{line}\n{' ' * column}^"
+        return f"{self.argument}: {self.reason} at position {self.position}\n{line}\n{' ' * column}^"
 
 
 def read_formula(text: str, resolve: Resolve | None = None) -> Expr:
@@ -143,14 +147,60 @@ def read_equation(text: str, resolve: Resolve | None = None) -> list[Expr]:
     return _read(text, "equation", resolve)
 
 
+class Numeral(Dummy):
+    """A decimal number as it was written (0.593269992, 8.2e-2): its exact value and its text, kept apart
+    from the formula around it so that a check can take it at the precision it was printed with."""
+
+    value: Rational
+    written: str
+
+    def __new__(cls, value: Rational, written: str) -> "Numeral":
+        numeral = super().__new__(cls, written)
+        numeral.value, numeral.written = value, written
+        return numeral
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a chain `a = b = c`: what it says, with each decimal number a `Numeral`, and its text."""
+
+    expression: Expr
+    written: str
+
+    @property
+    def numerals(self) -> set[Numeral]:
+        return {s for s in self.expression.free_symbols if isinstance(s, Numeral)}
+
+
+def read_chain(text: str, resolve: Resolve | None = None) -> list[Side]:
+    """The sides of `a = b = c` as `read_equation` reads them, but with every number that has a decimal
+    point or an exponent left as a `Numeral` (whole numbers are exact): 0.74136507 · 0.186815602 stays a
+    product of two printed numbers instead of becoming one exact rational."""
+    tree = _checked_parse(text, "equation")
+    expressions = _Builder(text, resolve or Symbol, numerals=True).build(tree)
+    sides = [c for c in tree.children if isinstance(c, Tree)]
+    return [Side(expression, " ".join(text[side.meta.start_pos:side.meta.end_pos].split()))
+            for expression, side in zip(expressions, sides)]
+
+
 def _read(text: str, start: str, resolve: Resolve | None) -> Any:
-    if len(text) > MAX_LENGTH:
-        raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
-    _check_brackets(text)
     resolve = resolve or Symbol
+    _check_limits(text)
     if start == "formula" and (expression := _read_by_shape(text, resolve)) is not None:
         return expression
     return _Builder(text, resolve).build(_parse(text, start))
+
+
+def _checked_parse(text: str, start: str) -> Tree:
+    """The parse tree of a text within the length and nesting limits."""
+    _check_limits(text)
+    return _parse(text, start)
+
+
+def _check_limits(text: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"formula longer than {MAX_LENGTH} characters", text, MAX_LENGTH)
+    _check_brackets(text)
 
 
 def _read_by_shape(text: str, resolve: Resolve) -> Expr | None:
@@ -287,9 +337,11 @@ def _labels(subscript: str) -> tuple[str, ...]:
 class _Builder:
     """Turns the parse tree into SymPy bottom-up, without recursion, one method per rule."""
 
-    def __init__(self, text: str, resolve: Resolve) -> None:
+    def __init__(self, text: str, resolve: Resolve, numerals: bool = False) -> None:
         self.text = text
         self.resolve = resolve
+        self.numerals = numerals
+        """Decimal numbers become `Numeral`s (read_chain), not rationals."""
 
     def build(self, tree: Tree) -> Any:
         values: dict[int, Any] = {}
@@ -347,8 +399,9 @@ class _Builder:
             raise self._error(f"not a name '{written}'", position) from None
         try:
             return self.resolve(key)
-        except KeyError:
-            raise self._error(f"unknown name '{key}'", position) from None
+        except KeyError as error:  # a resolver may say more than the key: a suggestion, the names it knows
+            hint = error.args[0] if error.args and error.args[0] != key else None
+            raise self._error(f"unknown name '{key}'" + (f" ({hint})" if hint else ""), position) from None
 
     def _ascii_name(self, word: str, position: int) -> Symbol:
         base, subscript, step, sample, updated = _ASCII_WORD.fullmatch(plain(word)).groups()
@@ -455,6 +508,18 @@ class _Builder:
     def absolute(self, node: Tree, children: list[Any]) -> Expr:
         return _FUNCTIONS["abs"](self._expr(children[1]))
 
+    def cases(self, node: Tree, children: list[Any]) -> Expr:
+        pieces = [c for c in children if isinstance(c, tuple)]
+        otherwise = self._expr(children[-3])
+        return Piecewise(*pieces, (otherwise, true))
+
+    def piece(self, node: Tree, children: list[Any]) -> tuple[Expr, Any]:
+        value, _, left, compare, right = children
+        try:
+            return self._expr(value), _COMPARISONS[str(compare)](self._expr(left), self._expr(right))
+        except TypeError:  # SymPy refuses to order what is not real
+            raise self._error("cannot compare these", compare.start_pos) from None
+
     def group(self, node: Tree, children: list[Any]) -> Any:
         return children[1]
 
@@ -511,7 +576,10 @@ class _Builder:
         if len(exponent.lstrip("-0")) > 4 or abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
             raise self._error(f"number exponent beyond {MAX_DECIMAL_EXPONENT}", token.start_pos)
         value = int(digits or "0") * Fraction(10) ** (int(exponent) - len(fraction or ""))
-        return Rational(value.numerator, value.denominator)
+        exact = Rational(value.numerator, value.denominator)
+        if self.numerals and ("." in token or "e" in token.lower()):
+            return Numeral(exact, str(token))
+        return exact
 
     def euler(self, node: Tree, children: list[Any]) -> Expr:
         return E

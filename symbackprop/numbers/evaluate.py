@@ -6,7 +6,7 @@ significant digits and rounded only when displayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import mpmath
 from sympy import (
@@ -16,7 +16,7 @@ from sympy import (
 from sympy.logic.boolalg import And, Boolean
 
 from symbackprop.numbers.precision import PRECISION
-from symbackprop.numbers.rounding import round_half_up
+from symbackprop.numbers.rounding import Rounding
 
 __all__ = ["PRECISION", "evaluate", "evaluate_definitions", "to_mpf"]
 
@@ -75,18 +75,21 @@ def _holds(condition: Boolean, values: Mapping[Symbol, mpmath.mpf]) -> bool:
 
 
 def evaluate_definitions(definitions: Iterable[tuple[Symbol, Expr]], values: Mapping[Symbol, mpmath.mpf],
-                         hand_round: int | None = None) -> dict[Symbol, mpmath.mpf]:
+                         hand_round: int | Callable[[Symbol], Rounding | None] | None = None) -> dict[Symbol, mpmath.mpf]:
     """Run assignments in order, each seeing the ones before it.
 
     With `hand_round=N` every assigned value is rounded half-up to N decimals before it is
-    used further, the way a person working by hand carries numbers from line to line.
+    used further, the way a person working by hand carries numbers from line to line; with a
+    function, each assigned symbol is rounded as it says (None: kept exact).
     """
+    rounding_of = (lambda symbol: Rounding(hand_round)) if isinstance(hand_round, int) else hand_round
     known = dict(values)
     for symbol, expression in definitions:
         value = evaluate(expression, known)
-        if hand_round is not None:
+        rounding = None if rounding_of is None else rounding_of(symbol)
+        if rounding is not None:
             if not (isinstance(value, mpmath.mpf) and mpmath.isfinite(value)):
                 raise ArithmeticError(f"{symbol} is {value}: no number to round by hand")
-            value = mpmath.mpf(str(round_half_up(value, hand_round)))
+            value = rounding.apply(value)
         known[symbol] = value
     return known

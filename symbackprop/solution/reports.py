@@ -10,12 +10,12 @@ from sympy import Expr
 
 from symbackprop.checks.document import Row
 from symbackprop.checks.finite_differences import GradientCheck
-from symbackprop.checks.verify import Explanation, Mistake, Verdict
+from symbackprop.checks.verify import CARRIED, Explanation, Mistake, Verdict
 from symbackprop.derivation import Derivation
 from symbackprop.network import Network
 from symbackprop.network.graph import Graph
 from symbackprop.numbers.kinks import Kink
-from symbackprop.numbers.rounding import brief, fixed, full, round_half_up, significant
+from symbackprop.numbers.rounding import TIE, TRUNCATED, brief, fixed, full, round_half_up, significant
 from symbackprop.numbers.training import TrainingResult
 from symbackprop.solution.build import check_section, kink_section
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
@@ -77,47 +77,89 @@ def training_report(result: TrainingResult, every: int, network: Network | Graph
 
 
 def verdict_report(verdict: Verdict, written: str) -> WorkedSolution:
-    """Right or wrong, the network's value beside the written one, and the likeliest mistakes, each computed.
+    """Right or wrong, the network's value beside the written one, and the mistakes that give what was
+    written (or the closest, said to be only that), each computed. A chain shows every part's verdict.
 
     `written` is the number or formula as the person typed it, shown as typed.
     """
     head = (written,) if "=" in written else (verdict.quantity, f" = {written}")
-    expected = significant(verdict.expected)
-    if verdict.correct:
-        if verdict.by_hand:
-            how = (f", when every intermediate is rounded to {verdict.places} decimals as by hand "
-                   f"(the exact value is {expected})")
-        else:
-            how = "" if verdict.places is not None else \
-                " (symbolically)" if verdict.symbolic else " (numerically, at the spec's point and at random points)"
-        items: list[Note] = [Note((*head, f": right{how}"))]
-    else:
-        items = [Note((*head, ": wrong"))]
-        if verdict.places is not None:
-            items.append(Note(f"the network gives {expected} ({round_half_up(verdict.expected, verdict.places)} "
-                              f"at your {verdict.places} decimals)"))
-        else:
-            if verdict.difference is not None:  # None: too large to simplify within the budget
-                items.append(Note(("yours - right = ", verdict.difference)))
-            items.append(Note(f"at the spec's point: yours {significant(verdict.given)}, right {expected}"))
+    judged = _judged(verdict) if not verdict.parts else "right" if verdict.correct else "wrong"
+    items = [Note((*head, f": {judged.partition(':')[0]}"))]
+    for number, part in enumerate(verdict.parts, 1):
+        items.append(Note((f"part {number}, ", part.written, f": {_judged(part)}")))
+    items += [Note(line) for line in _detail(verdict)]
     sections = [Section("Verdict", tuple(items))]
     if verdict.explanations:
-        sections.append(Section("Likeliest mistakes, computed", tuple(
+        title = "Likeliest mistakes, computed" if verdict.reproduced else "No likely mistake reproduces your number"
+        lead = () if verdict.reproduced else (Note("closest:"),)
+        sections.append(Section(title, (*lead, *(
             Note((f"{k}. ", *describe(e.mistake), f": {_outcome(e, verdict)}"))
-            for k, e in enumerate(verdict.explanations, 1))))
+            for k, e in enumerate(verdict.explanations, 1)))))
+    elif not verdict.correct:
+        sections.append(Section("No likely mistake reproduces your number", (
+            Note("none of the mistakes searched gives a different value here"),)))
     return WorkedSolution("Check", tuple(sections), places=None, kind="check", data={
         "quantity": verdict.quantity,
         "written": written,
         "correct": verdict.correct,
-        "expected": expected,
+        "expected": significant(verdict.expected),
         "given": significant(verdict.given),
         "by_hand": verdict.by_hand,
+        "rounding": verdict.rounding,
+        "order": verdict.order,
         "symbolic": verdict.symbolic,
         "difference": verdict.difference,
+        "reproduced": verdict.reproduced,
+        "parts": [{"written": part.written, "correct": part.correct, "how": _judged(part)} for part in verdict.parts],
         "explanations": [{"kind": e.mistake.kind, "description": Note(describe(e.mistake)),
                           "value": significant(e.value), "exact": e.exact,
                           "relative_distance": brief(e.distance, 3)} for e in verdict.explanations],
     })
+
+
+def _judged(verdict: Verdict) -> str:
+    """How a verdict was reached, in a few words: right (symbolically), right, truncated, wrong, ..."""
+    if not verdict.correct:
+        if verdict.interval is not None:
+            low, high = verdict.interval
+            return f"wrong: its numbers give {brief(low, 12)} to {brief(high, 12)}"
+        return "wrong"
+    if verdict.order is not None:
+        return f"right for the order of update '{verdict.order}'"
+    if verdict.by_hand:
+        return f"right, with {verdict.rounding} as by hand"
+    if verdict.interval is not None:
+        low, high = verdict.interval
+        how = " (its numbers truncated)" if verdict.rounding == TRUNCATED else ""
+        return f"right at its printed precision{how}: its numbers give {brief(low, 12)} to {brief(high, 12)}"
+    if verdict.rounding in (TIE, TRUNCATED, CARRIED):
+        return f"right, {verdict.rounding}"
+    if verdict.places is not None:
+        return "right"
+    return "right (symbolically)" if verdict.symbolic else "right (numerically, at the spec's point and at random points)"
+
+
+def _detail(verdict: Verdict) -> list[str | tuple]:
+    """The lines under the verdict: the exact value beside a number right only in some way, or what the
+    network gives instead of a wrong answer."""
+    expected = significant(verdict.expected)
+    if verdict.correct:
+        if verdict.parts:
+            return []
+        lines = [_judged(verdict).partition(": ")[2]] if verdict.interval is not None else []
+        if verdict.by_hand or verdict.order is not None or verdict.rounding in (TRUNCATED, CARRIED):
+            lines.append(f"the exact value is {expected}")
+        return lines
+    if verdict.places is not None:
+        return [f"the network gives {expected} ({round_half_up(verdict.expected, verdict.places)} "
+                f"at your {verdict.places} decimals)"]
+    if verdict.interval is not None:
+        return [f"the network gives {expected}; {_judged(verdict).partition(': ')[2]}"]
+    lines: list[str | tuple] = []
+    if verdict.difference is not None:  # None: too large to simplify within the budget
+        lines.append(("yours - right = ", verdict.difference))
+    lines.append(f"at the spec's point: yours {significant(verdict.given)}, right {expected}")
+    return lines
 
 
 def describe(mistake: Mistake) -> tuple[str | Expr, ...]:
@@ -139,7 +181,7 @@ def describe(mistake: Mistake) -> tuple[str | Expr, ...]:
     if mistake.kind == "distribution":
         return within, " = ", used, " used, which holds only for targets that sum to 1, and these do not"
     if mistake.kind == "rounding":
-        return (f"every intermediate rounded to {mistake.decimals} decimals",)
+        return (f"rounded by hand: {mistake.rounding}",)
     raise ValueError(mistake.kind)
 
 
@@ -178,7 +220,7 @@ def _computed(row: Row) -> str | Expr:
 
 def _outcome(explanation: Explanation, verdict: Verdict) -> str:
     if explanation.exact:
-        return "reproduces yours exactly" if verdict.places is None else \
+        return "reproduces yours exactly" if verdict.places is None and verdict.interval is None else \
             f"gives {significant(explanation.value)}, which is yours at your digits"
     if explanation.distance == 0:
         return "the same value at the spec's point, but not the same formula"
