@@ -7,11 +7,11 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 """
 
 from symbackprop.api import (
-    GraphProblem, Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients,
-    matrix_solution, network, open_problem, reproduce, solve, spec, train,
+    GraphProblem, Problem, __version__, check, check_solution, derivation, exercise, explain, finite_difference_checks,
+    grade, gradients, matrix_solution, network, open_problem, reproduce, solve, spec, train,
 )
 from symbackprop.errors import CheckFailure, InputError
 
-__all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "derivation", "exercise",
-           "explain", "finite_difference_checks", "gradients", "matrix_solution", "network", "open_problem", "reproduce",
+__all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "check_solution", "derivation",
+           "exercise", "explain", "finite_difference_checks", "grade", "gradients", "matrix_solution", "network", "open_problem", "reproduce",
            "solve", "spec", "train"]

@@ -1,4 +1,4 @@
-"""The `symbackprop` command: solve, gradients, train, check, exercise, reproduce, example.
+"""The `symbackprop` command: solve, gradients, train, check, grade, exercise, reproduce, example.
 
 Bad input exits 2 with one line on stderr naming the field and the problem; a failed
 check exits 1 showing both numbers. Output files are written whole or not at all.
@@ -126,16 +126,28 @@ def _build_parser() -> argparse.ArgumentParser:
     written = check.add_mutually_exclusive_group(required=True)
     written.add_argument("--formula", help="a formula in LaTeX or ASCII, e.g. '\\delta_{o1} out_{h1}'")
     written.add_argument("--value", help="a number, e.g. -0.017144288")
+    written.add_argument("--solution", metavar="FILE", help="a whole hand solution, one step per line ('-': stdin)")
     against = check.add_mutually_exclusive_group()
     against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
                                             "'\\frac{\\partial E_{o2}}{\\partial out_{h1}}'")
-    check.add_argument("--budget", type=_seconds, default=api.DEFAULT_BUDGET, metavar="SECONDS",
-                       help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g})")
+    check.add_argument("--budget", type=_seconds, metavar="SECONDS",
+                       help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g}, "
+                            f"{api.SOLUTION_BUDGET:g} with --solution)")
     _add_format(check)
     _add_ascii(check)
     _add_width(check)
     check.set_defaults(run=_check, parser=check)
+
+    grade = commands.add_parser("grade", help="grade a whole hand solution: score, every line's verdict, feedback")
+    _add_spec(grade)
+    grade.add_argument("solution", help="the solution, one step per line ('-': stdin)")
+    grade.add_argument("--budget", type=_seconds, default=api.SOLUTION_BUDGET, metavar="SECONDS",
+                       help=f"give up, exit 2, after this many seconds (default {api.SOLUTION_BUDGET:g})")
+    _add_format(grade)
+    _add_ascii(grade)
+    _add_width(grade)
+    grade.set_defaults(run=_grade, parser=grade)
 
     exercise = commands.add_parser("exercise", help="a new network with fresh numbers: question sheet and answer key")
     exercise.add_argument("--layers", default="2,2,2", help="inputs, then each layer's size (default 2,2,2)")
@@ -305,10 +317,35 @@ def _progress_bar(steps: int):
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
-                       budget=args.budget)
+    if args.solution is not None:
+        if args.wrt is not None or args.quantity is not None:
+            raise InputError("--solution: each line names its own quantity; drop --wrt and --quantity")
+        budget = api.SOLUTION_BUDGET if args.budget is None else args.budget
+        result = api.check_solution(args.spec, _read_solution(args.solution, "--solution"), budget=budget)
+    else:
+        result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
+                           budget=api.DEFAULT_BUDGET if args.budget is None else args.budget)
     emit(result.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0 if result else 1
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """The grade is the answer: exit 0 whatever the score (unreadable lines are its `format_errors`)."""
+    grading = api.grade(args.spec, _read_solution(args.solution, "solution"), budget=args.budget)
+    emit(grading.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
+    return 0
+
+
+def _read_solution(path: str, option: str) -> str:
+    """A solution's text from a file, or from standard input for '-'; one line naming the file when it cannot be read."""
+    try:
+        if path == "-":
+            return sys.stdin.read(api.MAX_SOLUTION_CHARACTERS + 1)
+        with open(path, encoding="utf-8") as file:
+            return file.read(api.MAX_SOLUTION_CHARACTERS + 1)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise InputError(f"{option}: cannot read {path!r}: {reason}") from None
 
 
 def _reproduce(args: argparse.Namespace) -> int:

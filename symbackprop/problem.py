@@ -31,6 +31,7 @@ from symbackprop.checks.budget import DEFAULT_BUDGET, MAX_BUDGET, within_budget
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
+from symbackprop.checks.solution import MAX_CHARACTERS as MAX_SOLUTION_CHARACTERS, grade_solution
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
@@ -44,7 +45,9 @@ from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
 )
-from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
+from symbackprop.results import (
+    CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training,
+)
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, load_any_spec
@@ -53,6 +56,8 @@ from symbackprop.spec.load import any_spec_from_dict
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 
+SOLUTION_BUDGET = 60.0
+"""Seconds a whole solution may take to grade by default."""
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
@@ -215,10 +220,26 @@ class Problem:
         a formula may also be written 'quantity = formula'. Give a formula or a value, and at most one
         of `wrt` and `quantity`. A check that cannot decide within `budget` seconds (None: no limit;
         the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                                   or not 0 < budget <= MAX_BUDGET):
-            raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
-        return within_budget(budget, self._check, formula, value, wrt, quantity)
+        return within_budget(_budget(budget), self._check, formula, value, wrt, quantity)
+
+    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+        """Every line of a hand solution checked (see `grade`); a line that cannot be read is an `InputError`
+        naming it, as every bad input is."""
+        grading = self.grade(solution, budget=budget)
+        unreadable = grading.grade.unreadable
+        if unreadable:
+            raise InputError(f"solution: line {unreadable[0].number}: {unreadable[0].reason}")
+        return grading
+
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+        """A hand solution graded line by line: one step per line ('name = formula = numbers = value'),
+        the first wrong line diagnosed, later lines graded with the student's own earlier values carried
+        forward. Lines that cannot be read are reported as `format_errors`, as PrairieLearn expects, and not
+        graded. A solution that cannot be graded within `budget` seconds is an `InputError`."""
+        if len(text("solution", solution)) > MAX_SOLUTION_CHARACTERS:
+            raise InputError(f"solution: longer than {MAX_SOLUTION_CHARACTERS:,} characters")
+        grade = within_budget(_budget(budget), grade_solution, self.checker, solution)
+        return Grading(grade, f"Graded solution: {self.spec.name}")
 
     def _check(self, formula: str | None, value: str | None, wrt: str | None, quantity: str | None) -> CheckResult:
         if formula is not None and value is not None:
@@ -295,6 +316,14 @@ def reproduce(document: str = "mazur") -> Reproduction:
     """Every number and formula the document prints, against the engine."""
     data = load_document(text("document", document))
     return Reproduction(reproduce_document(Problem(data["example"]).derived, data), data["title"])
+
+
+def _budget(budget: float | None) -> float | None:
+    """A time budget in seconds, checked."""
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not 0 < budget <= MAX_BUDGET):
+        raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
+    return budget
 
 
 def _places(decimals: int, hand_round: int | None, detail: str) -> tuple[int, int | None, str]:
