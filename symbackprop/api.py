@@ -30,6 +30,7 @@ from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
 from symbackprop.printers import PRINTERS
+from symbackprop.prairielearn import FILES as PRAIRIELEARN_FILES
 from symbackprop.printers.plot import plot_format
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET, Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
@@ -39,7 +40,7 @@ from symbackprop.spec import Spec, example_names, example_text
 
 __version__ = "0.1.0"
 __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS",
-           "MAX_SOLUTION_CHARACTERS", "SOLUTION_BUDGET", "CheckResult", "DerivationView", "Exercise", "GradientReport", "Grading", "GraphProblem",
+           "MAX_SOLUTION_CHARACTERS", "PRAIRIELEARN_FILES", "SOLUTION_BUDGET", "CheckResult", "DerivationView", "Exercise", "GradientReport", "Grading", "GraphProblem",
            "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "check_solution", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "grade", "gradients",
            "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "spec", "train"]

@@ -158,6 +158,8 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("-o", "--output", help="write the question sheet to this file")
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
+    exercise.add_argument("--prairielearn", metavar="DIR", help="write a PrairieLearn question (info.json, "
+                                                                 "question.html, server.py) into the folder DIR")
     _add_ascii(exercise)
     _add_width(exercise)
     exercise.set_defaults(run=_exercise, parser=exercise)
@@ -248,14 +250,18 @@ def _format(args: argparse.Namespace, path: str | None) -> str:
 def _exercise(args: argparse.Namespace) -> int:
     """Every destination is checked and every text made first; then the sheet is printed (without -o)
     and every file written, or none."""
+    question = [(str(Path(args.prairielearn, name)), f"--prairielearn/{name}") for name in api.PRAIRIELEARN_FILES] \
+        if args.prairielearn else []
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
-                                                                (args.spec_out, "--spec-out")) if path])
+                                                                (args.spec_out, "--spec-out")) if path] + question)
     exercise = api.exercise(args.seed, layers=args.layers, activation=args.activation, loss=args.loss)
     sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii,
                                      width=_width(args, args.output))
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
                 "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii,
                                                                     width=_width(args, args.answers))}
+    contents |= {f"--prairielearn/{name}": lambda name=name: exercise.prairielearn()[name]
+                 for name in api.PRAIRIELEARN_FILES}
     files = [(contents[place.option](), place) for place in places]
     if not args.output:
         emit(sheet, None)

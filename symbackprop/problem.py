@@ -41,6 +41,7 @@ from symbackprop.formulas import read_equation, read_formula
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
+from symbackprop.prairielearn import question_files
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
@@ -283,6 +284,8 @@ class Exercise:
     data: dict
     """The spec as JSON-ready data."""
     problem: Problem
+    options: dict
+    """The arguments it was drawn with besides the seed: layers, activation, loss."""
 
     def sheet(self) -> Solution:
         """The given numbers, then every quantity to find."""
@@ -295,6 +298,10 @@ class Exercise:
     def spec_text(self) -> str:
         """The spec as a JSON file's text, for `solve`, `check` and `train`."""
         return json.dumps(self.data, indent=2) + "\n"
+
+    def prairielearn(self) -> dict[str, str]:
+        """A PrairieLearn question for this exercise, by file name: info.json, question.html, server.py."""
+        return question_files(self)
 
 
 def exercise(seed: int, *, layers: str | Sequence[int] = "2,2,2", activation: str = "sigmoid",
@@ -309,7 +316,8 @@ def exercise(seed: int, *, layers: str | Sequence[int] = "2,2,2", activation: st
     else:
         raise InputError(f"layers: expected sizes like '2,2,2' or [2, 2, 2], got {type(layers).__name__}")
     data = exercise_spec(sizes, text("activation", activation), text("loss", loss), seed)
-    return Exercise(seed, data, Problem(data))
+    options = {"layers": ",".join(str(size) for size in sizes), "activation": activation, "loss": loss}
+    return Exercise(seed, data, Problem(data), options)
 
 
 def reproduce(document: str = "mazur") -> Reproduction:
