@@ -32,7 +32,7 @@ MISTAKES = ("copied-line", "rounding-slip", "wrong-weight", "swapped", "sign", "
 """Every mistake id a graded line may name: stable, for graders and their answer notes."""
 MAX_CHARACTERS = 1_000_000
 """The longest solution graded: a grader on a shared server bounds what it is sent."""
-SLIP_UNITS = 3
+SLIP_UNITS = 2
 """A value within this many units of its last written decimal of what it should be is a slip in its digits."""
 _NUMBER = re.compile(r"\(?\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*\)?")
 _UNDERLINE = re.compile(r"[=\-~.\s]+")
@@ -122,13 +122,14 @@ class SolutionGrade:
 
 
 def split_solution(text: str) -> list[tuple[int, str]]:
-    """(first line number, text) of every non-blank line, a wrapped step's indented continuation lines
-    joined to it with single spaces, as `solve` breaks them."""
+    """(first line number, text) of every non-blank line, with the indented lines that continue it (as
+    `solve` breaks a long line: the continuation starts with `=` or has none) joined to it by single spaces."""
     lines: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
-        if lines and raw[:1].isspace() and "=" in lines[-1][1] and not _UNDERLINE.fullmatch(lines[-1][1]):
+        continues = raw[:1].isspace() and (raw.lstrip().startswith("=") or "=" not in raw)
+        if lines and continues and not _UNDERLINE.fullmatch(lines[-1][1]):
             lines[-1] = (lines[-1][0], f"{lines[-1][1]} {raw.strip()}")
         else:
             lines.append((number, raw.strip()))
@@ -225,8 +226,8 @@ class _Grader:
         right = value_right is not False and wrong_formula is None
         status = ("carried" if given and value_right and not rounds_to(expected, written) else "right") if right \
             else "wrong"
-        return LineGrade(number, text, status, quantity, written, expected, carried, given if right else (), parts,
-                         value_right, None if right else finding)
+        return LineGrade(number, text, status, quantity, written, expected, carried, given, parts, value_right,
+                         None if right else finding)
 
     def _finding(self, written: str, expected, carried, numbers: list[Expr], verdict: Verdict,
                  copied: tuple[Symbol, int] | None) -> Finding | None:
