@@ -35,6 +35,8 @@ EXPECTED = {
     "bench_checking": ["ratio: check_gradients / derive = ", "ratio: mpmath part at 30 digits / 0.2 s = "],
     "bench_graphs": ["slope: log-log graph derivation time against nodes = ",
                      "per node: graph derivation at ", "ratio: naive sympy.diff / graph derivation (25 nodes) = "],
+    "bench_grading": [f"rate: {kind}: planted " for kind in ("wrong-weight", "swapped", "sign", "dropped-factor",
+                                                             "updated-weight", "rounding-slip", "copied-line")],
 }
 
 
