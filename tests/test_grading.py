@@ -40,6 +40,8 @@ def test_a_wrapped_step_is_joined_back_and_headings_and_prose_are_skipped():
     wrapped, whole = (split_solution(solution.render("text", width=width)) for width in (80, None))
     assert [text for _, text in wrapped] == [text for _, text in whole]
     assert any(" = " in text and len(text) > 80 for _, text in wrapped)
+    broken = "dE/db = a · b\n        + c · d = e\n      = 1\n  net_h1 = 2\nProse that\n  goes on"
+    assert split_solution(broken) == [(1, "dE/db = a · b + c · d = e = 1"), (4, "net_h1 = 2"), (5, "Prose that goes on")]
 
 
 def test_the_worked_solution_itself_gets_full_marks():

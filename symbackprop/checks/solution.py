@@ -38,6 +38,8 @@ _NUMBER = re.compile(r"\(?\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*\)
 _UNDERLINE = re.compile(r"[=\-~.\s]+")
 _WORDS = re.compile(r"[A-Za-z]{3,}[,:;]? +[A-Za-z]{3,}")
 """Two words in a row before the first `=`: a sentence (`in double precision with h = ...`), not a quantity."""
+_CONTINUING = set("=+-·*/×∘−")
+"""The first characters of a line that continues a step `solve` broke at its width."""
 _MINUS = str.maketrans({"−": "-", "–": "-"})
 
 
@@ -123,12 +125,13 @@ class SolutionGrade:
 
 def split_solution(text: str) -> list[tuple[int, str]]:
     """(first line number, text) of every non-blank line, with the indented lines that continue it (as
-    `solve` breaks a long line: the continuation starts with `=` or has none) joined to it by single spaces."""
+    `solve` breaks a long line: a continuation starts with `=` or another operator, or has no `=`) joined
+    to it by single spaces."""
     lines: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
-        continues = raw[:1].isspace() and (raw.lstrip().startswith("=") or "=" not in raw)
+        continues = raw[:1].isspace() and (raw.lstrip()[:1] in _CONTINUING or "=" not in raw)
         if lines and continues and not _UNDERLINE.fullmatch(lines[-1][1]):
             lines[-1] = (lines[-1][0], f"{lines[-1][1]} {raw.strip()}")
         else:
