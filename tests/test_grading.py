@@ -51,6 +51,9 @@ def test_the_worked_solution_itself_gets_full_marks():
     reasons = {line.reason for line in grading.grade.lines if line.status == "skipped"}
     assert "the network has no quantity E_total^+ to check" in reasons and "prose: not a step" in reasons
     assert len(grading.grade.graded) > 100
+    full = PROBLEM.grade(PROBLEM.solve(checks=False, detail="full").render("text"))
+    assert full and full.score == 1
+    assert "a step of the power rule, with the chain rule: not a quantity" in {line.reason for line in full.grade.lines}
 
 
 def test_a_line_right_given_an_earlier_wrong_value_gets_credit_and_says_so():

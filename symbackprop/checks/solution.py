@@ -38,6 +38,8 @@ _NUMBER = re.compile(r"\(?\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*\)
 _UNDERLINE = re.compile(r"[=\-~.\s]+")
 _WORDS = re.compile(r"[A-Za-z]{3,}[,:;]? +[A-Za-z]{3,}")
 """Two words in a row before the first `=`: a sentence (`in double precision with h = ...`), not a quantity."""
+_LABEL = re.compile(r"\s+\(([a-z][^()]*)\)$")
+"""What justifies a line of `solve --detail full`, after it: '    (power rule, with the chain rule)'."""
 _CONTINUING = set("=+-·*/×∘−")
 """The first characters of a line that continues a step `solve` broke at its width."""
 _MINUS = str.maketrans({"−": "-", "–": "-"})
@@ -160,12 +162,22 @@ class _Grader:
     def line(self, number: int, text: str) -> LineGrade:
         if "=" not in text or _UNDERLINE.fullmatch(text):
             return LineGrade(number, text, "skipped", reason="no '=': not a step")
+        label = _LABEL.search(text)
         unknown: list[str] = []
+        body = text
         try:
-            sides = read_equation(text.translate(_MINUS), lambda name: self._resolve(name, unknown))
+            try:
+                sides = read_equation(text.translate(_MINUS), lambda name: self._resolve(name, unknown))
+            except FormulaError:
+                if label is None:
+                    raise
+                body, unknown = text[:label.start()], []
+                sides = read_equation(body.translate(_MINUS), lambda name: self._resolve(name, unknown))
         except FormulaError as error:
             if _WORDS.search(text.split("=", 1)[0]):
                 return LineGrade(number, text, "skipped", reason="prose: not a step")
+            if label:
+                return LineGrade(number, text, "skipped", reason=f"a step of the {label.group(1)}: not a quantity")
             return LineGrade(number, text, "unreadable", reason=f"{error.reason} at position {error.position}")
         quantity = sides[0]
         if not isinstance(quantity, Symbol):
@@ -174,7 +186,7 @@ class _Grader:
             return LineGrade(number, text, "skipped", reason=f"the network has no quantity {quantity.name} to check")
         if unknown:
             return LineGrade(number, text, "unreadable", reason=f"unknown name '{unknown[0]}'")
-        return self.step(number, text, quantity, sides[1:])
+        return self.step(number, body, quantity, sides[1:])
 
     def _resolve(self, name: str, unknown: list[str]) -> Symbol:
         try:
