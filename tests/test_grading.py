@@ -192,3 +192,8 @@ def test_graders_md_examples_run():
     blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
     assert blocks and "problem.grade(" in blocks[0]
     exec(compile(blocks[0], "docs/graders.md", "exec"), {})  # our own documentation, not user input
+
+
+def test_a_step_without_a_formula_or_a_value_is_skipped_and_says_why():
+    line = PROBLEM.grade("net_h1 = 0.15*0.05 + 0.2*0.1 + 0.35\nout_h1 = 0.593269992").grade.lines[0]
+    assert (line.status, line.score) == ("skipped", None) and line.reason.startswith("no formula and no value")

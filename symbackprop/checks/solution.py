@@ -211,10 +211,13 @@ class _Grader:
         copied = self.right_hand.get(right_hand)
         self.right_hand.setdefault(right_hand, (quantity, number))
         if written is None:
+            if not parts:
+                return LineGrade(number, text, "skipped", quantity, reason="no formula and no value to check "
+                                                                          "(a step ends with its value: '= 0.3775')")
             return self._graded(number, text, quantity, parts, expected, copied=copied)
         given = self._given(quantity)
-        carried = self._carried(quantity) if self.yours else None
         verdict = checker.check_value(written, quantity)
+        carried = self._carried(quantity) if self.yours and not verdict.correct else None
         value_right = verdict.correct or (carried is not None and rounds_to(carried, written))
         self.yours[quantity] = (written, number)
         if verdict.correct:
