@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import symbackprop as sbp
-from symbackprop.checks.solution import MISTAKES, split_solution
+from symbackprop.checks.solution import MISTAKES, STATUSES, split_solution
 from symbackprop.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +47,7 @@ def test_a_wrapped_step_is_joined_back_and_headings_and_prose_are_skipped():
 def test_the_worked_solution_itself_gets_full_marks():
     grading = PROBLEM.grade(PROBLEM.solve().render("text"))
     statuses = {line.status for line in grading.grade.lines}
+    assert statuses <= set(STATUSES)
     assert grading and grading.score == 1 and statuses == {"right", "skipped"}
     reasons = {line.reason for line in grading.grade.lines if line.status == "skipped"}
     assert "the network has no quantity E_total^+ to check" in reasons and "prose: not a step" in reasons
@@ -197,3 +198,10 @@ def test_graders_md_examples_run():
 def test_a_step_without_a_formula_or_a_value_is_skipped_and_says_why():
     line = PROBLEM.grade("net_h1 = 0.15*0.05 + 0.2*0.1 + 0.35\nout_h1 = 0.593269992").grade.lines[0]
     assert (line.status, line.score) == ("skipped", None) and line.reason.startswith("no formula and no value")
+
+
+def test_earlier_values_that_leave_no_real_number_are_no_traceback():
+    problem = sbp.Problem({"inputs": [1], "targets": [0.5], "loss": "binary_cross_entropy",
+                           "layers": [{"activation": "sigmoid", "weights": [[0.5]]}]})
+    line = problem.grade("out_o1 = 1.2\nE_total = 0.75").grade.lines[1]
+    assert (line.status, line.carried) == ("wrong", None)

@@ -278,14 +278,18 @@ class _Grader:
                 stack.extend(sorted(self.checker.defined[symbol].free_symbols, key=str))
         return tuple(sorted(found, key=lambda pair: pair[0].name))
 
-    def _carried(self, quantity: Symbol) -> mpmath.mpf:
-        """`quantity` worked out from the student's written values wherever they wrote one."""
+    def _carried(self, quantity: Symbol) -> mpmath.mpf | None:
+        """`quantity` worked out from the student's written values wherever they wrote one; None when they
+        leave no real number (an output written as 1.2 under a logarithm of 1 - out)."""
         checker = self.checker
         with mpmath.workdps(PRECISION):
             yours = {symbol: mpmath.mpf(text) for symbol, (text, _line) in self.yours.items() if symbol != quantity}
             definitions = [(s, e) for s, e in checker.definitions if s not in yours]
-            start = {**checker.start[0], **yours}
-            return evaluate_definitions(definitions, start)[quantity]
+            try:
+                value = evaluate_definitions(definitions, {**checker.start[0], **yours})[quantity]
+            except (ArithmeticError, ValueError):
+                return None
+        return value if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else None
 
 
 def _exact(verdict: Verdict) -> Explanation | None:
