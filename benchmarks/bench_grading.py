@@ -201,9 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.common import arguments, heading
 
     args = arguments(__doc__.splitlines()[0], lambda parser: parser.add_argument(
-        "--networks", type=int, default=None, help="random networks (default 40; 2 with --quick)"), argv)
+        "--networks", type=int, default=None, help="random networks (default 10; 2 with --quick)"), argv)
     heading("benchmark 6: planted mistakes found and named by the grader", args.quick)
-    networks = args.networks or (2 if args.quick else 40)
+    networks = args.networks or (2 if args.quick else 10)
     for kind, tally in measure(networks).items():
         print(f"rate: {kind}: planted {tally.planted}, found {_share(tally.found, tally.planted)}, "
               f"named {_share(tally.named, tally.planted)}, only wrong line {_share(tally.clean, tally.planted)}")

@@ -177,7 +177,7 @@ def test_graders_md_holds_the_question_the_command_writes():
 
 def test_planted_mistakes_are_found_and_named():
     """The fuzz of benchmark 6 on networks it does not measure: every kind found and named at 95% or more
-    (docs/graders.md gives the rates measured on 40 networks)."""
+    (docs/graders.md gives the rates measured on 10 others)."""
     sys.path.insert(0, str(ROOT))
     from benchmarks.bench_grading import KINDS, measure
 
