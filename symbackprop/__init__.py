@@ -7,13 +7,13 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 """
 
 from symbackprop.api import (
-    GraphProblem, Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients,
-    graph_exercise, matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce, solve, spec,
-    train,
+    GraphProblem, Problem, __version__, check, check_solution, derivation, exercise, explain, finite_difference_checks,
+    grade, gradients, graph_exercise, matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce,
+    solve, spec, train,
 )
 from symbackprop.errors import CheckFailure, InputError
 
-__all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "derivation", "exercise",
-           "explain", "finite_difference_checks", "gradients", "graph_exercise", "matrix_solution", "network",
-           "open_problem", "optimizer_rules", "optimizer_steps", "reproduce",
+__all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "check_solution", "derivation",
+           "exercise", "explain", "finite_difference_checks", "grade", "gradients", "graph_exercise", "matrix_solution",
+           "network", "open_problem", "optimizer_rules", "optimizer_steps", "reproduce",
            "solve", "spec", "train"]

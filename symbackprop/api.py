@@ -31,11 +31,15 @@ from symbackprop.network import Network
 from symbackprop.numbers.training import ORDERS
 from symbackprop.spec.vocabulary import OPTIMIZERS as _SETTINGS
 from symbackprop.printers import PRINTERS
+from symbackprop.prairielearn import FILES as PRAIRIELEARN_FILES
 from symbackprop.printers.plot import plot_format
 from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
-from symbackprop.problem import Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem, reproduce
-from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
+from symbackprop.problem import (
+    MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET, Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem,
+    reproduce,
+)
+from symbackprop.results import CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.optimizers import optimizer_rules as rules_record
 from symbackprop.spec import Spec, example_names, example_text
@@ -44,12 +48,12 @@ __version__ = "0.1.0"
 OPTIMIZERS = tuple(_SETTINGS)
 """The optimizers `train` runs (`optimizer=`, `--optimizer`)."""
 
-__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "OPTIMIZERS", "ORDERS",
-           "PRINTERS", "CheckResult", "DerivationView", "Exercise",
-           "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
-           "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "graph_exercise", "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps",
-           "plot_format", "reproduce", "solve", "spec", "train"]
+__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_SOLUTION_CHARACTERS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH",
+           "OPTIMIZERS", "ORDERS", "PRAIRIELEARN_FILES", "PRINTERS", "SOLUTION_BUDGET", "CheckResult", "DerivationView",
+           "Exercise", "GradientReport", "Grading", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike",
+           "Training", "check", "check_solution", "derivation", "example_names", "example_text", "exercise", "explain",
+           "finite_difference_checks", "grade", "gradients", "graph_exercise", "matrix_solution", "network",
+           "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -136,3 +140,17 @@ def check(source: SpecLike = None, *, formula: str | None = None, value: str | N
     """Is a hand-derived formula or number right? (see `Problem.check`)"""
     return open_problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget,
                                       hand_round=hand_round)
+
+
+def check_solution(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    """Every line of a hand solution checked; an unreadable line is an `InputError` (see `Problem.check_solution`)."""
+    return Problem(source).check_solution(solution, budget=budget)
+
+
+def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    """A hand solution graded line by line, with PrairieLearn's keys in its JSON (see `Problem.grade`).
+
+        >>> grade("mazur", "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\\nout_h1 = 0.61").score
+        0.5
+    """
+    return Problem(source).grade(solution, budget=budget)

@@ -27,9 +27,7 @@ def check_answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbo
     """The verdict on `formula` or `value`; `checker()` makes (or returns) the checker and `gradient(wrt)` the
     symbol of dE/d`wrt`, both within `budget` seconds (None: no limit), past which it is an `InputError`;
     `hand_round` says how the intermediates were rounded by hand (`numbers.rounding.parse_hand_rounding`)."""
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                               or not 0 < budget <= MAX_BUDGET):
-        raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
+    budget = checked_budget(budget)
     hand = None
     if hand_round is not None:
         try:
@@ -37,6 +35,14 @@ def check_answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbo
         except ValueError as error:
             raise InputError(f"hand_round: {error}") from None
     return within_budget(budget, _answer, checker, gradient, formula, value, wrt, quantity, hand)
+
+
+def checked_budget(budget: float | None) -> float | None:
+    """A time budget in seconds, checked."""
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
+                               or not 0 < budget <= MAX_BUDGET):
+        raise InputError(f"budget: expected seconds from 0.001 to {MAX_BUDGET:g} or None, got {budget!r}")
+    return budget
 
 
 def _answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbol], formula: str | None,

@@ -1,4 +1,4 @@
-"""The `symbackprop` command: solve, gradients, train, check, exercise, reproduce, example.
+"""The `symbackprop` command: solve, gradients, train, check, grade, exercise, reproduce, example.
 
 Bad input exits 2 with one line on stderr naming the field and the problem; a failed
 check exits 1 showing both numbers. Output files are written whole or not at all.
@@ -133,6 +133,7 @@ def _build_parser() -> argparse.ArgumentParser:
     written = check.add_mutually_exclusive_group(required=True)
     written.add_argument("--formula", help="a formula in LaTeX or ASCII, e.g. '\\delta_{o1} out_{h1}'")
     written.add_argument("--value", help="a number, e.g. -0.017144288")
+    written.add_argument("--solution", metavar="FILE", help="a whole hand solution, one step per line ('-': stdin)")
     against = check.add_mutually_exclusive_group()
     against.add_argument("--wrt", help="compare with dE_total/dPARAM, e.g. w5")
     against.add_argument("--quantity", help="compare with this quantity, e.g. 'net_{h1}' or "
@@ -141,12 +142,23 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="how the intermediates were rounded by hand: N decimals, Nsf significant figures, or per "
                             "kind, e.g. outputs=3,deltas=4 (kinds: nets, outputs, errors, deltas, gradients, updates; "
                             "rule=truncated or half-even)")
-    check.add_argument("--budget", type=_seconds, default=api.DEFAULT_BUDGET, metavar="SECONDS",
-                       help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g})")
+    check.add_argument("--budget", type=_seconds, metavar="SECONDS",
+                       help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g}, "
+                            f"{api.SOLUTION_BUDGET:g} with --solution)")
     _add_format(check)
     _add_ascii(check)
     _add_width(check)
     check.set_defaults(run=_check, parser=check)
+
+    grade = commands.add_parser("grade", help="grade a whole hand solution: score, every line's verdict, feedback")
+    _add_spec(grade)
+    grade.add_argument("solution", help="the solution, one step per line ('-': stdin)")
+    grade.add_argument("--budget", type=_seconds, default=api.SOLUTION_BUDGET, metavar="SECONDS",
+                       help=f"give up, exit 2, after this many seconds (default {api.SOLUTION_BUDGET:g})")
+    _add_format(grade)
+    _add_ascii(grade)
+    _add_width(grade)
+    grade.set_defaults(run=_grade, parser=grade)
 
     exercise = commands.add_parser("exercise", help="a new network (or computation graph) with fresh numbers: "
                                                      "question sheet and answer key")
@@ -162,6 +174,8 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("-o", "--output", help="write the question sheet to this file")
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
+    exercise.add_argument("--prairielearn", metavar="DIR", help="write a PrairieLearn question (info.json, "
+                                                                 "question.html, server.py) into the folder DIR")
     _add_ascii(exercise)
     _add_width(exercise)
     exercise.set_defaults(run=_exercise, parser=exercise)
@@ -252,14 +266,18 @@ def _format(args: argparse.Namespace, path: str | None) -> str:
 def _exercise(args: argparse.Namespace) -> int:
     """Every destination is checked and every text made first; then the sheet is printed (without -o)
     and every file written, or none."""
+    question = [(str(Path(args.prairielearn, name)), f"--prairielearn/{name}") for name in api.PRAIRIELEARN_FILES] \
+        if args.prairielearn else []
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
-                                                                (args.spec_out, "--spec-out")) if path])
+                                                                (args.spec_out, "--spec-out")) if path] + question)
     exercise = _drawn_exercise(args)
     sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii,
                                      width=_width(args, args.output))
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
                 "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii,
                                                                     width=_width(args, args.answers))}
+    contents |= {f"--prairielearn/{name}": lambda name=name: exercise.prairielearn()[name]
+                 for name in api.PRAIRIELEARN_FILES}
     files = [(contents[place.option](), place) for place in places]
     if not args.output:
         emit(sheet, None)
@@ -334,10 +352,36 @@ def _progress_bar(steps: int):
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
-                       budget=args.budget, hand_round=args.hand_round)
+    if args.solution is not None:
+        if args.wrt is not None or args.quantity is not None:
+            raise InputError("--solution: each line names its own quantity; drop --wrt and --quantity")
+        budget = api.SOLUTION_BUDGET if args.budget is None else args.budget
+        result = api.check_solution(args.spec, _read_solution(args.solution, "--solution"), budget=budget)
+    else:
+        result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
+                           budget=api.DEFAULT_BUDGET if args.budget is None else args.budget,
+                           hand_round=args.hand_round)
     emit(result.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0 if result else 1
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """The grade is the answer: exit 0 whatever the score (unreadable lines are its `format_errors`)."""
+    grading = api.grade(args.spec, _read_solution(args.solution, "solution"), budget=args.budget)
+    emit(grading.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
+    return 0
+
+
+def _read_solution(path: str, option: str) -> str:
+    """A solution's text from a file, or from standard input for '-'; one line naming the file when it cannot be read."""
+    try:
+        if path == "-":
+            return sys.stdin.read(api.MAX_SOLUTION_CHARACTERS + 1)
+        with open(path, encoding="utf-8") as file:
+            return file.read(api.MAX_SOLUTION_CHARACTERS + 1)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise InputError(f"{option}: cannot read {path!r}: {reason}") from None
 
 
 def _reproduce(args: argparse.Namespace) -> int:

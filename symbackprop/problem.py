@@ -27,12 +27,13 @@ import mpmath
 from sympy import Symbol
 
 from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
-from symbackprop.checks.budget import DEFAULT_BUDGET
-from symbackprop.checking import check_answer
+from symbackprop.checks.budget import DEFAULT_BUDGET, within_budget
+from symbackprop.checking import check_answer, checked_budget
 from symbackprop.checks.document import load_document, reproduce as reproduce_document
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
 from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
+from symbackprop.checks.solution import MAX_CHARACTERS as MAX_SOLUTION_CHARACTERS, grade_solution
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
@@ -44,12 +45,15 @@ from symbackprop.graph_problem import GraphProblem
 from symbackprop.layer_problem import LayerProblem
 from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
+from symbackprop.prairielearn import question_files
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized, worked_steps
 from symbackprop.numbers.training import (
     BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
 )
-from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
+from symbackprop.results import (
+    CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training,
+)
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
@@ -63,6 +67,8 @@ from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
 from symbackprop.solution.graph import graph_question_sheet
 
+SOLUTION_BUDGET = 60.0
+"""Seconds a whole solution may take to grade by default."""
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
@@ -283,6 +289,25 @@ class Problem:
         return check_answer(lambda: self.checker, lambda name: self._gradient("wrt", name).symbol,
                             formula, value, wrt, quantity, budget, hand_round)
 
+    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+        """Every line of a hand solution checked (see `grade`); a line that cannot be read is an `InputError`
+        naming it, as every bad input is."""
+        grading = self.grade(solution, budget=budget)
+        unreadable = grading.grade.unreadable
+        if unreadable:
+            raise InputError(f"solution: line {unreadable[0].number}: {unreadable[0].reason}")
+        return grading
+
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+        """A hand solution graded line by line: one step per line ('name = formula = numbers = value'),
+        the first wrong line diagnosed, later lines graded with the student's own earlier values carried
+        forward. Lines that cannot be read are reported as `format_errors`, as PrairieLearn expects, and not
+        graded. A solution that cannot be graded within `budget` seconds is an `InputError`."""
+        if len(text("solution", solution)) > MAX_SOLUTION_CHARACTERS:
+            raise InputError(f"solution: longer than {MAX_SOLUTION_CHARACTERS:,} characters")
+        grade = within_budget(checked_budget(budget), grade_solution, self.checker, solution)
+        return Grading(grade, f"Graded solution: {self.spec.name}")
+
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming
         `argument`."""
@@ -306,6 +331,9 @@ class Exercise:
     data: dict
     """The spec as JSON-ready data."""
     problem: Problem | GraphProblem
+    options: dict
+    """The arguments it was drawn with besides the seed: a network's layers, activation and loss, or a graph's
+    nodes and ops."""
 
     def sheet(self) -> Solution:
         """The given numbers, then every quantity to find."""
@@ -322,6 +350,13 @@ class Exercise:
         """The spec as a JSON file's text, for `solve`, `check` and `train`."""
         return json.dumps(self.data, indent=2) + "\n"
 
+    def prairielearn(self) -> dict[str, str]:
+        """A PrairieLearn question for this exercise, by file name: info.json, question.html, server.py (a
+        network's exercise: the grader reads layered networks' solutions)."""
+        if isinstance(self.problem, GraphProblem):
+            raise InputError("prairielearn: a network's exercise only; a graph exercise has no grader yet")
+        return question_files(self)
+
 
 def exercise(seed: int, *, layers: str | Sequence[int] = "2,2,2", activation: str = "sigmoid",
              loss: str = "half_squared_error") -> Exercise:
@@ -335,7 +370,8 @@ def exercise(seed: int, *, layers: str | Sequence[int] = "2,2,2", activation: st
     else:
         raise InputError(f"layers: expected sizes like '2,2,2' or [2, 2, 2], got {type(layers).__name__}")
     data = exercise_spec(sizes, text("activation", activation), text("loss", loss), seed)
-    return Exercise(seed, data, Problem(data))
+    options = {"layers": ",".join(str(size) for size in sizes), "activation": activation, "loss": loss}
+    return Exercise(seed, data, Problem(data), options)
 
 
 def graph_exercise(seed: int, *, nodes: int = 6, ops: str = DEFAULT_OPERATIONS) -> Exercise:
@@ -344,7 +380,7 @@ def graph_exercise(seed: int, *, nodes: int = 6, ops: str = DEFAULT_OPERATIONS) 
     (also -, /, log, sqrt)."""
     seed = whole("seed", seed, 0)
     data = graph_exercise_spec(whole("nodes", nodes, 1, MAX_NODES), parse_operations(text("ops", ops)), seed)
-    return Exercise(seed, data, GraphProblem(data))
+    return Exercise(seed, data, GraphProblem(data), {"nodes": nodes, "ops": ops})
 
 
 def reproduce(document: str = "mazur") -> Reproduction:

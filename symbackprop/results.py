@@ -17,6 +17,7 @@ import mpmath
 from symbackprop.arguments import MAX_DECIMALS, MAX_WIDTH, MIN_WIDTH, choice, flag, whole
 from symbackprop.checks.document import Row
 from symbackprop.checks.finite_differences import GradientCheck
+from symbackprop.checks.solution import SolutionGrade
 from symbackprop.checks.verify import Verdict
 from symbackprop.derivation import Derivation
 from symbackprop.network import Network
@@ -29,6 +30,7 @@ from symbackprop.printers.plot import FORMATS as PLOT_FORMATS, loss_curve
 from symbackprop.solution import (
     WorkedSolution, derivation_summary, gradient_report, reproduction_report, training_report, verdict_report,
 )
+from symbackprop.solution.grading import grading_report
 
 
 class _Displayed:
@@ -97,6 +99,26 @@ class CheckResult(_Displayed):
     @cached_property
     def record(self) -> WorkedSolution:
         return verdict_report(self.verdict, self.written)
+
+
+@dataclass(frozen=True, eq=False)
+class Grading(_Displayed):
+    """A hand solution graded line by line; true when no line is wrong or unreadable."""
+
+    grade: SolutionGrade
+    title: str
+
+    def __bool__(self) -> bool:
+        return all(line.status not in ("wrong", "unreadable") for line in self.grade.lines)
+
+    @property
+    def score(self) -> float:
+        """The mean of the graded lines' scores, in [0, 1]."""
+        return self.grade.score
+
+    @cached_property
+    def record(self) -> WorkedSolution:
+        return grading_report(self.grade, self.title)
 
 
 @dataclass(frozen=True, eq=False)

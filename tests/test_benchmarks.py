@@ -41,6 +41,8 @@ EXPECTED = {
     "bench_graph_training": ["ratio: exact uncompiled step / compiled mpmath step = ",
                              "ratio: compiled mpmath step / compiled double step = ",
                              "memory: peak RSS after deriving and compiling "],
+    "bench_grading": [f"rate: {kind}: planted " for kind in ("wrong-weight", "swapped", "sign", "dropped-factor",
+                                                             "updated-weight", "rounding-slip", "copied-line")],
 }
 
 

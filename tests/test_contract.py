@@ -36,6 +36,7 @@ COMMANDS = {
     "training": ("train", "--steps", "20", "--every", "10", "--format", "json"),
     "check": ("check", "--formula", "delta_{o1} out_{h2}", "--wrt", "w5", "--json"),
     "reproduction": ("reproduce", "--json"),
+    "grading": ("grade", "mazur", "SOLUTION", "--json"),
 }
 """One command per kind; `derivation` has no command of its own and is rendered through the API."""
 
@@ -57,6 +58,9 @@ def _documented() -> tuple[dict[str, list[str]], dict[tuple[str, str], list[str]
 OWN_KEYS, ENTRY_KEYS = _documented()
 
 
+GRADED = "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\nout_h1 = 0.61\nnet_o1 = 1.1126\nE_total = E_o1 + traget_o2\n"
+"""A solution with a right line, a wrong one, one right given it, and one that cannot be read."""
+
 KINK = {"inputs": [1, 1], "targets": [0.5], "loss": "squared_error",
         "layers": [{"activation": "relu", "weights": [[0.5, -0.5]]}]}
 """A relu whose net input is exactly 0: its gradients report lists a kink."""
@@ -67,7 +71,10 @@ def _json_of(kind: str, folder: Path) -> dict:
         return json.loads(sbp.derivation("mazur").render("json"))
     spec = folder / "kink.json"
     spec.write_text(json.dumps(KINK), encoding="utf-8")
-    result = run(*COMMANDS[kind], *([str(spec)] if kind == "gradients" else []))
+    solution = folder / "solution.txt"
+    solution.write_text(GRADED, encoding="utf-8")
+    command = [str(solution) if part == "SOLUTION" else part for part in COMMANDS[kind]]
+    result = run(*command, *([str(spec)] if kind == "gradients" else []))
     assert result.returncode == (1 if kind == "check" else 0), result.stderr
     return json.loads(result.stdout)
 
@@ -75,7 +82,7 @@ def _json_of(kind: str, folder: Path) -> dict:
 def test_the_guide_documents_exactly_the_kinds_the_engine_makes():
     assert set(OWN_KEYS) == set(COMMANDS) | {"derivation"}
     assert OWN_KEYS["gradients"] == ["loss", "gradients", "checks", "kinks"]
-    assert {key for _kind, key in ENTRY_KEYS} == {"checks", "kinks", "history", "explanations", "rows"}
+    assert {key for _kind, key in ENTRY_KEYS} == {"checks", "kinks", "history", "explanations", "rows", "lines"}
 
 
 @pytest.mark.parametrize("kind", sorted(COMMANDS) + ["derivation"])
@@ -107,6 +114,7 @@ RESULTS = {
     "training": lambda: PROBLEM.train(4, every=2),
     "check": lambda: PROBLEM.check(formula="delta_{o1} out_{h2}", wrt="w5"),
     "reproduction": lambda: sbp.reproduce(),
+    "grading": lambda: PROBLEM.grade(GRADED),
 }
 
 

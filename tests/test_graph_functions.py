@@ -11,16 +11,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sympy import Abs, Max, Min, Piecewise, Symbol, diff, exp, log
 
-from symbackprop.checks.graph import check_adjoints, require_adjoints
-from symbackprop.derivation.graph import derive_graph
 from symbackprop.derivation.rules import differentiate
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.network.graph import build_graph
-from symbackprop.numbers.evaluate import evaluate, to_mpf
-from symbackprop.numbers.graph import graph_values
+from symbackprop.numbers.evaluate import evaluate
 from symbackprop.spec.graph import graph_spec_from_dict
 
 x, y = Symbol("x"), Symbol("y")

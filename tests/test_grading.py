@@ -1,0 +1,209 @@
+"""Whole solutions graded line by line (issue #15): splitting, carried-forward credit, diagnoses, format
+errors, the `check --solution` and `grade` commands, and the PrairieLearn question driven as PrairieLearn
+drives it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import symbackprop as sbp
+from symbackprop.checks.solution import MISTAKES, STATUSES, split_solution
+from symbackprop.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEM = sbp.Problem("mazur")
+CARRIED = """Forward pass
+------------
+net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.15 * 0.05 + 0.2 * 0.1 + 0.35 = 0.3775
+out_h1 = 1/(1 + exp(-net_h1)) = 0.61
+out_h2 = 0.596884378
+net_o1 = w_5 out_h1 + w_6 out_h2 + b_2 = 0.4 * 0.61 + 0.45 * 0.596884378 + 0.6 = 1.11259797
+out_o1 = 1/(1 + exp(-net_o1)) = 0.95
+"""
+"""out_h1 is wrong; net_o1 is right given it; out_o1 is wrong even given it."""
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "symbackprop.cli", *args], capture_output=True, text=True,
+                          encoding="utf-8", input=stdin, timeout=600)
+
+
+def test_a_wrapped_step_is_joined_back_and_headings_and_prose_are_skipped():
+    solution = PROBLEM.solve(checks=False)
+    wrapped, whole = (split_solution(solution.render("text", width=width)) for width in (80, None))
+    assert [text for _, text in wrapped] == [text for _, text in whole]
+    assert any(" = " in text and len(text) > 80 for _, text in wrapped)
+    broken = "dE/db = a · b\n        + c · d = e\n      = 1\n  net_h1 = 2\nProse that\n  goes on"
+    assert split_solution(broken) == [(1, "dE/db = a · b + c · d = e = 1"), (4, "net_h1 = 2"), (5, "Prose that goes on")]
+
+
+def test_the_worked_solution_itself_gets_full_marks():
+    grading = PROBLEM.grade(PROBLEM.solve().render("text"))
+    statuses = {line.status for line in grading.grade.lines}
+    assert statuses <= set(STATUSES)
+    assert grading and grading.score == 1 and statuses == {"right", "skipped"}
+    reasons = {line.reason for line in grading.grade.lines if line.status == "skipped"}
+    assert "prose: not a step" in reasons
+    after = [line for line in grading.grade.lines if line.quantity is not None and "E_total^+" in str(line.quantity)]
+    assert after and {line.status for line in after} == {"right"}  # the error after the update is graded too
+    assert len(grading.grade.graded) > 100
+    full = PROBLEM.grade(PROBLEM.solve(checks=False, detail="full").render("text"))
+    assert full and full.score == 1
+    assert "a step of the power rule, with the chain rule: not a quantity" in {line.reason for line in full.grade.lines}
+
+
+def test_a_line_right_given_an_earlier_wrong_value_gets_credit_and_says_so():
+    grading = PROBLEM.grade(CARRIED)
+    lines = {line.number: line for line in grading.grade.lines}
+    assert [lines[k].status for k in (1, 2, 3, 4, 5, 6, 7)] == \
+        ["skipped", "skipped", "right", "wrong", "right", "carried", "wrong"]
+    assert grading.grade.first_wrong.number == 4 and lines[4].finding.kind == "rounding-slip"
+    assert lines[6].score == 1 and [(s.name, v) for s, v in lines[6].given] == [("out_h1", "0.61")]
+    text = grading.render("text", width=None)
+    assert "Line 6, net_o1: right, given your out_h1 = 0.61 (from the right values: 1.10590597)" in text
+    assert lines[7].score == 0.5  # its formula is right, its value is not even from out_h1 = 0.61
+    assert "out_o1: wrong: 0.95 where the network gives 0.75, and your earlier values give 0.75;" in text
+    assert [(s.name, v) for s, v in lines[7].given] == [("net_o1", "1.11259797")] and grading.score == pytest.approx((1 + 0.5 + 1 + 1 + 0.5) / 5)
+
+
+def test_the_first_wrong_line_is_diagnosed_by_a_mistake_that_reproduces_it():
+    solution = "dE_total/dout_o1 = target_o1 - out_o1 = 0.01 - 0.75136507 = -0.74136507"
+    line = PROBLEM.grade(solution).grade.first_wrong
+    assert line.finding.kind == "sign" and line.score == 0
+    record = json.loads(PROBLEM.grade(solution).render("json"))
+    assert record["lines"][0]["mistake"] == "sign" and record["first_wrong"] == 1
+    assert "sign: the sign of dE_total/dout_o1 lost" in record["feedback"]["line1"]["text"]
+
+
+def test_no_mistake_is_named_when_none_reproduces_the_number():
+    line = PROBLEM.grade("out_o1 = 0.123").grade.first_wrong
+    assert line.finding is None
+    assert "no likely mistake reproduces it at its printed precision" in PROBLEM.grade("out_o1 = 0.123").render("text", width=None)
+
+
+def test_a_copied_line_is_named_as_copied():
+    solution = "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\nnet_h2 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775"
+    line = PROBLEM.grade(solution).grade.first_wrong
+    assert (line.number, line.finding.kind, line.finding.line) == (2, "copied-line", 1)
+
+
+def test_an_unreadable_line_is_a_format_error_for_graders_and_bad_input_for_check():
+    solution = "net_h1 = 0.3775\nE_total = E_o1 + traget_o1"
+    record = json.loads(PROBLEM.grade(solution).render("json"))
+    assert record["format_errors"] == {"line2": "line 2: unknown name 'traget_o1'"}
+    assert list(record["partial_scores"]) == ["line1"] and record["partial_scores"]["line1"]["score"] == 1
+    with pytest.raises(InputError, match=r"^solution: line 2: unknown name 'traget_o1'$"):
+        PROBLEM.check_solution(solution)
+
+
+def test_check_solution_exits_0_when_right_1_when_wrong_2_when_unreadable(tmp_path):
+    right, wrong = tmp_path / "right.txt", tmp_path / "wrong.txt"
+    right.write_text("net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\n", encoding="utf-8")
+    wrong.write_text(CARRIED, encoding="utf-8")
+    assert run("check", "mazur", "--solution", str(right)).returncode == 0
+    done = run("check", "mazur", "--solution", str(wrong))
+    assert done.returncode == 1 and "First wrong line: 4, out_h1" in done.stdout
+    bad = run("check", "mazur", "--solution", "-", stdin="out_h1 = traget_o1")
+    assert (bad.returncode, bad.stderr) == (2, "symbackprop: --solution: line 1: unknown name 'traget_o1'\n")
+    missing = run("check", "mazur", "--solution", str(tmp_path / "none.txt"))
+    assert missing.returncode == 2 and missing.stderr.startswith("symbackprop: --solution: cannot read")
+    both = run("check", "mazur", "--solution", str(right), "--wrt", "w5")
+    assert both.returncode == 2 and len(both.stderr.splitlines()) == 1
+
+
+def test_grade_prints_the_score_and_prairielearns_keys():
+    done = run("grade", "mazur", "-", "--json", stdin=CARRIED)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["kind"] == "grading" and 0 <= record["score"] <= 1
+    assert record["partial_scores"]["line6"]["score"] == 1.0
+    assert record["feedback"]["line6"]["text"].startswith("right, given your out_h1 = 0.61")
+    assert all(line["mistake"] in MISTAKES for line in record["lines"] if line["mistake"])
+    assert sbp.grade("mazur", CARRIED).score == record["score"]
+
+
+def test_the_prairielearn_question_grades_as_prairielearn_calls_it(tmp_path):
+    exercise = sbp.exercise(3)
+    assert run("exercise", "--seed", "3", "--prairielearn", str(tmp_path)).returncode == 0
+    for name, content in exercise.prairielearn().items():
+        assert (tmp_path / name).read_text(encoding="utf-8") == content
+    assert json.loads((tmp_path / "info.json").read_text())["type"] == "v3"
+    specification = importlib.util.spec_from_file_location("pl_server", tmp_path / "server.py")
+    server = importlib.util.module_from_spec(specification)
+    specification.loader.exec_module(server)
+
+    data = {"params": {}, "correct_answers": {}, "variant_seed": 1, "options": {}}
+    server.generate(data)
+    key = data["correct_answers"]["solution"]
+    assert data["params"]["spec"] == exercise.data and "<math" in data["params"]["sheet"]
+
+    def submitted(text: str) -> dict:
+        return {**data, "submitted_answers": {"solution": text}, "raw_submitted_answers": {"solution": text},
+                "format_errors": {}, "partial_scores": {}, "score": 0, "feedback": {}}
+
+    graded = submitted(key)
+    server.parse(graded)
+    assert graded["format_errors"] == {}
+    server.grade(graded)
+    assert graded["score"] == 1 and graded["partial_scores"]["solution"]["score"] == 1
+    assert graded["feedback"]["solution"].startswith("Score 100%.")
+
+    first = next(line for line in key.splitlines() if line.startswith("out_h1 = "))
+    value = first.rsplit("= ", 1)[1]
+    slipped = submitted(key.replace(first, first.replace(value, "0.5"), 1))
+    server.parse(slipped)
+    server.grade(slipped)
+    assert 0 < slipped["score"] < 1 and slipped["partial_scores"]["solution"]["score"] == slipped["score"]
+    assert "wrong: 0.5 where the network gives" in slipped["feedback"]["solution"]
+
+    unreadable = submitted("out_h1 = traget_o1")
+    server.parse(unreadable)
+    assert unreadable["format_errors"]["solution"] == "line 1: unknown name &#x27;traget_o1&#x27;"
+    empty = submitted("just words")
+    server.parse(empty)
+    assert empty["format_errors"]["solution"].startswith("no step found")
+
+
+def test_graders_md_holds_the_question_the_command_writes():
+    guide = (ROOT / "docs" / "graders.md").read_text(encoding="utf-8")
+    for name, content in sbp.exercise(3).prairielearn().items():
+        assert f"`{name}`" in guide and content.strip() in guide, name
+
+
+def test_planted_mistakes_are_found_and_named():
+    """The fuzz of benchmark 6 on networks it does not measure: every kind found and named at 95% or more
+    (docs/graders.md gives the rates measured on 10 others)."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.bench_grading import KINDS, measure
+
+    tallies = measure(3, first_seed=100)
+    for kind in KINDS:
+        tally = tallies[kind]
+        assert tally.planted >= 2, kind
+        assert tally.named >= 0.95 * tally.planted and tally.clean >= 0.95 * tally.planted, (kind, tally)
+
+
+def test_graders_md_examples_run():
+    guide = (ROOT / "docs" / "graders.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert blocks and "problem.grade(" in blocks[0]
+    exec(compile(blocks[0], "docs/graders.md", "exec"), {})  # our own documentation, not user input
+
+
+def test_a_step_without_a_formula_or_a_value_is_skipped_and_says_why():
+    line = PROBLEM.grade("net_h1 = 0.15*0.05 + 0.2*0.1 + 0.35\nout_h1 = 0.593269992").grade.lines[0]
+    assert (line.status, line.score) == ("skipped", None) and line.reason.startswith("no formula and no value")
+
+
+def test_earlier_values_that_leave_no_real_number_are_no_traceback():
+    problem = sbp.Problem({"inputs": [1], "targets": [0.5], "loss": "binary_cross_entropy",
+                           "layers": [{"activation": "sigmoid", "weights": [[0.5]]}]})
+    line = problem.grade("out_o1 = 1.2\nE_total = 0.75").grade.lines[1]
+    assert (line.status, line.carried) == ("wrong", None)
