@@ -8,10 +8,10 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 
 from symbackprop.api import (
     GraphProblem, Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients,
-    matrix_solution, network, open_problem, reproduce, solve, spec, train,
+    matrix_solution, network, open_problem, reproduce, solve, sources, spec, train,
 )
 from symbackprop.errors import CheckFailure, InputError
 
 __all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "derivation", "exercise",
            "explain", "finite_difference_checks", "gradients", "matrix_solution", "network", "open_problem", "reproduce",
-           "solve", "spec", "train"]
+           "solve", "sources", "spec", "train"]

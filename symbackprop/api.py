@@ -32,7 +32,7 @@ from symbackprop.numbers.training import ORDERS
 from symbackprop.printers import PRINTERS
 from symbackprop.printers.plot import plot_format
 from symbackprop.graph_problem import GraphProblem
-from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
+from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce, sources
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.spec import Spec, example_names, example_text
@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH", "ORDERS", "PRINTERS", "CheckResult", "DerivationView", "Exercise",
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
-           "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "spec", "train"]
+           "matrix_solution", "network", "open_problem", "plot_format", "reproduce", "solve", "sources", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:
