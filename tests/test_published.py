@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COUNTS = {
     "mazur": (57, 6),
     "nathansamsel": (5, 10),
+    "cs231n-staged": (6, 0),
+    "cs231n-sigmoid": (20, 0),
 }
 
 
