@@ -22,6 +22,8 @@ COUNTS = {
     "nathansamsel": (5, 10),
     "cs231n-staged": (6, 0),
     "cs231n-sigmoid": (20, 0),
+    "adam-theta-squared": (7, 0),
+    "adam-first-update": (5, 0),
 }
 
 
