@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -149,11 +150,15 @@ class _Numbers:
         places = decimals_of(printed)
         if steps is not None:
             return []
-        by_hand = _signed(sign, self.hand_rounded(places)[symbol])
-        if rounds_to(by_hand, printed):
+        by_hand = _attempted(lambda: _signed(sign, self.hand_rounded(places)[symbol]))
+        if by_hand is not None and rounds_to(by_hand, printed):
             return [f"carrying every intermediate rounded to {places} decimals, as by hand, gives "
                     f"{format(round_half_up(by_hand, places), 'f')}: a rounding slip, the method is right"]
-        carried = {order: _signed(sign, self.carried(symbol, order)) for order in self.orders}
+        carried = {order: _attempted(lambda order=order: _signed(sign, self.carried(symbol, order)))
+                   for order in self.orders}
+        carried = {order: value for order, value in carried.items() if value is not None}
+        if TEXT_ORDER not in carried:
+            return []
         if rounds_to(carried[TEXT_ORDER], printed):
             return ["computing it from the source's own rounded values of the lines before, as printed, gives it: "
                     "the rounding carried forward, not a wrong method"]
@@ -162,7 +167,7 @@ class _Numbers:
                     f"cutting the digits after the {_ordinal(places)} decimal instead of rounding gives it"]
         return [f"computing it from the source's own rounded values of the lines before, as printed, in the "
                 f"'{order}' order of update (the hidden layer's gradient taken through the output weights already "
-                "updated), gives it" for order in self.orders[1:] if rounds_to(carried[order], printed)]
+                "updated), gives it" for order in self.orders[1:] if order in carried and rounds_to(carried[order], printed)]
 
     def carried(self, symbol: Symbol, order: str) -> mpmath.mpf:
         """`symbol` computed from the printed values of the rows before it in place of the exact ones."""
@@ -333,6 +338,15 @@ class _GraphReproduction(_Numbers):
 
     def formula_row(self, entry: dict) -> Row:
         raise InputError(f"document: {entry['formula']!r}: formulas are checked for layered networks only")
+
+
+def _attempted(compute: Callable[[], mpmath.mpf]) -> mpmath.mpf | None:
+    """A variation's value, or None when it leaves no number (a value rounded to 0 that is divided by)."""
+    try:
+        value = compute()
+    except ArithmeticError:
+        return None
+    return value if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else None
 
 
 def _truncated(value: mpmath.mpf, places: int) -> str:
