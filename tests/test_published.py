@@ -26,6 +26,7 @@ COUNTS = {
     "adam-first-update": (5, 0),
     "lexai-xor": (17, 5),
     "sghosh-neuron": (7, 5),
+    "rnn-bptt": (7, 2),
 }
 
 
