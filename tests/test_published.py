@@ -27,6 +27,7 @@ COUNTS = {
     "lexai-xor": (17, 5),
     "sghosh-neuron": (7, 5),
     "rnn-bptt": (7, 2),
+    "airehman-2-2-2": (40, 0),
 }
 
 
