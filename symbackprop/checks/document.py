@@ -38,6 +38,8 @@ from symbackprop.numbers.training import ORDERS, backward_sequence, train
 TEXT_ORDER = "simultaneous"
 """The order of update the document's text describes: hidden gradients from the original output weights."""
 STEP_SEARCH = 5
+DOUBLE_ULPS = 4
+"""A printed number this many units in the last place of a double from the exact value is floating-point noise."""
 KINDS = ("network", "graph")
 SOURCE_FIELDS = ("title", "author", "url", "date")
 """What a source file says about where its numbers come from (facts, not its prose)."""
@@ -148,6 +150,9 @@ class _Numbers:
 
     def findings(self, symbol: Symbol, printed: str, steps: int | None, sign: int) -> list[str]:
         places = decimals_of(printed)
+        if _within_double_rounding(printed, _signed(sign, self.value_of(symbol, steps))):
+            return [f"it is within {DOUBLE_ULPS} units in the last place of a double (about 16 significant digits) "
+                    "of the exact value: floating-point rounding in the source's program, not a mistake"]
         if steps is not None:
             return []
         by_hand = _attempted(lambda: _signed(sign, self.hand_rounded(places)[symbol]))
@@ -228,14 +233,14 @@ class _Reproduction(_Numbers):
         return self.updated(order)[symbol] if steps is None else self.trained(symbol, order, steps)
 
     def findings(self, symbol: Symbol, printed: str, steps: int | None, sign: int) -> list[str]:
-        found = super().findings(symbol, printed, steps, sign)
         if steps is None:
             for order in ORDERS:
-                if order != TEXT_ORDER and symbol in self.updated(order) \
-                        and rounds_to(_signed(sign, self.by_order(symbol, order, None)), printed):
-                    found.append(f"the '{order}' order of update gives it: the hidden layer's gradient taken "
-                                 "through the output weights already updated")
-            return found
+                if order != TEXT_ORDER and symbol in self.updated(order) and self.order_matters(symbol, order) \
+                        and _gives(_signed(sign, self.by_order(symbol, order, None)), printed):
+                    return [f"the '{order}' order of update gives it: the hidden layer's gradient taken "
+                            "through the output weights already updated"]
+            return super().findings(symbol, printed, steps, sign)
+        found = super().findings(symbol, printed, steps, sign)
         for order in ORDERS:
             for count in _nearest_first(steps, STEP_SEARCH):
                 if rounds_to(_signed(sign, self.trained(symbol, order, count)), printed):
@@ -244,6 +249,12 @@ class _Reproduction(_Numbers):
                     found.append(f"the '{order}' order of update gives it {when}")
                     break
         return found
+
+    def order_matters(self, symbol: Symbol, order: str) -> bool:
+        """The update of `symbol` differs in `order` (a hidden weight's does; an output weight's does not)."""
+        exact = self.values[symbol]
+        with mpmath.workdps(PRECISION):
+            return not mpmath.almosteq(self.updated(order)[symbol], exact, rel_eps=mpmath.mpf(10) ** -30)
 
     def updated(self, order: str) -> dict[Symbol, mpmath.mpf]:
         """Every parameter after one update in `order`, by its updated symbol (w_5^+)."""
@@ -347,6 +358,19 @@ def _attempted(compute: Callable[[], mpmath.mpf]) -> mpmath.mpf | None:
     except ArithmeticError:
         return None
     return value if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else None
+
+
+def _gives(value: mpmath.mpf, printed: str) -> bool:
+    """`value` is what was printed: the same digits, or the same number up to a double's rounding."""
+    return rounds_to(value, printed) or _within_double_rounding(printed, value)
+
+
+def _within_double_rounding(printed: str, exact: mpmath.mpf) -> bool:
+    """A number printed with more digits than a double holds, off the exact value only by a double's rounding."""
+    significant = len(printed.lstrip("-").replace(".", "").lstrip("0"))
+    with mpmath.workdps(PRECISION):
+        gap = abs(mpmath.mpf(printed) - exact)
+        return significant >= 15 and gap <= DOUBLE_ULPS * mpmath.mpf(2) ** -52 * abs(exact)
 
 
 def _truncated(value: mpmath.mpf, places: int) -> str:
