@@ -7,8 +7,9 @@ the engine's value, rounded half-up to the printed number of decimals, is the pr
 string exactly. A formula matches when both sides agree as functions of the network's
 inputs, targets and parameters (evaluated at the spec's point and at random points).
 Where something does not match, the note says what the engine finds does produce the
-printed value: rounding intermediates by hand, the other order of update, or a nearby
-number of training rounds.
+printed value: a double's rounding of a long number, rounding intermediates by hand, the
+source's own printed values carried to the next line (or cut instead of rounded), the other
+order of update, or a nearby number of training rounds. Every finding is computed.
 """
 
 from __future__ import annotations
