@@ -4,6 +4,7 @@ a planted wrong printed value flips its row, and the docs list every source with
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -114,3 +115,23 @@ def test_the_index_lists_every_source_with_the_engines_counts(reproduced):
 
 def test_list_names_every_source():
     assert list(sbp.sources()) == document_names()
+
+
+def test_the_command_lists_and_reproduces_a_graph_source(capsys):
+    from symbackprop.cli import main
+
+    assert main(["reproduce", "--list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == document_names()
+    assert main(["reproduce", "cs231n-staged", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "reproduction" and result["source"]["url"] == load_document("cs231n-staged")["url"]
+    assert [row["status"] for row in result["rows"]] == ["match"] * 6
+
+
+def test_an_unknown_source_is_one_line_naming_it(capsys):
+    from symbackprop.cli import main
+
+    assert main(["reproduce", "nosuch"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "nosuch" in error and "mazur" in error
