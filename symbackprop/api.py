@@ -37,7 +37,7 @@ from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import (
     MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET, Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem,
-    reproduce,
+    reproduce, sources,
 )
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training
 from symbackprop.solution.build import DETAILS
@@ -53,7 +53,7 @@ __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_SOLUTION_CHARACTERS
            "Exercise", "GradientReport", "Grading", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike",
            "Training", "check", "check_solution", "derivation", "example_names", "example_text", "exercise", "explain",
            "finite_difference_checks", "grade", "gradients", "graph_exercise", "matrix_solution", "network",
-           "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "spec", "train"]
+           "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "sources", "spec", "train"]
 
 
 def spec(source: SpecLike = None) -> Spec:

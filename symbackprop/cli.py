@@ -180,8 +180,10 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_width(exercise)
     exercise.set_defaults(run=_exercise, parser=exercise)
 
-    reproduction = commands.add_parser("reproduce", help="every number and formula of the document, checked")
-    reproduction.add_argument("--document", default="mazur", help="which document (default: mazur)")
+    reproduction = commands.add_parser("reproduce", help="every number and formula a published source prints, checked")
+    reproduction.add_argument("document", nargs="?", default="mazur", metavar="NAME",
+                              help="which source (default: mazur; --list names them)")
+    reproduction.add_argument("--list", action="store_true", help="list the sources with their titles")
     reproduction.add_argument("-o", "--output", help="write to this file instead of standard output")
     _add_format(reproduction, "(default: from -o, else text)")
     _add_ascii(reproduction)
@@ -385,6 +387,9 @@ def _read_solution(path: str, option: str) -> str:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    if args.list:
+        emit("".join(f"{name}  {title}\n" for name, title in api.sources().items()), args.output)
+        return 0
     emit(api.reproduce(args.document).render(_format(args, args.output), ascii=args.ascii,
                                              width=_width(args, args.output)), args.output)
     return 0

@@ -29,7 +29,8 @@ from sympy import Symbol
 from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
 from symbackprop.checks.budget import DEFAULT_BUDGET, within_budget
 from symbackprop.checking import check_answer, checked_budget
-from symbackprop.checks.document import load_document, reproduce as reproduce_document
+from symbackprop.checks.document import (SOURCE_FIELDS, document_names, document_spec, load_document,
+                                         reproduce as reproduce_document)
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
 from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
@@ -384,9 +385,15 @@ def graph_exercise(seed: int, *, nodes: int = 6, ops: str = DEFAULT_OPERATIONS) 
 
 
 def reproduce(document: str = "mazur") -> Reproduction:
-    """Every number and formula the document prints, against the engine."""
+    """Every number and formula a published source prints, against the engine (`sources()` lists them)."""
     data = load_document(text("document", document))
-    return Reproduction(reproduce_document(Problem(data["example"]).derived, data), data["title"])
+    rows = reproduce_document(open_problem(document_spec(data)).derived, data)
+    return Reproduction(rows, {key: data[key] for key in SOURCE_FIELDS})
+
+
+def sources() -> dict[str, str]:
+    """Every published source `reproduce` checks: its name and its title."""
+    return {name: load_document(name)["title"] for name in document_names()}
 
 
 def _places(decimals: int, hand_round: int | None, detail: str) -> tuple[int, int | None, str]:

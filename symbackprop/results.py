@@ -81,11 +81,12 @@ class DerivationView(_Displayed):
 @dataclass(frozen=True, eq=False)
 class Reproduction(_Displayed):
     rows: list[Row]
-    title: str
+    source: dict[str, str]
+    """Title, author, URL and date of what is reproduced."""
 
     @cached_property
     def record(self) -> WorkedSolution:
-        return reproduction_report(self.rows, self.title)
+        return reproduction_report(self.rows, self.source)
 
 
 @dataclass(frozen=True, eq=False)

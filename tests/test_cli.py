@@ -326,7 +326,7 @@ BAD_COMMANDS = [
     (["solve", "--format", "pdf", "-o", "out.tex"], "out.tex", ["--format", "'pdf'"]),
     (["solve", "--frobnicate", "-o", "out.tex"], "out.tex", ["--frobnicate"]),
     (["solve", "-o", "no_such_folder/out.tex"], None, ["no_such_folder/out.tex"]),
-    (["reproduce", "--document", "nosuch", "-o", "r.json"], "r.json", ["nosuch"]),
+    (["reproduce", "nosuch", "-o", "r.json"], "r.json", ["nosuch"]),
     (["example", "nosuch"], None, ["nosuch", "mazur"]),
     (["example", "mazur", "extra"], None, ["extra"]),
     (["frobnicate"], None, ["frobnicate"]),

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from symbackprop.checks.document import load_document
 from symbackprop.checks.finite_differences import check_gradients
 from symbackprop.checks.matrix_form import check_matrix_form
 from symbackprop.printers import MarkdownPrinter, TextPrinter
-from symbackprop.solution import reproduction_report, worked_matrix_solution, worked_solution
+from symbackprop.solution import worked_matrix_solution, worked_solution
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,12 +24,6 @@ def test_matrix_form_document_is_current(mazur):
                                                                 proof=check_matrix_form(mazur)))
     actual = (ROOT / "docs" / "matrix-form.md").read_text(encoding="utf-8")
     assert actual == expected, "regenerate with: symbackprop solve --matrix -o docs/matrix-form.md"
-
-
-def test_reproduction_document_is_current(mazur_rows):
-    expected = MarkdownPrinter().doprint(reproduction_report(mazur_rows, load_document("mazur")["title"]))
-    actual = (ROOT / "docs" / "reproduction.md").read_text(encoding="utf-8")
-    assert actual == expected, "regenerate with: symbackprop reproduce --format markdown -o docs/reproduction.md"
 
 
 def test_readme_quick_start_is_exactly_two_commands():

@@ -1,17 +1,22 @@
-"""Reproduce a printed document: every number and formula it prints, against the engine.
+"""Reproduce a published worked example: every number and formula it prints, against the engine.
 
-The printed values live in `documents/<name>.toml` verbatim. A number matches only when
+Each source is `documents/<name>.toml`: its title, author, URL and date, the spec it works
+(`spec`: a built-in example's name, or a JSON file beside it), its `kind` (`network` for a
+layered network, `graph` for a computation graph), and the values it prints, verbatim. A number matches only when
 the engine's value, rounded half-up to the printed number of decimals, is the printed
 string exactly. A formula matches when both sides agree as functions of the network's
 inputs, targets and parameters (evaluated at the spec's point and at random points).
 Where something does not match, the note says what the engine finds does produce the
-printed value: rounding intermediates by hand, the other order of update, or a nearby
-number of training rounds.
+printed value: a double's rounding of a long number, rounding intermediates by hand, the
+source's own printed values carried to the next line (or cut instead of rounded), the other
+order of update, or a nearby number of training rounds. Every finding is computed.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -19,19 +24,26 @@ import mpmath
 from sympy import Expr, Symbol
 
 from symbackprop.derivation import Derivation
+from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation
 from symbackprop.network import Partial
 from symbackprop.names import name_of
 from symbackprop.checks.verify import Checker, close
-from symbackprop.numbers.evaluate import PRECISION, evaluate
-from symbackprop.numbers.point import pass_values
+from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions
+from symbackprop.numbers.graph import graph_point, graph_values
+from symbackprop.numbers.point import pass_values, spec_values
 from symbackprop.numbers.rounding import decimals_of, round_half_up, rounds_to
-from symbackprop.numbers.training import ORDERS, train
+from symbackprop.numbers.training import ORDERS, backward_sequence, train
 
 TEXT_ORDER = "simultaneous"
 """The order of update the document's text describes: hidden gradients from the original output weights."""
 STEP_SEARCH = 5
+DOUBLE_ULPS = 4
+"""A printed number this many units in the last place of a double from the exact value is floating-point noise."""
+KINDS = ("network", "graph")
+SOURCE_FIELDS = ("title", "author", "url", "date")
+"""What a source file says about where its numbers come from (facts, not its prose)."""
 """How many rounds either side of the stated count are tried when a training figure does not match."""
 
 
@@ -57,77 +69,201 @@ class Row:
 
 
 def document_names() -> list[str]:
-    folder = resources.files("symbackprop.checks") / "documents"
-    return sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    return sorted(entry.name.removesuffix(".toml") for entry in _folder().iterdir() if entry.name.endswith(".toml"))
 
 
 def load_document(name: str) -> dict:
+    """A source's TOML, its header checked: every source field, a known kind, a spec."""
     if name not in document_names():
         raise InputError(f"document: unknown document {name!r} (known: {', '.join(document_names())})")
-    text = (resources.files("symbackprop.checks") / "documents" / f"{name}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    document = tomllib.loads((_folder() / f"{name}.toml").read_text(encoding="utf-8"))
+    missing = [key for key in (*SOURCE_FIELDS, "kind", "spec") if not isinstance(document.get(key), str)]
+    if missing:
+        raise ValueError(f"documents/{name}.toml: {missing[0]} is missing")
+    if document["kind"] not in KINDS:
+        raise ValueError(f"documents/{name}.toml: kind must be one of {', '.join(KINDS)}")
+    return document
 
 
-def reproduce(derivation: Derivation, document: dict) -> list[Row]:
-    """The verdict on every row of `document` for the network of `derivation`."""
-    return _Reproduction(derivation).rows(document["row"])
+def document_spec(document: dict) -> str | dict:
+    """The spec a source works: a built-in example's name, or the parsed JSON file it names."""
+    if not document["spec"].endswith(".json"):
+        return document["spec"]
+    return json.loads((_folder() / document["spec"]).read_text(encoding="utf-8"))
 
 
-class _Reproduction:
+def _folder():
+    return resources.files("symbackprop.checks") / "documents"
+
+
+def reproduce(derivation: Derivation | GraphDerivation, document: dict) -> list[Row]:
+    """The verdict on every row of `document` for `derivation`, a layered network's or a graph's."""
+    graph = isinstance(derivation, GraphDerivation)
+    if document["kind"] != ("graph" if graph else "network"):
+        raise ValueError(f"{document['title']}: its kind is {document['kind']}, its spec is not")
+    return (_GraphReproduction if graph else _Reproduction)(derivation).rows(document["row"])
+
+
+class _Numbers:
+    """A printed number against the engine: the same digits at the printed decimals, or what gives them."""
+
+    values: dict[Symbol, mpmath.mpf]
+    start: dict[Symbol, mpmath.mpf]
+    """The spec's values, where every pass starts."""
+    orders: tuple[str, ...] = (TEXT_ORDER,)
+    tried = "hand rounding, the source's own rounded values carried forward"
+
+    def rows(self, entries: list[dict]) -> list[Row]:
+        self.printed: dict[Symbol, mpmath.mpf] = {}
+        """Each number printed so far, in the engine's sign, as a person carries it to the next line."""
+        return [self.formula_row(e) if "formula" in e else self.number_row(e) for e in entries]
+
+    def sequence(self, order: str) -> list[tuple[Symbol, Expr]]:
+        """Every assignment of the forward and backward pass, in `order`."""
+        raise NotImplementedError
+
+    def number_row(self, entry: dict) -> Row:
+        symbol = self.resolve(entry["quantity"])
+        printed, steps = entry["document"], entry.get("steps")
+        places = decimals_of(printed)
+        sign = -1 if entry.get("convention") == "negated-delta" else 1
+        value = _signed(sign, self.value_of(symbol, steps))
+        alternatives = {order: _signed(sign, v) for order, v in self.alternatives(symbol, steps).items()}
+        rounded = format(round_half_up(value, places), "f")
+        matched = rounded == printed
+        remark = entry.get("remark", "")
+        note = remark if matched else self.explain(symbol, printed, steps, sign, remark)
+        if steps is None:
+            with mpmath.workdps(PRECISION):
+                self.printed.setdefault(symbol, sign * mpmath.mpf(printed))
+        return Row(entry["section"], symbol, steps, printed, value, rounded,
+                   "match" if matched else "erratum", note, alternatives)
+
+    def explain(self, symbol: Symbol, printed: str, steps: int | None, sign: int, remark: str) -> str:
+        """What the engine finds does produce a printed number that the exact procedure does not."""
+        places = decimals_of(printed)
+        findings = self.findings(symbol, printed, steps, sign)
+        if not findings:
+            findings.append(f"no variation the engine tries ({self.tried}) produces the printed value")
+        exact = _signed(sign, self.value_of(symbol, steps))
+        text = f"the exact value rounds to {format(round_half_up(exact, places), 'f')}; " + "; ".join(findings) + "."
+        return f"{text} {remark}".strip()
+
+    def findings(self, symbol: Symbol, printed: str, steps: int | None, sign: int) -> list[str]:
+        places = decimals_of(printed)
+        if _within_double_rounding(printed, _signed(sign, self.value_of(symbol, steps))):
+            return [f"it is within {DOUBLE_ULPS} units in the last place of a double (about 16 significant digits) "
+                    "of the exact value: floating-point rounding in the source's program, not a mistake"]
+        if steps is not None:
+            return []
+        by_hand = _attempted(lambda: _signed(sign, self.hand_rounded(places)[symbol]))
+        if by_hand is not None and rounds_to(by_hand, printed):
+            return [f"carrying every intermediate rounded to {places} decimals, as by hand, gives "
+                    f"{format(round_half_up(by_hand, places), 'f')}: a rounding slip, the method is right"]
+        carried = {order: _attempted(lambda order=order: _signed(sign, self.carried(symbol, order)))
+                   for order in self.orders}
+        carried = {order: value for order, value in carried.items() if value is not None}
+        if TEXT_ORDER not in carried:
+            return []
+        if rounds_to(carried[TEXT_ORDER], printed):
+            return ["computing it from the source's own rounded values of the lines before, as printed, gives it: "
+                    "the rounding carried forward, not a wrong method"]
+        if _truncated(carried[TEXT_ORDER], places) == printed:
+            return ["computing it from the source's own rounded values of the lines before, as printed, and "
+                    f"cutting the digits after the {_ordinal(places)} decimal instead of rounding gives it"]
+        return [f"computing it from the source's own rounded values of the lines before, as printed, in the "
+                f"'{order}' order of update (the hidden layer's gradient taken through the output weights already "
+                "updated), gives it" for order in self.orders[1:] if order in carried and rounds_to(carried[order], printed)]
+
+    def carried(self, symbol: Symbol, order: str) -> mpmath.mpf:
+        """`symbol` computed from the printed values of the rows before it in place of the exact ones."""
+        known = dict(self.start)
+        printed = self.aliases()
+        with mpmath.workdps(PRECISION):
+            for target, expression in self.sequence(order):
+                overridden = target in printed and target != symbol
+                known[target] = printed[target] if overridden else evaluate(expression, known)
+        return known[symbol]
+
+    def aliases(self) -> dict[Symbol, mpmath.mpf]:
+        """The printed values, each also standing for every intermediate with the same exact value (the
+        engine's dE_o1/dnet_o1 is the printed delta_o1 when there is one output): what a person carries."""
+        same = {}
+        for symbol, value in self.values.items():
+            if symbol not in self.start:
+                for known, printed in self.printed.items():
+                    if mpmath.almosteq(value, self.values[known], rel_eps=mpmath.mpf(10) ** -40):
+                        same[symbol] = printed
+        return same
+
+    def alternatives(self, symbol: Symbol, steps: int | None) -> dict[str, mpmath.mpf]:
+        return {}
+
+
+class _Reproduction(_Numbers):
+    """A layered network: numbers (after training too) and formulas."""
+
+    tried = (f"hand rounding, the source's own rounded values carried forward, either order of update, "
+             f"{STEP_SEARCH} rounds either side")
+    orders = (TEXT_ORDER, *(order for order in ORDERS if order != TEXT_ORDER))
+
     def __init__(self, derivation: Derivation):
         self.derivation = derivation
         self.network = derivation.network
         self.checker = Checker(derivation)
+        self.resolve = self.checker.resolve
         self.values = self.checker.points[0]
+        self.start = spec_values(self.network)
         self.formulas: dict[Symbol, Expr] = dict(self.network.forward_definitions())
         self.formulas.update((d.symbol, d.expression) for d in derivation.definitions)
         self.formulas.update((d.symbol, d.form) for d in derivation.local_derivatives)
         self._training: dict[str, tuple] = {}
         self._hand_rounded: dict[int, dict[Symbol, mpmath.mpf]] = {}
+        self._updated: dict[str, dict[Symbol, mpmath.mpf]] = {}
 
-    def rows(self, entries: list[dict]) -> list[Row]:
-        return [self.formula_row(e) if "formula" in e else self.number_row(e) for e in entries]
+    def sequence(self, order: str) -> list[tuple[Symbol, Expr]]:
+        return self.network.forward_definitions() + backward_sequence(self.derivation, order)
 
-    # Numbers
+    def alternatives(self, symbol: Symbol, steps: int | None) -> dict[str, mpmath.mpf]:
+        """The value by each other order of update (training figures and updated parameters)."""
+        if steps is None and symbol not in self.updated(TEXT_ORDER):
+            return {}
+        return {order: self.by_order(symbol, order, steps) for order in ORDERS if order != TEXT_ORDER}
 
-    def number_row(self, entry: dict) -> Row:
-        symbol = self.checker.resolve(entry["quantity"])
-        printed, steps = entry["document"], entry.get("steps")
-        places = decimals_of(printed)
+    def by_order(self, symbol: Symbol, order: str, steps: int | None) -> mpmath.mpf:
+        return self.updated(order)[symbol] if steps is None else self.trained(symbol, order, steps)
+
+    def findings(self, symbol: Symbol, printed: str, steps: int | None, sign: int) -> list[str]:
         if steps is None:
-            value, alternatives = self.values[symbol], {}
-        else:
-            value = self.trained(symbol, TEXT_ORDER, steps)
-            alternatives = {order: self.trained(symbol, order, steps) for order in ORDERS if order != TEXT_ORDER}
-        rounded = format(round_half_up(value, places), "f")
-        matched = rounded == printed
-        note = entry.get("remark", "") if matched else self.explain(symbol, printed, steps, entry.get("remark", ""))
-        return Row(entry["section"], symbol, steps, printed, value, rounded,
-                   "match" if matched else "erratum", note, alternatives)
-
-    def explain(self, symbol: Symbol, printed: str, steps: int | None, remark: str) -> str:
-        """What the engine finds does produce a printed number that the exact procedure does not."""
-        places = decimals_of(printed)
-        findings = []
-        if steps is None:
-            by_hand = self.hand_rounded(places)[symbol]
-            if rounds_to(by_hand, printed):
-                findings.append(f"carrying every intermediate rounded to {places} decimals, as by hand, gives "
-                                f"{format(round_half_up(by_hand, places), 'f')}: a rounding slip, the method is right")
-        else:
             for order in ORDERS:
-                for count in _nearest_first(steps, STEP_SEARCH):
-                    if rounds_to(self.trained(symbol, order, count), printed):
-                        when = (f"({_rounds(steps)}, as stated)" if count == steps
-                                else f"after {_rounds(count)} instead of the stated {steps:,}")
-                        findings.append(f"the '{order}' order of update gives it {when}")
-                        break
-        if not findings:
-            findings.append("no variation the engine tries (hand rounding, either order of update, "
-                            f"{STEP_SEARCH} rounds either side) produces the printed value")
-        text = f"the exact value rounds to {format(round_half_up(self.value_of(symbol, steps), places), 'f')}; " \
-               + "; ".join(findings) + "."
-        return f"{text} {remark}".strip()
+                if order != TEXT_ORDER and symbol in self.updated(order) and self.order_matters(symbol, order) \
+                        and _gives(_signed(sign, self.by_order(symbol, order, None)), printed):
+                    return [f"the '{order}' order of update gives it: the hidden layer's gradient taken "
+                            "through the output weights already updated"]
+            return super().findings(symbol, printed, steps, sign)
+        found = super().findings(symbol, printed, steps, sign)
+        for order in ORDERS:
+            for count in _nearest_first(steps, STEP_SEARCH):
+                if rounds_to(_signed(sign, self.trained(symbol, order, count)), printed):
+                    when = (f"({_rounds(steps)}, as stated)" if count == steps
+                            else f"after {_rounds(count)} instead of the stated {steps:,}")
+                    found.append(f"the '{order}' order of update gives it {when}")
+                    break
+        return found
+
+    def order_matters(self, symbol: Symbol, order: str) -> bool:
+        """The update of `symbol` differs in `order` (a hidden weight's does; an output weight's does not)."""
+        exact = self.values[symbol]
+        with mpmath.workdps(PRECISION):
+            return not mpmath.almosteq(self.updated(order)[symbol], exact, rel_eps=mpmath.mpf(10) ** -30)
+
+    def updated(self, order: str) -> dict[Symbol, mpmath.mpf]:
+        """Every parameter after one update in `order`, by its updated symbol (w_5^+)."""
+        if order not in self._updated:
+            after = train(self.derivation, 1, order).parameters
+            self._updated[order] = {update.symbol: after[update.parameter.name]
+                                    for update in self.derivation.updates}
+        return self._updated[order]
 
     def value_of(self, symbol: Symbol, steps: int | None) -> mpmath.mpf:
         return self.values[symbol] if steps is None else self.trained(symbol, TEXT_ORDER, steps)
@@ -179,6 +315,83 @@ class _Reproduction:
             if negate_deltas:
                 point = {s: (-v if _is_delta(s) else v) for s, v in point.items()}
             return evaluate(expr, point)
+
+
+class _GraphReproduction(_Numbers):
+    """A computation graph: every printed node value and adjoint (df/dx) at the spec's values."""
+
+    def __init__(self, derivation: GraphDerivation):
+        self.derivation = derivation
+        self.values = graph_values(derivation)
+        self.start = graph_point(derivation.graph)
+        self.symbols = {symbol.name: symbol for symbol in self.values}
+        self._hand_rounded: dict[int, dict[Symbol, mpmath.mpf]] = {}
+
+    def sequence(self, order: str) -> list[tuple[Symbol, Expr]]:
+        return [*((node.symbol, node.expression) for node in self.derivation.graph.nodes),
+                *self.derivation.definitions()]
+
+    def resolve(self, name: str) -> Symbol:
+        if name not in self.symbols:
+            raise InputError(f"document: the graph has no quantity {name!r}")
+        return self.symbols[name]
+
+    def value_of(self, symbol: Symbol, steps: int | None) -> mpmath.mpf:
+        if steps is not None:
+            raise InputError(f"document: {symbol.name} after training: a graph is not trained")
+        return self.values[symbol]
+
+    def hand_rounded(self, places: int) -> dict[Symbol, mpmath.mpf]:
+        """The forward and backward pass with every node and derivative rounded to `places` decimals."""
+        if places not in self._hand_rounded:
+            with mpmath.workdps(PRECISION):
+                self._hand_rounded[places] = evaluate_definitions(self.sequence(TEXT_ORDER), self.start, places)
+        return self._hand_rounded[places]
+
+    def formula_row(self, entry: dict) -> Row:
+        raise InputError(f"document: {entry['formula']!r}: formulas are checked for layered networks only")
+
+
+def _attempted(compute: Callable[[], mpmath.mpf]) -> mpmath.mpf | None:
+    """A variation's value, or None when it leaves no number (a value rounded to 0 that is divided by)."""
+    try:
+        value = compute()
+    except ArithmeticError:
+        return None
+    return value if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else None
+
+
+def _gives(value: mpmath.mpf, printed: str) -> bool:
+    """`value` is what was printed: the same digits, or the same number up to a double's rounding."""
+    return rounds_to(value, printed) or _within_double_rounding(printed, value)
+
+
+def _within_double_rounding(printed: str, exact: mpmath.mpf) -> bool:
+    """A number printed with more digits than a double holds, off the exact value only by a double's rounding."""
+    significant = len(printed.lstrip("-").replace(".", "").lstrip("0"))
+    with mpmath.workdps(PRECISION):
+        gap = abs(mpmath.mpf(printed) - exact)
+        return significant >= 15 and gap <= DOUBLE_ULPS * mpmath.mpf(2) ** -52 * abs(exact)
+
+
+def _truncated(value: mpmath.mpf, places: int) -> str:
+    """`value` with its digits after `places` decimals cut off, as printed by someone who truncates."""
+    with mpmath.workdps(PRECISION):
+        scaled = value * 10 ** places
+        kept = int(mpmath.nint(scaled)) if mpmath.almosteq(scaled, mpmath.nint(scaled), abs_eps=1e-30) else int(scaled)
+    digits = f"{abs(kept):0{places + 1}d}"
+    whole, fraction = digits[:len(digits) - places], digits[len(digits) - places:]
+    return ("-" if value < 0 else "") + whole + ("." + fraction if places else "")
+
+
+def _ordinal(number: int) -> str:
+    return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
+
+
+def _signed(sign: int, value: mpmath.mpf) -> mpmath.mpf:
+    """The value in the source's sign convention (-1: its delta is -dE/dnet), at full precision."""
+    with mpmath.workdps(PRECISION):
+        return sign * value
 
 
 def _is_delta(quantity: Symbol) -> bool:

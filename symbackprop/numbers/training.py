@@ -93,7 +93,7 @@ def compile_network(derivation: Derivation, order: str = "simultaneous", backend
     network = derivation.network
     parameters = [p.symbol for p in network.parameters]
     updated = {u.parameter.symbol: u.symbol for u in derivation.updates}
-    writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, order), backend)
+    writer, arguments = _writer(network, network.forward_definitions() + backward_sequence(derivation, order), backend)
 
     new_values = {updated[p]: p for p in parameters if p in updated}
 
@@ -138,7 +138,7 @@ def compile_gradient(derivation: Derivation, backend: str = "mpmath", outputs: b
     shown = list(network.outputs) if outputs else []
     gradients = [by_parameter[p.symbol] for p in network.parameters]
     results = [network.total, *shown, *gradients]
-    writer, arguments = _writer(network, network.forward_definitions() + _backward(derivation, "simultaneous"),
+    writer, arguments = _writer(network, network.forward_definitions() + backward_sequence(derivation, "simultaneous"),
                                 backend)
     body = writer.body(results, 4, results_in_place=True)
     returned = ", ".join([writer.expression(network.total)]
@@ -180,7 +180,7 @@ def _compiled(source: str, writer: SourceWriter, network, backend: str) -> dict[
     return namespace
 
 
-def _backward(derivation: Derivation, order: str) -> list[tuple[Symbol, Expr]]:
+def backward_sequence(derivation: Derivation, order: str) -> list[tuple[Symbol, Expr]]:
     """The derivation's definitions in order; output-first also assigns each layer's new parameters
     before the layer below is derived."""
     sequence: list[tuple[Symbol, Expr]] = []

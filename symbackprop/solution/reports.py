@@ -185,8 +185,9 @@ def describe(mistake: Mistake) -> tuple[str | Expr, ...]:
     raise ValueError(mistake.kind)
 
 
-def reproduction_report(rows: list[Row], title: str) -> WorkedSolution:
-    """Quantity, printed value, engine value, engine value at the printed digits, status; notes below."""
+def reproduction_report(rows: list[Row], source: dict[str, str]) -> WorkedSolution:
+    """Where the numbers come from; quantity, printed value, engine value, engine value at the printed
+    digits, status; notes below."""
     header = ("#", "quantity", "after rounds", "document", "engine", "engine, printed digits", "status")
     cells, notes = [], []
     for number, row in enumerate(rows, 1):
@@ -198,8 +199,9 @@ def reproduction_report(rows: list[Row], title: str) -> WorkedSolution:
                       _computed(row), row.rounded or "", status))
     matched = sum(row.status == "match" for row in rows)
     summary = Note(f"{matched} of {len(rows)} printed items match; {len(rows) - matched} are errata.")
-    section = Section("Printed items against the engine", (summary, Table(header, tuple(cells)), *notes))
-    return WorkedSolution(title, (section,), places=None, kind="reproduction", data={"rows": [{
+    origin = Note(f"By {source['author']}, {source['date']}: {source['url']}")
+    section = Section("Printed items against the engine", (origin, summary, Table(header, tuple(cells)), *notes))
+    return WorkedSolution(source["title"], (section,), places=None, kind="reproduction", data={"source": source, "rows": [{
         "section": row.section,
         "kind": "formula" if isinstance(row.computed, Expr) else "number",
         "quantity": row.quantity,
