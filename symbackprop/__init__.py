@@ -8,11 +8,11 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 
 from symbackprop.api import (
     GraphProblem, Problem, __version__, check, derivation, exercise, explain, finite_difference_checks, gradients,
-    matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce, solve, spec, train,
+    matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce, solve, spec, train, tutor,
 )
 from symbackprop.errors import CheckFailure, InputError
 
 __all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "derivation", "exercise",
            "explain", "finite_difference_checks", "gradients", "matrix_solution", "network", "open_problem",
            "optimizer_rules", "optimizer_steps", "reproduce",
-           "solve", "spec", "train"]
+           "solve", "spec", "train", "tutor"]

@@ -35,7 +35,9 @@ from symbackprop.printers.plot import plot_format
 from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import Exercise, Problem, SpecLike, exercise, load, open_problem, reproduce
-from symbackprop.results import CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training
+from symbackprop.results import (
+    CheckResult, DerivationView, GradientReport, Reproduction, Solution, Training, Tutor,
+)
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.optimizers import optimizer_rules as rules_record
 from symbackprop.spec import Spec, example_names, example_text
@@ -49,7 +51,7 @@ __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_STEPS", "MAX_WIDTH"
            "GradientReport", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike", "Training", "check", "derivation",
            "example_names", "example_text", "exercise", "explain", "finite_difference_checks", "gradients",
            "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format",
-           "reproduce", "solve", "spec", "train"]
+           "reproduce", "solve", "spec", "train", "Tutor", "tutor"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -135,3 +137,11 @@ def check(source: SpecLike = None, *, formula: str | None = None, value: str | N
           budget: float | None = DEFAULT_BUDGET) -> CheckResult:
     """Is a hand-derived formula or number right? (see `Problem.check`)"""
     return open_problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget)
+
+
+def tutor(source: SpecLike = None, *, decimals: int = 9) -> Tutor:
+    """A tutor page for a layered network (see `Problem.tutor`; docs/tutor.md): `.html()` is the page."""
+    problem = open_problem(source)
+    if isinstance(problem, GraphProblem):
+        raise InputError("spec: the tutor page covers layered networks so far, not computation graphs")
+    return problem.tutor(decimals=decimals)

@@ -159,6 +159,21 @@ class Checker:
                 break
         return Verdict(quantity, False, expected, given, places, explanations=explanations[:SHOWN])
 
+    def own_mistakes(self, quantity: Symbol) -> list[tuple[Mistake, mpmath.mpf]]:
+        """Each mistake made in `quantity`'s own definition, with the value it gives at the spec's point when
+        everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page)."""
+        found = []
+        for mistake, definitions in self._mistakes(quantity):
+            if mistake.within != quantity:
+                continue
+            point = dict(self.points[0])
+            with mpmath.workdps(PRECISION):
+                for symbol, expression in definitions:
+                    if self.defined.get(symbol) is not expression:  # the changed definition, or an early weight
+                        point[symbol] = evaluate(expression, point)
+            found.append((mistake, point[quantity]))
+        return found
+
     # The search
 
     def _diagnose(self, quantity: Symbol, formula_values: list | None = None,

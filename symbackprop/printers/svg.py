@@ -21,8 +21,9 @@ _WIDTHS = {"plain": 1, "path": 3, "muted": 1}
 _EM_PER_CHARACTER = 0.5
 
 
-def svg_picture(figure: Figure, title: str) -> str:
-    """The figure as an <svg> element; `title` (plain text) names it for screen readers."""
+def svg_picture(figure: Figure, title: str, *, keyed: bool = False) -> str:
+    """The figure as an <svg> element; `title` (plain text) names it for screen readers. `keyed`: each edge and
+    node carries its key (data-edge="source target", data-node="key") for a page's script to highlight."""
     across, down, radius, font = _SIZES[bool(figure.path)]
     margin = 2 * radius
 
@@ -36,8 +37,9 @@ def svg_picture(figure: Figure, title: str) -> str:
     for edge in figure.edges:
         (x0, y0), (x1, y1) = (place(*end) for end in figure.ends(edge))
         state = edge_state(edge, figure)
+        key = f' data-edge="{escape(edge.source)} {escape(edge.target)}"' if keyed else ""
         lines.append(f'<line x1="{x0:g}" y1="{y0:g}" x2="{x1:g}" y2="{y1:g}" stroke="#{STROKES[state]}" '
-                     f'stroke-width="{_WIDTHS[state]}"/>')
+                     f'stroke-width="{_WIDTHS[state]}"{key}/>')
     for edge in figure.edges:
         label = edge_label(edge, figure, lambda symbol: _symbol(symbol, font), _numeral)
         if label is not None:
@@ -47,14 +49,15 @@ def svg_picture(figure: Figure, title: str) -> str:
                          f'height="{1.3 * font:g}" rx="3" fill="white"/>')
             lines.append(_text(x, y, label))
     for node in figure.nodes:
-        lines += _node(node, *place(node.x, node.y), radius, font)
+        lines += _node(node, *place(node.x, node.y), radius, font, keyed)
     lines.append("</svg>")
     return "\n".join(lines)
 
 
-def _node(node: Node, x: float, y: float, radius: int, font: int) -> list[str]:
+def _node(node: Node, x: float, y: float, radius: int, font: int, keyed: bool) -> list[str]:
     """A circle, or a box for a bias node, with the symbol inside and any value below."""
-    paint = f'fill="#{FILLS[node.kind]}" stroke="#{STROKES["path"] if node.highlighted else INK}" ' \
+    key = f'data-node="{escape(node.key)}" ' if keyed else ""
+    paint = f'{key}fill="#{FILLS[node.kind]}" stroke="#{STROKES["path"] if node.highlighted else INK}" ' \
             f'stroke-width="{2.5 if node.highlighted else 1}"'
     if node.kind == BIAS:
         shape = f'<rect x="{x - radius:g}" y="{y - radius:g}" width="{2 * radius}" height="{2 * radius}" rx="2" {paint}/>'
