@@ -95,7 +95,8 @@ def test_tutor_page_in_a_browser(page, browser):
     assert {"h1", "i_1", "i_2", "b_1"} == lit(browser, "data-node")
 
     # The answer box has a label; a right number at the precision typed, and the working revealed.
-    assert browser.find_element(By.CSS_SELECTOR, "label[for=answer]").text == "Your value of net_h1"
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=answer]").get_attribute("textContent") == \
+        "Your value of net_h1"
     assert answer(browser, "0.378") == "Right."
     assert answer(browser, "0.3775") == "Right."
     assert not browser.find_element(By.ID, "working").is_displayed()

@@ -27,6 +27,8 @@ _TUTOR_STYLE = """
 .symbackprop button:focus-visible, .symbackprop input:focus-visible { outline: 3px solid #1a73e8; outline-offset: 2px; }
 .symbackprop input { font: inherit; width: 14em; padding: .2em .4em; }
 .question { border: 1px solid var(--rule); border-radius: 6px; padding: .5rem 1.2rem 1rem; }
+.symbackprop .question h2 { margin-top: .5rem; }
+.spoken { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .feedback { min-height: 1.5em; margin: .8em 0; }
 .feedback.right { color: #1a7f37; }
 .feedback.wrong { color: #b3261e; }
@@ -208,7 +210,7 @@ class TutorPrinter(HtmlPrinter):
             '<button type="button" id="reset">Reset progress</button></div>',
             '<section class="question" aria-labelledby="section"><h2 id="section"></h2>',
             '<p>Find <span id="quantity"></span></p>',
-            '<form id="ask" autocomplete="off"><label id="answer-label" for="answer"></label> '
+            '<form id="ask" autocomplete="off"><label id="answer-label" class="spoken" for="answer"></label>'
             '<input id="answer" type="text" inputmode="decimal" spellcheck="false"> '
             '<button type="submit" id="check">Check</button></form>',
             '<div id="feedback" class="feedback" role="status" aria-live="polite"></div>',
