@@ -39,7 +39,7 @@ from symbackprop.problem import (
     MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET, Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem,
     reproduce, sources,
 )
-from symbackprop.results import CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training
+from symbackprop.results import CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training, Tutor
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.optimizers import optimizer_rules as rules_record
 from symbackprop.spec import Spec, example_names, example_text
@@ -51,9 +51,10 @@ OPTIMIZERS = tuple(_SETTINGS)
 __all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_SOLUTION_CHARACTERS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH",
            "OPTIMIZERS", "ORDERS", "PRAIRIELEARN_FILES", "PRINTERS", "SOLUTION_BUDGET", "CheckResult", "DerivationView",
            "Exercise", "GradientReport", "Grading", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike",
-           "Training", "check", "check_solution", "derivation", "example_names", "example_text", "exercise", "explain",
+           "Training", "Tutor", "check", "check_solution", "derivation", "example_names", "example_text", "exercise", "explain",
            "finite_difference_checks", "grade", "gradients", "graph_exercise", "matrix_solution", "network",
-           "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "sources", "spec", "train"]
+           "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "sources", "spec", "train",
+           "tutor"]
 
 
 def spec(source: SpecLike = None) -> Spec:
@@ -154,3 +155,11 @@ def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BU
         0.5
     """
     return Problem(source).grade(solution, budget=budget)
+
+
+def tutor(source: SpecLike = None, *, decimals: int = 9) -> Tutor:
+    """A tutor page for a layered network (see `Problem.tutor`; docs/tutor.md): `.html()` is the page."""
+    problem = open_problem(source)
+    if isinstance(problem, GraphProblem):
+        raise InputError("spec: the tutor page covers layered networks so far, not computation graphs")
+    return problem.tutor(decimals=decimals)

@@ -1,4 +1,4 @@
-"""The `symbackprop` command: solve, gradients, train, check, grade, exercise, reproduce, example.
+"""The `symbackprop` command: solve, gradients, train, check, grade, exercise, reproduce, tutor, example.
 
 Bad input exits 2 with one line on stderr naming the field and the problem; a failed
 check exits 1 showing both numbers. Output files are written whole or not at all.
@@ -189,6 +189,13 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_ascii(reproduction)
     _add_width(reproduction)
     reproduction.set_defaults(run=_reproduce, parser=reproduction)
+
+    tutoring = commands.add_parser("tutor", help="a self-contained HTML page to work through the solution step by "
+                                                 "step, each typed number checked (docs/tutor.md)")
+    _add_spec(tutoring)
+    tutoring.add_argument("-o", "--output", help="write the page to this file instead of standard output")
+    tutoring.add_argument("--decimals", type=_natural, default=9, help="decimals the working shows (default 9)")
+    tutoring.set_defaults(run=_tutor, parser=tutoring)
 
     example = commands.add_parser("example", help="print a built-in example spec (no name: list them)")
     example.add_argument("name", nargs="?", help="the example's name")
@@ -392,6 +399,11 @@ def _reproduce(args: argparse.Namespace) -> int:
         return 0
     emit(api.reproduce(args.document).render(_format(args, args.output), ascii=args.ascii,
                                              width=_width(args, args.output)), args.output)
+    return 0
+
+
+def _tutor(args: argparse.Namespace) -> int:
+    emit(api.tutor(args.spec, decimals=args.decimals).html(), args.output)
     return 0
 
 

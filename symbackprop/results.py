@@ -27,10 +27,12 @@ from symbackprop.numbers.training import TrainingResult
 from symbackprop.printers import PRINTERS, printer
 from symbackprop.printers.html import html_fragment
 from symbackprop.printers.plot import FORMATS as PLOT_FORMATS, loss_curve
+from symbackprop.printers.tutor import tutor_html
 from symbackprop.solution import (
     WorkedSolution, derivation_summary, gradient_report, reproduction_report, training_report, verdict_report,
 )
 from symbackprop.solution.grading import grading_report
+from symbackprop.solution.tutor import TutorPage
 
 
 class _Displayed:
@@ -67,6 +69,16 @@ class Solution(_Displayed):
     @property
     def record(self) -> WorkedSolution:
         return self.solution
+
+
+@dataclass(frozen=True, eq=False)
+class Tutor:
+    """A tutor page (docs/tutor.md): `.page` its records, `.html()` the self-contained page's text."""
+
+    page: TutorPage
+
+    def html(self) -> str:
+        return tutor_html(self.page)
 
 
 @dataclass(frozen=True, eq=False)

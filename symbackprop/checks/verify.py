@@ -403,6 +403,19 @@ class Checker:
             return {}
         return {order: value for order, value in self.orders().items() if order != "simultaneous"}
 
+    def own_mistakes(self, quantity: Symbol) -> list[tuple[Mistake, mpmath.mpf]]:
+        """Each mistake made in `quantity`'s own definition, with the value it gives at the spec's point when
+        everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page)."""
+        found = []
+        for mistake, definitions in self._mistakes(quantity, own=True):
+            point = dict(self.points[0])
+            with mpmath.workdps(PRECISION):
+                for symbol, expression in definitions:
+                    if self.defined.get(symbol) is not expression:  # the changed definition, or an early weight
+                        point[symbol] = evaluate(expression, point)
+            found.append((mistake, point[quantity]))
+        return found
+
     # The search
 
     def _diagnose(self, quantity: Symbol, starts: list[dict], judge: Callable, differs: Callable,
@@ -426,14 +439,15 @@ class Checker:
         found.sort(key=lambda e: e.distance)
         return found[:SHOWN] if found else [closest] if closest is not None else []
 
-    def _mistakes(self, quantity: Symbol):
-        """Each plausible mistake, with the definitions as they are once it is made."""
+    def _mistakes(self, quantity: Symbol, own: bool = False):
+        """Each plausible mistake, with the definitions as they are once it is made; with `own`, only those made
+        in `quantity`'s own definition."""
         network = self.derivation.network
         weights = [p for p in network.parameters if not p.is_bias]
         paths = _connections(network)
         siblings = _siblings(network)
         updated = {u.parameter.symbol: u.symbol for u in self.derivation.updates}
-        for symbol in self._reachable(quantity):
+        for symbol in [quantity] if own else self._reachable(quantity):
             expression = self.defined[symbol]
 
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
@@ -557,19 +571,26 @@ def _needed(definitions: list[tuple[Symbol, Expr]], quantity: Symbol) -> list[tu
 
 
 def _dependency_order(definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:
-    """Definitions reordered so that each comes after what it uses (a stable topological sort)."""
-    defined = {s for s, _ in definitions}
-    done: set[Symbol] = set()
+    """Definitions reordered so that each comes after what it uses: each in turn, what it uses first (a depth-first
+    topological sort, linear in the definitions; the list is already in order but for a few)."""
+    defined = dict(definitions)
+    placed: set[Symbol] = set()
     ordered: list[tuple[Symbol, Expr]] = []
-    pending = list(definitions)
-    while pending:
-        for index, (symbol, expression) in enumerate(pending):
-            if all(s in done or s not in defined for s in expression.free_symbols):
-                ordered.append(pending.pop(index))
-                done.add(symbol)
-                break
-        else:
-            raise ValueError("circular definitions")
+    for root, _ in definitions:
+        stack, entered = [(root, False)], set()
+        while stack:
+            symbol, done = stack.pop()
+            if symbol in placed:
+                continue
+            if done:
+                placed.add(symbol)
+                ordered.append((symbol, defined[symbol]))
+                continue
+            if symbol in entered:
+                raise ValueError("circular definitions")
+            entered.add(symbol)
+            stack.append((symbol, True))
+            stack.extend((used, False) for used in defined[symbol].free_symbols if used in defined and used not in placed)
     return ordered
 
 

@@ -23,7 +23,7 @@ from symbackprop.solution.figure import Figure
 SCOPE = "symbackprop"
 """The class of the element that holds a worked solution; every rule of the style is scoped to it."""
 
-_STYLE = """
+STYLE = """
 .symbackprop { --ink: #1f2328; --muted: #5f6368; --rule: #d8dee4; color: var(--ink);
   font: 17px/1.55 "Latin Modern Roman", "CMU Serif", "DejaVu Serif", Georgia, serif; }
 .symbackprop math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", math; font-size: 1.05em; }
@@ -63,7 +63,7 @@ left part could not be scrolled to). Its lines are a grid, equals signs in a col
 stands beside the last line, or below it at the right when the page has no room beside it. On paper
 the checks table is set small enough to fit the sheet."""
 
-_PAGE_STYLE = """
+PAGE_STYLE = """
 body { margin: 0; background: #f4f2ee; }
 main { max-width: 56rem; margin: 0 auto; padding: 2.5rem 2rem 4rem; background: #ffffff; }
 @media print { body { background: none; } main { padding: 0; } }
@@ -95,7 +95,7 @@ class HtmlPrinter(SolutionPrinter):
         figure = [] if solution.figure is None else [self._print(solution.figure)]
         content = [f"<h1>{self.text(solution.title)}</h1>", *figure, *self._print_children(solution.sections)]
         if self.fragment:
-            return "\n".join([f'<div class="{SCOPE}">', f"<style>\n{_STYLE}\n</style>", *content, "</div>", ""])
+            return "\n".join([f'<div class="{SCOPE}">', f"<style>\n{STYLE}\n</style>", *content, "</div>", ""])
         return "\n".join([
             "<!DOCTYPE html>",
             '<html lang="en">',
@@ -103,7 +103,7 @@ class HtmlPrinter(SolutionPrinter):
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{self.text(solution.title)}</title>",
-            f"<style>\n{_PAGE_STYLE}\n{_STYLE}\n</style>",
+            f"<style>\n{PAGE_STYLE}\n{STYLE}\n</style>",
             "</head>",
             "<body>",
             f'<main class="{SCOPE}">',

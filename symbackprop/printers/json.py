@@ -61,7 +61,7 @@ class JsonPrinter(SolutionPrinter):
 
     def _print_Note(self, note: Note) -> dict:
         """The note as plain text, its formulas too."""
-        return {"type": "note", "text": "".join(p if isinstance(p, str) else text_formula(p) for p in note.parts)}
+        return {"type": "note", "text": note_text(note)}
 
     def _print_Figure(self, figure: Figure) -> dict:
         """The layout: nodes at (x, y) in column and row units, y downwards; edges with their parameters (a
@@ -79,6 +79,11 @@ class JsonPrinter(SolutionPrinter):
         }
 
 
+def note_text(note: Note) -> str:
+    """A sentence's words and formulas as plain Unicode text, as every JSON result writes it."""
+    return "".join(p if isinstance(p, str) else text_formula(p) for p in note.parts)
+
+
 def _formula(expr) -> dict:
     return {"latex": latex_formula(expr), "text": text_formula(expr)}
 
@@ -90,7 +95,7 @@ def _value(value: object) -> object:
         return _formula(value)
     if isinstance(value, Note):
         return {"latex": "".join(p if isinstance(p, str) else f"${latex_formula(p)}$" for p in value.parts),
-                "text": "".join(p if isinstance(p, str) else text_formula(p) for p in value.parts)}
+                "text": note_text(value)}
     if isinstance(value, dict):
         return {key: _value(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -22,8 +22,9 @@ _WIDTHS = {"plain": 1, "path": 3, "muted": 1}
 _EM_PER_CHARACTER = 0.5
 
 
-def svg_picture(figure: Figure, title: str) -> str:
-    """The figure as an <svg> element; `title` (plain text) names it for screen readers."""
+def svg_picture(figure: Figure, title: str, *, keyed: bool = False) -> str:
+    """The figure as an <svg> element; `title` (plain text) names it for screen readers. `keyed`: each edge and
+    node carries its key (data-edge="source target", data-node="key") for a page's script to highlight."""
     across, down, radius, font = _SIZES[bool(figure.path)]
     margin = 2 * radius
 
@@ -36,7 +37,8 @@ def svg_picture(figure: Figure, title: str) -> str:
              f'role="img" aria-label="{escape(title)}" font-size="{font}" text-anchor="middle">']
     for edge in figure.edges:
         state = edge_state(edge, figure)
-        paint = f'stroke="#{STROKES[state]}" stroke-width="{_WIDTHS[state]}"'
+        key = f' data-edge="{escape(edge.source)} {escape(edge.target)}"' if keyed else ""
+        paint = f'stroke="#{STROKES[state]}" stroke-width="{_WIDTHS[state]}"{key}'
         (x0, y0), *bends, (x1, y1) = (place(*point) for point in figure.route(edge))
         if bends:
             points = " ".join(f"{x:g},{y:g}" for x, y in [(x0, y0), *bends, (x1, y1)])
@@ -56,7 +58,7 @@ def svg_picture(figure: Figure, title: str) -> str:
         else:
             lines += _boxed(x, y, label, edge_label(edge, figure, _plain, str), font, INK)
     for node in figure.nodes:
-        lines += _node(node, *place(node.x, node.y), radius, font)
+        lines += _node(node, *place(node.x, node.y), radius, font, keyed)
     lines.append("</svg>")
     return "\n".join(lines)
 
@@ -68,11 +70,12 @@ def _boxed(x: float, y: float, markup: str, plain: str, font: int, ink: str) -> 
             f'fill="white"/>', _text(x, y, markup, ink)]
 
 
-def _node(node: Node, x: float, y: float, radius: int, font: int) -> list[str]:
+def _node(node: Node, x: float, y: float, radius: int, font: int, keyed: bool) -> list[str]:
     """A circle, or a box for a bias node, with the symbol inside and any value below; a circle widens
     for a long name."""
     radius = max(radius, round(_width(_plain(node.label), font) / 2 + 2))
-    paint = f'fill="#{FILLS[node.kind]}" stroke="#{STROKES["path"] if node.highlighted else INK}" ' \
+    key = f'data-node="{escape(node.key)}" ' if keyed else ""
+    paint = f'{key}fill="#{FILLS[node.kind]}" stroke="#{STROKES["path"] if node.highlighted else INK}" ' \
             f'stroke-width="{2.5 if node.highlighted else 1}"'
     if node.kind == BIAS:
         shape = f'<rect x="{x - radius:g}" y="{y - radius:g}" width="{2 * radius}" height="{2 * radius}" rx="2" {paint}/>'
