@@ -19,9 +19,9 @@ import random
 from collections.abc import Iterator
 
 import mpmath
-from sympy import Add, Expr, Mul, S, Symbol
+from sympy import Expr, Symbol
 
-from symbackprop.checks.verify import RANDOM_POINTS, Checker, Mistake
+from symbackprop.checks.verify import RANDOM_POINTS, Checker, Mistake, dropped_parts
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
 from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
@@ -89,14 +89,7 @@ class GraphChecker(Checker):
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
                 return [(s, new if s == symbol else e) for s, e in self.definitions]
 
-            if isinstance(expression, Mul):
-                for factor in expression.args:
-                    yield (Mistake("dropped-factor", factor, within=symbol),
-                           changed(Mul(*[f for f in expression.args if f is not factor])))
-            if isinstance(expression, Add):
-                for term in expression.args:
-                    yield (Mistake("missing-term", term, within=symbol),
-                           changed(Add(*[t for t in expression.args if t is not term]) or S.Zero))
+            yield from dropped_parts(symbol, expression, changed)
 
 
 def _real(compute) -> dict | None:

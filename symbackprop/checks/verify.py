@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -472,14 +472,7 @@ class Checker:
             textbook = self._textbook_delta(symbol)
             if textbook is not None:
                 yield Mistake("distribution", textbook, within=symbol), changed(textbook)
-            if isinstance(expression, Mul):
-                for factor in expression.args:
-                    yield (Mistake("dropped-factor", factor, within=symbol),
-                           changed(Mul(*[f for f in expression.args if f is not factor])))
-            if isinstance(expression, Add):
-                for term in expression.args:
-                    yield (Mistake("missing-term", term, within=symbol),
-                           changed(Add(*[t for t in expression.args if t is not term]) or S.Zero))
+            yield from dropped_parts(symbol, expression, changed)
 
     def _textbook_delta(self, symbol: Symbol) -> Expr | None:
         """A softmax delta's (out - target)/N, when its sample's targets do not sum to 1 (soft labels):
@@ -568,6 +561,19 @@ def _needed(definitions: list[tuple[Symbol, Expr]], quantity: Symbol) -> list[tu
         needed.add(symbol)
         stack.extend(defined[symbol].free_symbols)
     return [(s, e) for s, e in definitions if s in needed]
+
+
+def dropped_parts(symbol: Symbol, expression: Expr, changed: Callable[[Expr], list]) -> Iterator[tuple[Mistake, list]]:
+    """The mistakes of a definition written with a part left out: each factor of a product dropped, each
+    term of a sum missing; `changed(new)` gives the definitions with `symbol` defined as `new`."""
+    if isinstance(expression, Mul):
+        for factor in expression.args:
+            yield Mistake("dropped-factor", factor, within=symbol), changed(Mul(*[f for f in expression.args
+                                                                                if f is not factor]))
+    if isinstance(expression, Add):
+        for term in expression.args:
+            yield Mistake("missing-term", term, within=symbol), changed(Add(*[t for t in expression.args
+                                                                              if t is not term]) or S.Zero)
 
 
 def _dependency_order(definitions: list[tuple[Symbol, Expr]]) -> list[tuple[Symbol, Expr]]:

@@ -28,7 +28,7 @@ from symbackprop.numbers.graph import graph_point, graph_values
 from symbackprop.numbers.stable import (
     DOUBLE_FUNCTIONS, MPMATH_FUNCTIONS, NotFinite, finite_doubles, require_finite, stable_definitions,
 )
-from symbackprop.numbers.training import MAX_RECORDED, PROGRESS_CALLS, CompiledNetwork, TrainingResult
+from symbackprop.numbers.training import MAX_RECORDED, CompiledNetwork, TrainingResult, run_recorded
 
 GRAPH_BACKENDS = ("mpmath", "math")
 MAX_EXP_ARGUMENT = 10**6
@@ -140,24 +140,10 @@ def train_graph(derivation: GraphDerivation, steps: int, backend: str = "mpmath"
                          f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
     compiled = compiled or compiled_graph_training(derivation, backend)
     trainable = derivation.graph.spec.trainable
-    blocks, rest = divmod(steps, every)
-    chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
-    history: dict[int, tuple] = {}
     with finite_doubles("a value during training") if backend == "math" else _exact_numbers():
         start = derivation.graph.spec.values
         values = tuple(to_mpf(start[name]) if backend == "mpmath" else float(start[name]) for name in trainable)
-        done = 0
-        while done < blocks:
-            part, values = compiled.run(min(chunk, blocks - done), every, *values)
-            history.update(((done + k) * every, record) for k, record in enumerate(part))
-            done += len(part)
-            if progress is not None:
-                progress(done * every)
-        if rest:
-            part, values = compiled.run(1, rest, *values)
-            history[blocks * every] = part[0]
-            if progress is not None:
-                progress(steps)
+        history, values = run_recorded(compiled, steps, every, values, progress)
         (history[steps],), _after = compiled.run(1, 1, *values)
     result = TrainingResult(steps, "simultaneous", {name.name: value for name, value in zip(trainable, values)},
                             history)

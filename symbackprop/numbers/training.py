@@ -214,6 +214,29 @@ def compile_training(derivation: Derivation, order: str = "simultaneous", backen
             gc.enable()
 
 
+def run_recorded(compiled: CompiledNetwork, steps: int, every: int, values: tuple,
+                 progress: Callable[[int], None] | None) -> tuple[dict[int, tuple], tuple]:
+    """`steps` steps of a compiled loop (`run(blocks, every, *values)` gives each block's record and the
+    values after it) from `values`: the record at every `every` steps (and at the last), and the final
+    values; `progress` is told the steps done about `PROGRESS_CALLS` times."""
+    blocks, rest = divmod(steps, every)
+    chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
+    history: dict[int, tuple] = {}
+    done = 0
+    while done < blocks:
+        part, values = compiled.run(min(chunk, blocks - done), every, *values)
+        history.update(((done + k) * every, record) for k, record in enumerate(part))
+        done += len(part)
+        if progress is not None:
+            progress(done * every)
+    if rest:
+        part, values = compiled.run(1, rest, *values)
+        history[blocks * every] = part[0]
+        if progress is not None:
+            progress(steps)
+    return history, values
+
+
 def train(derivation: Derivation, steps: int, order: str = "simultaneous", backend: str = "mpmath",
           progress: Callable[[int], None] | None = None, every: int = 1,
           compiled: CompiledNetwork | MatrixProgram | None = None) -> TrainingResult:
@@ -231,24 +254,10 @@ def train(derivation: Derivation, steps: int, order: str = "simultaneous", backe
     if backend == "numpy":
         return _train_matrix_form(derivation, steps, compiled, progress, every)
     network = derivation.network
-    blocks, rest = divmod(steps, every)
-    chunk = blocks if progress is None else max(blocks // PROGRESS_CALLS, 1)
-    history: dict[int, tuple] = {}
     digits = working_precision(network) if backend == "mpmath" else PRECISION
     with mpmath.workdps(digits), finite_doubles("a value during training") if backend == "math" else nullcontext():
-        values = tuple(_number(p.value, backend) for p in network.parameters)
-        done = 0
-        while done < blocks:
-            part, values = compiled.run(min(chunk, blocks - done), every, *values)
-            history.update(((done + k) * every, record) for k, record in enumerate(part))
-            done += len(part)
-            if progress is not None:
-                progress(done * every)
-        if rest:
-            part, values = compiled.run(1, rest, *values)
-            history[blocks * every] = part[0]
-            if progress is not None:
-                progress(steps)
+        history, values = run_recorded(compiled, steps, every, tuple(_number(p.value, backend)
+                                                                     for p in network.parameters), progress)
         error, outputs, _next = compiled.step(*values)
         history[steps] = (error, outputs)
     result = TrainingResult(steps, order, {p.name: v for p, v in zip(network.parameters, values)}, history)
