@@ -34,9 +34,10 @@ from symbackprop.printers import PRINTERS
 from symbackprop.prairielearn import FILES as PRAIRIELEARN_FILES
 from symbackprop.printers.plot import plot_format
 from symbackprop.errors import InputError
+from symbackprop.checking import MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import (
-    MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET, Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem,
+    Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem,
     reproduce, sources,
 )
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training, Tutor
@@ -145,7 +146,7 @@ def check(source: SpecLike = None, *, formula: str | None = None, value: str | N
 
 def check_solution(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
     """Every line of a hand solution checked; an unreadable line is an `InputError` (see `Problem.check_solution`)."""
-    return Problem(source).check_solution(solution, budget=budget)
+    return open_problem(source).check_solution(solution, budget=budget)
 
 
 def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
@@ -154,7 +155,7 @@ def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BU
         >>> grade("mazur", "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\\nout_h1 = 0.61").score
         0.5
     """
-    return Problem(source).grade(solution, budget=budget)
+    return open_problem(source).grade(solution, budget=budget)
 
 
 def tutor(source: SpecLike = None, *, decimals: int = 9) -> Tutor:

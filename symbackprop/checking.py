@@ -1,4 +1,5 @@
-"""`check`'s arguments, for a layered network and a computation graph alike: what to compare, then the verdict.
+"""`check`'s and `grade`'s arguments, for a layered network and a computation graph alike: what to compare,
+then the verdict.
 
 A formula or a value; `wrt` (a gradient) or `quantity` (any quantity the checker knows) names what it
 should equal, or the formula says it ('quantity = formula'). The checker (`checks.verify.Checker`, or
@@ -17,7 +18,8 @@ from symbackprop.checks.verify import Checker
 from symbackprop.errors import InputError
 from symbackprop.formulas import FormulaError, read_chain, read_formula
 from symbackprop.numbers.rounding import HandRounding, parse_hand_rounding
-from symbackprop.results import CheckResult
+from symbackprop.checks.solution import MAX_CHARACTERS as MAX_SOLUTION_CHARACTERS, grade_solution
+from symbackprop.results import CheckResult, Grading
 from symbackprop.spec.exact import exact_number
 
 
@@ -35,6 +37,26 @@ def check_answer(checker: Callable[[], Checker], gradient: Callable[[str], Symbo
         except ValueError as error:
             raise InputError(f"hand_round: {error}") from None
     return within_budget(budget, _answer, checker, gradient, formula, value, wrt, quantity, hand)
+
+
+SOLUTION_BUDGET = 60.0
+"""Seconds a whole solution may take to grade by default."""
+
+
+def grade_answer(checker: Callable[[], Checker], name: str, solution: str, budget: float | None) -> Grading:
+    """A hand solution graded line by line by `checker()` (see `Problem.grade`), within `budget` seconds."""
+    if len(text("solution", solution)) > MAX_SOLUTION_CHARACTERS:
+        raise InputError(f"solution: longer than {MAX_SOLUTION_CHARACTERS:,} characters")
+    grade = within_budget(checked_budget(budget), lambda: grade_solution(checker(), solution))
+    return Grading(grade, f"Graded solution: {name}")
+
+
+def readable(grading: Grading) -> Grading:
+    """`grading`, unless a line could not be read: then an `InputError` naming it, as every bad input is."""
+    unreadable = grading.grade.unreadable
+    if unreadable:
+        raise InputError(f"solution: line {unreadable[0].number}: {unreadable[0].reason}")
+    return grading
 
 
 def checked_budget(budget: float | None) -> float | None:

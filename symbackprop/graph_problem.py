@@ -19,7 +19,7 @@ import mpmath
 from sympy import Symbol
 
 from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
-from symbackprop.checking import check_answer
+from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.graph_check import GraphChecker
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
@@ -32,7 +32,7 @@ from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
 from symbackprop.numbers.training import ORDERS, CompiledNetwork
-from symbackprop.results import CheckResult, Solution, Training
+from symbackprop.results import CheckResult, Grading, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
@@ -132,6 +132,14 @@ class GraphProblem:
         gradient dE/dv (any name that has one, node or value), `quantity` any quantity of the graph (a node,
         a value, ∂f/∂x, a local derivative ∂q/∂x); the formula may use every one of them."""
         return check_answer(lambda: self.checker, self._adjoint, formula, value, wrt, quantity, budget, hand_round)
+
+    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+        """Every line of a hand solution checked, as `Problem.check_solution`."""
+        return readable(self.grade(solution, budget=budget))
+
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+        """A hand solution graded line by line, as `Problem.grade`, over the graph's quantities."""
+        return grade_answer(lambda: self.checker, self.spec.name, solution, budget)
 
     def _adjoint(self, name: str) -> Symbol:
         """dE/d`name`, the gradient `wrt` names; an unknown name is an error naming wrt."""

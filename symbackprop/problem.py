@@ -27,14 +27,13 @@ import mpmath
 from sympy import Symbol
 
 from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
-from symbackprop.checks.budget import DEFAULT_BUDGET, within_budget
-from symbackprop.checking import check_answer, checked_budget
+from symbackprop.checks.budget import DEFAULT_BUDGET
+from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.document import (SOURCE_FIELDS, document_names, document_spec, load_document,
                                          reproduce as reproduce_document)
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
 from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
 from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
-from symbackprop.checks.solution import MAX_CHARACTERS as MAX_SOLUTION_CHARACTERS, grade_solution
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
@@ -69,8 +68,6 @@ from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
 from symbackprop.solution.graph import graph_question_sheet
 
-SOLUTION_BUDGET = 60.0
-"""Seconds a whole solution may take to grade by default."""
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
@@ -299,21 +296,14 @@ class Problem:
     def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
         """Every line of a hand solution checked (see `grade`); a line that cannot be read is an `InputError`
         naming it, as every bad input is."""
-        grading = self.grade(solution, budget=budget)
-        unreadable = grading.grade.unreadable
-        if unreadable:
-            raise InputError(f"solution: line {unreadable[0].number}: {unreadable[0].reason}")
-        return grading
+        return readable(self.grade(solution, budget=budget))
 
     def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
         """A hand solution graded line by line: one step per line ('name = formula = numbers = value'),
         the first wrong line diagnosed, later lines graded with the student's own earlier values carried
         forward. Lines that cannot be read are reported as `format_errors`, as PrairieLearn expects, and not
         graded. A solution that cannot be graded within `budget` seconds is an `InputError`."""
-        if len(text("solution", solution)) > MAX_SOLUTION_CHARACTERS:
-            raise InputError(f"solution: longer than {MAX_SOLUTION_CHARACTERS:,} characters")
-        grade = within_budget(checked_budget(budget), grade_solution, self.checker, solution)
-        return Grading(grade, f"Graded solution: {self.spec.name}")
+        return grade_answer(lambda: self.checker, self.spec.name, solution, budget)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming

@@ -207,3 +207,12 @@ def test_earlier_values_that_leave_no_real_number_are_no_traceback():
                            "layers": [{"activation": "sigmoid", "weights": [[0.5]]}]})
     line = problem.grade("out_o1 = 1.2\nE_total = 0.75").grade.lines[1]
     assert (line.status, line.carried) == ("wrong", None)
+
+
+def test_a_computation_graph_s_solution_is_graded_too():
+    staged = sbp.open_problem("staged")
+    assert staged.grade(staged.solve(checks=False).render("text")).score == 1
+    wrong = "q = x + y = 3\nf = q z = -12\ndf/dq = z = 4\ndf/dx = df/dq dq/dx = -4"
+    grading = sbp.grade("staged", wrong)
+    statuses = [line.status for line in grading.grade.lines]
+    assert statuses == ["right", "right", "wrong", "right"] and 0 < grading.score < 1
