@@ -1,4 +1,4 @@
-"""Benchmark 6: how often the grader finds a planted mistake and names it (issue #15).
+"""Benchmark 7: how often the grader finds a planted mistake and names it (issue #15).
 
 For random networks (`exercise_spec` with a seeded draw of sizes, activation and loss), the worked
 solution `solve` prints is taken as a student's, one mistake of one kind is planted in one line
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = arguments(__doc__.splitlines()[0], lambda parser: parser.add_argument(
         "--networks", type=int, default=None, help="random networks (default 10; 2 with --quick)"), argv)
-    heading("benchmark 6: planted mistakes found and named by the grader", args.quick)
+    heading("benchmark 7: planted mistakes found and named by the grader", args.quick)
     networks = args.networks or (2 if args.quick else 10)
     for kind, tally in measure(networks).items():
         print(f"rate: {kind}: planted {tally.planted}, found {_share(tally.found, tally.planted)}, "
