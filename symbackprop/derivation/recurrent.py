@@ -15,6 +15,7 @@ checks/layers.py can prove them against the graph's adjoints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sympy import Expr, S, Symbol, tanh
@@ -46,54 +47,42 @@ def recurrent_forms(network: LayerNetwork, derivation: GraphDerivation) -> list[
 
 def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     """BPTT for one RNN from the adjoints of its outputs, hidden states and pre-activations."""
-    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    grad = _adjoints(derivation)
     expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
-
-    def grad(quantity: Symbol) -> Expr:
-        return adjoint.get(quantity, S.Zero)
 
     W, U, V = (layer.recurrent[key] for key in "WUV")
     hidden, outputs, inputs = U.shape[0], V.shape[0], W.shape[1]
     steps = layer.source.shape[0]
     h = [[layer.timeline["h"].at((t, j)) for j in range(hidden)] for t in range(steps + 1)]
     s = [None] + [[layer.timeline["s"].at((t - 1, j)) for j in range(hidden)] for t in range(1, steps + 1)]
-    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
-    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    y, x = _by_time(layer.output, steps, outputs), _by_time(layer.source, steps, inputs)
     delta = [None] + [[grad(s[t][j]) for j in range(hidden)] for t in range(1, steps + 1)]
-    every_y = frozenset(e for t in range(1, steps + 1) for e in y[t])
     every_s = frozenset(e for t in range(1, steps + 1) for e in s[t])
     tanh = ACTIVATIONS["tanh"]
-
-    def total(terms: list[Expr]) -> Expr:
-        return fold_sum([term for term in terms if term != 0])
 
     gradients = []
     for t in range(steps, 0, -1):
         later = frozenset(s[t + 1]) if t < steps else frozenset()
         for j in range(hidden):
             recurrent = [fold_product([U.at((l, j)), delta[t + 1][l]]) for l in range(hidden)] if t < steps else []
-            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+            gradients.append(LayerGradient(h[t][j], _total([fold_product([V.at((k, j)), grad(y[t][k])])
                                                            for k in range(outputs)] + recurrent),
                                            frozenset(y[t]) | later))
         for j in range(hidden):
             slope = derivative_in_output(tanh, s[t][j], h[t][j])
             gradients.append(LayerGradient(s[t][j], fold_product([grad(h[t][j]), slope]), frozenset({h[t][j]})))
     over_time = range(1, steps + 1)
-    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
-                  for k in range(outputs) for j in range(hidden)]
-    if "c" in layer.recurrent:
-        gradients += [LayerGradient(layer.recurrent["c"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
-                      for k in range(outputs)]
-    gradients += [LayerGradient(W.at((j, i)), total([fold_product([delta[t][j], x[t][i]]) for t in over_time]), every_s)
+    gradients += _readout(V, layer.recurrent.get("c"), grad, y, h)
+    gradients += [LayerGradient(W.at((j, i)), _total([fold_product([delta[t][j], x[t][i]]) for t in over_time]), every_s)
                   for j in range(hidden) for i in range(inputs)]
-    gradients += [LayerGradient(U.at((j, k)), total([fold_product([delta[t][j], h[t - 1][k]]) for t in over_time]),
+    gradients += [LayerGradient(U.at((j, k)), _total([fold_product([delta[t][j], h[t - 1][k]]) for t in over_time]),
                                 every_s) for j in range(hidden) for k in range(hidden)]
     if "b" in layer.recurrent:
-        gradients += [LayerGradient(layer.recurrent["b"].at((j,)), total([delta[t][j] for t in over_time]), every_s)
+        gradients += [LayerGradient(layer.recurrent["b"].at((j,)), _total([delta[t][j] for t in over_time]), every_s)
                       for j in range(hidden)]
-    gradients += [LayerGradient(x[t][i], total([fold_product([W.at((j, i)), delta[t][j]]) for j in range(hidden)]),
+    gradients += [LayerGradient(x[t][i], _total([fold_product([W.at((j, i)), delta[t][j]]) for j in range(hidden)]),
                                 frozenset(s[t])) for t in over_time for i in range(inputs)]
-    gradients += [LayerGradient(h[0][j], total([fold_product([U.at((l, j)), delta[1][l]]) for l in range(hidden)]),
+    gradients += [LayerGradient(h[0][j], _total([fold_product([U.at((l, j)), delta[1][l]]) for l in range(hidden)]),
                                 frozenset(s[1])) for j in range(hidden)]
     meaning = {h[t][j]: expressions[h[t][j]] for t in over_time for j in range(hidden)}
     return RecurrentForm(layer, gradients, meaning)
@@ -109,11 +98,8 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
         ∂E/∂z_q<t> = ∂E/∂q<t> ⊙ (σ' or tanh' written in the gate's output)
         ∂E/∂W_q = Σ_t ∂E/∂z_q<t> x<t>ᵀ, ∂E/∂U_q = Σ_t ∂E/∂z_q<t> h<t-1>ᵀ, ∂E/∂b_q = Σ_t ∂E/∂z_q<t>, and V, b_y, x<t>,
         h<0>, c<0> as for the RNN."""
-    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    grad = _adjoints(derivation)
     expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
-
-    def grad(quantity: Symbol) -> Expr:
-        return adjoint.get(quantity, S.Zero)
 
     parts = layer.recurrent
     V = parts["V"]
@@ -130,15 +116,10 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     gate = {q: by_step(q, 1) for q in "ifog"}
     z = {q: by_step("z" + q, 1) for q in "ifog"}
     o = gate["o"]
-    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
-    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    y, x = _by_time(layer.output, steps, outputs), _by_time(layer.source, steps, inputs)
     slope = {q: ACTIVATIONS["tanh" if q == "g" else "sigmoid"] for q in "ifog"}
-    every_y = frozenset(e for t in range(1, steps + 1) for e in y[t])
     every_z = {q: frozenset(e for t in range(1, steps + 1) for e in z[q][t]) for q in "ifog"}
     over_time = range(1, steps + 1)
-
-    def total(terms: list[Expr]) -> Expr:
-        return fold_sum([term for term in terms if term != 0])
 
     gradients = []
     for t in range(steps, 0, -1):
@@ -146,12 +127,12 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
         for j in range(hidden):
             recurrent = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])])
                          for q in "ifog" for l in range(hidden)] if t < steps else []
-            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+            gradients.append(LayerGradient(h[t][j], _total([fold_product([V.at((k, j)), grad(y[t][k])])
                                                            for k in range(outputs)] + recurrent), frozenset(y[t]) | later))
         for j in range(hidden):
             through_h = fold_product([grad(h[t][j]), o[t][j], derivative_in_output(ACTIVATIONS["tanh"], c[t][j], tanh(c[t][j]))])
             onward = [fold_product([grad(c[t + 1][j]), gate["f"][t + 1][j]])] if t < steps else []
-            gradients.append(LayerGradient(c[t][j], total([through_h, *onward]),
+            gradients.append(LayerGradient(c[t][j], _total([through_h, *onward]),
                                            frozenset({h[t][j], *([c[t + 1][j]] if t < steps else [])})))
         for j in range(hidden):
             gradients += [
@@ -163,26 +144,22 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
             gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]),
                                                                    derivative_in_output(slope[q], z[q][t][j], gate[q][t][j])]),
                                         frozenset({gate[q][t][j]})) for q in "ifog"]
-    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
-                  for k in range(outputs) for j in range(hidden)]
-    if "by" in parts:
-        gradients += [LayerGradient(parts["by"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
-                      for k in range(outputs)]
+    gradients += _readout(V, parts.get("by"), grad, y, h)
     for q in "ifog":
-        gradients += [LayerGradient(parts["W" + q].at((j, i)), total([fold_product([grad(z[q][t][j]), x[t][i]])
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), _total([fold_product([grad(z[q][t][j]), x[t][i]])
                                                                      for t in over_time]), every_z[q])
                       for j in range(hidden) for i in range(inputs)]
-        gradients += [LayerGradient(parts["U" + q].at((j, l)), total([fold_product([grad(z[q][t][j]), h[t - 1][l]])
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), h[t - 1][l]])
                                                                      for t in over_time]), every_z[q])
                       for j in range(hidden) for l in range(hidden)]
         if "b" + q in parts:
-            gradients += [LayerGradient(parts["b" + q].at((j,)), total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+            gradients += [LayerGradient(parts["b" + q].at((j,)), _total([grad(z[q][t][j]) for t in over_time]), every_z[q])
                           for j in range(hidden)]
     every = frozenset().union(*every_z.values())
-    gradients += [LayerGradient(x[t][i], total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+    gradients += [LayerGradient(x[t][i], _total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
                                                 for q in "ifog" for j in range(hidden)]), every)
                   for t in over_time for i in range(inputs)]
-    gradients += [LayerGradient(h[0][j], total([fold_product([parts["U" + q].at((l, j)), grad(z[q][1][l])])
+    gradients += [LayerGradient(h[0][j], _total([fold_product([parts["U" + q].at((l, j)), grad(z[q][1][l])])
                                                 for q in "ifog" for l in range(hidden)]), every)
                   for j in range(hidden)]
     gradients += [LayerGradient(c[0][j], fold_product([grad(c[1][j]), gate["f"][1][j]]), frozenset({c[1][j]}))
@@ -201,11 +178,8 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
         ∂E/∂r<t> = (U_nᵀ ∂E/∂z_n<t>) ⊙ h<t-1>
         ∂E/∂z_q = ∂E/∂q ⊙ (σ' or tanh' written in the gate's output)
         ∂E/∂U_n = Σ_t ∂E/∂z_n<t> (r<t> ⊙ h<t-1>)ᵀ, and the others' sums over time as for the LSTM."""
-    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    grad = _adjoints(derivation)
     expressions = {node.symbol: node.expression for node in derivation.graph.nodes}
-
-    def grad(quantity: Symbol) -> Expr:
-        return adjoint.get(quantity, S.Zero)
 
     parts, timeline = layer.recurrent, layer.timeline
     V, Un = parts["V"], parts["Un"]
@@ -220,12 +194,8 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     gate = {q: by_step(q, 1) for q in "run"}
     z = {q: by_step("z" + q, 1) for q in "run"}
     r, u, n = gate["r"], gate["u"], gate["n"]
-    y = [None] + [[layer.output.at((t - 1, k)) for k in range(outputs)] for t in range(1, steps + 1)]
-    x = [None] + [[layer.source.at((t - 1, i)) for i in range(inputs)] for t in range(1, steps + 1)]
+    y, x = _by_time(layer.output, steps, outputs), _by_time(layer.source, steps, inputs)
     over_time = range(1, steps + 1)
-
-    def total(terms: list[Expr]) -> Expr:
-        return fold_sum([term for term in terms if term != 0])
 
     def from_next(t: int, j: int) -> tuple[list[Expr], frozenset]:
         """h_j<t>'s gradient through step t + 1 (every gate's pre-activation, and h<t+1> itself)."""
@@ -240,7 +210,7 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     for t in range(steps, 0, -1):
         for j in range(hidden):
             later, through = from_next(t, j)
-            gradients.append(LayerGradient(h[t][j], total([fold_product([V.at((k, j)), grad(y[t][k])])
+            gradients.append(LayerGradient(h[t][j], _total([fold_product([V.at((k, j)), grad(y[t][k])])
                                                            for k in range(outputs)] + later), frozenset(y[t]) | through))
         for j in range(hidden):
             step = frozenset({h[t][j]})
@@ -248,35 +218,59 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
             gradients += [
                 LayerGradient(n[t][j], fold_product([grad(h[t][j]), one_minus_u]), step),
                 LayerGradient(u[t][j], fold_product([grad(h[t][j]), fold_sum([h[t - 1][j], fold_product([S.NegativeOne, n[t][j]])])]), step),
-                LayerGradient(r[t][j], total([fold_product([Un.at((l, j)), grad(z["n"][t][l]), h[t - 1][j]])
+                LayerGradient(r[t][j], _total([fold_product([Un.at((l, j)), grad(z["n"][t][l]), h[t - 1][j]])
                                               for l in range(hidden)]), frozenset(z["n"][t])),
             ]
             gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]), derivative_in_output(
                 ACTIVATIONS["tanh" if q == "n" else "sigmoid"], z[q][t][j], gate[q][t][j])]), frozenset({gate[q][t][j]}))
                           for q in "run"]
-    every_y = frozenset(e for t in over_time for e in y[t])
     every_z = {q: frozenset(e for t in over_time for e in z[q][t]) for q in "run"}
-    gradients += [LayerGradient(V.at((k, j)), total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]), every_y)
-                  for k in range(outputs) for j in range(hidden)]
-    if "by" in parts:
-        gradients += [LayerGradient(parts["by"].at((k,)), total([grad(y[t][k]) for t in over_time]), every_y)
-                      for k in range(outputs)]
+    gradients += _readout(V, parts.get("by"), grad, y, h)
     for q in "run":
-        gradients += [LayerGradient(parts["W" + q].at((j, i)), total([fold_product([grad(z[q][t][j]), x[t][i]])
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), _total([fold_product([grad(z[q][t][j]), x[t][i]])
                                                                      for t in over_time]), every_z[q])
                       for j in range(hidden) for i in range(inputs)]
-        gradients += [LayerGradient(parts["U" + q].at((j, l)), total([fold_product([grad(z[q][t][j]), *([r[t][l]] if q == "n" else []),
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), *([r[t][l]] if q == "n" else []),
                                                                                     h[t - 1][l]]) for t in over_time]), every_z[q])
                       for j in range(hidden) for l in range(hidden)]
         if "b" + q in parts:
-            gradients += [LayerGradient(parts["b" + q].at((j,)), total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+            gradients += [LayerGradient(parts["b" + q].at((j,)), _total([grad(z[q][t][j]) for t in over_time]), every_z[q])
                           for j in range(hidden)]
     every = frozenset().union(*every_z.values())
-    gradients += [LayerGradient(x[t][i], total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+    gradients += [LayerGradient(x[t][i], _total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
                                                 for q in "run" for j in range(hidden)]), every)
                   for t in over_time for i in range(inputs)]
     for j in range(hidden):
         later, through = from_next(0, j)
-        gradients.append(LayerGradient(h[0][j], total(later), through))
+        gradients.append(LayerGradient(h[0][j], _total(later), through))
     meaning = {gate[q][t][j]: expressions[gate[q][t][j]] for q in "run" for t in over_time for j in range(hidden)}
     return RecurrentForm(layer, gradients, meaning)
+
+
+def _adjoints(derivation: GraphDerivation) -> Callable[[Symbol], Expr]:
+    """dE/d(quantity) as the derivation's adjoint symbol, 0 for a quantity no gradient reaches."""
+    adjoint = {a.quantity: a.symbol for a in derivation.adjoints}
+    return lambda quantity: adjoint.get(quantity, S.Zero)
+
+
+def _total(terms: list[Expr]) -> Expr:
+    """The sum of the terms that are not 0."""
+    return fold_sum([term for term in terms if term != 0])
+
+
+def _by_time(tensor, steps: int, width: int) -> list:
+    """A (steps × width) tensor's entries indexed by the step 1..steps (None at step 0)."""
+    return [None] + [[tensor.at((t - 1, k)) for k in range(width)] for t in range(1, steps + 1)]
+
+
+def _readout(V, bias, grad: Callable[[Symbol], Expr], y: list, h: list) -> list[LayerGradient]:
+    """y<t> = V h<t> + b_y: ∂E/∂V = Σ_t ∂E/∂y<t> h<t>ᵀ and ∂E/∂b_y = Σ_t ∂E/∂y<t> (when there is a b_y)."""
+    over_time = range(1, len(y))
+    every_y = frozenset(e for t in over_time for e in y[t])
+    outputs, hidden = V.shape
+    gradients = [LayerGradient(V.at((k, j)), _total([fold_product([grad(y[t][k]), h[t][j]]) for t in over_time]),
+                               every_y) for k in range(outputs) for j in range(hidden)]
+    if bias is not None:
+        gradients += [LayerGradient(bias.at((k,)), _total([grad(y[t][k]) for t in over_time]), every_y)
+                      for k in range(outputs)]
+    return gradients
