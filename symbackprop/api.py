@@ -159,8 +159,6 @@ def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BU
 
 
 def tutor(source: SpecLike = None, *, decimals: int = 9) -> Tutor:
-    """A tutor page for a layered network (see `Problem.tutor`; docs/tutor.md): `.html()` is the page."""
-    problem = open_problem(source)
-    if isinstance(problem, GraphProblem):
-        raise InputError("spec: the tutor page covers layered networks so far, not computation graphs")
-    return problem.tutor(decimals=decimals)
+    """A tutor page for a layered network, a graph or a layer spec (see `Problem.tutor`, `GraphProblem.tutor`;
+    docs/tutor.md): `.html()` is the page."""
+    return open_problem(source).tutor(decimals=decimals)

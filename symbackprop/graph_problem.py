@@ -32,9 +32,10 @@ from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
 from symbackprop.numbers.training import ORDERS, CompiledNetwork
-from symbackprop.results import CheckResult, Grading, Solution, Training
+from symbackprop.results import CheckResult, Grading, Solution, Training, Tutor
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
+from symbackprop.solution.graph_tutor import graph_tutor_page
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
 
 
@@ -140,6 +141,11 @@ class GraphProblem:
     def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
         """A hand solution graded line by line, as `Problem.grade`, over the graph's quantities."""
         return grade_answer(lambda: self.checker, self.spec.name, solution, budget)
+
+    def tutor(self, *, decimals: int = 9) -> Tutor:
+        """A tutor page (docs/tutor.md) over the graph's worked solution, as `Problem.tutor`: each step's node
+        and edges lit in the graph figure; `InputError` past `graph_tutor.MAX_TUTOR_STEPS` steps."""
+        return Tutor(graph_tutor_page(self.spec.name, self.solve(decimals=decimals).solution, self.checker))
 
     def _adjoint(self, name: str) -> Symbol:
         """dE/d`name`, the gradient `wrt` names; an unknown name is an error naming wrt."""

@@ -108,11 +108,3 @@ def test_tutor_command_writes_the_page(tmp_path):
     assert main(["tutor", "classifier", "-o", str(path)]) == 0
     assert page_data(path.read_text(encoding="utf-8"))["name"] == "classifier"
 
-
-def test_tutor_of_a_graph_is_refused_in_one_line(tmp_path, capsys):
-    spec = tmp_path / "graph.json"
-    spec.write_text(json.dumps({"values": {"x": 1, "y": 2}, "nodes": {"f": "x y"}, "loss": "f"}))
-    assert main(["tutor", str(spec), "-o", str(tmp_path / "page.html")]) == 2
-    error = capsys.readouterr().err
-    assert error == "symbackprop: spec: the tutor page covers layered networks so far, not computation graphs\n"
-    assert not (tmp_path / "page.html").exists()

@@ -10,7 +10,9 @@ multivariable chain rule, each computed by making it in the derivation:
   derivative;
 - a missing term for a name used more than once (the shared-parameter mistake): dE/dw = dE/da · da/dw
   where w is also used by b;
-- a factor dropped or a term missing in a node's own formula (the forward pass).
+- a factor dropped or a term missing in a node's own formula (the forward pass);
+- with a learning rate, in an update v+ = v - eta dE/dv: the v or the step left out, or a factor of the
+  step dropped (eta forgotten, the sign lost).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from sympy import Expr, Symbol
 from symbackprop.checks.verify import RANDOM_POINTS, Checker, Mistake, dropped_parts
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
+from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
 from symbackprop.numbers.graph import graph_point
+from symbackprop.numbers.graph_training import update_definitions
 
 RANDOM_SPREAD = mpmath.mpf("0.05")
 """Random points move every value by up to 5% of its size (at least 0.05): near the spec's values, where
@@ -42,7 +46,8 @@ class GraphChecker(Checker):
         self.derivation = derivation
         graph = derivation.graph
         backward = derivation.definitions()
-        self.definitions: list[tuple[Symbol, Expr]] = graph.forward_definitions() + backward
+        self.updates = dict(update_definitions(derivation)) if graph.spec.learning_rate is not None else {}
+        self.definitions: list[tuple[Symbol, Expr]] = graph.forward_definitions() + backward + [*self.updates.items()]
         self.defined = dict(self.definitions)
         self.backward = {symbol for symbol, _ in backward}
         self.constraints: dict[Symbol, Expr] = {}
@@ -79,17 +84,20 @@ class GraphChecker(Checker):
         return {symbol: value + RANDOM_SPREAD * max(abs(value), 1) * mpmath.mpf(generator.randint(-1000, 1000)) / 1000
                 for symbol, value in base.items()}
 
-    def _mistakes(self, quantity: Symbol) -> Iterator[tuple[Mistake, list[tuple[Symbol, Expr]]]]:
+    def _mistakes(self, quantity: Symbol, own: bool = False) -> Iterator[tuple[Mistake, list[tuple[Symbol, Expr]]]]:
         """Each factor dropped from a product and each term missing from a sum that `quantity` is made of:
         a chain-rule term's upstream or local factor, a use of a shared name, a factor of a local derivative
-        or of a node's formula."""
-        for symbol in self._reachable(quantity):
+        or of a node's formula, a factor of an update's step; with `own`, only in `quantity`'s own definition."""
+        for symbol in [quantity] if own else self._reachable(quantity):
             expression = self.defined[symbol]
 
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
                 return [(s, new if s == symbol else e) for s, e in self.definitions]
 
             yield from dropped_parts(symbol, expression, changed)
+            if symbol in self.updates:  # v - eta dE/dv: eta or the sign dropped from the step
+                name, step = expression.as_independent(LEARNING_RATE, as_Add=True)
+                yield from dropped_parts(symbol, step, lambda new: changed(name + new))
 
 
 def _real(compute) -> dict | None:

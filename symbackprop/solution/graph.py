@@ -4,7 +4,7 @@ In the staged style of course notes: each name's gradient is the sum, over the n
 of the upstream gradient times the local one; each local derivative is worked out from its node's
 expression (every rule with `detail="full"`), then the numbers, then the result. The graph is drawn
 after the title (each edge's value above it, its gradient below), and each gradient's section opens
-with the figure of its paths to the loss.
+with the figure of its paths to the loss. With a learning rate, the updates v+ = v - eta dE/dv close it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from sympy import Symbol
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
 from symbackprop.checks.graph import FULL_CHECK_LIMIT, SAMPLED_NODES, AdjointCheck
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
+from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.graph import graph_point, use_gradients
+from symbackprop.numbers.graph_training import update_definitions
 from symbackprop.numbers.kinks import GraphKink
 from symbackprop.numbers.rounding import display_numerals, fixed, significant
 from symbackprop.solution.build import DETAILS, local_derivative_steps
@@ -36,6 +38,9 @@ def graph_solution(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.m
     if detail not in DETAILS:
         raise ValueError(f"unknown detail {detail!r}")
     graph = derivation.graph
+    updates = update_definitions(derivation) if graph.spec.learning_rate is not None else []
+    with mpmath.workdps(PRECISION):
+        values = {**values, **{target: evaluate(expression, values) for target, expression in updates}}
     numerals = display_numerals(values, places)
     given = Section("Values", (Table(("name", "value"), tuple((leaf, numerals[leaf]) for leaf in graph.point())),))
     forward = Section("Forward pass", tuple(Step(node.symbol, (node.expression,), node.expression, numerals[node.symbol])
@@ -51,7 +56,9 @@ def graph_solution(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.m
                                 f"{'it' if len(unreached) == 1 else 'them'}."))
     if drawing is None:
         given = Section("Values", (Note(TOO_LARGE.format(names=len(graph.leaves) + len(graph.nodes))), *given.items))
-    sections = [given, forward, graph_kink_section(at_kink), Section("Backward pass", tuple(backward))]
+    sections = [given, forward, graph_kink_section(at_kink), Section("Backward pass", tuple(backward)),
+                Section("Updates", tuple(Step(target, (expression,), expression, numerals[target])
+                                         for target, expression in updates)) if updates else None]
     sections = [section for section in sections if section is not None]
     if checks is not None:
         sections.append(adjoint_check_section(derivation, checks))

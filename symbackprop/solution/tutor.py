@@ -9,7 +9,9 @@ values they give, and the nodes and edges of the figure the step is about.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sympy import Expr, Symbol
 
@@ -57,11 +59,16 @@ class TutorPage:
     questions: tuple[Question, ...]
 
 
-def tutor_page(name: str, solution: WorkedSolution, checker: Checker) -> TutorPage:
-    """Every step of `solution` with a numeral the checker can judge, as a question."""
+Highlight = Callable[[Step], tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]
+"""A step's nodes and edges (source, target) in the figure, by their keys."""
+
+
+def tutor_page(name: str, solution: WorkedSolution, checker: Checker, highlight: Highlight | None = None) -> TutorPage:
+    """Every step of `solution` with a numeral the checker can judge, as a question; `highlight` finds a step's
+    part of the figure (by default a layered network's: `_drawn`)."""
     values = checker.points[0]
     hand = {places: evaluate_definitions(checker.definitions, checker.start[0], places) for places in HAND_ROUNDING}
-    network = checker.derivation.network
+    highlight = highlight or partial(_drawn, checker.derivation.network, solution.figure)
     questions, asked = [], {}
     for section, step in _steps(solution.sections):
         if not isinstance(step.result, str) or step.symbol not in values \
@@ -72,10 +79,15 @@ def tutor_page(name: str, solution: WorkedSolution, checker: Checker) -> TutorPa
                    if round_half_up(point[symbol], places) != round_half_up(exact, places)}
         wrong = tuple(WrongAnswer(significant(value), Note(describe(mistake)))
                       for mistake, value in checker.own_mistakes(symbol))
-        nodes, edges = _drawn(network, solution.figure, step)
+        nodes, edges = highlight(step)
         questions.append(Question(f"step-{len(questions) + 1}", section, step, significant(exact), by_hand,
                                   wrong, nodes, edges))
     return TutorPage(name, solution, tuple(questions))
+
+
+def numbered_steps(solution: WorkedSolution) -> int:
+    """How many steps of `solution` show a number: the most questions its page can ask."""
+    return sum(isinstance(step.result, str) for _, step in _steps(solution.sections))
 
 
 def _steps(sections: tuple[Section, ...], title: str = ""):
