@@ -145,7 +145,8 @@ class GraphProblem:
     def tutor(self, *, decimals: int = 9) -> Tutor:
         """A tutor page (docs/tutor.md) over the graph's worked solution, as `Problem.tutor`: each step's node
         and edges lit in the graph figure; `InputError` past `graph_tutor.MAX_TUTOR_STEPS` steps."""
-        return Tutor(graph_tutor_page(self.spec.name, self.solve(decimals=decimals).solution, self.checker))
+        return Tutor(graph_tutor_page(self.spec.name, self.derived, lambda: self.solve(decimals=decimals).solution,
+                                      lambda: self.checker))
 
     def _adjoint(self, name: str) -> Symbol:
         """dE/d`name`, the gradient `wrt` names; an unknown name is an error naming wrt."""

@@ -12,6 +12,7 @@ import pytest
 
 import symbackprop as sbp
 from symbackprop.cli import main
+from symbackprop.errors import InputError
 from symbackprop.numbers.graph_training import exact_start, exact_step
 from symbackprop.numbers.rounding import fixed, rounds_to
 from symbackprop.solution.graph_tutor import MAX_TUTOR_STEPS
@@ -108,6 +109,15 @@ def test_a_graph_past_the_cap_is_refused_in_one_line(tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.startswith(f"symbackprop: spec: the tutor page asks at most {MAX_TUTOR_STEPS} steps; this graph's")
     assert error.count("\n") == 1 and not (tmp_path / "page.html").exists()
+
+
+def test_a_graph_of_more_nodes_and_gradients_than_the_cap_is_refused_before_it_is_solved():
+    nodes = {"n1": "2 x", **{f"n{k}": f"n{k - 1} + x" for k in range(2, 301)}}
+    problem = sbp.open_problem({"values": {"x": 1}, "nodes": nodes, "loss": "n300"})
+    with pytest.raises(InputError, match=f"at most {MAX_TUTOR_STEPS} steps; this graph's worked solution has "
+                                         f"at least 601 "):
+        problem.tutor()
+    assert "values" not in vars(problem)  # nothing evaluated, nothing solved
 
 
 def test_tutor_command_writes_a_layer_spec_s_page(tmp_path):

@@ -8,11 +8,13 @@ lights the node and the edges of the names it uses, a local derivative dq/dx its
 dE/dv (and an update of v) every path from v to the loss.
 
 A page asks at most `MAX_TUTOR_STEPS` steps: past that (a layer spec's scalar graph grows with every entry)
-the page is refused in one line rather than written at many megabytes.
+the page is refused in one line rather than written at many megabytes; a graph with more nodes and gradients
+than that is refused before it is solved.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from sympy import Symbol
@@ -30,14 +32,20 @@ MAX_TUTOR_STEPS = 400
 """The most steps with a number a graph's tutor page asks (the 2-2-2 network's page asks 84)."""
 
 
-def graph_tutor_page(name: str, solution: WorkedSolution, checker: GraphChecker) -> TutorPage:
-    """The graph's worked solution as a tutor page; `InputError` past `MAX_TUTOR_STEPS` steps."""
-    steps = numbered_steps(solution)
+def graph_tutor_page(name: str, derivation: GraphDerivation, solve: Callable[[], WorkedSolution],
+                     checker: Callable[[], GraphChecker]) -> TutorPage:
+    """The graph's worked solution (`solve()`) as a tutor page, judged by `checker()`; `InputError` past
+    `MAX_TUTOR_STEPS` steps, before solving when the nodes and gradients alone are more."""
+    _require_steps(len(derivation.graph.nodes) + len(derivation.adjoints), "at least ")
+    solution = solve()
+    _require_steps(numbered_steps(solution))
+    return tutor_page(name, solution, checker(), lambda step: _drawn(derivation, solution, step.symbol))
+
+
+def _require_steps(steps: int, bound: str = "") -> None:
     if steps > MAX_TUTOR_STEPS:
         raise InputError(f"spec: the tutor page asks at most {MAX_TUTOR_STEPS} steps; this graph's worked solution "
-                         f"has {steps:,} (its scalar nodes, local derivatives and gradients): solve shows it whole")
-    derivation = checker.derivation
-    return tutor_page(name, solution, checker, lambda step: _drawn(derivation, solution, step.symbol))
+                         f"has {bound}{steps:,} (its scalar nodes, local derivatives and gradients): solve shows it whole")
 
 
 def _drawn(derivation: GraphDerivation, solution: WorkedSolution,
