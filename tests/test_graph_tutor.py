@@ -94,6 +94,16 @@ def test_each_step_lights_its_part_of_the_graph(html, data):
             assert f'data-node="{key}"' in html
 
 
+def test_every_step_of_a_layer_spec_lights_keys_of_its_figure():
+    html = sbp.tutor("conv1d").html()
+    for question in page_data(html)["questions"]:
+        assert question["nodes"], question["text"]
+        for key in question["nodes"]:
+            assert f'data-node="{key}"' in html
+        for key in question["edges"]:
+            assert f'data-edge="{key}"' in html
+
+
 def test_a_shared_name_lights_every_use(tmp_path):
     spec = {"values": {"x": 3, "w": 2}, "nodes": {"a": "w x", "b": "w + x", "f": "a b"}, "loss": "f"}
     question = by_text(page_data(sbp.tutor(spec).html()), "df/dw")
