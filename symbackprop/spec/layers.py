@@ -53,9 +53,9 @@ _LAYER_FIELDS = {
     **{kind: {"kind", "name", "size", "stride"} for kind in POOLS},
     "flatten": {"kind", "name"},
     "dense": {"kind", "name", "weights", "bias"},
-    "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
-    "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
-    "gru": {"kind", "name", "W", "U", "V", "b", "h0"},
+    "rnn": {"kind", "name", "truncate", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
+    "lstm": {"kind", "name", "truncate", "W", "U", "V", "b", "h0", "c0"},
+    "gru": {"kind", "name", "truncate", "W", "U", "V", "b", "h0"},
     "attention": {"kind", "name", "WQ", "WK", "WV", "causal", "heads"},
     **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
@@ -119,6 +119,8 @@ class LayerDef:
     """An attention whose each position sees only the positions up to its own."""
     heads: int = 1
     """An attention's heads, each with an equal share of the columns of W_Q, W_K and W_V."""
+    truncate: int | None = None
+    """A recurrent layer's truncated BPTT: the state is detached after every `truncate` steps (None: full BPTT)."""
     output_shape: tuple[int, ...] = ()
     """The shape of what the layer writes, as the next layer reads it."""
 
@@ -431,7 +433,7 @@ def _recurrent(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
         if data.get(key) is not None:
             size = hidden if axis == "hidden" else outputs
             parts[key] = Tensor((size,), _bias(data[key], f"{field}.{key}", size, f"{axis} unit"))
-    return LayerDef("rnn", name, recurrent=parts), (shape[0], outputs)
+    return LayerDef("rnn", name, recurrent=parts, truncate=_truncate(data, field)), (shape[0], outputs)
 
 
 def _gated(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
@@ -469,7 +471,12 @@ def _gated(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ..
     for key in ("h0", "c0"):
         if data.get(key) is not None:
             parts[key] = Tensor((hidden,), _bias(data[key], f"{field}.{key}", hidden, "hidden unit"))
-    return LayerDef(kind, name, recurrent=parts), (shape[0], outputs)
+    return LayerDef(kind, name, recurrent=parts, truncate=_truncate(data, field)), (shape[0], outputs)
+
+
+def _truncate(data: Mapping, field: str) -> int | None:
+    """Truncated BPTT's chunk length k (the state detached after steps k, 2k, ...), or None for full BPTT."""
+    return None if data.get("truncate") is None else _whole(data["truncate"], f"{field}.truncate", 1)
 
 
 def _bias(data: Any, field: str, count: int, per: str) -> tuple[Rational, ...] | None:
