@@ -95,8 +95,9 @@ class BuiltLayer:
     """A recurrent layer's quantities by step, one row per step: h and (an LSTM's) c from the given step 0 to
     T; the RNN's s, the gates (i, f, o, g; r, u, n) and their pre-activations (zi, ...) from step 1; with
     truncation, hd (and cd), one row per step of `chunk_ends`. A
-    normalization's n, mu, var and its groups; an attention's q, k, v, and its scores s and weights a by
-    (row, column), only the columns a causal row sees."""
+    normalization's n, mu, var and its groups; an attention's q, k, v, its scores s and weights a by
+    (head, row, column), only the columns a causal row sees, and o, the heads' outputs side by side (the layer's
+    output, or what its output projection reads)."""
     block: tuple[BuiltLayer, ...] | None = None
     """A residual's F, built on the residual's input."""
 
@@ -139,6 +140,11 @@ class _Expansion:
         return built, current
 
 
+def _bases(layer: LayerDef) -> tuple[str, ...]:
+    """The bases a layer names its quantities with: its kind's, and y for an attention's output projection."""
+    return _BASES[layer.kind] + (("y",) if layer.kind == "attention" and "WO" in layer.recurrent else ())
+
+
 def _every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
     """The layers and, inside each residual block, its layers."""
     return [inner for layer in layers for inner in [layer, *_every(layer.block or ())]]
@@ -146,7 +152,7 @@ def _every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
 
 def build_layers(spec: LayersSpec) -> LayerNetwork:
     """Expand every layer into scalar nodes and name every leaf; the result is an ordinary `GraphSpec`."""
-    ctx = _Expansion(Counter(base for layer in _every(spec.layers) for base in _BASES[layer.kind]))
+    ctx = _Expansion(Counter(base for layer in _every(spec.layers) for base in _bases(layer)))
     values, trainable, nodes = ctx.values, ctx.trainable, ctx.nodes
     first = spec.layers[0].kind
     if first == "embedding":  # the inputs are token numbers, not quantities
@@ -418,11 +424,12 @@ def _gru(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
 def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     """q = X W_Q, k = X W_K, v = X W_V entry by entry; per head h (its share of the columns, d of the keys'),
     s_h,t,u = (q_t · k_u over h's columns)/sqrt(d); a_h,t,u = exp(s_h,t,u) over the sum of exp(s_h,t,u') for the
-    positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_h,t,u v_u,j, h the head of column j."""
+    positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_h,t,u v_u,j, h the head of column j;
+    with an output projection, y_t,m = Σ_j o_t,j W_O,j,m (the heads side by side, then W_O)."""
     parts = layer.recurrent
     positions, features = source.shape
     grids = {key: _leaves(Name(ctx.name(layer, "W").base, (*ctx.name(layer, "W").subscript, key[1])),
-                          parts[key].shape, parts[key].entries, ctx.values) for key in ("WQ", "WK", "WV")}
+                          parts[key].shape, parts[key].entries, ctx.values) for key in parts}
     ctx.trainable.extend(e for grid in grids.values() for e in grid.entries)
     projected = {}
     for base, key in (("q", "WQ"), ("k", "WK"), ("v", "WV")):
@@ -457,7 +464,13 @@ def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     output = _nodes(ctx.name(layer, "o"), (positions, width), [
         _sum([unevaluated_product([weights[(j // per_head, t, u)], projected["v"].at((u, j))]) for u in seen[t]])
         for t in range(positions) for j in range(width)], ctx.nodes)
-    return BuiltLayer(layer, source, output, recurrent=grids, timeline={**projected, "s": scores, "a": weights})
+    timeline = {**projected, "s": scores, "a": weights, "o": output}
+    if "WO" in grids:
+        out = parts["WO"].shape[1]
+        output = _nodes(ctx.name(layer, "y"), (positions, out), [
+            _sum([unevaluated_product([timeline["o"].at((t, j)), grids["WO"].at((j, m))]) for j in range(width)])
+            for t in range(positions) for m in range(out)], ctx.nodes)
+    return BuiltLayer(layer, source, output, recurrent=grids, timeline=timeline)
 
 
 def _affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:

@@ -117,9 +117,10 @@ def _statement(form: LayerForm, gradient) -> Note:
                  for key in ("q", "k", "v", "s", "a")}
         mask = " (causal: each row over the positions up to its own)" if layer.spec.causal else ""
         mask += f", in each of the {layer.spec.heads} heads (its share of the columns)" if layer.spec.heads > 1 else ""
+        heads = gradient(line["o"].entries)
         return Note((
-            "Self-attention backwards: ", first["v"], " is A transposed times ", gradient(layer.output.entries), "; ",
-            first["a"], " is ", gradient(layer.output.entries), " times V transposed; through the row softmax", mask,
+            "Self-attention backwards: ", *_projection_statement(layer, heads, gradient), first["v"],
+            " is A transposed times ", heads, "; ", first["a"], " is ", heads, " times V transposed; through the row softmax", mask,
             ", ", first["s"], " = a times (", first["a"], " minus the row's sum of a times ", first["a"],
             "), the softmax's Jacobian times a vector without the Jacobian; ", first["q"], " is ", first["s"],
             " times K and ", first["k"], " is ", first["s"], " transposed times Q, each over sqrt(d); the weights' "
@@ -147,6 +148,17 @@ def _statement(form: LayerForm, gradient) -> Note:
         gradient(parts["W"].entries), " sums the gradient at s times the input x, ", gradient(parts["U"].entries),
         " the same times the previous state, ", gradient(parts["V"].entries),
         " the output's gradient times the state."))
+
+
+def _projection_statement(layer: BuiltLayer, heads: Partial, gradient) -> tuple:
+    """An attention's output projection, in words, before its heads' (nothing without one)."""
+    if "WO" not in layer.recurrent:
+        return ()
+    entry = name_of(layer.recurrent["WO"].entries[0])  # W_O,1,1: the matrix is W_O
+    matrix = Partial(heads.of, symbol(Name(entry.base, entry.subscript[:-2])))
+    output = gradient(layer.output.entries)
+    return ("the output projection y = o W_O (the heads' outputs o side by side, then W_O) first: ", matrix,
+            " is o transposed times ", output, " and ", heads, " is ", output, " times W_O transposed; then ")
 
 
 def _truncation(layer: BuiltLayer, gradient) -> list[Note]:

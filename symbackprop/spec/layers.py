@@ -56,7 +56,7 @@ _LAYER_FIELDS = {
     "rnn": {"kind", "name", "truncate", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
     "lstm": {"kind", "name", "truncate", "W", "U", "V", "b", "h0", "c0"},
     "gru": {"kind", "name", "truncate", "W", "U", "V", "b", "h0"},
-    "attention": {"kind", "name", "WQ", "WK", "WV", "causal", "heads"},
+    "attention": {"kind", "name", "WQ", "WK", "WV", "WO", "causal", "heads"},
     **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
@@ -112,7 +112,7 @@ class LayerDef:
     recurrent: dict[str, Tensor] | None = None
     """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given;
     an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given (a GRU's likewise, with
-    the gates r, u, n)."""
+    the gates r, u, n); an attention's WQ, WK, WV and, when given, its output projection WO."""
     channelless: bool = False
     """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
     causal: bool = False
@@ -281,7 +281,7 @@ def _residual(data: Mapping, field: str, name: str, prefix: str, shape: tuple[in
 def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     """Scaled dot-product self-attention: Q = X W_Q, K = X W_K, V = X W_V, per head (an equal share of the
     columns) A = the row softmax of Q Kᵀ/sqrt(d) (with `causal`, each row over the positions up to its own),
-    output A V, the heads' outputs side by side."""
+    output A V, the heads' outputs side by side; with WO, that concatenation times the output projection W_O."""
     if len(shape) != 2:
         raise InputError(f"{field}: attention takes a sequence (positions, features), got shape {_shape(shape)}")
     parts = {}
@@ -301,7 +301,14 @@ def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     for key in ("WQ", "WV"):
         if parts[key].shape[1] % heads:
             raise InputError(f"{field}.heads: {heads} heads do not divide {key}'s {parts[key].shape[1]} columns")
-    return LayerDef("attention", name, recurrent=parts, causal=causal, heads=heads), (shape[0], parts["WV"].shape[1])
+    width = parts["WV"].shape[1]
+    if data.get("WO") is not None:
+        parts["WO"] = tensor(data["WO"], f"{field}.WO")
+        if len(parts["WO"].shape) != 2 or parts["WO"].shape[0] != width:
+            raise InputError(f"{field}.WO: expected rows of numbers, one row per column of WV ({width}), "
+                             f"got shape {_shape(parts['WO'].shape)}")
+        width = parts["WO"].shape[1]
+    return LayerDef("attention", name, recurrent=parts, causal=causal, heads=heads), (shape[0], width)
 
 
 def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
