@@ -11,6 +11,7 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from symbackprop.checks.layers import check_layer_forms
 from symbackprop.errors import CheckFailure, InputError
@@ -230,6 +231,21 @@ def test_truncated_gradients_are_pytorchs_with_detach_every_k_steps(kind, k):
     assert set(theirs) == {leaf.name for leaf in problem.spec.values if not leaf.name.startswith("t_")}
     for name, v in theirs.items():
         assert _close(ours[name], v), (name, ours[name], v)
+
+
+@settings(max_examples=12, deadline=None)
+@given(kind=st.sampled_from(["rnn", "lstm", "gru"]), seed=st.integers(0, 10**6), k=st.integers(1, 5),
+       steps=st.integers(1, 5), inputs=st.integers(1, 2), hidden=st.integers(1, 2), outputs=st.integers(1, 2))
+def test_random_shapes_and_truncations_agree_with_pytorch_and_their_proof(kind, seed, k, steps, inputs, hidden, outputs):
+    """T = 1, k beyond T, one unit, odd sizes: PyTorch's gradients, and every layer-level entry proved."""
+    spec = _random_spec(kind, seed, k, steps, inputs, hidden, outputs)
+    problem = open_problem(spec)
+    named, loss = _torch_model(spec)
+    loss().backward()
+    ours = problem.gradients()
+    for name, value in _by_name(named, kind, spec).items():
+        assert _close(ours[name], value), (name, ours[name], value)
+    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
