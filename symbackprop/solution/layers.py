@@ -168,15 +168,15 @@ def _truncation(layer: BuiltLayer, gradient) -> list[Note]:
     if k is None:
         return []
     ends = chunk_ends(layer.spec, steps)
+    every = "every step" if k == 1 else f"every {k} steps"
     if not ends:
-        return [Note(f"Truncated BPTT every {k} steps over {steps} steps: no chunk ends inside the sequence, so "
-                     "this is the full BPTT.")]
+        return [Note(f"Truncated BPTT {every} over {steps} step{'s' if steps > 1 else ''}: no chunk ends inside the "
+                     "sequence, so this is the full BPTT.")]
     copies: list = []
     for key in ("hd", "cd"):
         if key in layer.timeline:
             copy, state = (symbol(Name(base)) for base in (key, key[0]))
             copies += [" and " if copies else "", copy, " = detach(", state, ")"]
-    every = "every step" if k == 1 else f"every {k} steps"
     return [Note((f"Truncated BPTT {every}: the state after step{'s' if len(ends) > 1 else ''} "
                   f"{', '.join(map(str, ends))} enters the next step as ", *copies, ", the same value with derivative "
                   "0, so no gradient crosses the end of a chunk: ", gradient([copies[1]]), " takes the next step's "
