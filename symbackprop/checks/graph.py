@@ -2,7 +2,8 @@
 
 For a leaf v the loss is recomputed with v moved by ±h; for a node v, with v's value moved by ±h
 while the names it depends on stay (the adjoint is the derivative through v's uses). Only the nodes
-downstream of v that reach the loss are recomputed. Step and precision are the layered network's:
+downstream of v that reach the loss are recomputed; a stop-gradient node, detach(u), keeps its value (a
+truncated BPTT's gradient is the derivative of the loss with the detached states held fixed). Step and precision are the layered network's:
 `FD_DIGITS` digits, h = 10^-`FD_EXPONENT`, and the estimate must agree with the symbolic value to
 `REQUIRED_DIGITS` significant digits.
 
@@ -23,6 +24,7 @@ from sympy import Symbol
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, agreeing_digits
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.errors import CheckFailure
+from symbackprop.network.detach import is_detached
 from symbackprop.network.graph import Graph, GraphNode
 from symbackprop.numbers.graph import graph_forward, graph_point
 from symbackprop.numbers.kinks import GraphKink
@@ -95,12 +97,13 @@ def check_adjoints(derivation: GraphDerivation, symbolic: Mapping[Symbol, mpmath
 
 
 def _downstream(graph: Graph, name: Symbol, reaching: set[Symbol], order: Mapping[Symbol, int]) -> list[GraphNode]:
-    """The nodes that use `name`, directly or not, and reach the loss, in topological order."""
+    """The nodes that use `name`, directly or not, and reach the loss, in topological order; not through a
+    stop-gradient, which is held at its value."""
     found: dict[Symbol, GraphNode] = {}
     pending = [name]
     while pending:
         for user in graph.consumers[pending.pop()]:
-            if user.symbol not in found and user.symbol in reaching:
+            if user.symbol not in found and user.symbol in reaching and not is_detached(user.expression):
                 found[user.symbol] = user
                 pending.append(user.symbol)
     return sorted(found.values(), key=lambda node: order[node.symbol])

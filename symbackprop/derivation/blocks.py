@@ -130,9 +130,13 @@ def attention_form(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, 
         ∂E/∂v_u,j = Σ_t a_t,u ∂E/∂o_t,j (Aᵀ ∂E/∂O)        ∂E/∂a_t,u = Σ_j ∂E/∂o_t,j v_u,j (∂E/∂O Vᵀ)
         ∂E/∂s_t,u = a_t,u (∂E/∂a_t,u - Σ_u' a_t,u' ∂E/∂a_t,u')     the softmax's Jacobian times a vector, by row
         ∂E/∂q_t,j = Σ_u ∂E/∂s_t,u k_u,j / sqrt(d)          ∂E/∂k_u,j = Σ_t ∂E/∂s_t,u q_t,j / sqrt(d)
-        ∂E/∂W_Q = Xᵀ ∂E/∂Q (and K, V)                       ∂E/∂X = ∂E/∂Q W_Qᵀ + ∂E/∂K W_Kᵀ + ∂E/∂V W_Vᵀ"""
+        ∂E/∂W_Q = Xᵀ ∂E/∂Q (and K, V)                       ∂E/∂X = ∂E/∂Q W_Qᵀ + ∂E/∂K W_Kᵀ + ∂E/∂V W_Vᵀ
+
+    and first, with an output projection Y = O W_O (O the heads' outputs side by side):
+
+        ∂E/∂W_O = Oᵀ ∂E/∂Y                                  ∂E/∂O = ∂E/∂Y W_Oᵀ"""
     line, grids, x = layer.timeline, layer.recurrent, layer.source
-    q, k, v, o = line["q"], line["k"], line["v"], layer.output
+    q, k, v, o = line["q"], line["k"], line["v"], line["o"]
     scores, weights = line["s"], line["a"]
     positions, features = x.shape
     heads, keys, width = layer.spec.heads, q.shape[1], v.shape[1]
@@ -144,7 +148,7 @@ def attention_form(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, 
     def total(terms: list[Expr]) -> Expr:
         return fold_sum([term for term in terms if term != 0])
 
-    gradients = []
+    gradients = _projection(layer, adjoints) if "WO" in grids else []
     gradients += [LayerGradient(v.at((u, j)), total([fold_product([weights[(j // per_head, t, u)], d["o"]((t, j))])
                                                      for t in range(positions) if (j // per_head, t, u) in weights]),
                                 frozenset(o.entries)) for u in range(positions) for j in range(width)]
@@ -178,3 +182,15 @@ def attention_form(layer: BuiltLayer, adjoints: dict, expressions: dict[Symbol, 
                   for t in range(positions) for i in range(features)]
     meaning = {weight: expressions[weight] for weight in weights.values()}
     return BlockForm(layer, gradients, meaning)
+
+
+def _projection(layer: BuiltLayer, adjoints: dict) -> list[LayerGradient]:
+    """An attention's output projection Y = O W_O backwards: ∂E/∂W_O = Oᵀ ∂E/∂Y and ∂E/∂O = ∂E/∂Y W_Oᵀ."""
+    o, y, WO = layer.timeline["o"], layer.output, layer.recurrent["WO"]
+    (positions, width), out = o.shape, WO.shape[1]
+    gradients = [LayerGradient(WO.at((j, m)), fold_sum([fold_product([o.at((t, j)), _grad(adjoints, y.at((t, m)))])
+                                                        for t in range(positions)]), frozenset(y.entries))
+                 for j in range(width) for m in range(out)]
+    return gradients + [LayerGradient(o.at((t, j)), fold_sum([fold_product([_grad(adjoints, y.at((t, m))), WO.at((j, m))])
+                                                              for m in range(out)]), frozenset(y.entries[t * out:(t + 1) * out]))
+                        for t in range(positions) for j in range(width)]

@@ -11,6 +11,11 @@ With δ<t> = ∂E/∂s<t> (the gradient at the pre-activation s<t> = W x<t> + U 
 
 each written entry by entry from these formulas (never from the graph's chain rule), so that
 checks/layers.py can prove them against the graph's adjoints.
+
+Truncated BPTT (`truncate` k): step t + 1 reads the state after a chunk's last step t = k, 2k, ... through
+its detached copy hd<t> = detach(h<t>), whose derivative is 0. The sums over time then run back within each
+chunk: ∂E/∂hd<t> takes the terms through step t + 1 (Uᵀ δ<t+1>), ∂E/∂h<t> keeps only its step's own (Vᵀ
+∂E/∂y<t>), and the sums for U read the state each step read (hd<t-1> at a chunk's start).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from symbackprop.derivation.identities import derivative_in_output
 from symbackprop.derivation.layer_forms import LayerGradient
 from symbackprop.derivation.rules import fold_product, fold_sum
 from symbackprop.network.activations import ACTIVATIONS
-from symbackprop.network.layers import BuiltLayer, LayerNetwork
+from symbackprop.network.layers import BuiltLayer, LayerNetwork, chunk_ends
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentF
     hidden, outputs, inputs = U.shape[0], V.shape[0], W.shape[1]
     steps = layer.source.shape[0]
     h = [[layer.timeline["h"].at((t, j)) for j in range(hidden)] for t in range(steps + 1)]
+    read = _read(layer, "h", h)
     s = [None] + [[layer.timeline["s"].at((t - 1, j)) for j in range(hidden)] for t in range(1, steps + 1)]
     y, x = _by_time(layer.output, steps, outputs), _by_time(layer.source, steps, inputs)
     delta = [None] + [[grad(s[t][j]) for j in range(hidden)] for t in range(1, steps + 1)]
@@ -65,9 +71,9 @@ def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentF
         later = frozenset(s[t + 1]) if t < steps else frozenset()
         for j in range(hidden):
             recurrent = [fold_product([U.at((l, j)), delta[t + 1][l]]) for l in range(hidden)] if t < steps else []
-            gradients.append(LayerGradient(h[t][j], _total([fold_product([V.at((k, j)), grad(y[t][k])])
-                                                           for k in range(outputs)] + recurrent),
-                                           frozenset(y[t]) | later))
+            gradients += _state_gradients(h[t][j], read[t + 1][j] if t < steps else h[t][j],
+                                          [fold_product([V.at((k, j)), grad(y[t][k])]) for k in range(outputs)],
+                                          frozenset(y[t]), recurrent, later)
         for j in range(hidden):
             slope = derivative_in_output(tanh, s[t][j], h[t][j])
             gradients.append(LayerGradient(s[t][j], fold_product([grad(h[t][j]), slope]), frozenset({h[t][j]})))
@@ -75,7 +81,7 @@ def recurrent_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentF
     gradients += _readout(V, layer.recurrent.get("c"), grad, y, h)
     gradients += [LayerGradient(W.at((j, i)), _total([fold_product([delta[t][j], x[t][i]]) for t in over_time]), every_s)
                   for j in range(hidden) for i in range(inputs)]
-    gradients += [LayerGradient(U.at((j, k)), _total([fold_product([delta[t][j], h[t - 1][k]]) for t in over_time]),
+    gradients += [LayerGradient(U.at((j, k)), _total([fold_product([delta[t][j], read[t][k]]) for t in over_time]),
                                 every_s) for j in range(hidden) for k in range(hidden)]
     if "b" in layer.recurrent:
         gradients += [LayerGradient(layer.recurrent["b"].at((j,)), _total([delta[t][j] for t in over_time]), every_s)
@@ -113,6 +119,7 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
                                  for t in range(start, steps + 1)]
 
     h, c = by_step("h", 0), by_step("c", 0)
+    h_read, c_read = _read(layer, "h", h), _read(layer, "c", c)
     gate = {q: by_step(q, 1) for q in "ifog"}
     z = {q: by_step("z" + q, 1) for q in "ifog"}
     o = gate["o"]
@@ -127,19 +134,20 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
         for j in range(hidden):
             recurrent = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])])
                          for q in "ifog" for l in range(hidden)] if t < steps else []
-            gradients.append(LayerGradient(h[t][j], _total([fold_product([V.at((k, j)), grad(y[t][k])])
-                                                           for k in range(outputs)] + recurrent), frozenset(y[t]) | later))
+            gradients += _state_gradients(h[t][j], h_read[t + 1][j] if t < steps else h[t][j],
+                                          [fold_product([V.at((k, j)), grad(y[t][k])]) for k in range(outputs)],
+                                          frozenset(y[t]), recurrent, later)
         for j in range(hidden):
             through_h = fold_product([grad(h[t][j]), o[t][j], derivative_in_output(ACTIVATIONS["tanh"], c[t][j], tanh(c[t][j]))])
             onward = [fold_product([grad(c[t + 1][j]), gate["f"][t + 1][j]])] if t < steps else []
-            gradients.append(LayerGradient(c[t][j], _total([through_h, *onward]),
-                                           frozenset({h[t][j], *([c[t + 1][j]] if t < steps else [])})))
+            gradients += _state_gradients(c[t][j], c_read[t + 1][j] if t < steps else c[t][j], [through_h],
+                                          frozenset({h[t][j]}), onward, frozenset({c[t + 1][j]} if t < steps else ()))
         for j in range(hidden):
             gradients += [
                 LayerGradient(o[t][j], fold_product([grad(h[t][j]), tanh(c[t][j])]), frozenset({h[t][j]})),
                 LayerGradient(gate["i"][t][j], fold_product([grad(c[t][j]), gate["g"][t][j]]), frozenset({c[t][j]})),
                 LayerGradient(gate["g"][t][j], fold_product([grad(c[t][j]), gate["i"][t][j]]), frozenset({c[t][j]})),
-                LayerGradient(gate["f"][t][j], fold_product([grad(c[t][j]), c[t - 1][j]]), frozenset({c[t][j]})),
+                LayerGradient(gate["f"][t][j], fold_product([grad(c[t][j]), c_read[t][j]]), frozenset({c[t][j]})),
             ]
             gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]),
                                                                    derivative_in_output(slope[q], z[q][t][j], gate[q][t][j])]),
@@ -149,7 +157,7 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
         gradients += [LayerGradient(parts["W" + q].at((j, i)), _total([fold_product([grad(z[q][t][j]), x[t][i]])
                                                                      for t in over_time]), every_z[q])
                       for j in range(hidden) for i in range(inputs)]
-        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), h[t - 1][l]])
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), h_read[t][l]])
                                                                      for t in over_time]), every_z[q])
                       for j in range(hidden) for l in range(hidden)]
         if "b" + q in parts:
@@ -191,6 +199,7 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
                                  for t in range(start, steps + 1)]
 
     h = by_step("h", 0)
+    h_read = _read(layer, "h", h)
     gate = {q: by_step(q, 1) for q in "run"}
     z = {q: by_step("z" + q, 1) for q in "run"}
     r, u, n = gate["r"], gate["u"], gate["n"]
@@ -198,7 +207,8 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     over_time = range(1, steps + 1)
 
     def from_next(t: int, j: int) -> tuple[list[Expr], frozenset]:
-        """h_j<t>'s gradient through step t + 1 (every gate's pre-activation, and h<t+1> itself)."""
+        """The gradient of h_j<t>, as step t + 1 reads it, through that step (every gate's pre-activation, and
+        h<t+1> itself)."""
         if t >= steps:
             return [], frozenset()
         terms = [fold_product([parts["U" + q].at((l, j)), grad(z[q][t + 1][l])]) for q in "ru" for l in range(hidden)]
@@ -210,15 +220,16 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
     for t in range(steps, 0, -1):
         for j in range(hidden):
             later, through = from_next(t, j)
-            gradients.append(LayerGradient(h[t][j], _total([fold_product([V.at((k, j)), grad(y[t][k])])
-                                                           for k in range(outputs)] + later), frozenset(y[t]) | through))
+            gradients += _state_gradients(h[t][j], h_read[t + 1][j] if t < steps else h[t][j],
+                                          [fold_product([V.at((k, j)), grad(y[t][k])]) for k in range(outputs)],
+                                          frozenset(y[t]), later, through)
         for j in range(hidden):
             step = frozenset({h[t][j]})
             one_minus_u = fold_sum([S.One, fold_product([S.NegativeOne, u[t][j]])])
             gradients += [
                 LayerGradient(n[t][j], fold_product([grad(h[t][j]), one_minus_u]), step),
-                LayerGradient(u[t][j], fold_product([grad(h[t][j]), fold_sum([h[t - 1][j], fold_product([S.NegativeOne, n[t][j]])])]), step),
-                LayerGradient(r[t][j], _total([fold_product([Un.at((l, j)), grad(z["n"][t][l]), h[t - 1][j]])
+                LayerGradient(u[t][j], fold_product([grad(h[t][j]), fold_sum([h_read[t][j], fold_product([S.NegativeOne, n[t][j]])])]), step),
+                LayerGradient(r[t][j], _total([fold_product([Un.at((l, j)), grad(z["n"][t][l]), h_read[t][j]])
                                               for l in range(hidden)]), frozenset(z["n"][t])),
             ]
             gradients += [LayerGradient(z[q][t][j], fold_product([grad(gate[q][t][j]), derivative_in_output(
@@ -231,7 +242,7 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
                                                                      for t in over_time]), every_z[q])
                       for j in range(hidden) for i in range(inputs)]
         gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), *([r[t][l]] if q == "n" else []),
-                                                                                    h[t - 1][l]]) for t in over_time]), every_z[q])
+                                                                                    h_read[t][l]]) for t in over_time]), every_z[q])
                       for j in range(hidden) for l in range(hidden)]
         if "b" + q in parts:
             gradients += [LayerGradient(parts["b" + q].at((j,)), _total([grad(z[q][t][j]) for t in over_time]), every_z[q])
@@ -256,6 +267,25 @@ def _adjoints(derivation: GraphDerivation) -> Callable[[Symbol], Expr]:
 def _total(terms: list[Expr]) -> Expr:
     """The sum of the terms that are not 0."""
     return fold_sum([term for term in terms if term != 0])
+
+
+def _read(layer: BuiltLayer, base: str, states: list) -> list:
+    """The state `base` (h, c) each step t = 1..T reads, indexed by t (None at 0): the state after step t - 1,
+    or its detached copy (hd<t-1>) when step t - 1 ends a chunk of truncated BPTT."""
+    read = [None, *states[:-1]]
+    for row, end in enumerate(chunk_ends(layer.spec, len(states) - 1)):
+        read[end + 1] = [layer.timeline[base + "d"].at((row, j)) for j in range(len(states[0]))]
+    return read
+
+
+def _state_gradients(state: Symbol, read: Symbol, own: list[Expr], own_through: frozenset, later: list[Expr],
+                     later_through: frozenset) -> list[LayerGradient]:
+    """∂E/∂state from its `own` terms (at its step) and the `later` ones (through the next step, which reads it
+    as `read`). When the next step reads a detached copy, ∂E/∂read takes the later terms and the state keeps
+    its own alone: the copy's derivative is 0, so no gradient crosses the end of the chunk."""
+    if read == state:
+        return [LayerGradient(state, _total(own + later), own_through | later_through)]
+    return [LayerGradient(read, _total(later), later_through), LayerGradient(state, _total(own), own_through | {read})]
 
 
 def _by_time(tensor, steps: int, width: int) -> list:

@@ -19,6 +19,9 @@ built directly (never printed and parsed back):
                   c_j<t> = f c<t-1> + i g, h_j<t> = o tanh(c_j<t>), y_k<t> = V h<t> + b_y
     rnn           s_j<t> = sum_i W_{j,i} x_i<t> + sum_k U_{j,k} h_k<t-1> + b_j, h_j<t> = tanh(s_j<t>),
                   y_k<t> = sum_j V_{k,j} h_j<t> + c_k, for t = 1..T (the typed names' time step)
+    truncated     with `truncate` k, an rnn's, lstm's or gru's state after steps k, 2k, ... (before the last) is read
+                  by the next step through hd_j<t> = detach(h_j<t>) (an LSTM's cell through cd_j<t> = detach(c_j<t>)):
+                  the same value, derivative 0 (network/detach.py)
     activation    a_i = f(its input), f from `network.activations`
     loss          E = sum over outputs of the spec's loss (`network.losses`)
 
@@ -36,6 +39,7 @@ from sympy import Expr, Integer, Max, Pow, Rational, S, Symbol, exp, tanh
 
 from symbackprop.names import Name, symbol
 from symbackprop.network.activations import ACTIVATIONS
+from symbackprop.network.detach import detach
 from symbackprop.network.losses import LOSSES
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
 from symbackprop.spec.graph import GraphSpec
@@ -43,8 +47,9 @@ from symbackprop.spec.layers import CONVOLUTIONS, GATES, NORMS, POOLS, LayerDef,
 
 _BASES = {"conv1d": ("y", "K", "b"), "conv2d": ("y", "K", "b"), "dense": ("z", "W", "b"),
           **{kind: ("p",) for kind in POOLS}, **{kind: ("a",) for kind in ("relu", "sigmoid", "tanh")}, "flatten": (),
-          "rnn": ("y", "s", "h", "W", "U", "V", "b", "c"), "lstm": ("y", "z", *GATES, "c", "h", "W", "U", "V", "b"),
-          "gru": ("y", "z", "r", "u", "n", "h", "W", "U", "V", "b"), "attention": ("q", "k", "v", "s", "a", "o", "W"),
+          "rnn": ("y", "s", "h", "hd", "W", "U", "V", "b", "c"),
+          "lstm": ("y", "z", *GATES, "c", "h", "hd", "cd", "W", "U", "V", "b"),
+          "gru": ("y", "z", "r", "u", "n", "h", "hd", "W", "U", "V", "b"), "attention": ("q", "k", "v", "s", "a", "o", "W"),
           **{kind: ("mu", "var", "n", "y", "gamma", "beta") for kind in NORMS}, "residual": ("r",), "dropout": ("d",),
           "embedding": ("v", "C")}
 INPUT, TARGET, LOSS = "x", "t", "E"
@@ -88,9 +93,11 @@ class BuiltLayer:
     """An RNN's shared parameters by their spec key (W, U, V, b, c)."""
     timeline: dict[str, Grid | dict] | None = None
     """A recurrent layer's quantities by step, one row per step: h and (an LSTM's) c from the given step 0 to
-    T; the RNN's s, the gates (i, f, o, g; r, u, n) and their pre-activations (zi, ...) from step 1. A
-    normalization's n, mu, var and its groups; an attention's q, k, v, and its scores s and weights a by
-    (row, column), only the columns a causal row sees."""
+    T; the RNN's s, the gates (i, f, o, g; r, u, n) and their pre-activations (zi, ...) from step 1; with
+    truncation, hd (and cd), one row per step of `chunk_ends`. A
+    normalization's n, mu, var and its groups; an attention's q, k, v, its scores s and weights a by
+    (head, row, column), only the columns a causal row sees, and o, the heads' outputs side by side (the layer's
+    output, or what its output projection reads)."""
     block: tuple[BuiltLayer, ...] | None = None
     """A residual's F, built on the residual's input."""
 
@@ -133,6 +140,11 @@ class _Expansion:
         return built, current
 
 
+def _bases(layer: LayerDef) -> tuple[str, ...]:
+    """The bases a layer names its quantities with: its kind's, and y for an attention's output projection."""
+    return _BASES[layer.kind] + (("y",) if layer.kind == "attention" and "WO" in layer.recurrent else ())
+
+
 def _every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
     """The layers and, inside each residual block, its layers."""
     return [inner for layer in layers for inner in [layer, *_every(layer.block or ())]]
@@ -140,7 +152,7 @@ def _every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
 
 def build_layers(spec: LayersSpec) -> LayerNetwork:
     """Expand every layer into scalar nodes and name every leaf; the result is an ordinary `GraphSpec`."""
-    ctx = _Expansion(Counter(base for layer in _every(spec.layers) for base in _BASES[layer.kind]))
+    ctx = _Expansion(Counter(base for layer in _every(spec.layers) for base in _bases(layer)))
     values, trainable, nodes = ctx.values, ctx.trainable, ctx.nodes
     first = spec.layers[0].kind
     if first == "embedding":  # the inputs are token numbers, not quantities
@@ -272,10 +284,11 @@ def _recurrent(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     initial = parts.get("h0")
     start = Grid((1, hidden), tuple(_entry(ctx.name(layer, "h"), (-1, j), timed=True) for j in range(hidden)))
     ctx.values.update(zip(start.entries, initial.entries if initial else (S.Zero,) * hidden))
-    states, pres, outputs = [start.entries], [], []
+    states, pres, outputs, detached = [start.entries], [], [], {"h": []}
+    read = start.entries
     for t in range(steps):
         pre = [_sum(_affine(grids["W"], source.entries[t * source.shape[1]:(t + 1) * source.shape[1]], j)
-                    + _affine(grids["U"], states[-1], j) + ([grids["b"].at((j,))] if "b" in grids else []))
+                    + _affine(grids["U"], read, j) + ([grids["b"].at((j,))] if "b" in grids else []))
                for j in range(hidden)]
         s_grid = _nodes_at(ctx.name(layer, "s"), t, pre, ctx.nodes)
         pres.append(s_grid)
@@ -283,8 +296,31 @@ def _recurrent(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
         states.append(h_grid)
         outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h_grid, k) + ([grids["c"].at((k,))] if "c" in grids else []))
                                               for k in range(parts["V"].shape[0])], ctx.nodes)
+        read = _read_next(layer, ctx, "h", t, h_grid, steps, detached)
     return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
-                      timeline={"h": _rows(states), "s": _rows(pres)})
+                      timeline={"h": _rows(states), "s": _rows(pres), **_detached_rows(detached)})
+
+
+def chunk_ends(layer: LayerDef, steps: int) -> range:
+    """The steps after which truncated BPTT detaches a recurrent layer's state: k, 2k, ... before the last of
+    `steps` (none without `truncate`, or with k >= steps)."""
+    return range(layer.truncate, steps, layer.truncate) if layer.truncate else range(0)
+
+
+def _read_next(layer: LayerDef, ctx: _Expansion, base: str, t: int, state: tuple[Symbol, ...], steps: int,
+               detached: dict[str, list]) -> tuple[Symbol, ...]:
+    """The state `base` (h, c) after step t + 1 as the next step reads it: at the end of a chunk of truncated
+    BPTT, the nodes detach(state) named base + d (hd_1<2>), kept in `detached`; elsewhere the state itself."""
+    if t + 1 not in chunk_ends(layer, steps):
+        return state
+    nodes = _nodes_at(ctx.name(layer, base + "d"), t, [detach(entry) for entry in state], ctx.nodes)
+    detached[base].append(nodes)
+    return nodes
+
+
+def _detached_rows(detached: dict[str, list]) -> dict[str, Grid]:
+    """The detached states' rows by their base (hd, cd), for a layer that has any."""
+    return {base + "d": _rows(rows) for base, rows in detached.items() if rows}
 
 
 def _rows(rows: list[tuple[Expr, ...]]) -> Grid:
@@ -300,6 +336,7 @@ def _lstm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     grids, gated = _gated_parameters(layer, ctx)
     h, c, outputs = _initial(layer, ctx, "h", hidden), _initial(layer, ctx, "c", hidden), []
     timeline: dict[str, list] = {"h": [h], "c": [c], **{key: [] for gate in GATES for key in (gate, "z" + gate)}}
+    detached: dict[str, list] = {"h": [], "c": []}
     squash = {"i": ACTIVATIONS["sigmoid"], "f": ACTIVATIONS["sigmoid"], "o": ACTIVATIONS["sigmoid"],
               "g": ACTIVATIONS["tanh"]}
     for t in range(steps):
@@ -321,8 +358,9 @@ def _lstm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
         timeline["c"].append(c)
         outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h, k) + ([grids["by"].at((k,))] if "by" in grids else []))
                                                        for k in range(parts["V"].shape[0])], ctx.nodes)
+        h, c = (_read_next(layer, ctx, base, t, state, steps, detached) for base, state in (("h", h), ("c", c)))
     return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
-                      timeline={key: _rows(rows) for key, rows in timeline.items()})
+                      timeline={**{key: _rows(rows) for key, rows in timeline.items()}, **_detached_rows(detached)})
 
 
 def _gated_parameters(layer: LayerDef, ctx: _Expansion):
@@ -354,6 +392,7 @@ def _gru(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     grids, gated = _gated_parameters(layer, ctx)
     h, outputs = _initial(layer, ctx, "h", hidden), []
     timeline: dict[str, list] = {"h": [h], **{key: [] for gate in "run" for key in (gate, "z" + gate)}}
+    detached: dict[str, list] = {"h": []}
     sigmoid, squash = ACTIVATIONS["sigmoid"].output, ACTIVATIONS["tanh"].output
     for t in range(steps):
         x = source.entries[t * width:(t + 1) * width]
@@ -377,18 +416,20 @@ def _gru(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
         timeline["h"].append(h)
         outputs += _nodes_at(ctx.name(layer, "y"), t, [_sum(_affine(grids["V"], h, k) + ([grids["by"].at((k,))] if "by" in grids else []))
                                                        for k in range(parts["V"].shape[0])], ctx.nodes)
+        h = _read_next(layer, ctx, "h", t, h, steps, detached)
     return BuiltLayer(layer, source, Grid(layer.output_shape, tuple(outputs)), recurrent=grids,
-                      timeline={key: _rows(rows) for key, rows in timeline.items()})
+                      timeline={**{key: _rows(rows) for key, rows in timeline.items()}, **_detached_rows(detached)})
 
 
 def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     """q = X W_Q, k = X W_K, v = X W_V entry by entry; per head h (its share of the columns, d of the keys'),
     s_h,t,u = (q_t · k_u over h's columns)/sqrt(d); a_h,t,u = exp(s_h,t,u) over the sum of exp(s_h,t,u') for the
-    positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_h,t,u v_u,j, h the head of column j."""
+    positions u' the row sees (all, or up to t when causal); o_t,j = Σ_u a_h,t,u v_u,j, h the head of column j;
+    with an output projection, y_t,m = Σ_j o_t,j W_O,j,m (the heads side by side, then W_O)."""
     parts = layer.recurrent
     positions, features = source.shape
     grids = {key: _leaves(Name(ctx.name(layer, "W").base, (*ctx.name(layer, "W").subscript, key[1])),
-                          parts[key].shape, parts[key].entries, ctx.values) for key in ("WQ", "WK", "WV")}
+                          parts[key].shape, parts[key].entries, ctx.values) for key in parts}
     ctx.trainable.extend(e for grid in grids.values() for e in grid.entries)
     projected = {}
     for base, key in (("q", "WQ"), ("k", "WK"), ("v", "WV")):
@@ -423,7 +464,13 @@ def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     output = _nodes(ctx.name(layer, "o"), (positions, width), [
         _sum([unevaluated_product([weights[(j // per_head, t, u)], projected["v"].at((u, j))]) for u in seen[t]])
         for t in range(positions) for j in range(width)], ctx.nodes)
-    return BuiltLayer(layer, source, output, recurrent=grids, timeline={**projected, "s": scores, "a": weights})
+    timeline = {**projected, "s": scores, "a": weights, "o": output}
+    if "WO" in grids:
+        out = parts["WO"].shape[1]
+        output = _nodes(ctx.name(layer, "y"), (positions, out), [
+            _sum([unevaluated_product([timeline["o"].at((t, j)), grids["WO"].at((j, m))]) for j in range(width)])
+            for t in range(positions) for m in range(out)], ctx.nodes)
+    return BuiltLayer(layer, source, output, recurrent=grids, timeline=timeline)
 
 
 def _affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:

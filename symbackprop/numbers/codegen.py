@@ -6,8 +6,8 @@ unrolling the loop by hand would: a definition that merely renames another value
 or a number) is substituted, a repeated expression is computed once, what no result needs is
 dropped, and a value used only once is written where it is used. Every expression is printed
 once, by a printer for the few kinds of node a network's expressions are made of (sums,
-products, powers, exp, log, tanh, sign, pieces); non-integer numbers become named constants.
-The expressions are the engine's own, never user text.
+products, powers, exp, log, tanh, sign, pieces; a stop-gradient, detach(u), is written as u);
+non-integer numbers become named constants. The expressions are the engine's own, never user text.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from sympy import Abs, Expr, Function, Max, Min, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
+
+from symbackprop.network.detach import detach
 
 FUNCTIONS = ("exp", "log", "tanh", "log1p", "sign")
 """Functions the generated code calls by name; the caller's namespace provides them. Python's own
@@ -150,6 +152,8 @@ class SourceWriter:
             text = "".join(f"{self._operand(piece, _ADD)} if {self._condition(condition)} else "
                            for piece, condition in pieces)
             return f"({text}{self._operand(last, _ADD)})", _ATOM
+        if isinstance(expr, detach):  # a stop-gradient has its argument's value
+            return self._print(expr.args[0])
         if expr.func in _BUILTINS:
             return f"{_BUILTINS[expr.func]}({', '.join(self.expression(a) for a in expr.args)})", _ATOM
         if isinstance(expr, Function) and expr.func.__name__ in FUNCTIONS:

@@ -15,6 +15,7 @@ from sympy import (
 )
 from sympy.logic.boolalg import And, Boolean
 
+from symbackprop.network.detach import detach
 from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import Rounding
 
@@ -49,6 +50,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return mpmath.log(evaluate(expr.args[0], values))
     if isinstance(expr, tanh):
         return mpmath.tanh(evaluate(expr.args[0], values))
+    if isinstance(expr, detach):  # a stop-gradient: the value of its argument
+        return evaluate(expr.args[0], values)
     if isinstance(expr, sign):  # an l1 penalty's derivative: 0 at its kink
         return mpmath.sign(evaluate(expr.args[0], values))
     if isinstance(expr, Abs):

@@ -18,6 +18,7 @@ from sympy import (
     Symbol, exp, log, tanh, true,
 )
 
+from symbackprop.network.detach import detach
 from symbackprop.numbers.precision import PRECISION
 
 Interval = mpmath.ctx_iv.ivmpf
@@ -88,6 +89,8 @@ def _evaluate(expr: Expr, values: Mapping[Symbol, Interval]) -> Interval:
         return iv.mpf([mpmath.tanh(low) - _ulp(low), mpmath.tanh(high) + _ulp(high)])
     if isinstance(expr, Piecewise):
         return _piecewise(expr, values)
+    if isinstance(expr, detach):  # a stop-gradient: its argument's value
+        return _evaluate(expr.args[0], values)
     if isinstance(expr, (Max, Min)):  # increasing in each argument: the bounds' maxima (minima)
         pick = max if isinstance(expr, Max) else min
         ends = [bounds(_evaluate(argument, values)) for argument in expr.args]

@@ -19,7 +19,7 @@ from symbackprop.checks.layers import LayerForm
 from symbackprop.checks.matrix_form import EntryCheck
 from symbackprop.derivation.convolution import ConvolutionForm
 from symbackprop.names import Name, Partial, name_of, symbol
-from symbackprop.network.layers import BuiltLayer, Grid
+from symbackprop.network.layers import BuiltLayer, Grid, chunk_ends
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 
 STEPS_SHOWN = 40
@@ -48,7 +48,7 @@ def layer_section(form: LayerForm, numerals: Mapping[Symbol, str], checks: list[
         """∂E/∂K for the entries K_1, K_2, ...: the quantity by its base name."""
         return Partial(loss, symbol(Name(name_of(entries[0]).base)))
 
-    items: list[Step | Note | Table] = [_statement(form, gradient)]
+    items: list[Step | Note | Table] = [_statement(form, gradient), *_truncation(form.layer, gradient)]
     shown = [(check, gradient.expression) for check, gradient in zip(checks, form.gradients)
              if isinstance(check.scalar, Partial)]  # the others do not reach the loss: no gradient
     if isinstance(form, ConvolutionForm) and len(shown) > STEPS_SHOWN:
@@ -117,9 +117,10 @@ def _statement(form: LayerForm, gradient) -> Note:
                  for key in ("q", "k", "v", "s", "a")}
         mask = " (causal: each row over the positions up to its own)" if layer.spec.causal else ""
         mask += f", in each of the {layer.spec.heads} heads (its share of the columns)" if layer.spec.heads > 1 else ""
+        heads = gradient(line["o"].entries)
         return Note((
-            "Self-attention backwards: ", first["v"], " is A transposed times ", gradient(layer.output.entries), "; ",
-            first["a"], " is ", gradient(layer.output.entries), " times V transposed; through the row softmax", mask,
+            "Self-attention backwards: ", *_projection_statement(layer, heads, gradient), first["v"],
+            " is A transposed times ", heads, "; ", first["a"], " is ", heads, " times V transposed; through the row softmax", mask,
             ", ", first["s"], " = a times (", first["a"], " minus the row's sum of a times ", first["a"],
             "), the softmax's Jacobian times a vector without the Jacobian; ", first["q"], " is ", first["s"],
             " times K and ", first["k"], " is ", first["s"], " transposed times Q, each over sqrt(d); the weights' "
@@ -147,6 +148,41 @@ def _statement(form: LayerForm, gradient) -> Note:
         gradient(parts["W"].entries), " sums the gradient at s times the input x, ", gradient(parts["U"].entries),
         " the same times the previous state, ", gradient(parts["V"].entries),
         " the output's gradient times the state."))
+
+
+def _projection_statement(layer: BuiltLayer, heads: Partial, gradient) -> tuple:
+    """An attention's output projection, in words, before its heads' (nothing without one)."""
+    if "WO" not in layer.recurrent:
+        return ()
+    entry = name_of(layer.recurrent["WO"].entries[0])  # W_O,1,1: the matrix is W_O
+    matrix = Partial(heads.of, symbol(Name(entry.base, entry.subscript[:-2])))
+    output = gradient(layer.output.entries)
+    return ("the output projection y = o W_O (the heads' outputs o side by side, then W_O) first: ", matrix,
+            " is o transposed times ", output, " and ", heads, " is ", output, " times W_O transposed; then ")
+
+
+def _truncation(layer: BuiltLayer, gradient) -> list[Note]:
+    """What truncated BPTT changes, and what its gradient is the exact gradient of, for a recurrent layer with
+    `truncate`."""
+    k, steps = layer.spec.truncate, layer.source.shape[0]
+    if k is None:
+        return []
+    ends = chunk_ends(layer.spec, steps)
+    every = "every step" if k == 1 else f"every {k} steps"
+    if not ends:
+        return [Note(f"Truncated BPTT {every} over {steps} step{'s' if steps > 1 else ''}: no chunk ends inside the "
+                     "sequence, so this is the full BPTT.")]
+    copies: list = []
+    for key in ("hd", "cd"):
+        if key in layer.timeline:
+            copy, state = (symbol(Name(base)) for base in (key, key[0]))
+            copies += [" and " if copies else "", copy, " = detach(", state, ")"]
+    return [Note((f"Truncated BPTT {every}: the state after step{'s' if len(ends) > 1 else ''} "
+                  f"{', '.join(map(str, ends))} enters the next step as ", *copies, ", the same value with derivative "
+                  "0, so no gradient crosses the end of a chunk: ", gradient([copies[1]]), " takes the next step's "
+                  "terms and ", gradient([copies[3]]), " keeps only its own step's. Every gradient here, and its "
+                  "finite-difference check, is the exact gradient of E with the detached states held fixed; the full "
+                  "gradient adds the terms that flow back across the chunk boundaries."))]
 
 
 def _convolution_statement(layer: BuiltLayer, gradient, delta: Symbol) -> Note:

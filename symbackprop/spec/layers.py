@@ -53,10 +53,10 @@ _LAYER_FIELDS = {
     **{kind: {"kind", "name", "size", "stride"} for kind in POOLS},
     "flatten": {"kind", "name"},
     "dense": {"kind", "name", "weights", "bias"},
-    "rnn": {"kind", "name", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
-    "lstm": {"kind", "name", "W", "U", "V", "b", "h0", "c0"},
-    "gru": {"kind", "name", "W", "U", "V", "b", "h0"},
-    "attention": {"kind", "name", "WQ", "WK", "WV", "causal", "heads"},
+    "rnn": {"kind", "name", "truncate", *RECURRENT_MATRICES, *RECURRENT_VECTORS},
+    "lstm": {"kind", "name", "truncate", "W", "U", "V", "b", "h0", "c0"},
+    "gru": {"kind", "name", "truncate", "W", "U", "V", "b", "h0"},
+    "attention": {"kind", "name", "WQ", "WK", "WV", "WO", "causal", "heads"},
     **{kind: {"kind", "name", "gamma", "beta", "epsilon"} for kind in NORMS},
     "residual": {"kind", "name", "layers"},
     "dropout": {"kind", "name", "mask", "scale"},
@@ -112,13 +112,15 @@ class LayerDef:
     recurrent: dict[str, Tensor] | None = None
     """An Elman RNN's W (hidden x inputs), U (hidden x hidden), V (outputs x hidden), and b, c, h0 when given;
     an LSTM's Wi, Wf, Wo, Wg, Ui, ..., V, its biases bi, ..., by and h0, c0 when given (a GRU's likewise, with
-    the gates r, u, n)."""
+    the gates r, u, n); an attention's WQ, WK, WV and, when given, its output projection WO."""
     channelless: bool = False
     """A convolution given as one window (one filter, one channel): its output keeps the input's form."""
     causal: bool = False
     """An attention whose each position sees only the positions up to its own."""
     heads: int = 1
     """An attention's heads, each with an equal share of the columns of W_Q, W_K and W_V."""
+    truncate: int | None = None
+    """A recurrent layer's truncated BPTT: the state is detached after every `truncate` steps (None: full BPTT)."""
     output_shape: tuple[int, ...] = ()
     """The shape of what the layer writes, as the next layer reads it."""
 
@@ -279,7 +281,7 @@ def _residual(data: Mapping, field: str, name: str, prefix: str, shape: tuple[in
 def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     """Scaled dot-product self-attention: Q = X W_Q, K = X W_K, V = X W_V, per head (an equal share of the
     columns) A = the row softmax of Q Kᵀ/sqrt(d) (with `causal`, each row over the positions up to its own),
-    output A V, the heads' outputs side by side."""
+    output A V, the heads' outputs side by side; with WO, that concatenation times the output projection W_O."""
     if len(shape) != 2:
         raise InputError(f"{field}: attention takes a sequence (positions, features), got shape {_shape(shape)}")
     parts = {}
@@ -299,7 +301,14 @@ def _attention(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     for key in ("WQ", "WV"):
         if parts[key].shape[1] % heads:
             raise InputError(f"{field}.heads: {heads} heads do not divide {key}'s {parts[key].shape[1]} columns")
-    return LayerDef("attention", name, recurrent=parts, causal=causal, heads=heads), (shape[0], parts["WV"].shape[1])
+    width = parts["WV"].shape[1]
+    if data.get("WO") is not None:
+        parts["WO"] = tensor(data["WO"], f"{field}.WO")
+        if len(parts["WO"].shape) != 2 or parts["WO"].shape[0] != width:
+            raise InputError(f"{field}.WO: expected rows of numbers, one row per column of WV ({width}), "
+                             f"got shape {_shape(parts['WO'].shape)}")
+        width = parts["WO"].shape[1]
+    return LayerDef("attention", name, recurrent=parts, causal=causal, heads=heads), (shape[0], width)
 
 
 def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
@@ -431,7 +440,7 @@ def _recurrent(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
         if data.get(key) is not None:
             size = hidden if axis == "hidden" else outputs
             parts[key] = Tensor((size,), _bias(data[key], f"{field}.{key}", size, f"{axis} unit"))
-    return LayerDef("rnn", name, recurrent=parts), (shape[0], outputs)
+    return LayerDef("rnn", name, recurrent=parts, truncate=_truncate(data, field)), (shape[0], outputs)
 
 
 def _gated(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...]):
@@ -469,7 +478,12 @@ def _gated(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ..
     for key in ("h0", "c0"):
         if data.get(key) is not None:
             parts[key] = Tensor((hidden,), _bias(data[key], f"{field}.{key}", hidden, "hidden unit"))
-    return LayerDef(kind, name, recurrent=parts), (shape[0], outputs)
+    return LayerDef(kind, name, recurrent=parts, truncate=_truncate(data, field)), (shape[0], outputs)
+
+
+def _truncate(data: Mapping, field: str) -> int | None:
+    """Truncated BPTT's chunk length k (the state detached after steps k, 2k, ...), or None for full BPTT."""
+    return None if data.get("truncate") is None else _whole(data["truncate"], f"{field}.truncate", 1)
 
 
 def _bias(data: Any, field: str, count: int, per: str) -> tuple[Rational, ...] | None:
