@@ -11,6 +11,7 @@ far (solve, gradients, finite_difference_checks, gradient_report, train, check);
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
@@ -27,6 +28,7 @@ from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
+from symbackprop.names import name_of
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
@@ -148,8 +150,15 @@ class GraphProblem:
             symbol = read_formula(written, self.checker.resolve)
             return next(adjoint.symbol for adjoint in self.derived.adjoints if adjoint.quantity == symbol)
         except (FormulaError, StopIteration):
-            known = ", ".join(adjoint.quantity.name for adjoint in self.derived.adjoints)
-            raise InputError(f"wrt: the graph has no gradient for {name!r} (it has {known})") from None
+            known = [adjoint.quantity.name for adjoint in self.derived.adjoints]
+            if len(known) > _LISTED:  # one short line: the closest names (else some of the same letter), not all
+                close = difflib.get_close_matches(written, known, n=3, cutoff=0.5) or [
+                    adjoint.quantity.name for adjoint in self.derived.adjoints
+                    if name_of(adjoint.quantity).base[:1] == written.strip()[:1]][:3]
+                listed = (f"closest: {', '.join(close)}; " if close else "") + f"{len(known)} gradients in all"
+            else:
+                listed = "it has " + ", ".join(known)
+            raise InputError(f"wrt: the graph has no gradient for {name!r} ({listed})") from None
 
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""
@@ -158,4 +167,6 @@ class GraphProblem:
         raise AttributeError(name)
 
 
+_LISTED = 12
+"""A graph with more gradients than this names the closest ones when a name is unknown, not all."""
 _NOT_YET = {"matrix_solution", "explain", "derivation"}

@@ -30,7 +30,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
 from symbackprop.formulas import Numeral, Side
-from symbackprop.names import name_of, parse_key, symbol as name_symbol
+from symbackprop.names import name_of, parse_key, readings, symbol as name_symbol
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
 from symbackprop.numbers.interval import bounds, evaluate_interval, interval
@@ -180,6 +180,13 @@ class Checker:
             alone = written.at_sample(None).key
             if alone in self.symbols:
                 return self.symbols[alone]
+        if written is not None:  # an entry as people type it: W_11 for W_1,1; x[2] for x_2 where nothing has samples
+            meant = [other.key for other in readings(written, bracket_is_index=not self._samples())
+                     if other.key in self.symbols]
+            if len(meant) == 1:
+                return self.symbols[meant[0]]
+            if meant:
+                raise KeyError(f"it may be {' or '.join(meant)}: write the indices apart with commas")
         raise KeyError(self._unknown(name))
 
     def _unknown(self, name: str) -> str:
