@@ -149,3 +149,12 @@ def test_check_solution_names_entries_as_people_type_them(tmp_path):
     solution.write_text(f"dE/dW_11 = {value}\ndE/dW_12 = 0.5\n", encoding="utf-8")
     graded = _command("check", "rnn", "--solution", str(solution))
     assert graded.returncode == 1 and "∂E/∂W₁,₂" in graded.stdout
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_sheet_says_what_changes_the_formulas_a_stride_and_a_causal_mask(seed):
+    conv, attention = sbp.layer_exercise(seed, "conv1d"), sbp.layer_exercise(seed, "attention")
+    stride = conv.data["layers"][0]["stride"]
+    assert ("conv1d with stride 2" in conv.sheet().render("text", width=None)) == (stride == 2)
+    causal = attention.data["layers"][0]["causal"]
+    assert ("causal attention" in attention.sheet().render("text", width=None)) == causal

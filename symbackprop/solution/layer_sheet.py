@@ -11,6 +11,7 @@ from sympy import Expr
 
 from symbackprop.checks.layers import LayerForm
 from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.names import Name, symbol
 from symbackprop.network.layers import BuiltLayer, LayerNetwork
 from symbackprop.numbers.graph import graph_point
 from symbackprop.numbers.rounding import display_numerals
@@ -38,7 +39,7 @@ def layer_question_sheet(layered: LayerNetwork, derivation: GraphDerivation, for
                                            graph.loss])]
     for form in forms:
         spec = form.layer.spec
-        find += [Note(f"Layer {spec.name} ({spec.kind}) at the layer level: {HINTS.get(spec.kind, _HINT)}."),
+        find += [Note((f"Layer {spec.name} ({spec.kind}) at the layer level: ", *HINTS.get(spec.kind, _HINT), ".")),
                  *questions([gradient[entry] for entry in form.layer.output.entries if entry in gradient]
                             + [gradient[g.quantity] for g in form.gradients if g.quantity in gradient])]
     others = questions([gradient[leaf] for leaf in graph.spec.trainable if leaf in gradient])
@@ -54,26 +55,32 @@ def layer_question_sheet(layered: LayerNetwork, derivation: GraphDerivation, for
     ), {}, 12, kind="exercise")
 
 
-_HINT = "δ, the gradient at its outputs, then the gradients at its inputs and parameters"
-HINTS = {
-    **{kind: "δ, the gradient at its outputs; the kernel's gradient (the correlation of the input with δ), the input's "
-             "(the full correlation of δ with the flipped kernel) and a bias's (the sum of δ)"
+_DELTA = symbol(Name("delta"))
+_HINT = (_DELTA, ", the gradient at its outputs, then the gradients at its inputs and parameters")
+HINTS: dict[str, tuple[str | Expr, ...]] = {
+    **{kind: (_DELTA, ", the gradient at its outputs; the kernel's gradient (the correlation of the input with ", _DELTA,
+              "), the input's (the full correlation of ", _DELTA, " with the flipped kernel) and a bias's (the sum of ",
+              _DELTA, ")")
        for kind in ("conv1d", "conv2d")},
-    **{kind: "backpropagation through time: the gradient at the outputs, then at each step's state going back from "
-             "the last; each shared parameter's gradient is a sum over the steps"
+    **{kind: ("backpropagation through time: the gradient at the outputs, then at each step's state going back from "
+              "the last; each shared parameter's gradient is a sum over the steps",)
        for kind in ("rnn", "lstm", "gru")},
-    "attention": "the gradient at the outputs, at the values V and the weights A, through the row softmax at the "
-                 "scores S (its Jacobian times a vector), at Q and K (over sqrt(d)), then the weights and the inputs",
-    **{kind: "the gradient at the outputs, at the normalized entries n, at gamma and beta, then at the inputs through "
-             "the mean and the variance (the three-term formula)"
+    "attention": ("the gradient at the outputs, at the values V and the weights A, through the row softmax at the "
+                  "scores S (its Jacobian times a vector), at Q and K (over sqrt(d)), then the weights and the inputs",),
+    **{kind: ("the gradient at the outputs, at the normalized entries n, at gamma and beta, then at the inputs through "
+              "the mean and the variance (the three-term formula)",)
        for kind in ("batchnorm", "layernorm")},
 }
 """What each kind's layer-level questions ask, in the sheet's words."""
 
 
 def _described(layer: BuiltLayer) -> str:
-    """c1, conv1d, (1, 5) to (3,)."""
-    return f"{layer.spec.name}, {layer.spec.kind}, {_shape(layer.source.shape)} to {_shape(layer.output.shape)}"
+    """c1, conv1d with stride 2, (1, 5) to (2,); t1, causal attention, (2, 2) to (2, 2)."""
+    spec = layer.spec
+    settings = [f"stride {spec.stride}" if spec.stride > 1 else "", f"padding {spec.padding}" if spec.padding else ""]
+    settings = [setting for setting in settings if setting] if spec.kind in ("conv1d", "conv2d") else []
+    kind = ("causal " if spec.causal else "") + spec.kind + (f" with {' and '.join(settings)}" if settings else "")
+    return f"{spec.name}, {kind}, {_shape(layer.source.shape)} to {_shape(layer.output.shape)}"
 
 
 def _shape(shape: tuple[int, ...]) -> str:
