@@ -11,7 +11,6 @@ far (solve, gradients, finite_difference_checks, gradient_report, train, check);
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
@@ -23,12 +22,12 @@ from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_bac
 from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.graph_check import GraphChecker
+from symbackprop.checks.verify import closest_names
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
-from symbackprop.names import name_of
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
@@ -151,10 +150,8 @@ class GraphProblem:
             return next(adjoint.symbol for adjoint in self.derived.adjoints if adjoint.quantity == symbol)
         except (FormulaError, StopIteration):
             known = [adjoint.quantity.name for adjoint in self.derived.adjoints]
-            if len(known) > _LISTED:  # one short line: the closest names (else some of the same letter), not all
-                close = difflib.get_close_matches(written, known, n=3, cutoff=0.5) or [
-                    adjoint.quantity.name for adjoint in self.derived.adjoints
-                    if name_of(adjoint.quantity).base[:1] == written.strip()[:1]][:3]
+            if len(known) > _LISTED:  # one short line: the closest names, not all
+                close = closest_names(written, known)
                 listed = (f"closest: {', '.join(close)}; " if close else "") + f"{len(known)} gradients in all"
             else:
                 listed = "it has " + ", ".join(known)

@@ -90,3 +90,11 @@ def test_the_command_takes_a_typed_name_and_refuses_an_unknown_one_in_one_line()
     assert right.returncode == 0 and "∂E/∂W₁,₁ = 0.16: right" in right.stdout
     unknown = run("--value", "0.16", "--wrt", "W_9_9")
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and len(unknown.stderr) < 120
+
+
+def test_an_unknown_quantity_in_a_large_graph_names_the_closest_not_a_list():
+    with pytest.raises(InputError) as raised:
+        sbp.check("rnn", value="0.1", quantity="W_3,1")
+    first = str(raised.value).splitlines()[0]
+    assert first.startswith("quantity: unknown name 'W_3,1' (did you mean W_2,1, W_1,1, W_2,2? the graph has ")
+    assert "U_1,1" not in first and len(first) < 120

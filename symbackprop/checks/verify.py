@@ -48,6 +48,8 @@ _KINDS = {"net": "nets", "out": "outputs", "E": "errors", "delta": "deltas"}
 """The kind (numbers/rounding.py's HAND_KINDS) of a forward quantity or delta, by its name's base."""
 NAMES_LISTED = 24
 """Names an unknown name's message lists before it says how many more there are."""
+CLOSEST = 3
+"""Names a message suggests for an unknown one, when there are too many to list."""
 MAX_EXPANDED_TERMS = 10_000
 """A formula whose expansion could have more terms is compared numerically only: (w_1 + ... + w_8)^50
 has 264 million."""
@@ -120,6 +122,13 @@ class Verdict:
         """A wrong answer whose number a listed mistake gives; False when the one listed is only the closest."""
         return any(e.exact for e in self.explanations)
 
+
+
+def closest_names(written: str, names: Sequence[str]) -> list[str]:
+    """The names nearest to what was written (at most `CLOSEST`), else a few with its first letter: what a
+    message suggests when a name is unknown and the names are too many to list."""
+    close = difflib.get_close_matches(written, names, n=CLOSEST, cutoff=0.5)
+    return close or [name for name in names if name[:1] == written.strip()[:1]][:CLOSEST]
 
 class Checker:
     """The network's quantities, their values at the spec's point and at random points.
