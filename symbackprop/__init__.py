@@ -8,12 +8,12 @@ solution -> printers; `symbackprop.api` (re-exported here, with its `Problem`) i
 
 from symbackprop.api import (
     GraphProblem, Problem, __version__, check, check_solution, derivation, exercise, explain, finite_difference_checks,
-    grade, gradients, graph_exercise, matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce,
+    grade, gradients, graph_exercise, layer_exercise, matrix_solution, network, open_problem, optimizer_rules, optimizer_steps, reproduce,
     solve, sources, spec, train, tutor,
 )
 from symbackprop.errors import CheckFailure, InputError
 
 __all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__", "check", "check_solution", "derivation",
-           "exercise", "explain", "finite_difference_checks", "grade", "gradients", "graph_exercise", "matrix_solution",
-           "network", "open_problem", "optimizer_rules", "optimizer_steps", "reproduce",
+           "exercise", "explain", "finite_difference_checks", "grade", "gradients", "graph_exercise", "layer_exercise",
+           "matrix_solution", "network", "open_problem", "optimizer_rules", "optimizer_steps", "reproduce",
            "solve", "sources", "spec", "train", "tutor"]

@@ -37,24 +37,25 @@ from symbackprop.errors import InputError
 from symbackprop.checking import MAX_SOLUTION_CHARACTERS, SOLUTION_BUDGET
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.problem import (
-    Exercise, Problem, SpecLike, exercise, graph_exercise, load, open_problem,
+    Exercise, Problem, SpecLike, exercise, graph_exercise, layer_exercise, load, open_problem,
     reproduce, sources,
 )
 from symbackprop.results import CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training, Tutor
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.optimizers import optimizer_rules as rules_record
 from symbackprop.spec import Spec, example_names, example_text
+from symbackprop.spec.layer_exercise import LAYER_EXERCISES
 
 __version__ = "0.1.0"
 OPTIMIZERS = tuple(_SETTINGS)
 """The optimizers `train` runs (`optimizer=`, `--optimizer`)."""
 
-__all__ = ["DEFAULT_BUDGET", "DETAILS", "MAX_DECIMALS", "MAX_SOLUTION_CHARACTERS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH",
+__all__ = ["DEFAULT_BUDGET", "DETAILS", "LAYER_EXERCISES", "MAX_DECIMALS", "MAX_SOLUTION_CHARACTERS", "MAX_STEPS", "MAX_WIDTH", "MIN_WIDTH",
            "OPTIMIZERS", "ORDERS", "PRAIRIELEARN_FILES", "PRINTERS", "SOLUTION_BUDGET", "CheckResult", "DerivationView",
            "Exercise", "GradientReport", "Grading", "GraphProblem", "Problem", "Reproduction", "Solution", "SpecLike",
            "Training", "Tutor", "check", "check_solution", "derivation", "example_names", "example_text", "exercise", "explain",
-           "finite_difference_checks", "grade", "gradients", "graph_exercise", "matrix_solution", "network",
-           "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "sources", "spec", "train",
+           "finite_difference_checks", "grade", "gradients", "graph_exercise", "layer_exercise", "matrix_solution",
+           "network", "open_problem", "optimizer_rules", "optimizer_steps", "plot_format", "reproduce", "solve", "sources", "spec", "train",
            "tutor"]
 
 

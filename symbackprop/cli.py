@@ -160,8 +160,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_width(grade)
     grade.set_defaults(run=_grade, parser=grade)
 
-    exercise = commands.add_parser("exercise", help="a new network (or computation graph) with fresh numbers: "
-                                                     "question sheet and answer key")
+    exercise = commands.add_parser("exercise", help="a new network (or computation graph, or layer) with fresh "
+                                                     "numbers: question sheet and answer key")
     exercise.add_argument("--layers", help="inputs, then each layer's size (default 2,2,2)")
     exercise.add_argument("--activation", help="activation of every layer (default sigmoid)")
     exercise.add_argument("--loss", help="the loss (default half_squared_error)")
@@ -169,6 +169,8 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--nodes", type=_natural_seed, help="with --graph: how many nodes, the last the loss f (default 6)")
     exercise.add_argument("--ops", help="with --graph: the mix of operations, from +,-,*,/,exp,log,sqrt,tanh,sigma "
                                         "(default +,*,exp,tanh,sigma)")
+    exercise.add_argument("--layer", metavar="KIND", help="a small network about one layer instead: "
+                                                          f"{', '.join(api.LAYER_EXERCISES)} (docs/layers.md)")
     exercise.add_argument("--seed", type=_natural_seed, required=True, help="same seed, same exercise")
     exercise.add_argument("--format", choices=sorted(api.PRINTERS), help="output format (default: from -o, else text)")
     exercise.add_argument("-o", "--output", help="write the question sheet to this file")
@@ -294,13 +296,23 @@ def _exercise(args: argparse.Namespace) -> int:
     return 0
 
 
+_EXERCISE_OPTIONS = {"--graph": ("nodes", "ops"), "--layer": (), None: ("layers", "activation", "loss")}
+"""The options of each kind of exercise: a graph's, a layer spec's, a network's (neither flag)."""
+
+
 def _drawn_exercise(args: argparse.Namespace) -> api.Exercise:
-    """A network's exercise, or with --graph a graph's; each kind's options given only to their kind."""
-    kinds = {True: ("nodes", "ops"), False: ("layers", "activation", "loss")}
-    wrong = next((name for name in kinds[not args.graph] if getattr(args, name) is not None), None)
-    if wrong is not None:
-        raise InputError(f"--{wrong}: {'only without' if args.graph else 'only with'} --graph")
-    options = {name: getattr(args, name) for name in kinds[args.graph] if getattr(args, name) is not None}
+    """A network's exercise, with --graph a graph's, with --layer KIND a layer spec's; each kind's options given
+    only to their kind."""
+    if args.graph and args.layer is not None:
+        raise InputError("--layer: only without --graph")
+    kind = "--graph" if args.graph else "--layer" if args.layer is not None else None
+    for owner, names in _EXERCISE_OPTIONS.items():
+        wrong = next((name for name in names if getattr(args, name) is not None), None) if owner != kind else None
+        if wrong is not None:
+            raise InputError(f"--{wrong}: only with {owner}" if owner else f"--{wrong}: only without {kind}")
+    options = {name: getattr(args, name) for name in _EXERCISE_OPTIONS[kind] if getattr(args, name) is not None}
+    if kind == "--layer":
+        return api.layer_exercise(args.seed, args.layer)
     return api.graph_exercise(args.seed, **options) if args.graph else api.exercise(args.seed, **options)
 
 

@@ -22,6 +22,7 @@ from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_bac
 from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.graph_check import GraphChecker
+from symbackprop.checks.verify import closest_names
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
@@ -155,8 +156,13 @@ class GraphProblem:
             symbol = read_formula(written, self.checker.resolve)
             return next(adjoint.symbol for adjoint in self.derived.adjoints if adjoint.quantity == symbol)
         except (FormulaError, StopIteration):
-            known = ", ".join(adjoint.quantity.name for adjoint in self.derived.adjoints)
-            raise InputError(f"wrt: the graph has no gradient for {name!r} (it has {known})") from None
+            known = [adjoint.quantity.name for adjoint in self.derived.adjoints]
+            if len(known) > _LISTED:  # one short line: the closest names, not all
+                close = closest_names(written, known)
+                listed = (f"closest: {', '.join(close)}; " if close else "") + f"{len(known)} gradients in all"
+            else:
+                listed = "it has " + ", ".join(known)
+            raise InputError(f"wrt: the graph has no gradient for {name!r} ({listed})") from None
 
     def __getattr__(self, name: str) -> Any:
         """The commands graphs do not answer yet say so, as bad input, in one line."""
@@ -165,4 +171,6 @@ class GraphProblem:
         raise AttributeError(name)
 
 
+_LISTED = 12
+"""A graph with more gradients than this names the closest ones when a name is unknown, not all."""
 _NOT_YET = {"matrix_solution", "explain", "derivation"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice, product
 
 from sympy import Symbol
 
@@ -94,6 +95,49 @@ def parse_key(key: str) -> Name:
 def name_of(quantity: Symbol) -> Name:
     """The `Name` of a quantity's symbol."""
     return parse_key(quantity.name)
+
+
+_RUN = re.compile(r"[A-Za-z]*(?=[0-9]+$)")
+"""A label's letters before the digits it ends with (w5, Q12, d4111, 11)."""
+MAX_READINGS = 256
+"""The most other readings of one typed name that are tried."""
+_MAX_RUN = 8
+"""The longest run of digits cut into indices (a run of n digits can be cut 2^(n-1) ways)."""
+
+
+def readings(name: Name, *, bracket_is_index: bool = False) -> list[Name]:
+    """The names a typed name may also stand for when it names nothing itself, as people write an entry:
+    indices run together cut apart (W_11 -> W_1,1; W_Q12 -> W_Q,1,2; W_d4111 -> W_d41,1,1, W_d4,11,1, ...),
+    and with `bracket_is_index` (nothing has samples) a bracket read as one more index (x[2] -> x_2).
+    The name itself is not among them."""
+    written = name
+    if bracket_is_index and name.sample is not None:
+        name = replace(name, subscript=(*name.subscript, str(name.sample)), sample=None)
+    choices = product(*(_cut_label(label) for label in name.subscript))
+    found = (replace(name, subscript=tuple(label for part in labels for label in part)) for labels in choices)
+    return [other for other in islice(found, MAX_READINGS) if other != written]
+
+
+def _cut_label(label: str) -> list[tuple[str, ...]]:
+    """A label as itself, then as a head (its letters and maybe some digits) and the digits after it cut
+    into indices: Q12 -> (Q12,), (Q, 1, 2), (Q, 12), (Q1, 2)."""
+    letters = _RUN.match(label)
+    if letters is None or len(label) - letters.end() > _MAX_RUN:
+        return [(label,)]
+    found = [(label,)]
+    for cut in range(letters.end(), len(label)):
+        head = (label[:cut],) if cut else ()
+        found += [head + parts for parts in _cuts(label[cut:])]
+    return list(dict.fromkeys(found))
+
+
+def _cuts(digits: str) -> list[tuple[str, ...]]:
+    """Every way to cut a run of digits into whole numbers, none but 0 starting with 0: 111 -> (1, 1, 1),
+    (1, 11), (11, 1), (111,)."""
+    if not digits:
+        return [()]
+    return [(digits[:k], *rest) for k in range(1, len(digits) + 1) if k == 1 or digits[0] != "0"
+            for rest in _cuts(digits[k:])]
 
 
 def partial_key(of: str, wrt: str) -> str:

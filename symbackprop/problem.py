@@ -66,7 +66,9 @@ from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.layers import LayersSpec
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
+from symbackprop.spec.layer_exercise import layer_exercise_specs
 from symbackprop.solution.graph import graph_question_sheet
+from symbackprop.solution.layer_sheet import layer_question_sheet
 
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
@@ -322,19 +324,23 @@ class Problem:
 
 @dataclass(frozen=True, eq=False)
 class Exercise:
-    """A fresh network (or computation graph) drawn from a seed: its question sheet, answer key and spec."""
+    """A fresh network (or computation graph, or layer spec) drawn from a seed: its question sheet, answer key and
+    spec."""
 
     seed: int
     data: dict
     """The spec as JSON-ready data."""
     problem: Problem | GraphProblem
     options: dict
-    """The arguments it was drawn with besides the seed: a network's layers, activation and loss, or a graph's
-    nodes and ops."""
+    """The arguments it was drawn with besides the seed: a network's layers, activation and loss, a graph's
+    nodes and ops, or a layer exercise's layer kind."""
 
     def sheet(self) -> Solution:
         """The given numbers, then every quantity to find."""
         title = f"Exercise {self.seed}"
+        if isinstance(self.problem, LayerProblem):
+            return Solution(layer_question_sheet(self.problem.layered, self.problem.derived, self.problem.layer_forms,
+                                                 title))
         if isinstance(self.problem, GraphProblem):
             return Solution(graph_question_sheet(self.problem.derived, title))
         return Solution(question_sheet(self.problem.derived, title))
@@ -351,7 +357,8 @@ class Exercise:
         """A PrairieLearn question for this exercise, by file name: info.json, question.html, server.py (a
         network's exercise: the grader reads layered networks' solutions)."""
         if isinstance(self.problem, GraphProblem):
-            raise InputError("prairielearn: a network's exercise only; a graph exercise has no grader yet")
+            what = "a layer exercise" if isinstance(self.problem, LayerProblem) else "a graph exercise"
+            raise InputError(f"prairielearn: a network's exercise only; {what} has no grader yet")
         return question_files(self)
 
 
@@ -378,6 +385,22 @@ def graph_exercise(seed: int, *, nodes: int = 6, ops: str = DEFAULT_OPERATIONS) 
     seed = whole("seed", seed, 0)
     data = graph_exercise_spec(whole("nodes", nodes, 1, MAX_NODES), parse_operations(text("ops", ops)), seed)
     return Exercise(seed, data, GraphProblem(data), {"nodes": nodes, "ops": ops})
+
+
+LAYER_ATTEMPTS = 50
+"""Draws of a layer exercise tried for one whose values hit no kink (a tie in a max pooling's window)."""
+
+
+def layer_exercise(seed: int, layer: str) -> Exercise:
+    """A small network about one layer kind (`layer`: conv1d, conv2d, maxpool, avgpool, rnn, lstm, gru, attention,
+    batchnorm, layernorm, dropout, embedding, residual) with fresh exact decimals: same seed, same exercise. The
+    first draw of the seed's stream whose values hit no kink is taken."""
+    seed = whole("seed", seed, 0)
+    for _, data in zip(range(LAYER_ATTEMPTS), layer_exercise_specs(text("layer", layer), seed)):
+        problem = LayerProblem(data)
+        if not problem.kinks:
+            return Exercise(seed, data, problem, {"layer": layer})
+    raise InputError(f"seed: no draw of a {layer} exercise without a kink in {LAYER_ATTEMPTS} draws; try another seed")
 
 
 def reproduce(document: str = "mazur") -> Reproduction:

@@ -21,13 +21,14 @@ import random
 from collections.abc import Iterator
 
 import mpmath
-from sympy import Expr, Symbol
+from sympy import Dummy, Expr, Symbol
 
-from symbackprop.checks.verify import RANDOM_POINTS, Checker, Mistake, dropped_parts
+from symbackprop.checks.verify import NAMES_LISTED, RANDOM_POINTS, Checker, Mistake, closest_names, dropped_parts
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
 from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
+from symbackprop.names import Partial
 from symbackprop.numbers.graph import graph_point
 from symbackprop.numbers.graph_training import update_definitions
 
@@ -67,6 +68,15 @@ class GraphChecker(Checker):
         self.parameters = set(graph.spec.trainable)
 
     NOUN = "graph"
+
+    def _unknown(self, name: str) -> str:
+        """As a network's, but a large graph (a layer spec's expansion) names the closest names and how many it
+        has, not a list."""
+        names = [s.name for s in self.points[0] if not isinstance(s, (Partial, Dummy))]
+        if len(names) <= NAMES_LISTED:
+            return super()._unknown(name)
+        close = closest_names(name, names)
+        return (f"did you mean {', '.join(close)}? " if close else "") + f"the graph has {len(names)} names"
 
     def _samples(self) -> int:
         return 0

@@ -30,7 +30,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
 from symbackprop.formulas import Numeral, Side
-from symbackprop.names import name_of, parse_key, symbol as name_symbol
+from symbackprop.names import name_of, parse_key, readings, symbol as name_symbol
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
 from symbackprop.numbers.interval import bounds, evaluate_interval, interval
@@ -48,6 +48,8 @@ _KINDS = {"net": "nets", "out": "outputs", "E": "errors", "delta": "deltas"}
 """The kind (numbers/rounding.py's HAND_KINDS) of a forward quantity or delta, by its name's base."""
 NAMES_LISTED = 24
 """Names an unknown name's message lists before it says how many more there are."""
+CLOSEST = 3
+"""Names a message suggests for an unknown one, when there are too many to list."""
 MAX_EXPANDED_TERMS = 10_000
 """A formula whose expansion could have more terms is compared numerically only: (w_1 + ... + w_8)^50
 has 264 million."""
@@ -121,6 +123,13 @@ class Verdict:
         return any(e.exact for e in self.explanations)
 
 
+
+def closest_names(written: str, names: Sequence[str]) -> list[str]:
+    """The names nearest to what was written (at most `CLOSEST`), else a few with its first letter: what a
+    message suggests when a name is unknown and the names are too many to list."""
+    close = difflib.get_close_matches(written, names, n=CLOSEST, cutoff=0.5)
+    return close or [name for name in names if name[:1] == written.strip()[:1]][:CLOSEST]
+
 class Checker:
     """The network's quantities, their values at the spec's point and at random points.
 
@@ -180,6 +189,13 @@ class Checker:
             alone = written.at_sample(None).key
             if alone in self.symbols:
                 return self.symbols[alone]
+        if written is not None:  # an entry as people type it: W_11 for W_1,1; x[2] for x_2 where nothing has samples
+            meant = [other.key for other in readings(written, bracket_is_index=not self._samples())
+                     if other.key in self.symbols]
+            if len(meant) == 1:
+                return self.symbols[meant[0]]
+            if meant:
+                raise KeyError(f"it may be {' or '.join(meant)}: write the indices apart with commas")
         raise KeyError(self._unknown(name))
 
     def _unknown(self, name: str) -> str:

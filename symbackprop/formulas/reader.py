@@ -102,9 +102,12 @@ _GREEK_NAMES = {letter: name for name, letter in GREEK.items()}
 _ALIASES = {"Etotal": Name("E", ("total",))}
 _LETTERS_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
 _ASCII_PARTIAL = re.compile(r"d(?P<of>[^/]*?)\s*/\s*d(?P<wrt>.*)", re.DOTALL)
-_ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_[^<\[^]*)?(?:<([0-9]+)>)?(?:\[([0-9]+)\])?(\^\+)?", re.DOTALL)
+_ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_[^<\[^]*)?(\[[0-9]+(?:,[0-9]+)+\])?(?:<([0-9]+)>)?(?:\[([0-9]+)\])?(\^\+)?",
+                         re.DOTALL)
 _TEXT_WORD = re.compile(r"\{\s*([A-Za-z0-9]+)\s*\}")
-_LABEL_NOISE = re.compile(r"\\[A-Za-z]+|[\s{}_]")
+_LABEL_NOISE = re.compile(r"\\[A-Za-z]+|[\s{}_\[\]]")
+_INNER_UNDERSCORE = re.compile(r"(?<=[A-Za-z0-9])_")
+"""An underscore between indices, read as a comma: W_1_2 is W_1,2."""
 _DECIMAL = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _SIGNED_DIGITS = re.compile(r"([+-]*)([0-9]+)")
 _LATEX_MARKS = re.compile(r"\^\s*\{\s*(?:\\langle\s*(?P<step>[0-9]+)\s*\\rangle\s*)?"
@@ -330,8 +333,8 @@ def _canonical(base: str, labels: tuple[str, ...] = (), step: int | None = None,
 
 
 def _labels(subscript: str) -> tuple[str, ...]:
-    r"""_{h2, 1} -> (h2, 1); _{\text{total}} -> (total,); _5 -> (5,); ₁,₂ -> (1, 2)."""
-    return tuple(_LABEL_NOISE.sub("", plain(subscript)).split(","))
+    r"""_{h2, 1} -> (h2, 1); _{\text{total}} -> (total,); _5 -> (5,); ₁,₂ -> (1, 2); _1_2 and [1,2] -> (1, 2)."""
+    return tuple(_LABEL_NOISE.sub("", _INNER_UNDERSCORE.sub(",", plain(subscript))).split(","))
 
 
 class _Builder:
@@ -404,8 +407,8 @@ class _Builder:
             raise self._error(f"unknown name '{key}'" + (f" ({hint})" if hint else ""), position) from None
 
     def _ascii_name(self, word: str, position: int) -> Symbol:
-        base, subscript, step, sample, updated = _ASCII_WORD.fullmatch(plain(word)).groups()
-        labels = () if subscript is None else _labels(subscript)
+        base, subscript, indices, step, sample, updated = _ASCII_WORD.fullmatch(plain(word)).groups()
+        labels = (() if subscript is None else _labels(subscript)) + (() if indices is None else _labels(indices))
         return self._symbol(lambda: _canonical(base, labels, step and int(step), sample and int(sample), bool(updated)),
                             word, position)
 
@@ -548,6 +551,7 @@ class _Builder:
         else:
             word = str(base)
         labels = next((_labels(m) for m in marks if m.type in ("SUBSCRIPT", "UNICODE_SUBSCRIPT")), ())
+        labels += next((_labels(m) for m in marks if m.type == "INDICES"), ())
         step = next((int(m[1:-1]) for m in marks if m.type == "STEP"), None)
         sample = next((int(plain(m)[1:-1]) for m in marks if m.type == "SAMPLE"), None)
         updated = any(m.type in ("UPDATED", "POSTPLUS") for m in marks)
