@@ -51,6 +51,11 @@ STEP_SEARCH = 5
 DOUBLE_ULPS = 4
 """A printed number this many units in the last place of a double from the exact value is floating-point noise."""
 """How many rounds either side of the stated count are tried when a training figure does not match."""
+UNTRACED = "a double's rounding only: an optimizer's steps are not varied by hand rounding or carried values"
+"""What is tried for a quantity of an optimizer's steps, which no line of the pass assigns."""
+SAMPLE_VARIANCE = ("each normalization's variance divided by m - 1 instead of m (the sample variance, Bessel's "
+                   "correction, torch.var's default)")
+"""A variation for a layer spec's batch or layer norm: a source that normalizes by the sample variance."""
 KINDS = ("network", "graph", "layers")
 SOURCE_FIELDS = ("title", "author", "url", "date")
 """What a source file says about where its numbers come from (facts, not its prose)."""
@@ -170,7 +175,8 @@ class _Numbers:
         places = decimals_of(printed)
         findings = self.findings(symbol, printed, steps, sign)
         if not findings:
-            findings.append(f"no variation the engine tries ({self.tried}) produces the printed value")
+            tried = self.tried if steps is not None or symbol in self.traced else UNTRACED
+            findings.append(f"no variation the engine tries ({tried}) produces the printed value")
         exact = _signed(sign, self.value_of(symbol, steps))
         text = f"the exact value rounds to {format(round_half_up(exact, places), 'f')}; " + "; ".join(findings) + "."
         return f"{text} {remark}".strip()
@@ -385,6 +391,33 @@ class _GraphReproduction(_Numbers):
 
     def formula_row(self, entry: dict) -> Row:
         raise InputError(f"document: {entry['formula']!r}: formulas are checked for layered networks only")
+
+    @property
+    def tried(self) -> str:
+        return _Numbers.tried + (f", {SAMPLE_VARIANCE}" if self.sample_variance else "")
+
+    def findings(self, symbol: Symbol, printed: str, steps: int | None, sign: int) -> list[str]:
+        found = super().findings(symbol, printed, steps, sign)
+        variant = self.sample_variance.get(symbol)
+        if not found and variant is not None and rounds_to(_signed(sign, variant), printed):
+            found.append(f"{SAMPLE_VARIANCE} gives it")
+        return found
+
+    @cached_property
+    def sample_variance(self) -> dict[Symbol, mpmath.mpf]:
+        """Every node's value with each normalization's variance, var = 1/m sum (x - mu)^2, divided by m - 1
+        instead of m; empty when the graph has no such variance."""
+        nodes, changed = [], False
+        for node in self.derivation.graph.nodes:
+            expression = node.expression
+            coefficient, total = expression.as_coeff_Mul()
+            if name_of(node.symbol).base == "var" and coefficient.p == 1 and coefficient.q > 1:
+                expression, changed = total / (coefficient.q - 1), True
+            nodes.append((node.symbol, expression))
+        if not changed:
+            return {}
+        with mpmath.workdps(PRECISION):
+            return evaluate_definitions(nodes, self.start)
 
 
 def _attempted(compute: Callable[[], mpmath.mpf]) -> mpmath.mpf | None:
