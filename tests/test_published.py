@@ -37,6 +37,7 @@ COUNTS = {
     "tensorgym-batchnorm": (1, 5),
     "saida-momentum": (8, 0),
     "alexkode-momentum": (2, 1),
+    "lexai-conv2d": (20, 0),
 }
 
 
