@@ -48,9 +48,9 @@ from symbackprop.spec.load import any_spec_from_dict, load_any_spec
 TEXT_ORDER = "simultaneous"
 """The order of update the document's text describes: hidden gradients from the original output weights."""
 STEP_SEARCH = 5
+"""How many rounds either side of the stated count are tried when a training figure does not match."""
 DOUBLE_ULPS = 4
 """A printed number this many units in the last place of a double from the exact value is floating-point noise."""
-"""How many rounds either side of the stated count are tried when a training figure does not match."""
 UNTRACED = "a double's rounding only: an optimizer's steps are not varied by hand rounding or carried values"
 """What is tried for a quantity of an optimizer's steps, which no line of the pass assigns."""
 SAMPLE_VARIANCE = ("each normalization's variance divided by m - 1 instead of m (the sample variance, Bessel's "
@@ -411,7 +411,8 @@ class _GraphReproduction(_Numbers):
         for node in self.derivation.graph.nodes:
             expression = node.expression
             coefficient, total = expression.as_coeff_Mul()
-            if name_of(node.symbol).base == "var" and coefficient.p == 1 and coefficient.q > 1:
+            mean = coefficient.is_Rational and coefficient.p == 1 and coefficient.q > 1  # 1/m times a sum
+            if name_of(node.symbol).base == "var" and mean:
                 expression, changed = total / (coefficient.q - 1), True
             nodes.append((node.symbol, expression))
         if not changed:
