@@ -21,6 +21,12 @@ def test_rounding_is_half_up_away_from_zero():
     assert decimals_of("0.0000351085") == 10 and decimals_of("0.40") == 2 and decimals_of("3") == 0
 
 
+def test_a_negative_value_that_rounds_to_zero_is_zero_not_minus_zero():
+    assert format(round_half_up(mpmath.mpf("-1e-50"), 0), "f") == "0"
+    assert format(round_half_up(mpmath.mpf("-0.0004"), 3), "f") == "0.000"
+    assert format(round_half_up(mpmath.mpf("-0.0005"), 3), "f") == "-0.001"
+
+
 def test_values_carry_more_than_thirty_digits(mazur, mazur_values):
     out_h1 = mazur_values["out_h1"]
     with mpmath.workdps(60):

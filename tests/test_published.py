@@ -8,10 +8,12 @@ import json
 import re
 from pathlib import Path
 
+import mpmath
 import pytest
 
 import symbackprop as sbp
 from symbackprop.checks.document import SOURCE_FIELDS, document_names, document_spec, load_document, reproduce
+from symbackprop.numbers.rounding import round_half_up
 from symbackprop.printers import printer
 from symbackprop.solution.reports import reproduction_report
 
@@ -30,6 +32,12 @@ COUNTS = {
     "rnn-bptt": (7, 2),
     "airehman-2-2-2": (40, 0),
     "saikiran-2-2-2": (2, 7),
+    "yasmeen-lstm": (19, 0),
+    "alexkode-batchnorm": (16, 0),
+    "tensorgym-batchnorm": (1, 5),
+    "saida-momentum": (8, 0),
+    "alexkode-momentum": (2, 1),
+    "lexai-conv2d": (20, 0),
 }
 
 
@@ -135,3 +143,57 @@ def test_an_unknown_source_is_one_line_naming_it(capsys):
     assert main(["reproduce", "nosuch"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "nosuch" in error and "mazur" in error
+
+
+def test_a_layer_sources_gradients_and_forward_values_are_the_layer_specs(reproduced):
+    rows = {row.quantity.name: row for row in reproduced["alexkode-batchnorm"]}
+    assert rows["dE/dbeta_1"].rounded == "3" and rows["y_1,1"].rounded == "-1.2247"
+    lstm = {row.quantity.name: row for row in reproduced["yasmeen-lstm"]}
+    assert lstm["c_1<3>"].status == "match" and lstm["y_1<3>"].document == "3.4827"
+
+
+def test_the_sample_variance_of_a_batch_norm_is_found(reproduced):
+    notes = [row.note for row in reproduced["tensorgym-batchnorm"] if row.status == "erratum"]
+    assert len(notes) == 5 and all("variance divided by m - 1 instead of m" in note for note in notes)
+
+
+def test_an_optimizers_steps_are_named_and_what_is_tried_is_said(reproduced):
+    rows = {row.quantity.name: row for row in reproduced["saida-momentum"]}
+    assert rows["w_1<2>"].rounded == "4.0" and rows["g_w1<3>"].rounded == "0"  # 0 at the minimum, not -0
+    (wrong,) = [row for row in reproduced["alexkode-momentum"] if row.status == "erratum"]
+    assert wrong.rounded == "2.30" and "a double's rounding only" in wrong.note
+
+
+def test_a_layer_specs_updated_parameters_are_named_when_it_has_a_learning_rate(tmp_path, monkeypatch):
+    import symbackprop.checks.document as module
+
+    spec = {"inputs": [1, 2, 3], "layers": [{"kind": "conv1d", "kernel": [1, -1]}], "targets": [0.5, 0],
+            "loss": "half_squared_error", "learning_rate": 0.1}
+    problem = sbp.open_problem(spec)
+    with mpmath.workdps(50):
+        updated = 1 - mpmath.mpf("0.1") * problem.gradients()["K_1"]  # K_1 = 1, the learning rate 0.1
+    printed = format(round_half_up(updated, 6), "f")
+    (tmp_path / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+    monkeypatch.setattr(module, "_folder", lambda: tmp_path)
+    document = {"title": "t", "kind": "layers", "spec": "spec.json",
+                "row": [{"section": "s", "quantity": "K_1^+", "document": printed},
+                        {"section": "s", "quantity": "K_1^+", "document": printed[:-1] + "9"}]}
+    right, wrong = reproduce(problem.derived, document)
+    assert (right.status, wrong.status) == ("match", "erratum") and printed != printed[:-1] + "9"
+
+
+@pytest.mark.parametrize("kind, spec", [("layers", "staged"), ("graph", "conv1d"), ("network", "conv1d")])
+def test_a_sources_kind_must_be_what_its_spec_is(kind, spec):
+    document = {"title": "t", "kind": kind, "spec": spec, "row": []}
+    with pytest.raises(ValueError, match="its kind is"):
+        reproduce(sbp.open_problem(spec).derived, document)
+
+
+def test_optimizer_steps_belong_to_a_network(tmp_path, monkeypatch):
+    import symbackprop.checks.document as module
+
+    (tmp_path / "bad.toml").write_text('title = "t"\nauthor = "a"\nurl = "https://x"\ndate = "d"\n'
+                                       'kind = "graph"\nspec = "staged"\noptimizer_steps = 2\n', encoding="utf-8")
+    monkeypatch.setattr(module, "_folder", lambda: tmp_path)
+    with pytest.raises(ValueError, match="optimizer_steps"):
+        load_document("bad")

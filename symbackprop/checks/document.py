@@ -2,7 +2,10 @@
 
 Each source is `documents/<name>.toml`: its title, author, URL and date, the spec it works
 (`spec`: a built-in example's name, or a JSON file beside it), its `kind` (`network` for a
-layered network, `graph` for a computation graph), and the values it prints, verbatim. A number matches only when
+layered network, `graph` for a computation graph, `layers` for a layer spec, solved by the graph it
+expands to), and the values it prints, verbatim, each named by the engine's name: a forward value, a
+gradient (dE/dK_1,2), an updated parameter (w_5^+, or K_1,2^+ when the spec has a learning rate), or a
+quantity of the optimizer's first `optimizer_steps` steps (g_w1<2>, m_w1<2>, w_1<2>). A number matches only when
 the engine's value, rounded half-up to the printed number of decimals, is the printed
 string exactly. A formula matches when both sides agree as functions of the network's
 inputs, targets and parameters (evaluated at the spec's point and at random points).
@@ -18,6 +21,7 @@ import json
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 
 import mpmath
@@ -25,6 +29,8 @@ from sympy import Expr, Symbol
 
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.numbers.graph_training import update_definitions
+from symbackprop.numbers.optimizers import worked_steps
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation
 from symbackprop.network import Partial
@@ -35,16 +41,24 @@ from symbackprop.numbers.graph import graph_point, graph_values
 from symbackprop.numbers.point import pass_values, spec_values
 from symbackprop.numbers.rounding import decimals_of, round_half_up, rounds_to
 from symbackprop.numbers.training import ORDERS, backward_sequence, train
+from symbackprop.spec.graph import GraphSpec
+from symbackprop.spec.layers import LayersSpec
+from symbackprop.spec.load import any_spec_from_dict, load_any_spec
 
 TEXT_ORDER = "simultaneous"
 """The order of update the document's text describes: hidden gradients from the original output weights."""
 STEP_SEARCH = 5
+"""How many rounds either side of the stated count are tried when a training figure does not match."""
 DOUBLE_ULPS = 4
 """A printed number this many units in the last place of a double from the exact value is floating-point noise."""
-KINDS = ("network", "graph")
+UNTRACED = "a double's rounding only: an optimizer's steps are not varied by hand rounding or carried values"
+"""What is tried for a quantity of an optimizer's steps, which no line of the pass assigns."""
+SAMPLE_VARIANCE = ("each normalization's variance divided by m - 1 instead of m (the sample variance, Bessel's "
+                   "correction, torch.var's default)")
+"""A variation for a layer spec's batch or layer norm: a source that normalizes by the sample variance."""
+KINDS = ("network", "graph", "layers")
 SOURCE_FIELDS = ("title", "author", "url", "date")
 """What a source file says about where its numbers come from (facts, not its prose)."""
-"""How many rounds either side of the stated count are tried when a training figure does not match."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,9 @@ def load_document(name: str) -> dict:
         raise ValueError(f"documents/{name}.toml: {missing[0]} is missing")
     if document["kind"] not in KINDS:
         raise ValueError(f"documents/{name}.toml: kind must be one of {', '.join(KINDS)}")
+    steps = document.get("optimizer_steps")
+    if steps is not None and (document["kind"] != "network" or not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"documents/{name}.toml: optimizer_steps is a positive whole number, for a network only")
     return document
 
 
@@ -97,11 +114,19 @@ def _folder():
 
 
 def reproduce(derivation: Derivation | GraphDerivation, document: dict) -> list[Row]:
-    """The verdict on every row of `document` for `derivation`, a layered network's or a graph's."""
-    graph = isinstance(derivation, GraphDerivation)
-    if document["kind"] != ("graph" if graph else "network"):
+    """The verdict on every row of `document` for `derivation`: a layered network's, a graph's, or the graph a
+    layer spec expands to."""
+    if document["kind"] != spec_kind(document_spec(document)):
         raise ValueError(f"{document['title']}: its kind is {document['kind']}, its spec is not")
-    return (_GraphReproduction if graph else _Reproduction)(derivation).rows(document["row"])
+    if isinstance(derivation, GraphDerivation):
+        return _GraphReproduction(derivation).rows(document["row"])
+    return _Reproduction(derivation, document.get("optimizer_steps", 0)).rows(document["row"])
+
+
+def spec_kind(spec: str | dict) -> str:
+    """`network`, `graph` or `layers`: what a source's spec is, as its `kind` must say."""
+    loaded = any_spec_from_dict(spec) if isinstance(spec, dict) else load_any_spec(spec)
+    return "layers" if isinstance(loaded, LayersSpec) else "graph" if isinstance(loaded, GraphSpec) else "network"
 
 
 class _Numbers:
@@ -121,6 +146,12 @@ class _Numbers:
     def sequence(self, order: str) -> list[tuple[Symbol, Expr]]:
         """Every assignment of the forward and backward pass, in `order`."""
         raise NotImplementedError
+
+    @cached_property
+    def traced(self) -> set[Symbol]:
+        """The quantities the pass assigns line by line: those hand rounding and carried values can vary (an
+        optimizer's later steps read gradients at updated parameters, which no line assigns)."""
+        return set(self.start) | {target for target, _ in self.sequence(TEXT_ORDER)}
 
     def number_row(self, entry: dict) -> Row:
         symbol = self.resolve(entry["quantity"])
@@ -144,7 +175,8 @@ class _Numbers:
         places = decimals_of(printed)
         findings = self.findings(symbol, printed, steps, sign)
         if not findings:
-            findings.append(f"no variation the engine tries ({self.tried}) produces the printed value")
+            tried = self.tried if steps is not None or symbol in self.traced else UNTRACED
+            findings.append(f"no variation the engine tries ({tried}) produces the printed value")
         exact = _signed(sign, self.value_of(symbol, steps))
         text = f"the exact value rounds to {format(round_half_up(exact, places), 'f')}; " + "; ".join(findings) + "."
         return f"{text} {remark}".strip()
@@ -154,7 +186,7 @@ class _Numbers:
         if _within_double_rounding(printed, _signed(sign, self.value_of(symbol, steps))):
             return [f"it is within {DOUBLE_ULPS} units in the last place of a double (about 16 significant digits) "
                     "of the exact value: floating-point rounding in the source's program, not a mistake"]
-        if steps is not None:
+        if steps is not None or symbol not in self.traced:
             return []
         by_hand = _attempted(lambda: _signed(sign, self.hand_rounded(places)[symbol]))
         if by_hand is not None and rounds_to(by_hand, printed):
@@ -207,12 +239,14 @@ class _Reproduction(_Numbers):
              f"{STEP_SEARCH} rounds either side")
     orders = (TEXT_ORDER, *(order for order in ORDERS if order != TEXT_ORDER))
 
-    def __init__(self, derivation: Derivation):
+    def __init__(self, derivation: Derivation, optimizer_steps: int = 0):
         self.derivation = derivation
         self.network = derivation.network
         self.checker = Checker(derivation)
-        self.resolve = self.checker.resolve
-        self.values = self.checker.points[0]
+        self.steps = (worked_steps(derivation, self.network.spec.optimizer, optimizer_steps).values
+                      if optimizer_steps else {})
+        """The spec's optimizer's first steps, every line's value by name (g_w1<2>, m_w1<2>, w_1<2>)."""
+        self.values = {**self.checker.points[0], **self.steps}
         self.start = spec_values(self.network)
         self.formulas: dict[Symbol, Expr] = dict(self.network.forward_definitions())
         self.formulas.update((d.symbol, d.expression) for d in derivation.definitions)
@@ -223,6 +257,10 @@ class _Reproduction(_Numbers):
 
     def sequence(self, order: str) -> list[tuple[Symbol, Expr]]:
         return self.network.forward_definitions() + backward_sequence(self.derivation, order)
+
+    def resolve(self, name: str) -> Symbol:
+        """A quantity of the optimizer's steps by its name, or any other by the checker's names."""
+        return next((symbol for symbol in self.steps if symbol.name == name), None) or self.checker.resolve(name)
 
     def alternatives(self, symbol: Symbol, steps: int | None) -> dict[str, mpmath.mpf]:
         """The value by each other order of update (training figures and updated parameters)."""
@@ -296,7 +334,7 @@ class _Reproduction(_Numbers):
             for point in self.checker.points:
                 a, b = self.value_in(left, point, negate), self.value_in(right, point, negate)
                 if not close(a, b):
-                    mismatches.append((index, point is self.values, a, b))
+                    mismatches.append((index, point is self.checker.points[0], a, b))
                     break
         head = sides[0]
         engine = self.formulas.get(head, head)
@@ -322,14 +360,17 @@ class _GraphReproduction(_Numbers):
 
     def __init__(self, derivation: GraphDerivation):
         self.derivation = derivation
-        self.values = graph_values(derivation)
+        self.updates = update_definitions(derivation) if derivation.graph.spec.learning_rate is not None else []
+        """v+ = v - eta dE/dv for every trainable name, when the spec gives a learning rate."""
+        with mpmath.workdps(PRECISION):
+            self.values = evaluate_definitions(self.updates, graph_values(derivation))
         self.start = graph_point(derivation.graph)
         self.symbols = {symbol.name: symbol for symbol in self.values}
         self._hand_rounded: dict[int, dict[Symbol, mpmath.mpf]] = {}
 
     def sequence(self, order: str) -> list[tuple[Symbol, Expr]]:
         return [*((node.symbol, node.expression) for node in self.derivation.graph.nodes),
-                *self.derivation.definitions()]
+                *self.derivation.definitions(), *self.updates]
 
     def resolve(self, name: str) -> Symbol:
         if name not in self.symbols:
@@ -350,6 +391,34 @@ class _GraphReproduction(_Numbers):
 
     def formula_row(self, entry: dict) -> Row:
         raise InputError(f"document: {entry['formula']!r}: formulas are checked for layered networks only")
+
+    @property
+    def tried(self) -> str:
+        return _Numbers.tried + (f", {SAMPLE_VARIANCE}" if self.sample_variance else "")
+
+    def findings(self, symbol: Symbol, printed: str, steps: int | None, sign: int) -> list[str]:
+        found = super().findings(symbol, printed, steps, sign)
+        variant = self.sample_variance.get(symbol)
+        if not found and variant is not None and rounds_to(_signed(sign, variant), printed):
+            found.append(f"{SAMPLE_VARIANCE} gives it")
+        return found
+
+    @cached_property
+    def sample_variance(self) -> dict[Symbol, mpmath.mpf]:
+        """Every node's value with each normalization's variance, var = 1/m sum (x - mu)^2, divided by m - 1
+        instead of m; empty when the graph has no such variance."""
+        nodes, changed = [], False
+        for node in self.derivation.graph.nodes:
+            expression = node.expression
+            coefficient, total = expression.as_coeff_Mul()
+            mean = coefficient.is_Rational and coefficient.p == 1 and coefficient.q > 1  # 1/m times a sum
+            if name_of(node.symbol).base == "var" and mean:
+                expression, changed = total / (coefficient.q - 1), True
+            nodes.append((node.symbol, expression))
+        if not changed:
+            return {}
+        with mpmath.workdps(PRECISION):
+            return evaluate_definitions(nodes, self.start)
 
 
 def _attempted(compute: Callable[[], mpmath.mpf]) -> mpmath.mpf | None:

@@ -46,7 +46,8 @@ def round_to(value: mpmath.mpf | int | float, places: int, rule: str = "half-up"
     with localcontext() as context:
         # Room for every digit the result has: 1e90 to 9 decimals has 100 (quantize refuses to round them).
         context.prec = max(TRUSTED_DIGITS + 10, decimal.adjusted() + places + 2)
-        return decimal.quantize(Decimal(1).scaleb(-places), rounding=RULES.get(rule, rule))
+        rounded = decimal.quantize(Decimal(1).scaleb(-places), rounding=RULES.get(rule, rule))
+    return abs(rounded) if rounded.is_zero() else rounded  # -1e-50 is 0 to any decimals, never "-0"
 
 
 def significant_places(value: mpmath.mpf | int | float, figures: int) -> int:
