@@ -47,15 +47,17 @@ from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.prairielearn import question_files
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized, worked_steps
+from symbackprop.numbers.optimizers import (
+    OptimizerProgram, OutputFirstProgram, Trainee, compile_optimizer, network_trainee, train_optimized, worked_steps,
+)
 from symbackprop.numbers.training import (
-    BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
+    BACKENDS, ORDERS, compile_gradient, compile_training, error_after_update, train as train_network,
 )
 from symbackprop.results import (
     CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training, Tutor,
 )
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
-from symbackprop.solution.build import DETAILS
+from symbackprop.solution.build import DETAILS, fixed_biases_note
 from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.solution.tutor import tutor_page
 from symbackprop.spec import Spec, load_any_spec
@@ -108,7 +110,7 @@ class Problem:
             what = "a computation graph (it has nodes)" if isinstance(spec, GraphSpec) else "a layer spec"
             raise InputError(f"spec: {spec.name!r} is {what}: open it with open_problem()")
         self.spec: Spec = spec
-        self._compiled: dict[tuple[str | OptimizerSpec, str], object] = {}
+        self._compiled: dict[object, object] = {}
 
     def __repr__(self) -> str:
         return f"Problem({self.spec.name!r})"
@@ -179,8 +181,8 @@ class Problem:
             solution = replace(solution, sections=solution.sections + (
                 penalty_check_section(self.derived, self.penalty_checks),))
         if steps:
-            solution = with_optimizer_steps(solution, self.derived, worked_steps(self.derived, chosen, steps),
-                                            chosen.kind)
+            solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind,
+                                            fixed_biases_note(self.spec))
         return Solution(solution)
 
     def tutor(self, *, decimals: int = 9) -> Tutor:
@@ -193,7 +195,19 @@ class Problem:
         steps = whole("steps", steps, 1, MAX_WORKED_STEPS)
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         chosen = self.optimizer(optimizer)
-        return Solution(steps_solution(self.derived, worked_steps(self.derived, chosen, steps), chosen.kind, decimals))
+        return Solution(steps_solution(self.trainee, self.spec.name, self._worked_steps(chosen, steps), chosen.kind,
+                                       decimals, fixed_biases_note(self.spec)))
+
+    @cached_property
+    def trainee(self) -> Trainee:
+        """The parameters as an optimizer trains them: which are trained and penalized, and the numbers it reads."""
+        return network_trainee(self.derived)
+
+    def _worked_steps(self, optimizer: OptimizerSpec, steps: int):
+        """The optimizer's first `steps` steps evaluated exactly, line by line, with the compiled exact gradient."""
+        if "gradient" not in self._compiled:
+            self._compiled["gradient"] = compile_gradient(self.derived, "mpmath", outputs=True)
+        return worked_steps(self.trainee, optimizer, steps, self._compiled["gradient"])
 
     def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of
@@ -256,10 +270,7 @@ class Problem:
             result = train_network(self.derived, steps, order, backend, progress, every=recorded,
                                    compiled=self._loop(order, backend))
         else:
-            if order != "simultaneous":
-                raise InputError(f"order: the optimizer {chosen.kind!r} updates in the simultaneous order only")
-            result = train_optimized(self.derived, steps, self._optimizer_program(chosen, backend), backend,
-                                     progress, every=recorded)
+            result = train_optimized(self._optimizer_program(chosen, backend, order), steps, progress, every=recorded)
         return Training.of(result, self.network, every, chosen.kind)
 
     def optimizer(self, kind: str | None = None) -> OptimizerSpec:
@@ -268,11 +279,12 @@ class Problem:
             return self.spec.optimizer
         return optimizer_spec(choice("optimizer", kind, tuple(OPTIMIZERS)), "optimizer")
 
-    def _optimizer_program(self, optimizer: OptimizerSpec, backend: str) -> OptimizerProgram:
-        """The compiled gradient and updates of `optimizer` on `backend`, compiled the first time."""
-        if (optimizer, backend) not in self._compiled:
-            self._compiled[optimizer, backend] = compile_optimizer(self.derived, optimizer, backend)
-        return self._compiled[optimizer, backend]
+    def _optimizer_program(self, optimizer: OptimizerSpec, backend: str,
+                           order: str) -> OptimizerProgram | OutputFirstProgram:
+        """`optimizer`'s compiled program on `backend` in `order`, compiled the first time."""
+        if (optimizer, backend, order) not in self._compiled:
+            self._compiled[optimizer, backend, order] = compile_optimizer(self.derived, optimizer, backend, order)
+        return self._compiled[optimizer, backend, order]
 
     def _loop(self, order: str, backend: str):
         """The training loop for `order` and `backend`, compiled the first time it is asked for."""

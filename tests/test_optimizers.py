@@ -12,7 +12,10 @@ from symbackprop.derivation.optimizers import (
 from symbackprop.errors import InputError
 from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
 from symbackprop.numbers.evaluate import evaluate
-from symbackprop.numbers.optimizers import compile_optimizer, train_optimized, worked_steps
+from symbackprop.numbers.optimizers import (
+    compile_optimizer, network_trainee, train_optimized, worked_output_first, worked_steps,
+)
+from symbackprop.numbers.training import compile_gradient
 from symbackprop.numbers.training import train
 from symbackprop.printers.math import text_formula
 from symbackprop.problem import Problem
@@ -33,6 +36,12 @@ def _problem(kind: str = "sgd", regularization: dict | None = None, **extra) -> 
     return Problem(data)
 
 
+def _worked(problem: Problem, optimizer, steps: int):
+    """The exact worked steps, uncompiled but for the gradient (the compiled mpmath one)."""
+    return worked_steps(network_trainee(problem.derived), optimizer, steps,
+                        compile_gradient(problem.derived, "mpmath", outputs=True))
+
+
 CASES = [(kind, None) for kind in OPTIMIZERS] + [
     ("sgd", {"kind": "l2", "lambda": 0.01}), ("adam", {"kind": "l2", "lambda": 0.01}),
     ("momentum", {"kind": "l1", "lambda": 0.01}), ("rmsprop", {"kind": "l2", "lambda": 0.1, "biases": True}),
@@ -46,27 +55,67 @@ def test_double_path_follows_the_exact_path_step_by_step(kind, regularization):
     extra = {"update_biases": True} if regularization and regularization.get("biases") else {}
     problem = _problem(kind, regularization, **extra)
     optimizer = problem.spec.optimizer
-    exact = worked_steps(problem.derived, optimizer, STEPS)
+    exact = _worked(problem, optimizer, STEPS)
     programs = {b: compile_optimizer(problem.derived, optimizer, b) for b in ("math", "mpmath")}
     for step in range(1, STEPS + 1):
         for backend, tolerance in (("math", 1e-13), ("mpmath", mpmath.mpf(10) ** -40)):
-            run = train_optimized(problem.derived, step, programs[backend], backend)
+            run = train_optimized(programs[backend], step)
             for parameter in problem.network.parameters:
                 expected = exact.values[at_step(parameter.symbol, step)]
                 assert abs(run.parameters[parameter.name] - expected) <= tolerance * max(1, abs(expected)), \
                     (backend, step, parameter.name)
-        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(problem.derived, step - 1,
-                                                                            programs["mpmath"]).error, 1e-40)
-    assert mpmath.almosteq(exact.error, train_optimized(problem.derived, STEPS, programs["mpmath"]).error, 1e-40)
+        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(programs["mpmath"], step - 1).error, 1e-40)
+    assert mpmath.almosteq(exact.error, train_optimized(programs["mpmath"], STEPS).error, 1e-40)
 
 
+@pytest.mark.parametrize("order", ["simultaneous", "output-first"])
 @pytest.mark.parametrize("regularization", [None, {"kind": "l2", "lambda": 0.01}, {"kind": "l1", "lambda": 0.02}])
-def test_sgd_by_its_rule_is_the_fused_gradient_descent_loop(regularization):
-    problem = _problem("sgd", regularization)
-    fused = train(problem.derived, STEPS)
-    by_rule = train_optimized(problem.derived, STEPS, compile_optimizer(problem.derived, problem.spec.optimizer))
+def test_sgd_by_its_rule_is_the_fused_gradient_descent_loop(regularization, order):
+    problem = _problem("sgd", regularization, update_biases=True)
+    fused = train(problem.derived, STEPS, order)
+    by_rule = train_optimized(compile_optimizer(problem.derived, problem.spec.optimizer, order=order), STEPS)
+    assert by_rule.order == order
     for name, value in fused.parameters.items():
         assert mpmath.almosteq(value, by_rule.parameters[name], 1e-45)
+
+
+DEEP = {**MAZUR, "update_biases": True, "inputs": [0.05, 0.1, -0.2], "targets": [0.01, 0.99],
+        "layers": [{"activation": "tanh", "weights": [[0.15, 0.2, -0.1], [0.25, 0.3, 0.05]], "bias": 0.35},
+                   {"activation": "sigmoid", "weights": [[0.4, -0.45], [0.5, 0.55], [0.1, 0.2]], "bias": [0.6, 0.1, 0.2]},
+                   {"activation": "sigmoid", "weights": [[0.3, 0.2, -0.5], [0.7, 0.1, 0.25]], "bias": 0.2}]}
+
+
+@pytest.mark.parametrize(("kind", "regularization"), CASES)
+def test_output_first_compiled_paths_follow_the_exact_path_step_by_step(kind, regularization):
+    """The output-first order with any optimizer: both compiled paths agree with the uncompiled exact steps
+    (each layer's lines of the rule evaluated after its backward pass, through the layers above as updated)
+    after every one of five steps, on a network of three layers."""
+    data = {**DEEP, "optimizer": kind, **({"regularization": regularization} if regularization else {})}
+    problem = Problem(data)
+    exact = worked_output_first(problem.derived, problem.spec.optimizer, STEPS)
+    programs = {b: compile_optimizer(problem.derived, problem.spec.optimizer, b, "output-first")
+                for b in ("math", "mpmath")}
+    for step in range(1, STEPS + 1):
+        for backend, tolerance in (("math", 1e-13), ("mpmath", mpmath.mpf(10) ** -40)):
+            run = train_optimized(programs[backend], step)
+            assert run.order == "output-first"
+            for parameter in problem.network.parameters:
+                expected = exact.values[at_step(parameter.symbol, step)]
+                assert abs(run.parameters[parameter.name] - expected) <= tolerance * max(1, abs(expected)), \
+                    (backend, step, parameter.name)
+        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(programs["mpmath"], step - 1).error, 1e-40)
+    assert mpmath.almosteq(exact.error, train_optimized(programs["mpmath"], STEPS).error, 1e-40)
+
+
+def test_output_first_moves_the_output_layer_as_simultaneous_does_and_the_layers_below_otherwise():
+    """At the first step the output layer reads the same gradients in both orders, so momentum moves it alike;
+    the hidden layer back-propagates through the updated output weights, so it moves otherwise."""
+    problem = Problem({**MAZUR, "optimizer": "momentum"})
+    first = {order: problem.train(1, order=order).parameters for order in ("simultaneous", "output-first")}
+    for name in ("w5", "w6", "w7", "w8"):
+        assert mpmath.almosteq(first["simultaneous"][name], first["output-first"][name], 1e-45)
+    for name in ("w1", "w2", "w3", "w4"):
+        assert not mpmath.almosteq(first["simultaneous"][name], first["output-first"][name], 1e-6)
 
 
 def _torch_network(problem: Problem, kind: str, settings: dict, weight_decay: float):
@@ -116,7 +165,7 @@ def test_every_optimizer_takes_pytorchs_steps(kind, regularization):
         optimizer.zero_grad()
         loss().backward()
         optimizer.step()
-        ours = train_optimized(problem.derived, step, program, "math").parameters
+        ours = train_optimized(program, step).parameters
         theirs = [float(v) for v in torch.cat([w.detach().flatten() for w in weights])]
         for k, value in enumerate(theirs):
             assert ours[f"w{k + 1}"] == pytest.approx(value, rel=1e-12, abs=1e-15), (kind, step, k + 1)
@@ -126,7 +175,7 @@ def test_a_forgotten_bias_correction_is_far_from_adams_first_step():
     """Adam's first step without m-hat's bias correction moves w5 by a tenth as much: the worked steps and the
     compiled path both hold the corrected step, and the rule fails if the correction is dropped."""
     problem = _problem("adam")
-    first = worked_steps(problem.derived, problem.spec.optimizer, 1)
+    first = _worked(problem, problem.spec.optimizer, 1)
     w5 = problem.network.parameter("w5").symbol
     m, m_hat = state_at(Symbol("m"), w5, 1), state_at(Symbol("mhat"), w5, 1)
     assert mpmath.almosteq(first.values[m_hat], first.values[m] / (1 - mpmath.mpf("0.9")), 1e-45)
@@ -215,7 +264,6 @@ def test_train_takes_the_optimizer_and_refuses_what_it_cannot_run():
     assert problem.train(3, optimizer="sgd").error == Problem(MAZUR).train(3).error
     assert problem.optimizer("momentum").settings == ((("momentum", Rational(9, 10))),)
     for wrong, message in (({"optimizer": "adagrad"}, "optimizer: expected one of"),
-                           ({"order": "output-first"}, "order: the optimizer 'adam'"),
                            ({"backend": "numpy"}, "backend: the optimizer 'adam' runs on")):
         with pytest.raises(InputError, match=message):
             problem.train(2, **wrong)

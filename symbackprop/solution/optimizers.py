@@ -18,9 +18,9 @@ from symbackprop.derivation import Derivation
 from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at, optimizer_rule, penalty
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
-from symbackprop.numbers.optimizers import WorkedSteps
+from symbackprop.numbers.optimizers import Trainee, WorkedSteps
 from symbackprop.numbers.rounding import fixed, significant, to_significant
-from symbackprop.solution.build import fixed_biases_note, penalty_kink_notes
+from symbackprop.solution.build import l1_kink_note
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 from symbackprop.spec.load import optimizer_spec
 from symbackprop.spec.model import RegularizationSpec
@@ -49,10 +49,12 @@ def optimizer_rules() -> WorkedSolution:
     return WorkedSolution("Optimizer rules", tuple(sections), places=None)
 
 
-def steps_solution(derivation: Derivation, worked: WorkedSteps, kind: str, places: int) -> WorkedSolution:
-    """The optimizer's steps worked, alone."""
-    section, numerals = optimizer_section(derivation, worked, kind, places)
-    return WorkedSolution(f"{kind}: {derivation.network.spec.name}", (section,), numerals, places)
+def steps_solution(trainee: Trainee, title: str, worked: WorkedSteps, kind: str, places: int,
+                   notes: tuple[Note, ...] = ()) -> WorkedSolution:
+    """The optimizer's steps worked, alone (`notes`: what the model adds after the settings, as a layered
+    network's fixed biases)."""
+    section, numerals = optimizer_section(trainee, worked, kind, places, notes)
+    return WorkedSolution(f"{kind}: {title}", (section,), numerals, places)
 
 
 def penalty_check_section(derivation: Derivation, checks: list[PenaltyCheck]) -> Section:
@@ -68,21 +70,20 @@ def penalty_check_section(derivation: Derivation, checks: list[PenaltyCheck]) ->
                                                    "digits agreeing", "status"), rows)))
 
 
-def with_optimizer_steps(solution: WorkedSolution, derivation: Derivation, worked: WorkedSteps,
-                         kind: str) -> WorkedSolution:
+def with_optimizer_steps(solution: WorkedSolution, trainee: Trainee, worked: WorkedSteps, kind: str,
+                         notes: tuple[Note, ...] = ()) -> WorkedSolution:
     """`solution` with a last section working `kind`'s first steps, and the numerals its lines need."""
-    section, numerals = optimizer_section(derivation, worked, kind, solution.places or 9)
+    section, numerals = optimizer_section(trainee, worked, kind, solution.places or 9, notes)
     if kind != "sgd":
         note = Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s.")
         section = replace(section, items=(note, *section.items))
     return replace(solution, sections=solution.sections + (section,), numerals={**solution.numerals, **numerals})
 
 
-def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
-                      places: int) -> tuple[Section, dict[Symbol, str]]:
+def optimizer_section(trainee: Trainee, worked: WorkedSteps, kind: str, places: int,
+                      notes: tuple[Note, ...] = ()) -> tuple[Section, dict[Symbol, str]]:
     """The rule, the settings and each step worked, and every numeral the steps show."""
-    network = derivation.network
-    total = name_of(network.total)
+    total = name_of(trainee.total)
     digits = max(places, 1)
     numerals = {s: to_significant(v, digits) for s, v in worked.values.items()}
     with mpmath.workdps(PRECISION):
@@ -92,31 +93,30 @@ def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
     numerals.update((s, to_significant(v, digits)) for s, v in errors)
     state = ", ".join(str(s) for s in worked.rule.state)
     items: list = [Note((f"The rule of {kind}, for every trained parameter ", THETA, " with its gradient ", GRADIENT,
-                         " = dE_total/d", THETA, " at the parameters before the step"
+                         f" = d{total.key}/d", THETA, " at the parameters before the step"
                          + (f"; the state ({state}) starts at 0" if state else "")
                          + ("; t counts the steps from 1" if "t" in {str(s) for _, e in worked.rule.lines
                                                                      for s in e.free_symbols} else "") + ":"))]
     items += [Step(q, (e,)) for q, e in worked.rule.lines]
+    found = trainee.penalty
     if worked.penalized is not None:
-        found = penalty(network.spec.regularization)
         which = "weights and biases" if found.biases else "weights"
         items.append(Note((f"With the {found.kind} penalty ", found.term, " added to the loss for each of the "
                            f"{which}, its derivative ", found.derivative, " (by SymPy) joins the gradient:")))
         items += [Step(q, (e,)) for q, e in worked.penalized.lines]
     items += [Step(s, (), None, numerals[s]) for s in worked.constants]
-    items += fixed_biases_note(network.spec)
-    trainable = set(network.trainable)
-    trained = [p for p in network.parameters if p in trainable]
-    gradients = {g.parameter.name: g.symbol for g in derivation.gradients}
+    items += notes
+    trained = [k for k, t in enumerate(trainee.trained) if t]
     size = len(worked.rule.lines)
     for (error, _value), step in zip(errors, worked.steps):
         steps: list = [Step(error, (), None, numerals[error])]
-        steps += penalty_kink_notes(network, [(at_step(p.symbol, step.step - 1), p) for p in trained],
-                                    worked.values)
-        for k, parameter in enumerate(trained):
-            g = gradient_at(parameter.symbol, step.step)
-            steps.append(Step(g, (gradients[parameter.name],), None, numerals[g]))
-            steps += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[k * size:(k + 1) * size]]
+        if found is not None and found.kind == "l1":
+            steps += [l1_kink_note(at_step(trainee.symbols[k], step.step - 1), trainee.names[k]) for k in trained
+                      if trainee.penalized[k] and worked.values[at_step(trainee.symbols[k], step.step - 1)] == 0]
+        for n, k in enumerate(trained):
+            g = gradient_at(trainee.symbols[k], step.step)
+            steps.append(Step(g, (trainee.gradients[k],), None, numerals[g]))
+            steps += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[n * size:(n + 1) * size]]
         items.append(Section(f"Step {step.step}", tuple(steps)))
     items.append(Step(errors[-1][0], (), None, numerals[errors[-1][0]]))
     count = len(worked.steps)
