@@ -78,23 +78,15 @@ def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None 
           optimizer: str | None = None) -> Solution:
     """The whole worked solution; with `checks`, every gradient is checked by finite differences first;
     `steps` of the spec's (or `optimizer`'s) update worked at the end (see `Problem.solve`)."""
-    problem = open_problem(source)
-    if steps is None and optimizer is None:
-        return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
-    if isinstance(problem, GraphProblem):
-        raise InputError("steps: a computation graph's worked solution has no optimizer steps yet")
-    return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks, steps=steps,
-                         optimizer=optimizer)
+    return open_problem(source).solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks,
+                                      steps=steps, optimizer=optimizer)
 
 
 def optimizer_steps(source: SpecLike = None, steps: int = 2, *, optimizer: str | None = None,
                     decimals: int = 9) -> Solution:
     """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers
     (see docs/optimizers.md)."""
-    problem = open_problem(source)
-    if isinstance(problem, GraphProblem):
-        raise InputError("steps: a computation graph has no optimizer steps yet")
-    return problem.optimizer_steps(steps, optimizer=optimizer, decimals=decimals)
+    return open_problem(source).optimizer_steps(steps, optimizer=optimizer, decimals=decimals)
 
 
 def optimizer_rules() -> Solution:

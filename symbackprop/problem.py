@@ -26,7 +26,9 @@ from functools import cached_property
 import mpmath
 from sympy import Symbol
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
+from symbackprop.arguments import (
+    MAX_DECIMALS, MAX_WORKED_STEPS, choice, flag, optimizer_choice, text, training_backend, training_steps, whole,
+)
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.document import (SOURCE_FIELDS, document_names, document_spec, load_document,
@@ -62,9 +64,8 @@ from symbackprop.solution.optimizers import penalty_check_section, steps_solutio
 from symbackprop.solution.tutor import tutor_page
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
-from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
+from symbackprop.spec.load import any_spec_from_dict
 from symbackprop.spec.model import OptimizerSpec
-from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.layers import LayersSpec
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
@@ -73,8 +74,6 @@ from symbackprop.solution.graph import graph_question_sheet
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
-MAX_WORKED_STEPS = 100
-"""The most optimizer steps a worked solution works out line by line."""
 
 
 def load(source: SpecLike = None) -> Spec | GraphSpec | LayersSpec:
@@ -275,9 +274,7 @@ class Problem:
 
     def optimizer(self, kind: str | None = None) -> OptimizerSpec:
         """The spec's optimizer, or the one `kind` names (with the spec's settings if it is the spec's kind)."""
-        if kind is None or kind == self.spec.optimizer.kind:
-            return self.spec.optimizer
-        return optimizer_spec(choice("optimizer", kind, tuple(OPTIMIZERS)), "optimizer")
+        return optimizer_choice(self.spec.optimizer, kind)
 
     def _optimizer_program(self, optimizer: OptimizerSpec, backend: str,
                            order: str) -> OptimizerProgram | OutputFirstProgram:

@@ -395,7 +395,7 @@ def test_the_commands_take_the_optimizer_and_refuse_in_one_line(capsys, tmp_path
     assert "Optimizer: rmsprop, 2 steps" in capsys.readouterr().out
     for arguments, line in ((["solve", "--matrix", "--steps", "2"], "symbackprop: --steps: the matrix form"),
                             (["train", str(spec), "--steps", "2", "--numpy"], "symbackprop: --numpy: the optimizer"),
-                            (["solve", "staged", "--steps", "1"], "symbackprop: --steps: a computation graph")):
+                            (["solve", "staged", "--steps", "1"], "symbackprop: learning_rate: training a graph needs")):
         assert main(arguments) == 2
         error = capsys.readouterr().err
         assert error.startswith(line) and error.count("\n") == 1, error

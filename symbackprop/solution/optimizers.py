@@ -74,7 +74,7 @@ def with_optimizer_steps(solution: WorkedSolution, trainee: Trainee, worked: Wor
                          notes: tuple[Note, ...] = ()) -> WorkedSolution:
     """`solution` with a last section working `kind`'s first steps, and the numerals its lines need."""
     section, numerals = optimizer_section(trainee, worked, kind, solution.places or 9, notes)
-    if kind != "sgd":
+    if kind != "sgd" and any(s.title == "Updates" for s in solution.sections):
         note = Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s.")
         section = replace(section, items=(note, *section.items))
     return replace(solution, sections=solution.sections + (section,), numerals={**solution.numerals, **numerals})

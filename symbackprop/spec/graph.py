@@ -4,6 +4,7 @@
     loss = "f"
     trainable = ["x", "y", "z"]      # default: every value
     learning_rate = 0.5              # optional: with it, the solution shows the updates
+    optimizer = "adam"               # optional: what train runs (default sgd; docs/optimizers.md)
 
     [values]
     x = -2
@@ -33,8 +34,10 @@ from symbackprop.formulas.reader import FormulaError
 from symbackprop.names import name_of, parse_key, symbol as named
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_GRAPH_NODES
+from symbackprop.spec.load import optimizer_spec
+from symbackprop.spec.model import OptimizerSpec
 
-FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate"}
+FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate", "optimizer"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class GraphSpec:
     """Each softmax over a named group, whose members are nodes too (not in `nodes`)."""
     order: tuple[Symbol, ...] = ()
     """Every node's name in the spec's order, a group's members in the group's place (default: `nodes`' order)."""
+    optimizer: OptimizerSpec = OptimizerSpec()
+    """What `train` runs on the trainable values (default: sgd), with its settings."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ def graph_spec_from_dict(data: Mapping[str, Any], default_name: str = "graph") -
         learning_rate=None if data.get("learning_rate") is None else _rate(data["learning_rate"]),
         groups=groups,
         order=tuple(node_names),
+        optimizer=optimizer_spec(data.get("optimizer", "sgd"), "optimizer"),
     )
 
 
