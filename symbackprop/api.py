@@ -94,13 +94,15 @@ def optimizer_rules() -> Solution:
     return Solution(rules_record())
 
 
-def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:
-    """The worked solution in matrix form (see `Problem.matrix_solution`).
+def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True, steps: int | None = None,
+                    optimizer: str | None = None) -> Solution:
+    """The worked solution in matrix form, with `steps` of the spec's (or `optimizer`'s) update worked per
+    weight matrix at the end (see `Problem.matrix_solution`).
 
         >>> print(matrix_solution("mazur", checks=False).render("text", width=None).splitlines()[18])
         net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · 0.35 = [[0.3775], [0.3925]]
     """
-    return open_problem(source).matrix_solution(decimals=decimals, checks=checks)
+    return open_problem(source).matrix_solution(decimals=decimals, checks=checks, steps=steps, optimizer=optimizer)
 
 
 def explain(source: SpecLike, parameter: str, *, decimals: int = 9, hand_round: int | None = None,

@@ -34,12 +34,12 @@ from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, re
 from symbackprop.checks.document import (SOURCE_FIELDS, document_names, document_spec, load_document,
                                          reproduce as reproduce_document)
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
-from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
+from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, check_matrix_optimizer, require_equal
 from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
-from symbackprop.derivation.optimizers import first_step
+from symbackprop.derivation.optimizers import first_step, optimizer_rule
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
@@ -60,6 +60,7 @@ from symbackprop.results import (
 )
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
 from symbackprop.solution.build import DETAILS, fixed_biases_note
+from symbackprop.solution.matrix import matrix_optimizer_items, matrix_optimizer_notes
 from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.solution.tutor import tutor_page
 from symbackprop.spec import Spec, load_any_spec
@@ -208,17 +209,30 @@ class Problem:
             self._compiled["gradient"] = compile_gradient(self.derived, "mpmath", outputs=True)
         return worked_steps(self.trainee, optimizer, steps, self._compiled["gradient"])
 
-    def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
+    def matrix_solution(self, *, decimals: int = 9, checks: bool = True, steps: int | None = None,
+                        optimizer: str | None = None) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of
         numbers. With `checks`, every entry is first proved equal to the scalar derivation's quantity and
-        every gradient is checked by finite differences (a failure raises `CheckFailure`)."""
+        every gradient is checked by finite differences (a failure raises `CheckFailure`). `steps`, `optimizer`:
+        as `solve`, the optimizer's steps worked per weight matrix and bias (with `checks`, each entry of its
+        lines proved equal to the scalar rule's line for that entry's parameter)."""
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        chosen = self.optimizer(optimizer)
+        steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         proof = found = None
         if flag("checks", checks):
             proof = self.matrix_proof
             require_equal(proof)
             found = self.finite_difference_checks()
-        return Solution(worked_matrix_solution(self.derived, decimals, found, proof, self.matrix))
+        solution = worked_matrix_solution(self.derived, decimals, found, proof, self.matrix)
+        if steps:
+            entries = check_matrix_optimizer(self.derived, self.matrix, chosen) if checks else None
+            if entries is not None:
+                require_equal(entries)
+            solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind,
+                                            (*fixed_biases_note(self.spec), *matrix_optimizer_notes(entries)),
+                                            matrix_optimizer_items(self.derived, self.matrix, optimizer_rule(chosen)))
+        return Solution(solution)
 
     def explain(self, parameter: str, *, decimals: int = 9, hand_round: int | None = None,
                 detail: str = "full") -> Solution:

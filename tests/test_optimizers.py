@@ -6,17 +6,18 @@ import mpmath
 import pytest
 from sympy import Rational, Symbol, diff
 
+from symbackprop.checks.matrix_form import check_matrix_optimizer
+from symbackprop.derivation.matrix import optimizer_lines
 from symbackprop.derivation.optimizers import (
     GRADIENT, THETA, at_step, instance, optimizer_rule, penalty, sgd_update, state_at,
 )
-from symbackprop.errors import InputError
+from symbackprop.errors import CheckFailure, InputError
 from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
 from symbackprop.numbers.evaluate import evaluate
 from symbackprop.numbers.optimizers import (
     compile_optimizer, network_trainee, train_optimized, worked_output_first, worked_steps,
 )
-from symbackprop.numbers.training import compile_gradient
-from symbackprop.numbers.training import train
+from symbackprop.numbers.training import compile_gradient, train
 from symbackprop.printers.math import text_formula
 from symbackprop.problem import Problem
 from symbackprop.spec.load import optimizer_spec, spec_from_dict
@@ -364,7 +365,6 @@ def test_the_penalty_check_passes_and_fails_a_wrong_derivative(kind, monkeypatch
     import dataclasses
 
     from symbackprop.checks import penalty as checked
-    from symbackprop.errors import CheckFailure
 
     data = {**MAZUR, "regularization": {"kind": kind, "lambda": 0.1}}
     data["layers"] = [data["layers"][0], {**data["layers"][1], "weights": [[0, 0.45], [0.5, 0.55]]}]
@@ -393,7 +393,10 @@ def test_the_commands_take_the_optimizer_and_refuse_in_one_line(capsys, tmp_path
     assert "Training: 3 steps of nesterov" in capsys.readouterr().out
     assert main(["solve", str(spec), "--steps", "2", "--optimizer", "rmsprop", "--width", "0"]) == 0
     assert "Optimizer: rmsprop, 2 steps" in capsys.readouterr().out
-    for arguments, line in ((["solve", "--matrix", "--steps", "2"], "symbackprop: --steps: the matrix form"),
+    assert main(["solve", "--matrix", "--steps", "2", "--optimizer", "adam", "--width", "0"]) == 0
+    assert "mhat_Wo⟨2⟩ = 1/(1 - β₁²) · m_Wo⟨2⟩ = " in capsys.readouterr().out
+    for arguments, line in ((["solve", "--matrix", "--steps", "2", "--hand-round", "3"],
+                             "symbackprop: --hand-round: the matrix form carries"),
                             (["train", str(spec), "--steps", "2", "--numpy"], "symbackprop: --numpy: the optimizer"),
                             (["solve", "staged", "--steps", "1"], "symbackprop: learning_rate: training a graph needs")):
         assert main(arguments) == 2
@@ -401,3 +404,46 @@ def test_the_commands_take_the_optimizer_and_refuse_in_one_line(capsys, tmp_path
         assert error.startswith(line) and error.count("\n") == 1, error
     assert main(["train", "--steps", "2", "--optimizer", "adagrad"]) == 2
     assert "argument --optimizer: invalid choice: 'adagrad'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+@pytest.mark.parametrize("data", [MAZUR, {**MAZUR, "update_biases": True}, DEEP], ids=["mazur", "biases", "deep"])
+def test_the_matrix_form_of_every_optimizer_is_proved_entry_by_entry(data, kind):
+    """Each line of the rule per weight matrix and bias, written out entry by entry at any step t, equals the
+    scalar rule's line for that entry's parameter: every entry of every trained matrix, each line and g."""
+    problem = Problem(data)
+    checks = check_matrix_optimizer(problem.derived, problem.matrix, problem.optimizer(kind))
+    trained = len(problem.network.trainable)
+    assert len(checks) == trained * (len(optimizer_rule(problem.optimizer(kind)).lines) + 1)
+    assert all(check.equal for check in checks)
+
+
+def test_a_forgotten_bias_correction_in_the_matrix_form_fails_its_proof(monkeypatch):
+    """mhat_W = m_W (the correction dropped from the matrix lines only) differs from the scalar rule's mhat."""
+    import symbackprop.checks.matrix_form as proof
+    from symbackprop.derivation.matrix import MatrixDefinition
+
+    def forgetful(matrix, rule, step):
+        lines = optimizer_lines(matrix, rule, step)
+        return tuple(MatrixDefinition(d.symbol, lines[k - 3].symbol, d.layer) if d.symbol.name.startswith("mhat")
+                     else d for k, d in enumerate(lines))
+    monkeypatch.setattr(proof, "optimizer_lines", forgetful)
+    problem = Problem(ADAM)
+    checks = proof.check_matrix_optimizer(problem.derived, problem.matrix, problem.spec.optimizer)
+    wrong = {c.entry.split("[")[0] for c in checks if not c.equal}
+    assert wrong == {"mhat_Wh", "mhat_Wo"}
+    with pytest.raises(CheckFailure, match="^matrix form differs from the scalar derivation"):
+        proof.require_equal(checks)
+
+
+def test_the_matrix_form_works_an_optimizers_steps_with_the_scalar_steps_numbers():
+    problem = Problem(ADAM)
+    matrix = problem.matrix_solution(steps=2).render("text", width=None)
+    scalar = problem.solve(steps=2, checks=False).render("text", width=None)
+    section = matrix[matrix.index("Optimizer: adam, 2 steps"):]
+    assert "equals the scalar rule's line for that entry's parameter" in section
+    assert "m_Wo⟨1⟩ = β₁ · m_Wo⟨0⟩ + (1 - β₁) · g_Wo⟨1⟩ = 0.9 · [[0, 0], [0, 0]] + (1 - 0.9) · " in section
+    for name in ("mhat_w5⟨1⟩", "v_w8⟨2⟩", "w₇⟨2⟩"):
+        value = next(line for line in scalar.splitlines() if line.startswith(name)).rsplit(" = ", 1)[1]
+        assert value in section, name
+    assert "Optimizer:" not in problem.matrix_solution(steps=0, checks=False).render("text")

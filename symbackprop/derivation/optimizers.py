@@ -140,6 +140,14 @@ def instance(rule: OptimizerRule, parameter: Symbol, step: int | None) -> list[t
     """The rule's lines for one parameter at step `step` (from 1): w_5<k> = ..., reading w_5<k-1>,
     g_w5<k> (the gradient at w<k-1>) and the state at k-1 (m_w5<k-1>); t is the number k. With `step`
     None, for code that runs any step: w_5^+ = ..., reading w_5, g_w5 and m_w5 (m_w5^+ after), t kept."""
+    names = instance_names(rule, parameter, step)
+    return [(names[q], renamed(e, names)) for q, e in rule.lines]
+
+
+def instance_names(rule: OptimizerRule, parameter: Symbol, step: int | None) -> dict[Expr, Expr]:
+    """Each generic quantity of the rule (theta, theta^+, g, t, the state before and after, mhat) as `instance`
+    names it for `parameter` at `step`: one name per quantity, whatever the parameter (a weight matrix's
+    quantities and its entries' correspond through these)."""
     if step is None:
         names: dict[Expr, Expr] = {THETA: parameter, after(THETA): after(parameter),
                                    GRADIENT: gradient_at(parameter, None)}
@@ -152,7 +160,7 @@ def instance(rule: OptimizerRule, parameter: Symbol, step: int | None) -> list[t
         names.update((after(q), state_at(q, parameter, step)) for q in rule.state)
     for quantity, _expression in rule.lines:
         names.setdefault(quantity, state_at(quantity, parameter, step))
-    return [(names[q], renamed(e, names)) for q, e in rule.lines]
+    return names
 
 
 def first_step(derivation: Derivation, spec: OptimizerSpec) -> list[tuple[Symbol, Expr]]:

@@ -63,7 +63,7 @@ class MatrixNotation:
         if not isinstance(expr, MatMul):
             return False, self._print(expr)
         coefficient, matrices = expr.as_coeff_matrices()
-        negative = coefficient.could_extract_minus_sign()
+        negative = coefficient.could_extract_minus_sign() and not coefficient.is_Add  # (1 - β₁) · g, not -(-1 + β₁) · g
         factors = [f for f in Mul.make_args(-coefficient if negative else coefficient) if f != 1] + matrices
         if len(factors) == 1:  # -(X ∘ Y) needs no parentheses: the sign binds more loosely than any product
             return negative, self._group(self._print(factors[0])) if isinstance(factors[0], MatAdd) else \

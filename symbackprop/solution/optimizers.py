@@ -7,7 +7,9 @@ exact ones (`numbers.optimizers.worked_steps`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import mpmath
 from sympy import Derivative, Rational, Symbol
@@ -18,7 +20,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at, optimizer_rule, penalty
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
-from symbackprop.numbers.optimizers import Trainee, WorkedSteps
+from symbackprop.numbers.optimizers import Trainee, WorkedStep, WorkedSteps
 from symbackprop.numbers.rounding import fixed, significant, to_significant
 from symbackprop.solution.build import l1_kink_note
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
@@ -26,6 +28,8 @@ from symbackprop.spec.load import optimizer_spec
 from symbackprop.spec.model import RegularizationSpec
 from symbackprop.spec.vocabulary import OPTIMIZERS, PENALTIES
 
+StepItems = Callable[[WorkedStep], list]
+"""A worked step's lines after its E_total: the scalar parameters' by default, a matrix form's per weight matrix."""
 EXACT_PLACES = 50
 """A setting is shown in full: it is an exact decimal from the spec (epsilon = 0.00000001). The values are
 shown to as many significant digits as the solution's decimals: g and g^2 differ in size."""
@@ -71,18 +75,19 @@ def penalty_check_section(derivation: Derivation, checks: list[PenaltyCheck]) ->
 
 
 def with_optimizer_steps(solution: WorkedSolution, trainee: Trainee, worked: WorkedSteps, kind: str,
-                         notes: tuple[Note, ...] = ()) -> WorkedSolution:
+                         notes: tuple[Note, ...] = (), step_items: StepItems | None = None) -> WorkedSolution:
     """`solution` with a last section working `kind`'s first steps, and the numerals its lines need."""
-    section, numerals = optimizer_section(trainee, worked, kind, solution.places or 9, notes)
+    section, numerals = optimizer_section(trainee, worked, kind, solution.places or 9, notes, step_items)
     if kind != "sgd" and any(s.title == "Updates" for s in solution.sections):
         note = Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s.")
         section = replace(section, items=(note, *section.items))
     return replace(solution, sections=solution.sections + (section,), numerals={**solution.numerals, **numerals})
 
 
-def optimizer_section(trainee: Trainee, worked: WorkedSteps, kind: str, places: int,
-                      notes: tuple[Note, ...] = ()) -> tuple[Section, dict[Symbol, str]]:
-    """The rule, the settings and each step worked, and every numeral the steps show."""
+def optimizer_section(trainee: Trainee, worked: WorkedSteps, kind: str, places: int, notes: tuple[Note, ...] = (),
+                      step_items: StepItems | None = None) -> tuple[Section, dict[Symbol, str]]:
+    """The rule, the settings and each step worked, and every numeral the steps show. `step_items`: a step's
+    lines after its E_total (default: each trained parameter's gradient and lines of the rule, one by one)."""
     total = name_of(trainee.total)
     digits = max(places, 1)
     numerals = {s: to_significant(v, digits) for s, v in worked.values.items()}
@@ -107,17 +112,23 @@ def optimizer_section(trainee: Trainee, worked: WorkedSteps, kind: str, places: 
     items += [Step(s, (), None, numerals[s]) for s in worked.constants]
     items += notes
     trained = [k for k, t in enumerate(trainee.trained) if t]
-    size = len(worked.rule.lines)
+    step_items = step_items or partial(_scalar_step, trainee, len(worked.rule.lines), numerals)
     for (error, _value), step in zip(errors, worked.steps):
         steps: list = [Step(error, (), None, numerals[error])]
         if found is not None and found.kind == "l1":
             steps += [l1_kink_note(at_step(trainee.symbols[k], step.step - 1), trainee.names[k]) for k in trained
                       if trainee.penalized[k] and worked.values[at_step(trainee.symbols[k], step.step - 1)] == 0]
-        for n, k in enumerate(trained):
-            g = gradient_at(trainee.symbols[k], step.step)
-            steps.append(Step(g, (trainee.gradients[k],), None, numerals[g]))
-            steps += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[n * size:(n + 1) * size]]
-        items.append(Section(f"Step {step.step}", tuple(steps)))
+        items.append(Section(f"Step {step.step}", (*steps, *step_items(step))))
     items.append(Step(errors[-1][0], (), None, numerals[errors[-1][0]]))
     count = len(worked.steps)
     return Section(f"Optimizer: {kind}, {count} step{'s' if count != 1 else ''}", tuple(items)), numerals
+
+
+def _scalar_step(trainee: Trainee, size: int, numerals: dict[Symbol, str], step: WorkedStep) -> list[Step]:
+    """Each trained parameter's gradient and its `size` lines of the rule at `step`, parameter by parameter."""
+    items: list[Step] = []
+    for n, k in enumerate(k for k, t in enumerate(trainee.trained) if t):
+        g = gradient_at(trainee.symbols[k], step.step)
+        items.append(Step(g, (trainee.gradients[k],), None, numerals[g]))
+        items += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[n * size:(n + 1) * size]]
+    return items
