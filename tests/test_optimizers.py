@@ -447,3 +447,14 @@ def test_the_matrix_form_works_an_optimizers_steps_with_the_scalar_steps_numbers
         value = next(line for line in scalar.splitlines() if line.startswith(name)).rsplit(" = ", 1)[1]
         assert value in section, name
     assert "Optimizer:" not in problem.matrix_solution(steps=0, checks=False).render("text")
+
+
+def test_the_guide_s_matrix_lines_are_the_engine_s():
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "optimizers.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(g_Wo.*?)```", guide, re.S).group(1).splitlines()
+    text = Problem("mazur").matrix_solution(steps=1, optimizer="adam", checks=False).render("text", width=None)
+    lines = text.splitlines()
+    assert len(shown) == 6 and all(any(line.startswith(own + " = ") for line in lines) for own in shown), shown
