@@ -95,10 +95,6 @@ class Trainee:
     gradients: tuple[Symbol, ...]
     """dE/dθ for each parameter, as a worked step names the gradient it reads."""
 
-    def rule(self, optimizer: OptimizerSpec, k: int) -> OptimizerRule:
-        """The rule parameter `k` follows: with the penalty or without."""
-        return optimizer_rule(optimizer, self.penalty if self.penalized[k] else None)
-
 
 def network_trainee(derivation: Derivation) -> Trainee:
     """A layered network's parameters as an optimizer trains them: the spec's trained parameters and penalty."""
@@ -124,14 +120,12 @@ class OptimizerProgram:
         self.trainee, self.backend = trainee, backend
         self.gradient = gradient
         """(parameter values) -> (E_total, outputs, gradients)."""
-        compiled = {penalized: compile_rule(rule, constants(rule, trainee.penalty if penalized else None,
-                                                            trainee.learning_rate), backend)
-                    for penalized, rule in ((False, optimizer_rule(optimizer)),
-                                            (True, optimizer_rule(optimizer, trainee.penalty)))
-                    if not penalized or trainee.penalty is not None}
+        plain, with_penalty, numbers = _rules(trainee, optimizer)
+        compiled = {False: compile_rule(plain, numbers, backend)}
+        compiled[True] = compile_rule(with_penalty, numbers, backend) if trainee.penalty is not None else compiled[False]
         self.updates = tuple(compiled[p] if t else None for t, p in zip(trainee.trained, trainee.penalized))
         """Per parameter: its update, or None for one that is not trained (a fixed bias)."""
-        self.states = len(optimizer_rule(optimizer).state)
+        self.states = len(plain.state)
         """How many numbers of state each parameter carries."""
 
     def step(self, values: list, state: list[tuple], t: int) -> tuple:
