@@ -6,6 +6,7 @@ import mpmath
 import pytest
 from sympy import Rational, Symbol, diff
 
+import symbackprop as sbp
 from symbackprop.checks.matrix_form import check_matrix_optimizer
 from symbackprop.derivation.matrix import optimizer_lines
 from symbackprop.derivation.optimizers import (
@@ -308,7 +309,6 @@ def test_the_guide_s_rules_and_worked_steps_are_current_and_its_examples_run():
     import re
     from pathlib import Path
 
-    import symbackprop as sbp
     from symbackprop.printers import MarkdownPrinter
 
     guide = (Path(__file__).resolve().parent.parent / "docs" / "optimizers.md").read_text(encoding="utf-8")
@@ -458,3 +458,15 @@ def test_the_guide_s_matrix_lines_are_the_engine_s():
     text = Problem("mazur").matrix_solution(steps=1, optimizer="adam", checks=False).render("text", width=None)
     lines = text.splitlines()
     assert len(shown) == 6 and all(any(line.startswith(own + " = ") for line in lines) for own in shown), shown
+
+
+def test_an_optimizers_steps_in_matrix_form_and_on_a_graph_compile_in_latex(tmp_path):
+    """vhat_Wh<1> raised entry by entry is braced ({vhat^{<1>}}^{∘ 1/2}), not a double superscript."""
+    from tests.test_html_latex import _pdflatex
+
+    graph = {"values": {"w": "0.5", "x": 2, "t": 1}, "learning_rate": "0.5", "nodes": {"L": "(w x - t)^2"}, "loss": "L"}
+    for name, solution in (("matrix", Problem("mazur").matrix_solution(steps=1, optimizer="adam", checks=False)),
+                           ("graph", sbp.solve(graph, steps=2, optimizer="adam", checks=False))):
+        source = tmp_path / f"{name}.tex"
+        source.write_text(solution.render("latex"), encoding="utf-8")
+        _pdflatex(source)
