@@ -24,6 +24,7 @@ from sympy import Expr, Mul, Rational, Symbol
 
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
+from symbackprop.memory import cycle_collector_paused
 from symbackprop.names import name_of, symbol
 from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.numbers.codegen import SourceWriter
@@ -189,9 +190,10 @@ def exact_gradient(derivation: GraphDerivation) -> Callable:
 def compile_graph_optimizer(derivation: GraphDerivation, optimizer: OptimizerSpec,
                             backend: str = "mpmath") -> OptimizerProgram:
     """The optimizer's program over the graph's trainable names (simultaneous order): the compiled gradient
-    and the rule compiled once, for mpmath or doubles."""
-    trainee = graph_trainee(derivation)
-    return OptimizerProgram(trainee, optimizer, compile_graph_gradient(derivation, backend), backend)
+    and the rule compiled once, for mpmath or doubles (the garbage collector paused, as for the training loop)."""
+    with cycle_collector_paused():
+        return OptimizerProgram(graph_trainee(derivation), optimizer, compile_graph_gradient(derivation, backend),
+                                backend)
 
 
 def train_graph_optimized(program: OptimizerProgram, steps: int, progress: Callable[[int], None] | None = None,
