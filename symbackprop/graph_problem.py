@@ -12,6 +12,7 @@ far (solve, gradients, finite_difference_checks, gradient_report, train, check);
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -25,6 +26,7 @@ from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, re
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.graph_check import GraphChecker
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
+from symbackprop.checks.penalty import PenaltyCheck, check_graph_penalty, require_penalty
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
@@ -41,7 +43,7 @@ from symbackprop.numbers.training import ORDERS, CompiledNetwork
 from symbackprop.results import CheckResult, Grading, Solution, Training
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
-from symbackprop.solution.optimizers import steps_solution, with_optimizer_steps
+from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
 from symbackprop.spec.model import OptimizerSpec
 
@@ -94,6 +96,10 @@ class GraphProblem:
         steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
         solution = graph_solution(self.derived, self.values, decimals, found, detail, self.kinks)
+        if checks and self.spec.regularization is not None:
+            require_penalty(self.penalty_checks)
+            solution = replace(solution, sections=solution.sections + (
+                penalty_check_section(self.trainee, self.penalty_checks),))
         if steps:
             solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind)
         return Solution(solution)
@@ -118,6 +124,11 @@ class GraphProblem:
     def _worked_steps(self, optimizer: OptimizerSpec, steps: int) -> WorkedSteps:
         """The optimizer's first `steps` steps, every line evaluated exactly and uncompiled."""
         return worked_steps(self.trainee, optimizer, steps, exact_gradient(self.derived))
+
+    @cached_property
+    def penalty_checks(self) -> list[PenaltyCheck]:
+        """The spec's penalty checked: each trainable name's dL/dv + dR/dv against finite differences of L + R."""
+        return check_graph_penalty(self.derived, self.values)
 
     def gradients(self) -> dict[str, mpmath.mpf]:
         """dE/dv for every name v that reaches the loss, the loss first, at 50 significant digits."""

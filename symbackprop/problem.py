@@ -179,7 +179,7 @@ class Problem:
         if checks and self.spec.regularization is not None:
             require_penalty(self.penalty_checks)
             solution = replace(solution, sections=solution.sections + (
-                penalty_check_section(self.derived, self.penalty_checks),))
+                penalty_check_section(self.trainee, self.penalty_checks),))
         if steps:
             solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind,
                                             fixed_biases_note(self.spec))

@@ -269,3 +269,60 @@ def test_graph_optimizers_on_the_command_line(tmp_path):
     assert abs(float(exact["loss_after"]) - float(fast["loss_after"])) < 1e-14
     solved = _command("solve", str(spec), "--steps", "1", "--optimizer", "rmsprop", "--width", "0")
     assert solved.returncode == 0 and "Optimizer: rmsprop, 1 step" in solved.stdout
+
+
+PENALTIES = [{"kind": "l2", "lambda": "0.1"}, {"kind": "l1", "lambda": "0.05"}]
+
+
+@pytest.mark.parametrize("regularization", PENALTIES, ids=["l2", "l1"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
+def test_a_penalized_graph_trains_by_an_optimizer_as_its_exact_steps_do(kind, regularization):
+    problem = GraphProblem({**MIXED, "regularization": regularization})
+    assert graph_trainee(problem.derived).penalized == (True,) * 4
+    _compare_optimizer(problem, kind, 4, {"mpmath": mpmath.mpf(10) ** -40, "math": 1e-12})
+
+
+@pytest.mark.parametrize("regularization", PENALTIES, ids=["l2", "l1"])
+def test_a_penalized_graph_s_gradient_descent_loop_is_sgd_by_its_rule(regularization):
+    """The fused loop's update, (1 - eta lambda) v - eta dL/dv for l2, is the rule's v - eta (dL/dv + lambda v)."""
+    problem = GraphProblem({**MIXED, "regularization": regularization})
+    by_rule = train_graph_optimized(compile_graph_optimizer(problem.derived, problem.optimizer("sgd")), 6)
+    fused, plain = train_graph(problem.derived, 6), GraphProblem(MIXED).train(6)
+    assert all(_relative(by_rule.parameters[n], fused.parameters[n]) <= mpmath.mpf(10) ** -45 for n in fused.parameters)
+    assert all(_relative(plain.parameters[n], fused.parameters[n]) > mpmath.mpf(10) ** -4 for n in fused.parameters)
+
+
+def test_a_graph_with_an_l2_penalty_takes_pytorchs_adam_steps_with_weight_decay():
+    import torch  # the test extra's torch==2.13.0, imported where used
+
+    w, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -1.0))
+    adam = torch.optim.Adam([w, b], lr=0.5, weight_decay=0.1)
+    problem = GraphProblem({**UNIT, "regularization": {"kind": "l2", "lambda": 0.1}})
+    program = compile_graph_optimizer(problem.derived, problem.optimizer("adam"), "math")
+    for step in range(1, 6):
+        adam.zero_grad()
+        ((torch.sigmoid(w * 2 + b) - 1) ** 2 / 2).backward()
+        adam.step()
+        ours = train_graph_optimized(program, step).parameters
+        assert ours["w"] == pytest.approx(w.item(), rel=1e-12) and ours["b"] == pytest.approx(b.item(), rel=1e-12)
+
+
+def test_solve_checks_a_graph_s_penalty_and_a_wrong_derivative_fails(monkeypatch):
+    import dataclasses
+
+    from symbackprop.checks import penalty as checked
+    from symbackprop.errors import CheckFailure
+
+    data = {**UNIT, "regularization": {"kind": "l1", "lambda": 0.1}}
+    text = GraphProblem(data).solve(steps=1).render("text", width=None)
+    assert "Penalty checks" in text and "FAIL" not in text and "dL/dθ + dR/dθ" in text
+    assert "for each of the trainable names, its derivative λ · sign(θ)" in text
+    right = checked.penalty
+    monkeypatch.setattr(checked, "penalty", lambda spec: dataclasses.replace(
+        right(spec), derivative=2 * right(spec).derivative))
+    wrong = GraphProblem(data)
+    assert {c.status for c in wrong.penalty_checks} == {"FAIL"}
+    with pytest.raises(CheckFailure, match="^penalty check failed"):
+        wrong.solve()
+    with pytest.raises(InputError, match=r"^regularization.biases: a graph has no biases"):
+        GraphProblem({**UNIT, "regularization": {"kind": "l2", "lambda": 0.1, "biases": True}})

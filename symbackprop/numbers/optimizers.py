@@ -94,6 +94,8 @@ class Trainee:
     """The loss's symbol (E_total), named at each step in a worked solution."""
     gradients: tuple[Symbol, ...]
     """dE/dθ for each parameter, as a worked step names the gradient it reads."""
+    penalty_covers: str = "weights"
+    """What the penalty covers, as a worked solution says it: weights, weights and biases, trainable names."""
 
 
 def network_trainee(derivation: Derivation) -> Trainee:
@@ -106,7 +108,8 @@ def network_trainee(derivation: Derivation) -> Trainee:
     return Trainee(tuple(p.name for p in parameters), tuple(p.symbol for p in parameters),
                    tuple(p.value for p in parameters), tuple(p in trainable for p in parameters),
                    tuple(penalized(p.is_bias, found) is not None for p in parameters), network.spec.learning_rate,
-                   found, working_precision(network), network.total, tuple(gradients[p.name] for p in parameters))
+                   found, working_precision(network), network.total, tuple(gradients[p.name] for p in parameters),
+                   "weights and biases" if found is not None and found.biases else "weights")
 
 
 class OptimizerProgram:

@@ -16,7 +16,6 @@ from sympy import Derivative, Rational, Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
 from symbackprop.checks.penalty import PenaltyCheck
-from symbackprop.derivation import Derivation
 from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at, optimizer_rule, penalty
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
@@ -61,16 +60,17 @@ def steps_solution(trainee: Trainee, title: str, worked: WorkedSteps, kind: str,
     return WorkedSolution(f"{kind}: {title}", (section,), numerals, places)
 
 
-def penalty_check_section(derivation: Derivation, checks: list[PenaltyCheck]) -> Section:
-    """The penalty's checks: each objective gradient beside the central difference of E_total + R."""
-    found = penalty(derivation.network.spec.regularization)
+def penalty_check_section(trainee: Trainee, checks: list[PenaltyCheck]) -> Section:
+    """The penalty's checks: each objective gradient beside the central difference of the loss + R."""
+    found, loss = trainee.penalty, name_of(trainee.total).key
     note = Note(("The penalty R, ", found.term, " for each penalized parameter θ, joins the loss: the gradient the "
-                 "updates read, dE_total/dθ + ", found.derivative, f", against a central difference of E_total + R "
+                 f"updates read, d{loss}/dθ + ", found.derivative, f", against a central difference of {loss} + R "
                  f"in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree to "
                  f"{REQUIRED_DIGITS} significant digits."))
-    rows = tuple((derivation.gradient(c.parameter).parameter.symbol, significant(c.symbolic, 15),
-                  significant(c.high, 15), fixed(min(c.agreeing_digits, FD_DIGITS), 0), c.status) for c in checks)
-    return Section("Penalty checks", (note, Table(("parameter", "dE_total/dθ + dR/dθ", "mpmath FD of E_total + R",
+    symbols = dict(zip(trainee.names, trainee.symbols))
+    rows = tuple((symbols[c.parameter], significant(c.symbolic, 15), significant(c.high, 15),
+                  fixed(min(c.agreeing_digits, FD_DIGITS), 0), c.status) for c in checks)
+    return Section("Penalty checks", (note, Table(("parameter", f"d{loss}/dθ + dR/dθ", f"mpmath FD of {loss} + R",
                                                    "digits agreeing", "status"), rows)))
 
 
@@ -105,9 +105,9 @@ def optimizer_section(trainee: Trainee, worked: WorkedSteps, kind: str, places: 
     items += [Step(q, (e,)) for q, e in worked.rule.lines]
     found = trainee.penalty
     if worked.penalized is not None:
-        which = "weights and biases" if found.biases else "weights"
         items.append(Note((f"With the {found.kind} penalty ", found.term, " added to the loss for each of the "
-                           f"{which}, its derivative ", found.derivative, " (by SymPy) joins the gradient:")))
+                           f"{trainee.penalty_covers}, its derivative ", found.derivative, " (by SymPy) joins the "
+                           "gradient:")))
         items += [Step(q, (e,)) for q, e in worked.penalized.lines]
     items += [Step(s, (), None, numerals[s]) for s in worked.constants]
     items += notes
