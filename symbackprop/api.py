@@ -79,23 +79,15 @@ def solve(source: SpecLike = None, *, decimals: int = 9, hand_round: int | None 
           optimizer: str | None = None) -> Solution:
     """The whole worked solution; with `checks`, every gradient is checked by finite differences first;
     `steps` of the spec's (or `optimizer`'s) update worked at the end (see `Problem.solve`)."""
-    problem = open_problem(source)
-    if steps is None and optimizer is None:
-        return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
-    if isinstance(problem, GraphProblem):
-        raise InputError("steps: a computation graph's worked solution has no optimizer steps yet")
-    return problem.solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks, steps=steps,
-                         optimizer=optimizer)
+    return open_problem(source).solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks,
+                                      steps=steps, optimizer=optimizer)
 
 
 def optimizer_steps(source: SpecLike = None, steps: int = 2, *, optimizer: str | None = None,
                     decimals: int = 9) -> Solution:
     """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers
     (see docs/optimizers.md)."""
-    problem = open_problem(source)
-    if isinstance(problem, GraphProblem):
-        raise InputError("steps: a computation graph has no optimizer steps yet")
-    return problem.optimizer_steps(steps, optimizer=optimizer, decimals=decimals)
+    return open_problem(source).optimizer_steps(steps, optimizer=optimizer, decimals=decimals)
 
 
 def optimizer_rules() -> Solution:
@@ -103,13 +95,15 @@ def optimizer_rules() -> Solution:
     return Solution(rules_record())
 
 
-def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True) -> Solution:
-    """The worked solution in matrix form (see `Problem.matrix_solution`).
+def matrix_solution(source: SpecLike = None, *, decimals: int = 9, checks: bool = True, steps: int | None = None,
+                    optimizer: str | None = None) -> Solution:
+    """The worked solution in matrix form, with `steps` of the spec's (or `optimizer`'s) update worked per
+    weight matrix at the end (see `Problem.matrix_solution`).
 
         >>> print(matrix_solution("mazur", checks=False).render("text", width=None).splitlines()[18])
         net_h = W_h · i + 𝟙 · b_h = [[0.15, 0.2], [0.25, 0.3]] · [[0.05], [0.1]] + 𝟙 · 0.35 = [[0.3775], [0.3925]]
     """
-    return open_problem(source).matrix_solution(decimals=decimals, checks=checks)
+    return open_problem(source).matrix_solution(decimals=decimals, checks=checks, steps=steps, optimizer=optimizer)
 
 
 def explain(source: SpecLike, parameter: str, *, decimals: int = 9, hand_round: int | None = None,

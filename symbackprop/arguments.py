@@ -10,6 +10,9 @@ import math
 from collections.abc import Collection
 
 from symbackprop.errors import InputError
+from symbackprop.spec.load import optimizer_spec
+from symbackprop.spec.model import OptimizerSpec
+from symbackprop.spec.vocabulary import OPTIMIZERS
 
 MAX_DECIMALS = 50
 """The most decimals shown or carried by hand: the engine's own precision."""
@@ -19,6 +22,8 @@ MIN_WIDTH, MAX_WIDTH = 20, 10_000
 """The columns text may be broken at (the CLI's --width too; 0 there, None here: never)."""
 CURVE_POINTS = 1000
 """About how many steps a training run records for a loss curve."""
+MAX_WORKED_STEPS = 100
+"""The most optimizer steps a worked solution works out line by line."""
 
 
 def whole(argument: str, value: object, low: int, high: int | None = None) -> int:
@@ -71,6 +76,14 @@ def training_backend(backend: object, fast: object, backends: Collection[str]) -
     if flag("fast", fast) and backend != "math":
         raise InputError(f"fast: fast=True means backend 'math', not {backend!r}; give one of them")
     return backend
+
+
+def optimizer_choice(own: OptimizerSpec, kind: object) -> OptimizerSpec:
+    """The spec's optimizer `own`, or the one `kind` names: with `own`'s settings if it is `own`'s kind, else
+    with the defaults."""
+    if kind is None or kind == own.kind:
+        return own
+    return optimizer_spec(choice("optimizer", kind, tuple(OPTIMIZERS)), "optimizer")
 
 
 def _shown(value: object) -> str:

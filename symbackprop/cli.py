@@ -319,7 +319,7 @@ def _drawn_exercise(args: argparse.Namespace) -> api.Exercise:
 def _solve(args: argparse.Namespace) -> int:
     if args.matrix:
         _require_matrix_options(args)
-        solution = api.open_problem(args.spec).matrix_solution(decimals=args.decimals)
+        solution = api.matrix_solution(args.spec, decimals=args.decimals, steps=args.steps, optimizer=args.optimizer)
     else:
         solution = api.solve(args.spec, decimals=args.decimals, hand_round=args.hand_round, detail=args.detail,
                              steps=args.steps, optimizer=args.optimizer)
@@ -334,9 +334,6 @@ def _require_matrix_options(args: argparse.Namespace) -> None:
         raise InputError("--hand-round: the matrix form carries every number exactly; drop --hand-round or --matrix")
     if args.detail != "brief":
         raise InputError(f"--detail {args.detail}: the matrix form has no rule-by-rule detail; drop --detail or --matrix")
-    if args.steps is not None or args.optimizer is not None:
-        raise InputError("--steps: the matrix form works plain gradient descent's one update; drop --steps "
-                         "and --optimizer, or --matrix")
 
 
 def _gradients(args: argparse.Namespace) -> int:

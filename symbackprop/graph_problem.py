@@ -12,32 +12,42 @@ far (solve, gradients, finite_difference_checks, gradient_report, train, check);
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
 import mpmath
 from sympy import Symbol
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
+from symbackprop.arguments import (
+    MAX_DECIMALS, MAX_WORKED_STEPS, choice, flag, optimizer_choice, text, training_backend, training_steps, whole,
+)
 from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checks.graph_check import GraphChecker
 from symbackprop.checks.verify import closest_names
 from symbackprop.checks.graph import AdjointCheck, check_adjoints, require_adjoints
+from symbackprop.checks.penalty import PenaltyCheck, check_graph_penalty, require_penalty
 from symbackprop.derivation.graph import GraphDerivation, derive_graph
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
 from symbackprop.formulas.reader import FormulaError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
-from symbackprop.numbers.graph_training import GRAPH_BACKENDS, compiled_graph_training, train_graph, update_definitions
+from symbackprop.numbers.graph_training import (
+    GRAPH_BACKENDS, compile_graph_optimizer, compiled_graph_training, exact_gradient, graph_trainee, train_graph,
+    train_graph_optimized, update_definitions,
+)
+from symbackprop.numbers.optimizers import OptimizerProgram, Trainee, WorkedSteps, worked_steps
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
 from symbackprop.numbers.training import ORDERS, CompiledNetwork
 from symbackprop.results import CheckResult, Grading, Solution, Training, Tutor
 from symbackprop.solution.build import DETAILS
 from symbackprop.solution.graph import graph_gradient_report, graph_solution
 from symbackprop.solution.graph_tutor import graph_tutor_page
+from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.spec.graph import GraphSpec, graph_spec_from_dict
+from symbackprop.spec.model import OptimizerSpec
 
 
 class GraphProblem:
@@ -45,7 +55,7 @@ class GraphProblem:
 
     def __init__(self, source: GraphSpec | Mapping[str, Any]) -> None:
         self.spec = source if isinstance(source, GraphSpec) else graph_spec_from_dict(source)
-        self._compiled: dict[str, CompiledNetwork] = {}
+        self._compiled: dict[object, CompiledNetwork | OptimizerProgram] = {}
 
     def __repr__(self) -> str:
         return f"GraphProblem({self.spec.name!r})"
@@ -76,14 +86,51 @@ class GraphProblem:
         return check_adjoints(self.derived, self.values, self.kinks)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
-              checks: bool = True) -> Solution:
-        """The whole worked solution; with `checks`, every gradient is checked by finite differences first."""
+              checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:
+        """The whole worked solution; with `checks`, every gradient is checked by finite differences first.
+        `steps`: the optimizer's first steps worked with numbers at the end, as `Problem.solve` (default: one for
+        an optimizer other than sgd, none for sgd); `optimizer` names another than the spec's."""
         if hand_round is not None:
             raise InputError("hand_round: not available for a computation graph yet")
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         detail = choice("detail", detail, DETAILS)
+        chosen = self.optimizer(optimizer)
+        steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         found = self.finite_difference_checks() if flag("checks", checks) else None
-        return Solution(graph_solution(self.derived, self.values, decimals, found, detail, self.kinks))
+        solution = graph_solution(self.derived, self.values, decimals, found, detail, self.kinks)
+        if checks and self.spec.regularization is not None:
+            require_penalty(self.penalty_checks)
+            solution = replace(solution, sections=solution.sections + (
+                penalty_check_section(self.trainee, self.penalty_checks),))
+        if steps:
+            solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind)
+        return Solution(solution)
+
+    def optimizer_steps(self, steps: int = 2, *, optimizer: str | None = None, decimals: int = 9) -> Solution:
+        """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers, alone."""
+        steps = whole("steps", steps, 1, MAX_WORKED_STEPS)
+        decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        chosen = self.optimizer(optimizer)
+        return Solution(steps_solution(self.trainee, self.spec.name, self._worked_steps(chosen, steps), chosen.kind,
+                                       decimals))
+
+    def optimizer(self, kind: str | None = None) -> OptimizerSpec:
+        """The spec's optimizer (sgd if it names none), or the one `kind` names, as `Problem.optimizer`."""
+        return optimizer_choice(self.spec.optimizer, kind)
+
+    @cached_property
+    def trainee(self) -> Trainee:
+        """The trainable names as an optimizer trains them (`InputError` without a learning rate)."""
+        return graph_trainee(self.derived)
+
+    def _worked_steps(self, optimizer: OptimizerSpec, steps: int) -> WorkedSteps:
+        """The optimizer's first `steps` steps, every line evaluated exactly and uncompiled."""
+        return worked_steps(self.trainee, optimizer, steps, exact_gradient(self.derived))
+
+    @cached_property
+    def penalty_checks(self) -> list[PenaltyCheck]:
+        """The spec's penalty checked: each trainable name's dL/dv + dR/dv against finite differences of L + R."""
+        return check_graph_penalty(self.derived, self.values)
 
     def gradients(self) -> dict[str, mpmath.mpf]:
         """dE/dv for every name v that reaches the loss, the loss first, at 50 significant digits."""
@@ -103,12 +150,12 @@ class GraphProblem:
     def train(self, steps: int = 1, *, order: str = "simultaneous", fast: bool = False, every: int | None = None,
               backend: str | None = None, curve: bool = False,
               progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
-        """`steps` rounds of gradient descent on the trainable names with the spec's learning rate, as
-        `Problem.train` (the exact path, or double precision with `fast`; every trainable name is updated
-        from the values before the step, the simultaneous order). The compiled loop is kept."""
+        """`steps` rounds of gradient descent, or of the spec's or `optimizer`'s update, on the trainable names
+        with the spec's learning rate, as `Problem.train` (the exact path, or double precision with `fast`; every
+        trainable name is updated from the values before the step, the simultaneous order). The compiled loop
+        is kept."""
         steps, every, recorded = training_steps(steps, every, curve, progress)
-        if optimizer not in (None, "sgd"):
-            raise InputError(f"optimizer: a computation graph trains by gradient descent (sgd) only, not {optimizer!r}")
+        chosen = self.optimizer(optimizer)
         if choice("order", order, ORDERS) != "simultaneous":
             raise InputError(f"order: a computation graph updates every trainable name at once (simultaneous); "
                              f"{order} is a layered network's order")
@@ -117,6 +164,11 @@ class GraphProblem:
                              "with mpmath (exact) or math (double precision)")
         backend = training_backend(backend, fast, GRAPH_BACKENDS)
         update_definitions(self.derived)  # no learning rate: one line before anything is compiled
+        if chosen.kind != "sgd":
+            if (chosen, backend) not in self._compiled:
+                self._compiled[chosen, backend] = compile_graph_optimizer(self.derived, chosen, backend)
+            result = train_graph_optimized(self._compiled[chosen, backend], steps, progress, recorded)
+            return Training.of(result, self.graph, every, chosen.kind)
         if backend not in self._compiled:
             self._compiled[backend] = compiled_graph_training(self.derived, backend)
         result = train_graph(self.derived, steps, backend, progress, recorded, self._compiled[backend])

@@ -63,10 +63,12 @@ class LayerProblem(GraphProblem):
         return check_layer_forms(self.layer_forms, self.derived)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
-              checks: bool = True) -> Solution:
+              checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:
         """The graph's worked solution with each layer at the layer level; with `checks`, every gradient is
-        checked by finite differences and every layer-level entry proved first."""
-        solution = super().solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks)
+        checked by finite differences and every layer-level entry proved first; `steps`, `optimizer`: as
+        `GraphProblem.solve`."""
+        solution = super().solve(decimals=decimals, hand_round=hand_round, detail=detail, checks=checks,
+                                 steps=steps, optimizer=optimizer)
         if checks:
             require_layer_forms(self.layer_checks)
         return Solution(with_layer_forms(solution.record, self.layer_forms, self.layer_checks))

@@ -26,18 +26,20 @@ from functools import cached_property
 import mpmath
 from sympy import Symbol
 
-from symbackprop.arguments import MAX_DECIMALS, choice, flag, text, training_backend, training_steps, whole
+from symbackprop.arguments import (
+    MAX_DECIMALS, MAX_WORKED_STEPS, choice, flag, optimizer_choice, text, training_backend, training_steps, whole,
+)
 from symbackprop.checks.budget import DEFAULT_BUDGET
 from symbackprop.checking import SOLUTION_BUDGET, check_answer, grade_answer, readable
 from symbackprop.checks.document import (SOURCE_FIELDS, document_names, document_spec, load_document,
                                          reproduce as reproduce_document)
 from symbackprop.checks.finite_differences import GradientCheck, check_gradients, require
-from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, require_equal
+from symbackprop.checks.matrix_form import EntryCheck, check_matrix_form, check_matrix_optimizer, require_equal
 from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_penalty
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
-from symbackprop.derivation.optimizers import first_step
+from symbackprop.derivation.optimizers import first_step, optimizer_rule
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
@@ -47,22 +49,24 @@ from symbackprop.network import Network, build_network
 from symbackprop.numbers.kinks import kinks
 from symbackprop.prairielearn import question_files
 from symbackprop.numbers.point import pass_values
-from symbackprop.numbers.optimizers import OptimizerProgram, compile_optimizer, train_optimized, worked_steps
+from symbackprop.numbers.optimizers import (
+    OptimizerProgram, OutputFirstProgram, Trainee, compile_optimizer, network_trainee, train_optimized, worked_steps,
+)
 from symbackprop.numbers.training import (
-    BACKENDS, ORDERS, compile_training, error_after_update, train as train_network,
+    BACKENDS, ORDERS, compile_gradient, compile_training, error_after_update, train as train_network,
 )
 from symbackprop.results import (
     CheckResult, DerivationView, GradientReport, Grading, Reproduction, Solution, Training, Tutor,
 )
 from symbackprop.solution import gradient_solution, question_sheet, worked_matrix_solution, worked_solution
-from symbackprop.solution.build import DETAILS
+from symbackprop.solution.build import DETAILS, fixed_biases_note
+from symbackprop.solution.matrix import matrix_optimizer_items, matrix_optimizer_notes
 from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
 from symbackprop.solution.tutor import tutor_page
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
-from symbackprop.spec.load import any_spec_from_dict, optimizer_spec
+from symbackprop.spec.load import any_spec_from_dict
 from symbackprop.spec.model import OptimizerSpec
-from symbackprop.spec.vocabulary import OPTIMIZERS
 from symbackprop.spec.layers import LayersSpec
 from symbackprop.spec.exercise import exercise_spec, parse_layers
 from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph_exercise_spec, parse_operations
@@ -73,8 +77,6 @@ from symbackprop.solution.layer_sheet import layer_question_sheet
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
 a `Spec`, or None (mazur)."""
-MAX_WORKED_STEPS = 100
-"""The most optimizer steps a worked solution works out line by line."""
 
 
 def load(source: SpecLike = None) -> Spec | GraphSpec | LayersSpec:
@@ -110,7 +112,7 @@ class Problem:
             what = "a computation graph (it has nodes)" if isinstance(spec, GraphSpec) else "a layer spec"
             raise InputError(f"spec: {spec.name!r} is {what}: open it with open_problem()")
         self.spec: Spec = spec
-        self._compiled: dict[tuple[str | OptimizerSpec, str], object] = {}
+        self._compiled: dict[object, object] = {}
 
     def __repr__(self) -> str:
         return f"Problem({self.spec.name!r})"
@@ -179,10 +181,10 @@ class Problem:
         if checks and self.spec.regularization is not None:
             require_penalty(self.penalty_checks)
             solution = replace(solution, sections=solution.sections + (
-                penalty_check_section(self.derived, self.penalty_checks),))
+                penalty_check_section(self.trainee, self.penalty_checks),))
         if steps:
-            solution = with_optimizer_steps(solution, self.derived, worked_steps(self.derived, chosen, steps),
-                                            chosen.kind)
+            solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind,
+                                            fixed_biases_note(self.spec))
         return Solution(solution)
 
     def tutor(self, *, decimals: int = 9) -> Tutor:
@@ -195,19 +197,44 @@ class Problem:
         steps = whole("steps", steps, 1, MAX_WORKED_STEPS)
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
         chosen = self.optimizer(optimizer)
-        return Solution(steps_solution(self.derived, worked_steps(self.derived, chosen, steps), chosen.kind, decimals))
+        return Solution(steps_solution(self.trainee, self.spec.name, self._worked_steps(chosen, steps), chosen.kind,
+                                       decimals, fixed_biases_note(self.spec)))
 
-    def matrix_solution(self, *, decimals: int = 9, checks: bool = True) -> Solution:
+    @cached_property
+    def trainee(self) -> Trainee:
+        """The parameters as an optimizer trains them: which are trained and penalized, and the numbers it reads."""
+        return network_trainee(self.derived)
+
+    def _worked_steps(self, optimizer: OptimizerSpec, steps: int):
+        """The optimizer's first `steps` steps evaluated exactly, line by line, with the compiled exact gradient."""
+        if "gradient" not in self._compiled:
+            self._compiled["gradient"] = compile_gradient(self.derived, "mpmath", outputs=True)
+        return worked_steps(self.trainee, optimizer, steps, self._compiled["gradient"])
+
+    def matrix_solution(self, *, decimals: int = 9, checks: bool = True, steps: int | None = None,
+                        optimizer: str | None = None) -> Solution:
         """The worked solution in matrix form, one line per layer quantity, each with explicit matrices of
         numbers. With `checks`, every entry is first proved equal to the scalar derivation's quantity and
-        every gradient is checked by finite differences (a failure raises `CheckFailure`)."""
+        every gradient is checked by finite differences (a failure raises `CheckFailure`). `steps`, `optimizer`:
+        as `solve`, the optimizer's steps worked per weight matrix and bias (with `checks`, each entry of its
+        lines proved equal to the scalar rule's line for that entry's parameter)."""
         decimals = whole("decimals", decimals, 0, MAX_DECIMALS)
+        chosen = self.optimizer(optimizer)
+        steps = (0 if chosen.kind == "sgd" else 1) if steps is None else whole("steps", steps, 0, MAX_WORKED_STEPS)
         proof = found = None
         if flag("checks", checks):
             proof = self.matrix_proof
             require_equal(proof)
             found = self.finite_difference_checks()
-        return Solution(worked_matrix_solution(self.derived, decimals, found, proof, self.matrix))
+        solution = worked_matrix_solution(self.derived, decimals, found, proof, self.matrix)
+        if steps:
+            entries = check_matrix_optimizer(self.derived, self.matrix, chosen) if checks else None
+            if entries is not None:
+                require_equal(entries)
+            solution = with_optimizer_steps(solution, self.trainee, self._worked_steps(chosen, steps), chosen.kind,
+                                            (*fixed_biases_note(self.spec), *matrix_optimizer_notes(entries)),
+                                            matrix_optimizer_items(self.derived, self.matrix, optimizer_rule(chosen)))
+        return Solution(solution)
 
     def explain(self, parameter: str, *, decimals: int = 9, hand_round: int | None = None,
                 detail: str = "full") -> Solution:
@@ -258,23 +285,19 @@ class Problem:
             result = train_network(self.derived, steps, order, backend, progress, every=recorded,
                                    compiled=self._loop(order, backend))
         else:
-            if order != "simultaneous":
-                raise InputError(f"order: the optimizer {chosen.kind!r} updates in the simultaneous order only")
-            result = train_optimized(self.derived, steps, self._optimizer_program(chosen, backend), backend,
-                                     progress, every=recorded)
+            result = train_optimized(self._optimizer_program(chosen, backend, order), steps, progress, every=recorded)
         return Training.of(result, self.network, every, chosen.kind)
 
     def optimizer(self, kind: str | None = None) -> OptimizerSpec:
         """The spec's optimizer, or the one `kind` names (with the spec's settings if it is the spec's kind)."""
-        if kind is None or kind == self.spec.optimizer.kind:
-            return self.spec.optimizer
-        return optimizer_spec(choice("optimizer", kind, tuple(OPTIMIZERS)), "optimizer")
+        return optimizer_choice(self.spec.optimizer, kind)
 
-    def _optimizer_program(self, optimizer: OptimizerSpec, backend: str) -> OptimizerProgram:
-        """The compiled gradient and updates of `optimizer` on `backend`, compiled the first time."""
-        if (optimizer, backend) not in self._compiled:
-            self._compiled[optimizer, backend] = compile_optimizer(self.derived, optimizer, backend)
-        return self._compiled[optimizer, backend]
+    def _optimizer_program(self, optimizer: OptimizerSpec, backend: str,
+                           order: str) -> OptimizerProgram | OutputFirstProgram:
+        """`optimizer`'s compiled program on `backend` in `order`, compiled the first time."""
+        if (optimizer, backend, order) not in self._compiled:
+            self._compiled[optimizer, backend, order] = compile_optimizer(self.derived, optimizer, backend, order)
+        return self._compiled[optimizer, backend, order]
 
     def _loop(self, order: str, backend: str):
         """The training loop for `order` and `backend`, compiled the first time it is asked for."""

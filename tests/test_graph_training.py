@@ -9,15 +9,20 @@ import sys
 import mpmath
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from sympy import Rational
 
 import symbackprop as sbp
 from symbackprop.errors import InputError
 from symbackprop.graph_problem import GraphProblem
 from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.stable import NotFinite
+from symbackprop.derivation.optimizers import at_step
 from symbackprop.numbers.graph_training import (
-    _exact_numbers, compile_graph_training, exact_start, exact_step, train_graph,
+    _exact_numbers, compile_graph_optimizer, compile_graph_training, exact_gradient, exact_start, exact_step,
+    graph_trainee, train_graph, train_graph_optimized,
 )
+from symbackprop.numbers.optimizers import worked_steps
 from tests.test_graph import random_graphs
 
 UNIT = {"name": "unit", "values": {"w": "0.5", "x": 2, "b": -1, "t": 1}, "trainable": ["w", "b"],
@@ -167,3 +172,158 @@ def test_what_a_graph_cannot_train_with_is_one_line(arguments, line):
     result = _command(*arguments)
     assert result.returncode == 2 and result.stdout == "" and result.stderr.startswith(line)
     assert result.stderr.count("\n") == 1
+
+
+OPTIMIZER_KINDS = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+
+
+def _compare_optimizer(problem: GraphProblem, kind: str, steps: int, tolerances: dict, bounded: bool = False) -> None:
+    """After every step, both compiled paths of `kind` agree with its exact worked steps, each line evaluated
+    uncompiled from the rule's records with the gradients of the uncompiled graph (`exact_gradient`)."""
+    optimizer = problem.optimizer(kind)
+    trainee = graph_trainee(problem.derived)
+    exact = worked_steps(trainee, optimizer, steps, exact_gradient(problem.derived))
+    if bounded:
+        start = exact_start(problem.derived)
+        for step in range(steps + 1):
+            leaves = {**start, **{n: exact.values[at_step(n, step)] for n in trainee.symbols}}
+            assume(all(abs(value) < BOUNDED for value in graph_values(problem.derived, leaves).values()))
+    for backend, tolerance in tolerances.items():
+        program = compile_graph_optimizer(problem.derived, optimizer, backend)
+        for step in range(steps + 1):
+            run = train_graph_optimized(program, step)
+            assert all(_relative(run.parameters[n.name], exact.values[at_step(n, step)]) <= tolerance
+                       for n in trainee.symbols), (backend, step)
+            loss = exact.steps[step].error if step < steps else exact.error
+            assert _relative(run.error, loss) <= tolerance, (backend, step)
+
+
+@pytest.mark.parametrize("kind", OPTIMIZER_KINDS)
+@pytest.mark.parametrize("data", [UNIT, MIXED], ids=["unit", "mixed"])
+def test_every_optimizer_trains_a_graph_as_its_exact_steps_do(data, kind):
+    _compare_optimizer(GraphProblem(data), kind, 5, {"mpmath": mpmath.mpf(10) ** -40, "math": 1e-12})
+
+
+@settings(max_examples=20, deadline=None)
+@given(random_graphs(), st.sampled_from(["momentum", "rmsprop", "adam"]))
+def test_random_graphs_train_by_an_optimizer_as_the_exact_steps_do(case, kind):
+    data, _composed = case
+    problem = GraphProblem({**data, "learning_rate": "0.05"})
+    assume(all(abs(value) < BOUNDED for value in problem.values.values()))
+    _compare_optimizer(problem, kind, 3, {"mpmath": mpmath.mpf(10) ** -40, "math": 1e-9}, bounded=True)
+
+
+def test_sgd_by_its_rule_is_the_fused_graph_loop():
+    problem = GraphProblem(MIXED)
+    by_rule = train_graph_optimized(compile_graph_optimizer(problem.derived, problem.optimizer("sgd")), 6)
+    fused = train_graph(problem.derived, 6)
+    assert all(_relative(by_rule.parameters[n], fused.parameters[n]) <= mpmath.mpf(10) ** -45 for n in fused.parameters)
+
+
+def test_a_graph_takes_pytorchs_adam_steps():
+    """PyTorch 2.13's Adam (float64, its autograd) on the unit graph reaches the same w and b after each step."""
+    import torch  # the test extra's torch==2.13.0, imported where used
+
+    w, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -1.0))
+    adam = torch.optim.Adam([w, b], lr=0.5)
+    program = compile_graph_optimizer(GraphProblem(UNIT).derived, GraphProblem(UNIT).optimizer("adam"), "math")
+    for step in range(1, 6):
+        adam.zero_grad()
+        ((torch.sigmoid(w * 2 + b) - 1) ** 2 / 2).backward()
+        adam.step()
+        ours = train_graph_optimized(program, step).parameters
+        assert ours["w"] == pytest.approx(w.item(), rel=1e-12) and ours["b"] == pytest.approx(b.item(), rel=1e-12)
+
+
+def test_a_layer_spec_trains_by_an_optimizer_and_solve_works_its_steps():
+    data = {"inputs": [1, 2, 3], "layers": [{"kind": "conv1d", "kernel": [1, -1]}], "targets": [0, 0],
+            "loss": "half_squared_error", "learning_rate": "0.1"}
+    problem = sbp.open_problem(data)
+    _compare_optimizer(problem, "adam", 3, {"mpmath": mpmath.mpf(10) ** -40, "math": 1e-12})
+    assert problem.train(3, optimizer="rmsprop", fast=True).optimizer == "rmsprop"
+    text = problem.solve(steps=2, optimizer="momentum", checks=False).render("text", width=None)
+    assert "Optimizer: momentum, 2 steps" in text and "g_K1⟨2⟩ = ∂E/∂K₁ = " in text
+    assert text.index("at the layer level") < text.index("Optimizer: momentum")
+
+
+def test_solve_works_a_graph_s_optimizer_steps_and_the_spec_may_name_its_optimizer():
+    problem = GraphProblem({**UNIT, "optimizer": {"kind": "adam", "beta1": 0.8}})
+    assert problem.optimizer().settings[0] == ("beta1", Rational(4, 5)) and problem.train(2).optimizer == "adam"
+    text = problem.solve(steps=2, checks=False).render("text", width=None)
+    # the spec has a learning rate, so the solution shows gradient descent's update first, and says so
+    assert "Optimizer: adam, 2 steps" in text and "The Updates section above is plain gradient descent's" in text
+    assert "mhat_w⟨1⟩ = m_w⟨1⟩/(1 - β₁¹) = (-0.05)/(1 - 0.8¹) = -0.25" in text
+    assert "w⟨1⟩ = w⟨0⟩ - η · mhat_w⟨1⟩/(sqrt(vhat_w⟨1⟩) + ε) = 0.5 - 0.5 · (-0.25)/(sqrt(0.0625) + 0.00000001) = " \
+           "0.99999998" in text
+    assert "Optimizer:" not in GraphProblem(UNIT).solve(checks=False).render("text")
+    assert "Step 3" in sbp.optimizer_steps(UNIT, 3, optimizer="nesterov").render("text")
+    with pytest.raises(InputError, match=r"^optimizer.kind: unknown optimizer 'adagrad'"):
+        GraphProblem({**UNIT, "optimizer": "adagrad"})
+
+
+def test_graph_optimizers_on_the_command_line(tmp_path):
+    spec = tmp_path / "unit.json"
+    spec.write_text(json.dumps(UNIT), encoding="utf-8")
+    exact = json.loads(_command("train", str(spec), "--steps", "20", "--optimizer", "adam", "--json").stdout)
+    fast = json.loads(_command("train", str(spec), "--steps", "20", "--optimizer", "adam", "--fast", "--json").stdout)
+    assert exact["optimizer"] == fast["optimizer"] == "adam"
+    assert abs(float(exact["loss_after"]) - float(fast["loss_after"])) < 1e-14
+    solved = _command("solve", str(spec), "--steps", "1", "--optimizer", "rmsprop", "--width", "0")
+    assert solved.returncode == 0 and "Optimizer: rmsprop, 1 step" in solved.stdout
+
+
+PENALTIES = [{"kind": "l2", "lambda": "0.1"}, {"kind": "l1", "lambda": "0.05"}]
+
+
+@pytest.mark.parametrize("regularization", PENALTIES, ids=["l2", "l1"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
+def test_a_penalized_graph_trains_by_an_optimizer_as_its_exact_steps_do(kind, regularization):
+    problem = GraphProblem({**MIXED, "regularization": regularization})
+    assert graph_trainee(problem.derived).penalized == (True,) * 4
+    _compare_optimizer(problem, kind, 4, {"mpmath": mpmath.mpf(10) ** -40, "math": 1e-12})
+
+
+@pytest.mark.parametrize("regularization", PENALTIES, ids=["l2", "l1"])
+def test_a_penalized_graph_s_gradient_descent_loop_is_sgd_by_its_rule(regularization):
+    """The fused loop's update, (1 - eta lambda) v - eta dL/dv for l2, is the rule's v - eta (dL/dv + lambda v)."""
+    problem = GraphProblem({**MIXED, "regularization": regularization})
+    by_rule = train_graph_optimized(compile_graph_optimizer(problem.derived, problem.optimizer("sgd")), 6)
+    fused, plain = train_graph(problem.derived, 6), GraphProblem(MIXED).train(6)
+    assert all(_relative(by_rule.parameters[n], fused.parameters[n]) <= mpmath.mpf(10) ** -45 for n in fused.parameters)
+    assert all(_relative(plain.parameters[n], fused.parameters[n]) > mpmath.mpf(10) ** -4 for n in fused.parameters)
+
+
+def test_a_graph_with_an_l2_penalty_takes_pytorchs_adam_steps_with_weight_decay():
+    import torch  # the test extra's torch==2.13.0, imported where used
+
+    w, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -1.0))
+    adam = torch.optim.Adam([w, b], lr=0.5, weight_decay=0.1)
+    problem = GraphProblem({**UNIT, "regularization": {"kind": "l2", "lambda": 0.1}})
+    program = compile_graph_optimizer(problem.derived, problem.optimizer("adam"), "math")
+    for step in range(1, 6):
+        adam.zero_grad()
+        ((torch.sigmoid(w * 2 + b) - 1) ** 2 / 2).backward()
+        adam.step()
+        ours = train_graph_optimized(program, step).parameters
+        assert ours["w"] == pytest.approx(w.item(), rel=1e-12) and ours["b"] == pytest.approx(b.item(), rel=1e-12)
+
+
+def test_solve_checks_a_graph_s_penalty_and_a_wrong_derivative_fails(monkeypatch):
+    import dataclasses
+
+    from symbackprop.checks import penalty as checked
+    from symbackprop.errors import CheckFailure
+
+    data = {**UNIT, "regularization": {"kind": "l1", "lambda": 0.1}}
+    text = GraphProblem(data).solve(steps=1).render("text", width=None)
+    assert "Penalty checks" in text and "FAIL" not in text and "dL/dθ + dR/dθ" in text
+    assert "for each of the trainable names, its derivative λ · sign(θ)" in text
+    right = checked.penalty
+    monkeypatch.setattr(checked, "penalty", lambda spec: dataclasses.replace(
+        right(spec), derivative=2 * right(spec).derivative))
+    wrong = GraphProblem(data)
+    assert {c.status for c in wrong.penalty_checks} == {"FAIL"}
+    with pytest.raises(CheckFailure, match="^penalty check failed"):
+        wrong.solve()
+    with pytest.raises(InputError, match=r"^regularization.biases: a graph has no biases"):
+        GraphProblem({**UNIT, "regularization": {"kind": "l2", "lambda": 0.1, "biases": True}})

@@ -6,14 +6,19 @@ import mpmath
 import pytest
 from sympy import Rational, Symbol, diff
 
+import symbackprop as sbp
+from symbackprop.checks.matrix_form import check_matrix_optimizer
+from symbackprop.derivation.matrix import optimizer_lines
 from symbackprop.derivation.optimizers import (
     GRADIENT, THETA, at_step, instance, optimizer_rule, penalty, sgd_update, state_at,
 )
-from symbackprop.errors import InputError
+from symbackprop.errors import CheckFailure, InputError
 from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
 from symbackprop.numbers.evaluate import evaluate
-from symbackprop.numbers.optimizers import compile_optimizer, train_optimized, worked_steps
-from symbackprop.numbers.training import train
+from symbackprop.numbers.optimizers import (
+    compile_optimizer, network_trainee, train_optimized, worked_output_first, worked_steps,
+)
+from symbackprop.numbers.training import compile_gradient, train
 from symbackprop.printers.math import text_formula
 from symbackprop.problem import Problem
 from symbackprop.spec.load import optimizer_spec, spec_from_dict
@@ -33,6 +38,12 @@ def _problem(kind: str = "sgd", regularization: dict | None = None, **extra) -> 
     return Problem(data)
 
 
+def _worked(problem: Problem, optimizer, steps: int):
+    """The exact worked steps, uncompiled but for the gradient (the compiled mpmath one)."""
+    return worked_steps(network_trainee(problem.derived), optimizer, steps,
+                        compile_gradient(problem.derived, "mpmath", outputs=True))
+
+
 CASES = [(kind, None) for kind in OPTIMIZERS] + [
     ("sgd", {"kind": "l2", "lambda": 0.01}), ("adam", {"kind": "l2", "lambda": 0.01}),
     ("momentum", {"kind": "l1", "lambda": 0.01}), ("rmsprop", {"kind": "l2", "lambda": 0.1, "biases": True}),
@@ -46,27 +57,67 @@ def test_double_path_follows_the_exact_path_step_by_step(kind, regularization):
     extra = {"update_biases": True} if regularization and regularization.get("biases") else {}
     problem = _problem(kind, regularization, **extra)
     optimizer = problem.spec.optimizer
-    exact = worked_steps(problem.derived, optimizer, STEPS)
+    exact = _worked(problem, optimizer, STEPS)
     programs = {b: compile_optimizer(problem.derived, optimizer, b) for b in ("math", "mpmath")}
     for step in range(1, STEPS + 1):
         for backend, tolerance in (("math", 1e-13), ("mpmath", mpmath.mpf(10) ** -40)):
-            run = train_optimized(problem.derived, step, programs[backend], backend)
+            run = train_optimized(programs[backend], step)
             for parameter in problem.network.parameters:
                 expected = exact.values[at_step(parameter.symbol, step)]
                 assert abs(run.parameters[parameter.name] - expected) <= tolerance * max(1, abs(expected)), \
                     (backend, step, parameter.name)
-        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(problem.derived, step - 1,
-                                                                            programs["mpmath"]).error, 1e-40)
-    assert mpmath.almosteq(exact.error, train_optimized(problem.derived, STEPS, programs["mpmath"]).error, 1e-40)
+        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(programs["mpmath"], step - 1).error, 1e-40)
+    assert mpmath.almosteq(exact.error, train_optimized(programs["mpmath"], STEPS).error, 1e-40)
 
 
+@pytest.mark.parametrize("order", ["simultaneous", "output-first"])
 @pytest.mark.parametrize("regularization", [None, {"kind": "l2", "lambda": 0.01}, {"kind": "l1", "lambda": 0.02}])
-def test_sgd_by_its_rule_is_the_fused_gradient_descent_loop(regularization):
-    problem = _problem("sgd", regularization)
-    fused = train(problem.derived, STEPS)
-    by_rule = train_optimized(problem.derived, STEPS, compile_optimizer(problem.derived, problem.spec.optimizer))
+def test_sgd_by_its_rule_is_the_fused_gradient_descent_loop(regularization, order):
+    problem = _problem("sgd", regularization, update_biases=True)
+    fused = train(problem.derived, STEPS, order)
+    by_rule = train_optimized(compile_optimizer(problem.derived, problem.spec.optimizer, order=order), STEPS)
+    assert by_rule.order == order
     for name, value in fused.parameters.items():
         assert mpmath.almosteq(value, by_rule.parameters[name], 1e-45)
+
+
+DEEP = {**MAZUR, "update_biases": True, "inputs": [0.05, 0.1, -0.2], "targets": [0.01, 0.99],
+        "layers": [{"activation": "tanh", "weights": [[0.15, 0.2, -0.1], [0.25, 0.3, 0.05]], "bias": 0.35},
+                   {"activation": "sigmoid", "weights": [[0.4, -0.45], [0.5, 0.55], [0.1, 0.2]], "bias": [0.6, 0.1, 0.2]},
+                   {"activation": "sigmoid", "weights": [[0.3, 0.2, -0.5], [0.7, 0.1, 0.25]], "bias": 0.2}]}
+
+
+@pytest.mark.parametrize(("kind", "regularization"), CASES)
+def test_output_first_compiled_paths_follow_the_exact_path_step_by_step(kind, regularization):
+    """The output-first order with any optimizer: both compiled paths agree with the uncompiled exact steps
+    (each layer's lines of the rule evaluated after its backward pass, through the layers above as updated)
+    after every one of five steps, on a network of three layers."""
+    data = {**DEEP, "optimizer": kind, **({"regularization": regularization} if regularization else {})}
+    problem = Problem(data)
+    exact = worked_output_first(problem.derived, problem.spec.optimizer, STEPS)
+    programs = {b: compile_optimizer(problem.derived, problem.spec.optimizer, b, "output-first")
+                for b in ("math", "mpmath")}
+    for step in range(1, STEPS + 1):
+        for backend, tolerance in (("math", 1e-13), ("mpmath", mpmath.mpf(10) ** -40)):
+            run = train_optimized(programs[backend], step)
+            assert run.order == "output-first"
+            for parameter in problem.network.parameters:
+                expected = exact.values[at_step(parameter.symbol, step)]
+                assert abs(run.parameters[parameter.name] - expected) <= tolerance * max(1, abs(expected)), \
+                    (backend, step, parameter.name)
+        assert mpmath.almosteq(exact.steps[step - 1].error, train_optimized(programs["mpmath"], step - 1).error, 1e-40)
+    assert mpmath.almosteq(exact.error, train_optimized(programs["mpmath"], STEPS).error, 1e-40)
+
+
+def test_output_first_moves_the_output_layer_as_simultaneous_does_and_the_layers_below_otherwise():
+    """At the first step the output layer reads the same gradients in both orders, so momentum moves it alike;
+    the hidden layer back-propagates through the updated output weights, so it moves otherwise."""
+    problem = Problem({**MAZUR, "optimizer": "momentum"})
+    first = {order: problem.train(1, order=order).parameters for order in ("simultaneous", "output-first")}
+    for name in ("w5", "w6", "w7", "w8"):
+        assert mpmath.almosteq(first["simultaneous"][name], first["output-first"][name], 1e-45)
+    for name in ("w1", "w2", "w3", "w4"):
+        assert not mpmath.almosteq(first["simultaneous"][name], first["output-first"][name], 1e-6)
 
 
 def _torch_network(problem: Problem, kind: str, settings: dict, weight_decay: float):
@@ -116,7 +167,7 @@ def test_every_optimizer_takes_pytorchs_steps(kind, regularization):
         optimizer.zero_grad()
         loss().backward()
         optimizer.step()
-        ours = train_optimized(problem.derived, step, program, "math").parameters
+        ours = train_optimized(program, step).parameters
         theirs = [float(v) for v in torch.cat([w.detach().flatten() for w in weights])]
         for k, value in enumerate(theirs):
             assert ours[f"w{k + 1}"] == pytest.approx(value, rel=1e-12, abs=1e-15), (kind, step, k + 1)
@@ -126,7 +177,7 @@ def test_a_forgotten_bias_correction_is_far_from_adams_first_step():
     """Adam's first step without m-hat's bias correction moves w5 by a tenth as much: the worked steps and the
     compiled path both hold the corrected step, and the rule fails if the correction is dropped."""
     problem = _problem("adam")
-    first = worked_steps(problem.derived, problem.spec.optimizer, 1)
+    first = _worked(problem, problem.spec.optimizer, 1)
     w5 = problem.network.parameter("w5").symbol
     m, m_hat = state_at(Symbol("m"), w5, 1), state_at(Symbol("mhat"), w5, 1)
     assert mpmath.almosteq(first.values[m_hat], first.values[m] / (1 - mpmath.mpf("0.9")), 1e-45)
@@ -215,7 +266,6 @@ def test_train_takes_the_optimizer_and_refuses_what_it_cannot_run():
     assert problem.train(3, optimizer="sgd").error == Problem(MAZUR).train(3).error
     assert problem.optimizer("momentum").settings == ((("momentum", Rational(9, 10))),)
     for wrong, message in (({"optimizer": "adagrad"}, "optimizer: expected one of"),
-                           ({"order": "output-first"}, "order: the optimizer 'adam'"),
                            ({"backend": "numpy"}, "backend: the optimizer 'adam' runs on")):
         with pytest.raises(InputError, match=message):
             problem.train(2, **wrong)
@@ -259,7 +309,6 @@ def test_the_guide_s_rules_and_worked_steps_are_current_and_its_examples_run():
     import re
     from pathlib import Path
 
-    import symbackprop as sbp
     from symbackprop.printers import MarkdownPrinter
 
     guide = (Path(__file__).resolve().parent.parent / "docs" / "optimizers.md").read_text(encoding="utf-8")
@@ -316,7 +365,6 @@ def test_the_penalty_check_passes_and_fails_a_wrong_derivative(kind, monkeypatch
     import dataclasses
 
     from symbackprop.checks import penalty as checked
-    from symbackprop.errors import CheckFailure
 
     data = {**MAZUR, "regularization": {"kind": kind, "lambda": 0.1}}
     data["layers"] = [data["layers"][0], {**data["layers"][1], "weights": [[0, 0.45], [0.5, 0.55]]}]
@@ -345,11 +393,80 @@ def test_the_commands_take_the_optimizer_and_refuse_in_one_line(capsys, tmp_path
     assert "Training: 3 steps of nesterov" in capsys.readouterr().out
     assert main(["solve", str(spec), "--steps", "2", "--optimizer", "rmsprop", "--width", "0"]) == 0
     assert "Optimizer: rmsprop, 2 steps" in capsys.readouterr().out
-    for arguments, line in ((["solve", "--matrix", "--steps", "2"], "symbackprop: --steps: the matrix form"),
+    assert main(["solve", "--matrix", "--steps", "2", "--optimizer", "adam", "--width", "0"]) == 0
+    assert "mhat_Wo⟨2⟩ = 1/(1 - β₁²) · m_Wo⟨2⟩ = " in capsys.readouterr().out
+    for arguments, line in ((["solve", "--matrix", "--steps", "2", "--hand-round", "3"],
+                             "symbackprop: --hand-round: the matrix form carries"),
                             (["train", str(spec), "--steps", "2", "--numpy"], "symbackprop: --numpy: the optimizer"),
-                            (["solve", "staged", "--steps", "1"], "symbackprop: --steps: a computation graph")):
+                            (["solve", "staged", "--steps", "1"], "symbackprop: learning_rate: training a graph needs")):
         assert main(arguments) == 2
         error = capsys.readouterr().err
         assert error.startswith(line) and error.count("\n") == 1, error
     assert main(["train", "--steps", "2", "--optimizer", "adagrad"]) == 2
     assert "argument --optimizer: invalid choice: 'adagrad'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+@pytest.mark.parametrize("data", [MAZUR, {**MAZUR, "update_biases": True}, DEEP], ids=["mazur", "biases", "deep"])
+def test_the_matrix_form_of_every_optimizer_is_proved_entry_by_entry(data, kind):
+    """Each line of the rule per weight matrix and bias, written out entry by entry at any step t, equals the
+    scalar rule's line for that entry's parameter: every entry of every trained matrix, each line and g."""
+    problem = Problem(data)
+    checks = check_matrix_optimizer(problem.derived, problem.matrix, problem.optimizer(kind))
+    trained = len(problem.network.trainable)
+    assert len(checks) == trained * (len(optimizer_rule(problem.optimizer(kind)).lines) + 1)
+    assert all(check.equal for check in checks)
+
+
+def test_a_forgotten_bias_correction_in_the_matrix_form_fails_its_proof(monkeypatch):
+    """mhat_W = m_W (the correction dropped from the matrix lines only) differs from the scalar rule's mhat."""
+    import symbackprop.checks.matrix_form as proof
+    from symbackprop.derivation.matrix import MatrixDefinition
+
+    def forgetful(matrix, rule, step):
+        lines = optimizer_lines(matrix, rule, step)
+        return tuple(MatrixDefinition(d.symbol, lines[k - 3].symbol, d.layer) if d.symbol.name.startswith("mhat")
+                     else d for k, d in enumerate(lines))
+    monkeypatch.setattr(proof, "optimizer_lines", forgetful)
+    problem = Problem(ADAM)
+    checks = proof.check_matrix_optimizer(problem.derived, problem.matrix, problem.spec.optimizer)
+    wrong = {c.entry.split("[")[0] for c in checks if not c.equal}
+    assert wrong == {"mhat_Wh", "mhat_Wo"}
+    with pytest.raises(CheckFailure, match="^matrix form differs from the scalar derivation"):
+        proof.require_equal(checks)
+
+
+def test_the_matrix_form_works_an_optimizers_steps_with_the_scalar_steps_numbers():
+    problem = Problem(ADAM)
+    matrix = problem.matrix_solution(steps=2).render("text", width=None)
+    scalar = problem.solve(steps=2, checks=False).render("text", width=None)
+    section = matrix[matrix.index("Optimizer: adam, 2 steps"):]
+    assert "equals the scalar rule's line for that entry's parameter" in section
+    assert "m_Wo⟨1⟩ = β₁ · m_Wo⟨0⟩ + (1 - β₁) · g_Wo⟨1⟩ = 0.9 · [[0, 0], [0, 0]] + (1 - 0.9) · " in section
+    for name in ("mhat_w5⟨1⟩", "v_w8⟨2⟩", "w₇⟨2⟩"):
+        value = next(line for line in scalar.splitlines() if line.startswith(name)).rsplit(" = ", 1)[1]
+        assert value in section, name
+    assert "Optimizer:" not in problem.matrix_solution(steps=0, checks=False).render("text")
+
+
+def test_the_guide_s_matrix_lines_are_the_engine_s():
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "optimizers.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(g_Wo.*?)```", guide, re.S).group(1).splitlines()
+    text = Problem("mazur").matrix_solution(steps=1, optimizer="adam", checks=False).render("text", width=None)
+    lines = text.splitlines()
+    assert len(shown) == 6 and all(any(line.startswith(own + " = ") for line in lines) for own in shown), shown
+
+
+def test_an_optimizers_steps_in_matrix_form_and_on_a_graph_compile_in_latex(tmp_path):
+    """vhat_Wh<1> raised entry by entry is braced ({vhat^{<1>}}^{∘ 1/2}), not a double superscript."""
+    from tests.test_html_latex import _pdflatex
+
+    graph = {"values": {"w": "0.5", "x": 2, "t": 1}, "learning_rate": "0.5", "nodes": {"L": "(w x - t)^2"}, "loss": "L"}
+    for name, solution in (("matrix", Problem("mazur").matrix_solution(steps=1, optimizer="adam", checks=False)),
+                           ("graph", sbp.solve(graph, steps=2, optimizer="adam", checks=False))):
+        source = tmp_path / f"{name}.tex"
+        source.write_text(solution.render("latex"), encoding="utf-8")
+        _pdflatex(source)

@@ -18,10 +18,12 @@ from sympy import Expr, ImmutableMatrix, Symbol, expand, simplify
 from sympy.matrices.expressions import MatrixExpr
 
 from symbackprop.derivation import Derivation
-from symbackprop.derivation.entries import forward_entries, scalar_entries
-from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, derive_matrix
+from symbackprop.derivation.entries import forward_entries, optimizer_entries, scalar_entries
+from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, derive_matrix, optimizer_lines
+from symbackprop.derivation.optimizers import gradient_at, instance, optimizer_rule
 from symbackprop.errors import CheckFailure
 from symbackprop.network import Network
+from symbackprop.spec.model import OptimizerSpec
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,24 @@ def check_matrix_form(derivation: Derivation, matrix: MatrixDerivation | None = 
         known[definition.symbol] = value = _explicit(definition.expression, known)
         checks += _compare(definition, value, entries[definition.symbol], scalar)
     return checks
+
+
+def check_matrix_optimizer(derivation: Derivation, matrix: MatrixDerivation,
+                           optimizer: OptimizerSpec) -> list[EntryCheck]:
+    """Every entry of the optimizer's update per weight matrix and bias (`optimizer_lines`, at any step: t kept
+    a symbol) beside the scalar rule's line for that entry's parameter, both in the named parameters, gradients
+    and state: entry (j, k) of m_Wh^+ against m_w^+ of W_h's entry (j, k), and so on."""
+    rule = optimizer_rule(optimizer)
+    known = {**scalar_entries(derivation, matrix), **optimizer_entries(derivation.network, matrix, rule, None)}
+    trained = {u.parameter.symbol: u.parameter for u in derivation.updates}
+    gradients = {g.parameter.symbol: g.symbol for g in derivation.gradients}
+    scalar = {}
+    for parameter in trained:
+        scalar[gradient_at(parameter, None)] = gradients[parameter]
+        scalar.update(instance(rule, parameter, None))
+    return [check for definition in optimizer_lines(matrix, rule, None)
+            for check in _compare(definition, _explicit(definition.expression, known), known[definition.symbol],
+                                  scalar)]
 
 
 def require_equal(checks: list[EntryCheck]) -> None:

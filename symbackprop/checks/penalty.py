@@ -9,16 +9,20 @@ the subgradient sign(0) = 0 the update uses, so the check confirms that choice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import mpmath
-from sympy import Abs, Expr, Piecewise
+from sympy import Abs, Expr, Piecewise, Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, agreeing_digits
 from symbackprop.derivation import Derivation
-from symbackprop.derivation.optimizers import THETA, penalized, penalty
+from symbackprop.derivation.graph import GraphDerivation
+from symbackprop.derivation.optimizers import THETA, Penalty, penalized, penalty
 from symbackprop.errors import CheckFailure
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions
+from symbackprop.network.symbols import PENALTY_STRENGTH
+from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.numbers.graph import graph_forward, graph_point
 from symbackprop.numbers.point import pass_values, spec_values, working_precision
 
 
@@ -45,23 +49,43 @@ def check_penalty(derivation: Derivation) -> list[PenaltyCheck]:
     found = penalty(network.spec.regularization)
     if found is None:
         return []
-    term = _evaluable(found.term)
-    parameters = [p for p in network.parameters if penalized(p.is_bias, found) is not None]
     values = pass_values(derivation)
-    checks = []
+    parameters = [(p.name, p.symbol, values[derivation.gradient(p.name).symbol]) for p in network.parameters
+                  if penalized(p.is_bias, found) is not None]
     with mpmath.workdps(FD_DIGITS + working_precision(network) - PRECISION):
-        start = spec_values(network)
+        return _checked(found, spec_values(network), parameters,
+                        lambda point: evaluate_definitions(network.forward_definitions(), point)[network.total])
 
-        def objective(point) -> mpmath.mpf:
-            loss = evaluate_definitions(network.forward_definitions(), point)[network.total]
-            return loss + mpmath.fsum(evaluate(term, {**point, THETA: point[p.symbol]}) for p in parameters)
 
-        h = mpmath.mpf(10) ** -FD_EXPONENT
-        for parameter in parameters:
-            sides = [objective({**start, parameter.symbol: start[parameter.symbol] + sign * h}) for sign in (1, -1)]
-            slope = evaluate(found.derivative, {**start, THETA: start[parameter.symbol]})
-            symbolic = values[derivation.gradient(parameter.name).symbol] + slope
-            checks.append(PenaltyCheck(parameter.name, symbolic, (sides[0] - sides[1]) / (2 * h)))
+def check_graph_penalty(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf]) -> list[PenaltyCheck]:
+    """A graph's penalty checked as a layered network's: every trainable name's dL/dv + dR/dv against the
+    central difference of L + R (`values`: the graph's, its adjoints among them); none without a penalty."""
+    graph = derivation.graph
+    found = penalty(graph.spec.regularization)
+    if found is None:
+        return []
+    adjoints = {adjoint.quantity: adjoint.symbol for adjoint in derivation.adjoints}
+    parameters = [(name.name, name, values[adjoints[name]]) for name in graph.spec.trainable]
+    with mpmath.workdps(FD_DIGITS):
+        start = {**graph_point(graph), PENALTY_STRENGTH: to_mpf(found.strength)}
+        return _checked(found, start, parameters, lambda point: graph_forward(graph, point)[graph.loss])
+
+
+def _checked(found: Penalty, start: dict, parameters: list[tuple[str, Symbol, mpmath.mpf]],
+             loss: Callable[[dict], mpmath.mpf]) -> list[PenaltyCheck]:
+    """Each of `parameters` (name, symbol, its gradient of the loss) checked at the working precision: the gradient
+    plus the penalty's derivative against the central difference of `loss` + R from `start`."""
+    term = _evaluable(found.term)
+
+    def objective(point) -> mpmath.mpf:
+        return loss(point) + mpmath.fsum(evaluate(term, {**point, THETA: point[s]}) for _n, s, _g in parameters)
+
+    h = mpmath.mpf(10) ** -FD_EXPONENT
+    checks = []
+    for name, parameter, gradient in parameters:
+        sides = [objective({**start, parameter: start[parameter] + sign * h}) for sign in (1, -1)]
+        slope = evaluate(found.derivative, {**start, THETA: start[parameter]})
+        checks.append(PenaltyCheck(name, gradient + slope, (sides[0] - sides[1]) / (2 * h)))
     return checks
 
 
@@ -70,8 +94,8 @@ def require_penalty(checks: list[PenaltyCheck]) -> None:
     failed = [c for c in checks if c.status == "FAIL"]
     if failed:
         raise CheckFailure("penalty check failed:\n" + "\n".join(
-            f"{c.parameter}: dE_total/d{c.parameter} + dR/d{c.parameter} = {mpmath.nstr(c.symbolic, 25)} vs "
-            f"mpmath finite difference of E_total + R {mpmath.nstr(c.high, 25)} ({c.agreeing_digits:.1f} digits "
+            f"{c.parameter}: dE/d{c.parameter} + dR/d{c.parameter} = {mpmath.nstr(c.symbolic, 25)} vs "
+            f"mpmath finite difference of E + R {mpmath.nstr(c.high, 25)} ({c.agreeing_digits:.1f} digits "
             f"agree, {REQUIRED_DIGITS} required)" for c in failed))
 
 

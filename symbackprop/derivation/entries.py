@@ -14,6 +14,7 @@ from sympy import ImmutableMatrix, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
 from symbackprop.derivation.matrix import MatrixDerivation
+from symbackprop.derivation.optimizers import OptimizerRule, instance_names
 from symbackprop.derivation.model import Derivation
 from symbackprop.network import Network
 
@@ -65,6 +66,24 @@ def scalar_entries(derivation: Derivation, matrix: MatrixDerivation) -> dict[Mat
             entries[layer.bias_gradient.symbol] = entries[layer.bias].applyfunc(gradients.__getitem__)
     for update in matrix.updates:
         entries[update.definition.symbol] = entries[update.parameter].applyfunc(updates.__getitem__)
+    return entries
+
+
+def optimizer_entries(network: Network, matrix: MatrixDerivation, rule: OptimizerRule,
+                      step: int | None) -> dict[MatrixSymbol, ImmutableMatrix]:
+    """Each matrix quantity of the optimizer's lines at `step` (`matrix.optimizer_lines`: g_Wh<k>, m_Wh<k>,
+    W_h<k>, ...) as the explicit matrix of its entries' scalar quantities (g_w1<k>, m_w1<k>, w_1<k>, ...):
+    entry (j, k) of a quantity of W_h is the same quantity of the rule for W_h's entry (j, k)."""
+    given = parameter_entries(network, matrix)
+    entries = {}
+    for update in matrix.updates:
+        scalars = given[update.parameter]
+        per_entry = [[instance_names(rule, scalars[r, c], step) for c in range(scalars.cols)]
+                     for r in range(scalars.rows)]
+        for quantity, name in instance_names(rule, Symbol(update.parameter.name), step).items():
+            if isinstance(name, Symbol):
+                entries[MatrixSymbol(name.name, *scalars.shape)] = ImmutableMatrix(
+                    [[names[quantity] for names in row] for row in per_entry])
     return entries
 
 

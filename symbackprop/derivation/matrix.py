@@ -14,6 +14,11 @@ and differentiating that trace by W_l, b_l and out_{l-1} gives delta_l out_{l-1}
 and W_l^T delta_l. Softmax couples a layer's outputs; its Jacobian J_kj = c(out_j) [k = j] +
 p(out_k) q(out_j), split off the scalar identity, gives delta = c (.) g + q (.) (1 1^T (p (.) g)).
 `checks/matrix_form.py` proves every entry equal to the scalar engine's delta and gradient.
+
+An optimizer's update is written per weight matrix and bias the same way (`optimizer_lines`): each line of its
+scalar rule (derivation/optimizers.py) lifted entry by entry, so that m, v, mhat and vhat are matrices of the
+parameter's shape, m_Wh = beta_1 m_Wh + (1 - beta_1) g_Wh with scalar settings; the proof holds every entry
+to the scalar rule's line for that entry's parameter.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sympy import Expr, Rational, Symbol, Trace, simplify
 from sympy.matrices.expressions import HadamardProduct, MatrixExpr, MatrixSymbol, OneMatrix
 
 from symbackprop.derivation.entrywise import entrywise
+from symbackprop.derivation.optimizers import GRADIENT, OptimizerRule, instance_names, renamed
 from symbackprop.derivation.identities import coupled_derivative_in_outputs, derivative_in_output
 from symbackprop.derivation.rules import differentiate
 from symbackprop.errors import InputError
@@ -258,3 +264,21 @@ def _coupled_delta(activation: Activation, sensitivity: MatrixSymbol, out: Matri
 def _update(parameter: MatrixSymbol, gradient: MatrixDefinition) -> MatrixUpdate:
     return MatrixUpdate(parameter, MatrixDefinition(_matrix(parse_name(parameter.name).after_update(), *parameter.shape),
                                                     parameter - LEARNING_RATE * gradient.symbol, gradient.layer))
+
+
+def optimizer_lines(matrix: MatrixDerivation, rule: OptimizerRule, step: int | None) -> tuple[MatrixDefinition, ...]:
+    """`rule`'s update of every trained weight matrix and bias at `step` (None: any step, t kept a symbol): for
+    each, g_Wh<k> = dE_total/dW_h, then each line of the rule lifted entry by entry (`entrywise`), every
+    quantity of the rule (the parameter, the gradient, the state, mhat) a matrix of the parameter's shape named
+    as `instance` names it (m_Wh<k>), every setting a scalar."""
+    gradients = dict(zip(matrix.parameters, matrix.gradients))
+    lines: list[MatrixDefinition] = []
+    for update in matrix.updates:
+        parameter, layer = update.parameter, update.definition.layer
+        names = instance_names(rule, Symbol(parameter.name), step)
+        matrices = {n: MatrixSymbol(n.name, *parameter.shape) for n in names.values() if isinstance(n, Symbol)}
+        lines.append(MatrixDefinition(matrices[names[GRADIENT]], gradients[parameter].symbol, layer))
+        # doit: the written order of the scalar line is not kept; SymPy's gathers each product's scalar factors
+        lines += [MatrixDefinition(matrices[names[q]], entrywise(renamed(e, names).doit(), matrices, parameter.shape),
+                                   layer) for q, e in rule.lines]
+    return tuple(lines)

@@ -136,17 +136,31 @@ def _penalized_sgd(found: Penalty) -> Expr:
     return optimizer_rule(OptimizerSpec(), found).lines[-1][1]
 
 
-def instance(rule: OptimizerRule, parameter: Symbol, step: int) -> list[tuple[Symbol, Expr]]:
+def instance(rule: OptimizerRule, parameter: Symbol, step: int | None) -> list[tuple[Symbol, Expr]]:
     """The rule's lines for one parameter at step `step` (from 1): w_5<k> = ..., reading w_5<k-1>,
-    g_w5<k> (the gradient at w<k-1>) and the state at k-1 (m_w5<k-1>); t is the number k."""
-    names: dict[Expr, Expr] = {THETA: at_step(parameter, step - 1), after(THETA): at_step(parameter, step),
-               GRADIENT: gradient_at(parameter, step), STEP: Integer(step)}
-    for quantity in rule.state:
-        names[quantity] = state_at(quantity, parameter, step - 1)
-        names[after(quantity)] = state_at(quantity, parameter, step)
+    g_w5<k> (the gradient at w<k-1>) and the state at k-1 (m_w5<k-1>); t is the number k. With `step`
+    None, for code that runs any step: w_5^+ = ..., reading w_5, g_w5 and m_w5 (m_w5^+ after), t kept."""
+    names = instance_names(rule, parameter, step)
+    return [(names[q], renamed(e, names)) for q, e in rule.lines]
+
+
+def instance_names(rule: OptimizerRule, parameter: Symbol, step: int | None) -> dict[Expr, Expr]:
+    """Each generic quantity of the rule (theta, theta^+, g, t, the state before and after, mhat) as `instance`
+    names it for `parameter` at `step`: one name per quantity, whatever the parameter (a weight matrix's
+    quantities and its entries' correspond through these)."""
+    if step is None:
+        names: dict[Expr, Expr] = {THETA: parameter, after(THETA): after(parameter),
+                                   GRADIENT: gradient_at(parameter, None)}
+        names.update((q, state_at(q, parameter, None)) for q in rule.state)
+        names.update((after(q), after(state_at(q, parameter, None))) for q in rule.state)
+    else:
+        names = {THETA: at_step(parameter, step - 1), after(THETA): at_step(parameter, step),
+                 GRADIENT: gradient_at(parameter, step), STEP: Integer(step)}
+        names.update((q, state_at(q, parameter, step - 1)) for q in rule.state)
+        names.update((after(q), state_at(q, parameter, step)) for q in rule.state)
     for quantity, _expression in rule.lines:
         names.setdefault(quantity, state_at(quantity, parameter, step))
-    return [(names[q], renamed(e, names)) for q, e in rule.lines]
+    return names
 
 
 def first_step(derivation: Derivation, spec: OptimizerSpec) -> list[tuple[Symbol, Expr]]:
@@ -167,18 +181,18 @@ def first_step(derivation: Derivation, spec: OptimizerSpec) -> list[tuple[Symbol
     return definitions
 
 
-def at_step(parameter: Symbol, step: int) -> Symbol:
-    """w_5 -> w_5<k>, the parameter after k steps."""
+def at_step(parameter: Symbol, step: int | None) -> Symbol:
+    """w_5 -> w_5<k>, the parameter after k steps (None: w_5 itself)."""
     return symbol(replace(name_of(parameter), step=step))
 
 
-def gradient_at(parameter: Symbol, step: int) -> Symbol:
-    """g_w5<k>: dE_total/dw_5 at the parameters after k - 1 steps, what step k reads."""
+def gradient_at(parameter: Symbol, step: int | None) -> Symbol:
+    """g_w5<k>: dE_total/dw_5 at the parameters after k - 1 steps, what step k reads (None: g_w5, any step's)."""
     return state_at(GRADIENT, parameter, step)
 
 
-def state_at(quantity: Symbol, parameter: Symbol, step: int) -> Symbol:
-    """m -> m_w5<k>: an optimizer's quantity for one parameter after k steps."""
+def state_at(quantity: Symbol, parameter: Symbol, step: int | None) -> Symbol:
+    """m -> m_w5<k>: an optimizer's quantity for one parameter after k steps (None: m_w5, any step's)."""
     label = name_of(parameter)
     return symbol(Name(name_of(quantity).base, (label.base + "".join(label.subscript),), step=step))
 

@@ -135,17 +135,27 @@ def compile_gradient(derivation: Derivation, backend: str = "mpmath", outputs: b
     (E_total, the outputs, the gradients), for a training loop that records the outputs."""
     network = derivation.network
     by_parameter = {g.parameter.symbol: g.symbol for g in derivation.gradients}
-    shown = list(network.outputs) if outputs else []
     gradients = [by_parameter[p.symbol] for p in network.parameters]
-    results = [network.total, *shown, *gradients]
-    writer, arguments = _writer(network, network.forward_definitions() + backward_sequence(derivation, "simultaneous"),
-                                backend)
-    body = writer.body(results, 4, results_in_place=True)
-    returned = ", ".join([writer.expression(network.total)]
-                         + [f"({''.join(f'{writer.expression(q)}, ' for q in group)})"
-                            for group in ([shown] if outputs else []) + [gradients]])
-    source = f"def gradient({arguments}):\n{_prologue(writer, network)}{body}    return {returned}\n"
-    return _compiled(source, writer, network, backend)["gradient"]
+    sequence = network.forward_definitions() + backward_sequence(derivation, "simultaneous")
+    returned = [network.total, *([list(network.outputs)] if outputs else []), gradients]
+    return compile_function(network, sequence, [p.symbol for p in network.parameters], returned, backend)
+
+
+def compile_function(network, sequence: list[tuple[Symbol, Expr]], arguments: list[Symbol],
+                     returned: list[Symbol | list[Symbol]], backend: str) -> Callable:
+    """(values of `arguments`) -> each of `returned` (a symbol's value, or a tuple for a list of symbols):
+    `sequence` as one generated function (it may reassign arguments in place), the network's inputs, targets
+    and rates bound as constants, as in the training loop."""
+    if backend == "math":
+        sequence = stable_definitions(sequence)
+    writer = SourceWriter(sequence, arguments, float_literals=backend == "math")
+    flat = [s for r in returned for s in (r if isinstance(r, list) else [r])]
+    body = writer.body(flat, 4, results_in_place=True)
+    values = ", ".join(f"({''.join(f'{writer.expression(q)}, ' for q in r)})" if isinstance(r, list)
+                       else writer.expression(r) for r in returned)
+    names = "".join(f"{writer.name(a)}, " for a in arguments)
+    source = f"def function({names}):\n{_prologue(writer, network)}{body}    return {values}\n"
+    return _compiled(source, writer, network, backend)["function"]
 
 
 def _writer(network, sequence: list[tuple[Symbol, Expr]], backend: str) -> tuple[SourceWriter, str]:
@@ -180,16 +190,25 @@ def _compiled(source: str, writer: SourceWriter, network, backend: str) -> dict[
     return namespace
 
 
-def backward_sequence(derivation: Derivation, order: str) -> list[tuple[Symbol, Expr]]:
+def backward_sequence(derivation: Derivation, order: str,
+                      updates: Callable[[int], list[tuple[Symbol, Expr]]] | None = None) -> list[tuple[Symbol, Expr]]:
     """The derivation's definitions in order; output-first also assigns each layer's new parameters
-    before the layer below is derived."""
+    before the layer below is derived. `updates(layer)`: the lines that update a layer's parameters in
+    the output-first order, every layer's, in place of gradient descent's (an optimizer's: its lines, then
+    each parameter and state takes its new value)."""
     sequence: list[tuple[Symbol, Expr]] = []
     current_layer = None
+    replaced = {u.symbol for u in derivation.updates} if updates is not None else set()
+    updates = updates or (lambda layer: [(u.parameter.symbol, u.symbol) for u in derivation.updates
+                                         if u.parameter.layer == layer])
     for definition in derivation.definitions:
         if order == "output-first" and current_layer is not None and definition.layer != current_layer:
-            sequence += [(u.parameter.symbol, u.symbol) for u in derivation.updates if u.parameter.layer == current_layer]
+            sequence += updates(current_layer)
         current_layer = definition.layer
-        sequence.append((definition.symbol, definition.expression))
+        if definition.symbol not in replaced:
+            sequence.append((definition.symbol, definition.expression))
+    if replaced and order == "output-first" and current_layer is not None:
+        sequence += updates(current_layer)
     return sequence
 
 

@@ -63,7 +63,7 @@ class MatrixNotation:
         if not isinstance(expr, MatMul):
             return False, self._print(expr)
         coefficient, matrices = expr.as_coeff_matrices()
-        negative = coefficient.could_extract_minus_sign()
+        negative = coefficient.could_extract_minus_sign() and not coefficient.is_Add  # (1 - β₁) · g, not -(-1 + β₁) · g
         factors = [f for f in Mul.make_args(-coefficient if negative else coefficient) if f != 1] + matrices
         if len(factors) == 1:  # -(X ∘ Y) needs no parentheses: the sign binds more loosely than any product
             return negative, self._group(self._print(factors[0])) if isinstance(factors[0], MatAdd) else \
@@ -130,7 +130,7 @@ class LatexMatrices(MatrixNotation):
         return r" \circ ".join(factors)
 
     def _hadamard_power(self, base: str, exponent: Expr) -> str:
-        return rf"{base}^{{\circ {self._print(exponent)}}}"
+        return rf"{_superscriptable(base)}^{{\circ {self._print(exponent)}}}"
 
     def _ones(self) -> str:
         return r"\mathbf{1}"
@@ -142,6 +142,12 @@ class LatexMatrices(MatrixNotation):
     def _apply(self, name: str, argument: str) -> str:
         function = rf"\{name}" if name in _LATEX_FUNCTIONS else rf"\operatorname{{{name}}}"
         return rf"{function}\left({argument}\right)"
+
+
+def _superscriptable(base: str) -> str:
+    """A LaTeX base that takes a superscript: in braces when it has one of its own (g_{Wh}^{<1>}), which a
+    second would make a double superscript; a bracketed base as it is."""
+    return f"{{{base}}}" if "^" in base and not base.endswith((r"\right)", r"\right]")) else base
 
 
 class AsciiMatrices(MatrixNotation):

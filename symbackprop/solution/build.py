@@ -113,10 +113,14 @@ def penalty_kink_notes(network: Network, shown: list[tuple[Symbol, Parameter]],
     regularization = network.spec.regularization
     if regularization is None or regularization.kind != "l1":
         return []
-    return [Note((symbol, f" = 0 sits on the kink of |{parameter.name}|: the update uses sign(0) = 0, the "
-                          "subgradient that adds no pull toward 0"))
-            for symbol, parameter in shown
+    return [l1_kink_note(symbol, parameter.name) for symbol, parameter in shown
             if (regularization.biases or not parameter.is_bias) and values[symbol] == 0]
+
+
+def l1_kink_note(symbol: Symbol, name: str) -> Note:
+    """The note for a parameter `name`, shown as `symbol`, that is exactly 0 under an l1 penalty."""
+    return Note((symbol, f" = 0 sits on the kink of |{name}|: the update uses sign(0) = 0, the "
+                         "subgradient that adds no pull toward 0"))
 
 
 def kink_section(at_kink: list[Kink]) -> Section | None:

@@ -6,17 +6,23 @@ the gradients), and the updates. Each step is `symbol = the derivation's express
 with explicit matrices of numbers = the result`. The numbers are the scalar engine's values at
 full precision (`pass_values`), placed by `derivation/entries.py` (entry (j, s) of net_h is
 net_hj of sample s; entry (j, k) of dE_total/dW_h is dE_total/dw_n), and rounded only to print.
+An optimizer's steps are worked per weight matrix too (`matrix_optimizer_items`), with the scalar worked
+steps' exact values placed entry by entry.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sympy.matrices.expressions import MatrixSymbol
 
 from symbackprop.checks.finite_differences import GradientCheck
 from symbackprop.checks.matrix_form import EntryCheck
 from symbackprop.derivation import Derivation
-from symbackprop.derivation.entries import scalar_entries
-from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, MatrixLayer, derive_matrix
+from symbackprop.derivation.entries import optimizer_entries, scalar_entries
+from symbackprop.derivation.matrix import MatrixDefinition, MatrixDerivation, MatrixLayer, derive_matrix, optimizer_lines
+from symbackprop.derivation.optimizers import OptimizerRule
+from symbackprop.numbers.optimizers import WorkedStep
 from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import display_numerals
@@ -79,3 +85,29 @@ def _backward(layer: MatrixLayer, output: bool, step) -> Section:
     title = f"Output layer {layer.name}" if output else f"Hidden layer {layer.name}"
     return Section(title, tuple(step(d) for d in definitions if d is not None))
 
+
+
+def matrix_optimizer_items(derivation: Derivation, matrix: MatrixDerivation,
+                           rule: OptimizerRule) -> Callable[[WorkedStep], list[Step]]:
+    """A worked step's lines per weight matrix and bias (`optimizer_lines`): g_Wh<k> = dE_total/dW_h, then each
+    line of the rule with its matrices, the same with explicit matrices of numbers, and the result; each entry's
+    number is the scalar worked step's (entry (j, k) of m_Wh<k> is m_w<k> of W_h's entry (j, k))."""
+    network = derivation.network
+
+    def items(step: WorkedStep) -> list[Step]:
+        entries = optimizer_entries(network, matrix, rule, step.step)
+        return [Step(d.symbol, (d.expression,), None, entries[d.symbol]) if isinstance(d.expression, MatrixSymbol)
+                else Step(d.symbol, (d.expression,), d.expression.xreplace(entries), entries[d.symbol])
+                for d in optimizer_lines(matrix, rule, step.step)]
+    return items
+
+
+def matrix_optimizer_notes(proof: list[EntryCheck] | None) -> tuple[Note, ...]:
+    """What the optimizer's steps in matrix form write, and the proof of their entries when it was run."""
+    notes = [Note("Per weight matrix and bias: each line of the rule entry by entry, m, v, mhat and vhat matrices "
+                  "of the parameter's shape (the small circle the product entry by entry, a power of every entry "
+                  "with the circle raised, the bold 1 a matrix of ones), each setting a number.")]
+    if proof is not None:
+        notes.append(Note(f"Each of the {len(proof)} entries of these lines, written out from the matrices at any "
+                          "step t, equals the scalar rule's line for that entry's parameter, symbolically."))
+    return tuple(notes)

@@ -7,25 +7,28 @@ exact ones (`numbers.optimizers.worked_steps`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import mpmath
 from sympy import Derivative, Rational, Symbol
 
 from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS
 from symbackprop.checks.penalty import PenaltyCheck
-from symbackprop.derivation import Derivation
 from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient_at, optimizer_rule, penalty
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
-from symbackprop.numbers.optimizers import WorkedSteps
+from symbackprop.numbers.optimizers import Trainee, WorkedStep, WorkedSteps
 from symbackprop.numbers.rounding import fixed, significant, to_significant
-from symbackprop.solution.build import fixed_biases_note, penalty_kink_notes
+from symbackprop.solution.build import l1_kink_note
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 from symbackprop.spec.load import optimizer_spec
 from symbackprop.spec.model import RegularizationSpec
 from symbackprop.spec.vocabulary import OPTIMIZERS, PENALTIES
 
+StepItems = Callable[[WorkedStep], list]
+"""A worked step's lines after its E_total: the scalar parameters' by default, a matrix form's per weight matrix."""
 EXACT_PLACES = 50
 """A setting is shown in full: it is an exact decimal from the spec (epsilon = 0.00000001). The values are
 shown to as many significant digits as the solution's decimals: g and g^2 differ in size."""
@@ -49,40 +52,43 @@ def optimizer_rules() -> WorkedSolution:
     return WorkedSolution("Optimizer rules", tuple(sections), places=None)
 
 
-def steps_solution(derivation: Derivation, worked: WorkedSteps, kind: str, places: int) -> WorkedSolution:
-    """The optimizer's steps worked, alone."""
-    section, numerals = optimizer_section(derivation, worked, kind, places)
-    return WorkedSolution(f"{kind}: {derivation.network.spec.name}", (section,), numerals, places)
+def steps_solution(trainee: Trainee, title: str, worked: WorkedSteps, kind: str, places: int,
+                   notes: tuple[Note, ...] = ()) -> WorkedSolution:
+    """The optimizer's steps worked, alone (`notes`: what the model adds after the settings, as a layered
+    network's fixed biases)."""
+    section, numerals = optimizer_section(trainee, worked, kind, places, notes)
+    return WorkedSolution(f"{kind}: {title}", (section,), numerals, places)
 
 
-def penalty_check_section(derivation: Derivation, checks: list[PenaltyCheck]) -> Section:
-    """The penalty's checks: each objective gradient beside the central difference of E_total + R."""
-    found = penalty(derivation.network.spec.regularization)
+def penalty_check_section(trainee: Trainee, checks: list[PenaltyCheck]) -> Section:
+    """The penalty's checks: each objective gradient beside the central difference of the loss + R."""
+    found, loss = trainee.penalty, name_of(trainee.total).key
     note = Note(("The penalty R, ", found.term, " for each penalized parameter θ, joins the loss: the gradient the "
-                 "updates read, dE_total/dθ + ", found.derivative, f", against a central difference of E_total + R "
+                 f"updates read, d{loss}/dθ + ", found.derivative, f", against a central difference of {loss} + R "
                  f"in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree to "
                  f"{REQUIRED_DIGITS} significant digits."))
-    rows = tuple((derivation.gradient(c.parameter).parameter.symbol, significant(c.symbolic, 15),
-                  significant(c.high, 15), fixed(min(c.agreeing_digits, FD_DIGITS), 0), c.status) for c in checks)
-    return Section("Penalty checks", (note, Table(("parameter", "dE_total/dθ + dR/dθ", "mpmath FD of E_total + R",
+    symbols = dict(zip(trainee.names, trainee.symbols))
+    rows = tuple((symbols[c.parameter], significant(c.symbolic, 15), significant(c.high, 15),
+                  fixed(min(c.agreeing_digits, FD_DIGITS), 0), c.status) for c in checks)
+    return Section("Penalty checks", (note, Table(("parameter", f"d{loss}/dθ + dR/dθ", f"mpmath FD of {loss} + R",
                                                    "digits agreeing", "status"), rows)))
 
 
-def with_optimizer_steps(solution: WorkedSolution, derivation: Derivation, worked: WorkedSteps,
-                         kind: str) -> WorkedSolution:
+def with_optimizer_steps(solution: WorkedSolution, trainee: Trainee, worked: WorkedSteps, kind: str,
+                         notes: tuple[Note, ...] = (), step_items: StepItems | None = None) -> WorkedSolution:
     """`solution` with a last section working `kind`'s first steps, and the numerals its lines need."""
-    section, numerals = optimizer_section(derivation, worked, kind, solution.places or 9)
-    if kind != "sgd":
+    section, numerals = optimizer_section(trainee, worked, kind, solution.places or 9, notes, step_items)
+    if kind != "sgd" and any(s.title == "Updates" for s in solution.sections):
         note = Note(f"The Updates section above is plain gradient descent's one update; these are {kind}'s.")
         section = replace(section, items=(note, *section.items))
     return replace(solution, sections=solution.sections + (section,), numerals={**solution.numerals, **numerals})
 
 
-def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
-                      places: int) -> tuple[Section, dict[Symbol, str]]:
-    """The rule, the settings and each step worked, and every numeral the steps show."""
-    network = derivation.network
-    total = name_of(network.total)
+def optimizer_section(trainee: Trainee, worked: WorkedSteps, kind: str, places: int, notes: tuple[Note, ...] = (),
+                      step_items: StepItems | None = None) -> tuple[Section, dict[Symbol, str]]:
+    """The rule, the settings and each step worked, and every numeral the steps show. `step_items`: a step's
+    lines after its E_total (default: each trained parameter's gradient and lines of the rule, one by one)."""
+    total = name_of(trainee.total)
     digits = max(places, 1)
     numerals = {s: to_significant(v, digits) for s, v in worked.values.items()}
     with mpmath.workdps(PRECISION):
@@ -92,32 +98,37 @@ def optimizer_section(derivation: Derivation, worked: WorkedSteps, kind: str,
     numerals.update((s, to_significant(v, digits)) for s, v in errors)
     state = ", ".join(str(s) for s in worked.rule.state)
     items: list = [Note((f"The rule of {kind}, for every trained parameter ", THETA, " with its gradient ", GRADIENT,
-                         " = dE_total/d", THETA, " at the parameters before the step"
+                         f" = d{total.key}/d", THETA, " at the parameters before the step"
                          + (f"; the state ({state}) starts at 0" if state else "")
                          + ("; t counts the steps from 1" if "t" in {str(s) for _, e in worked.rule.lines
                                                                      for s in e.free_symbols} else "") + ":"))]
     items += [Step(q, (e,)) for q, e in worked.rule.lines]
+    found = trainee.penalty
     if worked.penalized is not None:
-        found = penalty(network.spec.regularization)
-        which = "weights and biases" if found.biases else "weights"
         items.append(Note((f"With the {found.kind} penalty ", found.term, " added to the loss for each of the "
-                           f"{which}, its derivative ", found.derivative, " (by SymPy) joins the gradient:")))
+                           f"{trainee.penalty_covers}, its derivative ", found.derivative, " (by SymPy) joins the "
+                           "gradient:")))
         items += [Step(q, (e,)) for q, e in worked.penalized.lines]
     items += [Step(s, (), None, numerals[s]) for s in worked.constants]
-    items += fixed_biases_note(network.spec)
-    trainable = set(network.trainable)
-    trained = [p for p in network.parameters if p in trainable]
-    gradients = {g.parameter.name: g.symbol for g in derivation.gradients}
-    size = len(worked.rule.lines)
+    items += notes
+    trained = [k for k, t in enumerate(trainee.trained) if t]
+    step_items = step_items or partial(_scalar_step, trainee, len(worked.rule.lines), numerals)
     for (error, _value), step in zip(errors, worked.steps):
         steps: list = [Step(error, (), None, numerals[error])]
-        steps += penalty_kink_notes(network, [(at_step(p.symbol, step.step - 1), p) for p in trained],
-                                    worked.values)
-        for k, parameter in enumerate(trained):
-            g = gradient_at(parameter.symbol, step.step)
-            steps.append(Step(g, (gradients[parameter.name],), None, numerals[g]))
-            steps += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[k * size:(k + 1) * size]]
-        items.append(Section(f"Step {step.step}", tuple(steps)))
+        if found is not None and found.kind == "l1":
+            steps += [l1_kink_note(at_step(trainee.symbols[k], step.step - 1), trainee.names[k]) for k in trained
+                      if trainee.penalized[k] and worked.values[at_step(trainee.symbols[k], step.step - 1)] == 0]
+        items.append(Section(f"Step {step.step}", (*steps, *step_items(step))))
     items.append(Step(errors[-1][0], (), None, numerals[errors[-1][0]]))
     count = len(worked.steps)
     return Section(f"Optimizer: {kind}, {count} step{'s' if count != 1 else ''}", tuple(items)), numerals
+
+
+def _scalar_step(trainee: Trainee, size: int, numerals: dict[Symbol, str], step: WorkedStep) -> list[Step]:
+    """Each trained parameter's gradient and its `size` lines of the rule at `step`, parameter by parameter."""
+    items: list[Step] = []
+    for n, k in enumerate(k for k, t in enumerate(trainee.trained) if t):
+        g = gradient_at(trainee.symbols[k], step.step)
+        items.append(Step(g, (trainee.gradients[k],), None, numerals[g]))
+        items += [Step(q, (e,), e, numerals[q]) for q, e in step.lines[n * size:(n + 1) * size]]
+    return items

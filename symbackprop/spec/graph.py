@@ -4,6 +4,8 @@
     loss = "f"
     trainable = ["x", "y", "z"]      # default: every value
     learning_rate = 0.5              # optional: with it, the solution shows the updates
+    optimizer = "adam"               # optional: what train runs (default sgd; docs/optimizers.md)
+    regularization = {kind = "l2", lambda = 0.01}   # optional: a penalty on every trainable name
 
     [values]
     x = -2
@@ -33,8 +35,10 @@ from symbackprop.formulas.reader import FormulaError
 from symbackprop.names import name_of, parse_key, symbol as named
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_GRAPH_NODES
+from symbackprop.spec.load import optimizer_spec, regularization_spec
+from symbackprop.spec.model import OptimizerSpec, RegularizationSpec
 
-FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate"}
+FIELDS = {"name", "values", "trainable", "nodes", "loss", "learning_rate", "optimizer", "regularization"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,10 @@ class GraphSpec:
     """Each softmax over a named group, whose members are nodes too (not in `nodes`)."""
     order: tuple[Symbol, ...] = ()
     """Every node's name in the spec's order, a group's members in the group's place (default: `nodes`' order)."""
+    optimizer: OptimizerSpec = OptimizerSpec()
+    """What `train` runs on the trainable values (default: sgd), with its settings."""
+    regularization: RegularizationSpec | None = None
+    """A weight penalty on every trainable value, added to the loss the updates read."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,16 @@ def graph_spec_from_dict(data: Mapping[str, Any], default_name: str = "graph") -
         learning_rate=None if data.get("learning_rate") is None else _rate(data["learning_rate"]),
         groups=groups,
         order=tuple(node_names),
+        optimizer=optimizer_spec(data.get("optimizer", "sgd"), "optimizer"),
+        regularization=_regularization(data.get("regularization")),
     )
+
+
+def _regularization(data: Any) -> RegularizationSpec | None:
+    """A layered spec's penalty, on every trainable name: a graph has no biases to leave out or take in."""
+    if isinstance(data, dict) and "biases" in data:
+        raise InputError("regularization.biases: a graph has no biases; the penalty applies to every trainable name")
+    return regularization_spec(data)
 
 
 def _defined(key: str, node: Any) -> tuple[Symbol, ...]:

@@ -201,7 +201,7 @@ def spec_from_dict(data: Any, default_name: str = "network") -> Spec:
         update_biases=update_biases,
         reduction=reduction,
         optimizer=optimizer_spec(data.get("optimizer", "sgd"), "optimizer"),
-        regularization=_regularization(data.get("regularization")),
+        regularization=regularization_spec(data.get("regularization")),
         huber_delta=_huber_delta(data, loss),
     )
 
@@ -249,7 +249,7 @@ def _huber_delta(data: dict, loss: str) -> Rational:
     return delta
 
 
-def _regularization(data: Any) -> RegularizationSpec | None:
+def regularization_spec(data: Any) -> RegularizationSpec | None:
     """A weight penalty: {kind = "l2", lambda = 0.01, biases = false}; none when the field is absent."""
     if data is None:
         return None
