@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import random
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -149,6 +150,7 @@ class Checker:
         self.scaled: dict[Symbol, Expr] = {}
         self.parameters = {p.symbol for p in network.parameters}
         self.updated = {u.symbol for u in derivation.updates}
+        self._upstreams: dict[Symbol, set[Symbol]] = {}
 
     @cached_property
     def _intervals(self) -> dict:
@@ -407,12 +409,11 @@ class Checker:
         """Each mistake made in `quantity`'s own definition, with the value it gives at the spec's point when
         everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page)."""
         found = []
-        for mistake, definitions in self._mistakes(quantity, own=True):
-            point = dict(self.points[0])
+        for mistake, changes in self._mistakes(quantity, own=True):
+            point = ChainMap({}, self.points[0])
             with mpmath.workdps(PRECISION):
-                for symbol, expression in definitions:
-                    if self.defined.get(symbol) is not expression:  # the changed definition, or an early weight
-                        point[symbol] = evaluate(expression, point)
+                for symbol, expression in changes:  # the changed definition, after an early weight's
+                    point[symbol] = evaluate(expression, point)
             found.append((mistake, point[quantity]))
         return found
 
@@ -441,7 +442,8 @@ class Checker:
 
     def _mistakes(self, quantity: Symbol, own: bool = False):
         """Each plausible mistake, with the definitions as they are once it is made; with `own`, only those made
-        in `quantity`'s own definition."""
+        in `quantity`'s own definition, each with only the definitions it changes (a copy of every definition
+        per mistake made a wide network's tutor page quadratic)."""
         network = self.derivation.network
         weights = [p for p in network.parameters if not p.is_bias]
         paths = _connections(network)
@@ -451,7 +453,7 @@ class Checker:
             expression = self.defined[symbol]
 
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
-                return [(s, new if s == symbol else e) for s, e in self.definitions]
+                return [(symbol, new)] if own else [(s, new if s == symbol else e) for s, e in self.definitions]
 
             present = expression.free_symbols
             for weight in [w for w in weights if w.symbol in present]:
@@ -459,7 +461,7 @@ class Checker:
                     if other.layer == weight.layer and other != weight and other.symbol not in present:
                         yield (Mistake("wrong-weight", other.symbol, weight.symbol, symbol, paths[weight.symbol]),
                                changed(expression.xreplace({weight.symbol: other.symbol})))
-                early = self._with_updated(symbol, weight.symbol, updated.get(weight.symbol))
+                early = self._with_updated(symbol, weight.symbol, updated.get(weight.symbol), own)
                 if early is not None:
                     yield Mistake("updated-weight", updated[weight.symbol], weight.symbol, symbol), early
             for source in [s for s in present if s in siblings]:
@@ -482,17 +484,28 @@ class Checker:
             return None
         return delta.target_sum.distribution
 
-    def _with_updated(self, symbol: Symbol, weight: Symbol, updated: Symbol | None):
+    def _with_updated(self, symbol: Symbol, weight: Symbol, updated: Symbol | None, own: bool = False):
         """The definitions with `symbol` using the weight's updated value, or None when that value
-        itself depends on `symbol` (or the weight is never updated)."""
+        itself depends on `symbol` (or the weight is never updated); with `own`, only the two that change."""
         if updated is None:
             return None
         early = Dummy(f"{updated.name}(early)")
+        if own:
+            if symbol in self._upstream(updated):
+                return None
+            return [(early, self.defined[updated]), (symbol, self.defined[symbol].xreplace({weight: early}))]
         definitions = [(s, e.xreplace({weight: early}) if s == symbol else e) for s, e in self.definitions]
         try:
             return _dependency_order(definitions + [(early, self.defined[updated])])
         except ValueError:
             return None
+
+    def _upstream(self, quantity: Symbol) -> set[Symbol]:
+        """The defined symbols `quantity`'s definition depends on; kept per quantity (an updated weight's are
+        asked once per definition that uses the weight)."""
+        if quantity not in self._upstreams:
+            self._upstreams[quantity] = set(self._reachable(quantity)) - {quantity}
+        return self._upstreams[quantity]
 
     def _reachable(self, quantity: Symbol) -> list[Symbol]:
         """The defined symbols `quantity` depends on, itself first."""
