@@ -14,10 +14,9 @@ import hashlib
 import json
 
 from symbackprop.printers.html import PAGE_STYLE, STYLE, SCOPE, HtmlPrinter
-from symbackprop.printers.json import note_text
 from symbackprop.printers.math import text_formula
 from symbackprop.printers.svg import svg_picture
-from symbackprop.solution.tutor import Question, TutorPage
+from symbackprop.solution.tutor import Question, TutorPage, WrongAnswer
 
 _TUTOR_STYLE = """
 .tutor-bar { display: flex; flex-wrap: wrap; gap: .5em; align-items: center; margin: 1rem 0; }
@@ -41,6 +40,14 @@ _SCRIPT = r"""
   "use strict";
   var data = JSON.parse(document.getElementById("tutor-data").textContent);
   var questions = data.questions, store = null;
+  /* A wrong answer is [value, wording, formula, ...]: the wording's pieces with the formulas between them. */
+  questions.forEach(function (q) {
+    q.mistakes = q.mistakes.map(function (m) {
+      var pieces = data.wordings[m[1]], text = pieces[0];
+      for (var k = 1; k < pieces.length; k++) { text += m[k + 1] + pieces[k]; }
+      return { value: m[0], description: text };
+    });
+  });
   try { store = window.localStorage; } catch (e) { store = null; }
   var $ = function (id) { return document.getElementById(id); };
   var state = load();
@@ -146,11 +153,12 @@ _SCRIPT = r"""
     var q = questions[state.current], answer = state.answers[q.id] || {};
     $("where").textContent = "Step " + (state.current + 1) + " of " + questions.length;
     $("section").textContent = q.section;
-    $("quantity").innerHTML = q.quantity;
     $("answer-label").textContent = "Your value of " + q.text;
     $("answer").value = answer.typed || "";
     feedback(q, answer.typed);
     $("work").innerHTML = q.work;
+    $("work").querySelectorAll("math").forEach(function (m) { m.setAttribute("displaystyle", "true"); });
+    $("quantity").innerHTML = "<math>" + $("work").querySelector("math.lhs").innerHTML + "</math>";
     $("exact").textContent = "Exact value: " + q.exact;
     $("working").hidden = !answer.revealed;
     $("reveal").setAttribute("aria-expanded", String(!!answer.revealed));
@@ -197,6 +205,9 @@ class TutorPrinter(HtmlPrinter):
 
     SHOWN = 3
     """How many likely mistakes the page lists for a wrong number, as `check` does."""
+    DISPLAY = ""
+    """The script sets a step's formulas in display style as it shows them: 5,161 attributes fewer in the data
+    of three layers of 8."""
 
     def doprint(self, page: TutorPage) -> str:  # type: ignore[override]
         solution = page.solution
@@ -238,23 +249,38 @@ class TutorPrinter(HtmlPrinter):
         ])
 
     def data(self, page: TutorPage) -> dict:
-        """The page's data: its storage key (the spec's name and a hash of the questions) and every question."""
+        """The page's data: its storage key (the spec's name and a hash of the questions), the wordings of the
+        wrong answers, and every question."""
+        self.wordings: dict[tuple[str, ...], int] = {}
         questions = [self.question(q) for q in page.questions]
-        digest = hashlib.sha256(json.dumps(questions, sort_keys=True).encode()).hexdigest()[:16]
+        wordings = [list(pieces) for pieces in self.wordings]
+        digest = hashlib.sha256(json.dumps([wordings, questions], sort_keys=True).encode()).hexdigest()[:16]
         return {"title": page.solution.title, "name": page.name, "storage": f"symbackprop-tutor:{page.name}:{digest}",
-                "shown": self.SHOWN, "questions": questions}
+                "shown": self.SHOWN, "wordings": wordings, "questions": questions}
 
     def question(self, q: Question) -> dict:
         step = q.step
         return {
             "id": q.key, "section": q.section, "text": text_formula(step.symbol),
-            "quantity": f"<math>{self.formula(step.symbol)}</math>",
             "exact": q.exact, "result": step.result,
             "by_hand": {str(places): value for places, value in q.by_hand.items()},
-            "mistakes": [{"value": w.value, "description": note_text(w.description)} for w in q.wrong],
+            "mistakes": [self.wrong(w) for w in q.wrong],
             "nodes": list(q.nodes), "edges": [f"{source} {target}" for source, target in q.edges],
             "work": self._print(step),
         }
+
+    def wrong(self, answer: WrongAnswer) -> list:
+        """[value, wording, formula, ...]: the description's words (shared by every answer worded alike, as
+        "... where the path from i1 to h1,1 goes through ...") by their index in `wordings`, then its formulas."""
+        pieces, formulas = [""], []
+        for part in answer.description.parts:
+            if isinstance(part, str):
+                pieces[-1] += part
+            else:
+                formulas.append(text_formula(part))
+                pieces.append("")
+        wording = self.wordings.setdefault(tuple(pieces), len(self.wordings))
+        return [answer.value, wording, *formulas]
 
 
 def tutor_html(page: TutorPage) -> str:

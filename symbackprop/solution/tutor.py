@@ -11,15 +11,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mpmath
 from sympy import Expr, Symbol
 
-from symbackprop.checks.verify import HAND_ROUNDING, Checker
+from symbackprop.checks.verify import HAND_ROUNDING, Checker, Mistake
+from symbackprop.names import name_of
 from symbackprop.network import Network, Partial
 from symbackprop.numbers.evaluate import evaluate_definitions
 from symbackprop.numbers.rounding import round_half_up, significant
 from symbackprop.solution.figure import Figure
 from symbackprop.solution.model import Note, Section, Step, WorkedSolution
 from symbackprop.solution.reports import describe
+
+
+KINDS = ("sign", "dropped-factor", "updated-weight", "missing-term", "swapped", "wrong-weight", "distribution")
+"""The checker's kinds of mistake, the classic ones first: out - target for target - out, the activation's
+derivative (or another factor of the chain) left out, an updated weight used too early, a path's term left out
+of a sum, a neighbour's value (out_h2 for out_h1), a weight of another path."""
+LIKELIEST = 5
+"""Wrong answers each step keeps in the order of likeliness."""
+NEAREST = 2
+"""Wrong answers each step keeps besides, those of the rest nearest the right value: a number typed close to the
+right one is most likely one of them."""
 
 
 @dataclass(frozen=True)
@@ -71,11 +84,40 @@ def tutor_page(name: str, solution: WorkedSolution, checker: Checker) -> TutorPa
         by_hand = {places: str(round_half_up(point[symbol], places)) for places, point in hand.items()
                    if round_half_up(point[symbol], places) != round_half_up(exact, places)}
         wrong = tuple(WrongAnswer(significant(value), Note(describe(mistake)))
-                      for mistake, value in checker.own_mistakes(symbol))
+                      for mistake, value in likeliest(checker.own_mistakes(symbol), exact))
         nodes, edges = _drawn(network, solution.figure, step)
         questions.append(Question(f"step-{len(questions) + 1}", section, step, significant(exact), by_hand,
                                   wrong, nodes, edges))
     return TutorPage(name, solution, tuple(questions))
+
+
+def likeliest(mistakes: list[tuple[Mistake, mpmath.mpf]], exact: mpmath.mpf) -> list[tuple[Mistake, mpmath.mpf]]:
+    """The step's wrong answers worth embedding: the `LIKELIEST` first in the order of likeliness, then the
+    `NEAREST` of the others to the right value; never one that gives the right value (the page could never
+    offer it). The order of likeliness takes the kinds in turn (`KINDS`: one of each, then a second of each,
+    ...), each kind's own in its order (a weight of another path by how near its number is: w_6 for w_7
+    first), so the few kept are different slips rather than 56 ways of one. A wide network's step has
+    hundreds (net_h1,1 of 8 inputs in a layer of 8: 457): all of them made its page 7 MB."""
+    wrong = [(mistake, value) for mistake, value in mistakes if value != exact]
+    by_kind: dict[str, list] = {}
+    for pair in sorted(wrong, key=lambda pair: _order_in_kind(pair[0])):
+        by_kind.setdefault(pair[0].kind, []).append(pair)
+    kinds = sorted(by_kind, key=lambda kind: (KINDS.index(kind) if kind in KINDS else len(KINDS), kind))
+    turns = [by_kind[kind][turn] for turn in range(max(map(len, by_kind.values()), default=0))
+             for kind in kinds if turn < len(by_kind[kind])]
+    rest = sorted(turns[LIKELIEST:], key=lambda pair: abs(pair[1] - exact))  # stable: likeliness breaks ties
+    return turns[:LIKELIEST] + rest[:NEAREST]
+
+
+def _order_in_kind(mistake: Mistake) -> tuple:
+    """A weight of another path by the distance of its number from the right one's (the document numbers
+    them: w_6 is next to w_7), then its number; every mistake then by its words (a stable order: the checker
+    finds a definition's symbols in a set)."""
+    near = (0, 0)
+    if mistake.kind == "wrong-weight":
+        used, instead = (int(name_of(weight).subscript[-1]) for weight in (mistake.used, mistake.instead_of))
+        near = (abs(used - instead), used)
+    return near + ("".join(map(str, describe(mistake))),)
 
 
 def _steps(sections: tuple[Section, ...], title: str = ""):
