@@ -115,6 +115,39 @@ def test_highlight_names_the_figure_s_keys(html, data):
         assert f'data-node="{key}"' in html
 
 
+def read_openings(data: dict) -> dict[str, dict]:
+    """What clicking each part of the figure shows, as the page's script reads it: a part that names another
+    shows what that one shows; nodes and edges are positions in the figure's lists of keys."""
+    figure, read = data["figure"], {}
+    for key, shown in data["openings"].items():
+        shown = data["openings"][shown] if isinstance(shown, str) else shown
+        read[key] = {**shown, "nodes": [figure["nodes"][k] for k in shown["nodes"]],
+                     "edges": [figure["edges"][k] for k in shown["edges"]]}
+    return read
+
+
+def test_each_weight_and_node_opens_its_gradient_s_paths_and_derivation(data):
+    openings = read_openings(data)
+    assert len(openings) == 12 + 8  # every edge of a weight or bias, every node
+    assert data["openings"]["node b_2"] == "edge b_2 o1"  # a bias's node shows what its edges show
+    first = {}
+    for q in data["questions"]:
+        first.setdefault(q["section"], q["id"])
+    # w5: the one edge of dE_total/dw5's paths, as the worked solution's figure of that gradient draws it
+    assert openings["edge h1 o1"] == {"label": "w₅", "nodes": ["h1", "o1"], "edges": ["h1 o1"],
+                                      "question": first["Gradient for w₅"]}
+    assert openings["edge i_1 h1"]["edges"] == ["i_1 h1", "h1 o1", "h1 o2"]
+    assert openings["edge b_2 o1"] == openings["node b_2"]  # a bias: its edges and its node alike
+    assert openings["node b_2"]["edges"] == ["b_2 o1", "b_2 o2"]
+    # a neuron: everything downstream of it, and the derivation of its delta; an input: its paths, no gradient
+    h1 = openings["node h1"]
+    assert h1["edges"] == ["h1 o1", "h1 o2"] and h1["question"] == first["Gradient for w₁"]
+    assert next(q for q in data["questions"] if q["text"] == "delta_h1")["section"] == "Gradient for w₁"
+    assert openings["node o1"]["edges"] == [] and openings["node o1"]["question"] == first["Gradient for w₅"]
+    assert openings["node i_2"]["question"] is None
+    assert openings["node i_2"]["edges"] == ["i_2 h1", "i_2 h2", "h1 o1", "h2 o1", "h1 o2", "h2 o2"]
+
+
 def test_the_page_fetches_nothing(html):
     assert not re.search(r"https?:|\bsrc=|\bhref=|@import|url\(", html)
     assert html.count("<script") == 2

@@ -9,17 +9,18 @@ values they give, and the nodes and edges of the figure the step is about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 from sympy import Expr, Symbol
 
 from symbackprop.checks.verify import HAND_ROUNDING, Checker, Mistake
+from symbackprop.derivation import Derivation
 from symbackprop.names import name_of
 from symbackprop.network import Network, Partial
 from symbackprop.numbers.evaluate import evaluate_definitions
 from symbackprop.numbers.rounding import round_half_up, significant
-from symbackprop.solution.figure import Figure
+from symbackprop.solution.figure import Figure, Paths, downstream_paths, gradient_paths
 from symbackprop.solution.model import Note, Section, Step, WorkedSolution
 from symbackprop.solution.reports import describe
 
@@ -48,7 +49,8 @@ class Question:
     """One step to answer: the step as the worked solution shows it, and how to judge an answer."""
 
     key: str
-    section: str
+    section: Section
+    """The section the step is in, its title and symbol (Gradient for w_5) for a heading."""
     step: Step
     exact: str
     by_hand: dict[int, str]
@@ -68,6 +70,25 @@ class TutorPage:
     """The spec's name, part of the key the page keeps progress under."""
     solution: WorkedSolution
     questions: tuple[Question, ...]
+    openings: tuple[Opening, ...] = ()
+    """What clicking each part of the figure shows (`opened`)."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A part of the figure to click (a weight, or any node): its paths to the loss, as the worked solution's
+    figure of its gradient lights them, and the question where the derivation of its gradient starts."""
+
+    part: str
+    """"edge" or "node"."""
+    key: str
+    """The figure's key of the part: "h1 o1" (an edge), "h1" (a node)."""
+    label: Symbol
+    """What the part is: w_5, b_2, h1, i_1."""
+    nodes: tuple[str, ...]
+    edges: tuple[tuple[str, str], ...]
+    question: str | None
+    """The first question of the section that derives its gradient (a neuron's: its delta's); None for an input."""
 
 
 def tutor_page(name: str, solution: WorkedSolution, checker: Checker) -> TutorPage:
@@ -120,14 +141,49 @@ def _order_in_kind(mistake: Mistake) -> tuple:
     return near + ("".join(map(str, describe(mistake))),)
 
 
-def _steps(sections: tuple[Section, ...], title: str = ""):
-    """(section title, step) for every step, in the document's order; a subsection's own title."""
+def opened(page: TutorPage, derivation: Derivation) -> TutorPage:
+    """`page` with an opening for each weight, bias, input and neuron of its layered network's figure."""
+    figure = page.solution.figure
+    if figure is None:
+        return page
+    network = derivation.network
+    starts: dict[int, str] = {}  # a section (by identity) -> its first question
+    derived: dict[Symbol, str] = {}  # a quantity -> the first question of the section that first asks it
+    gradients: dict[Expr, str] = {}  # the symbol of a section (Gradient for w_5) -> its first question
+    for question in page.questions:
+        start = starts.setdefault(id(question.section), question.key)
+        derived.setdefault(question.step.symbol, start)
+        if question.section.symbol is not None:
+            gradients.setdefault(question.section.symbol, start)
+    deltas = {delta.neuron.label: delta.symbol for delta in reversed(derivation.deltas)}
+    parameters = {p.symbol: p for p in network.parameters}
+
+    def opening(part: str, key: str, label: Symbol, paths: Paths, question: str | None) -> Opening:
+        nodes, edges = paths  # in the figure's order
+        return Opening(part, key, label, tuple(n.key for n in figure.nodes if n.key in nodes),
+                       tuple((e.source, e.target) for e in figure.edges if (e.source, e.target) in edges), question)
+
+    openings = [opening("edge", f"{edge.source} {edge.target}", edge.parameter,
+                        gradient_paths(network, parameters[edge.parameter]), gradients.get(edge.parameter))
+                for edge in figure.edges if edge.parameter in parameters]
+    for node in figure.nodes:
+        if node.label in parameters:
+            openings.append(opening("node", node.key, node.label, gradient_paths(network, parameters[node.label]),
+                                    gradients.get(node.label)))
+        else:
+            openings.append(opening("node", node.key, node.label, downstream_paths(network, node.key),
+                                    derived.get(deltas.get(node.key))))
+    return replace(page, openings=tuple(openings))
+
+
+def _steps(sections: tuple[Section, ...]):
+    """(section, step) for every step, in the document's order; a subsection's step with its own section."""
     for section in sections:
         for item in section.items:
             if isinstance(item, Section):
                 yield from _steps((item,))
             elif isinstance(item, Step):
-                yield section.title, item
+                yield section, item
 
 
 def _drawn(network: Network, figure: Figure | None, step: Step) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
