@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 import re
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -146,6 +147,11 @@ def test_each_weight_and_node_opens_its_gradient_s_paths_and_derivation(data):
     assert openings["node o1"]["edges"] == [] and openings["node o1"]["question"] == first["Gradient for w₅"]
     assert openings["node i_2"]["question"] is None
     assert openings["node i_2"]["edges"] == ["i_2 h1", "i_2 h2", "h1 o1", "h2 o1", "h1 o2", "h2 o2"]
+
+
+def test_the_example_s_page_in_docs_is_current(html):
+    actual = (Path(__file__).resolve().parents[1] / "docs" / "tutor.html").read_text(encoding="utf-8")
+    assert actual == html, "regenerate with: symbackprop tutor -o docs/tutor.html"
 
 
 def test_the_page_fetches_nothing(html):

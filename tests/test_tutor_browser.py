@@ -133,12 +133,13 @@ def test_tutor_page_in_a_browser(page, browser):
     controls = browser.find_elements(By.CSS_SELECTOR, "svg [tabindex='0'][role=button]")
     assert len(controls) == 8 + 8 == len(data["openings"]) - 4  # 8 weights, 8 nodes; the 4 bias edges are not stops
     assert all(c.get_attribute("aria-label") for c in controls)
+    browser.set_window_size(800, 1000)
     browser.execute_script("arguments[0].focus();", browser.find_element(By.CSS_SELECTOR, 'svg [data-label="i_1 h1"]'))
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     assert lit(browser, "data-edge") == {"i_1 h1", "h1 o1", "h1 o2"}
     assert browser.find_element(By.ID, "section").text == "Gradient for w₁"
     ARTIFACTS.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(ARTIFACTS / "tutor-mazur-w1.png"))
+    assert browser.save_screenshot(str(ARTIFACTS / "tutor-mazur-w1-800.png"))
     go_to(browser, index)
 
     for width in (800, 1200):
