@@ -407,13 +407,15 @@ class Checker:
 
     def own_mistakes(self, quantity: Symbol) -> list[tuple[Mistake, mpmath.mpf]]:
         """Each mistake made in `quantity`'s own definition, with the value it gives at the spec's point when
-        everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page)."""
+        everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page).
+        Only the definitions a mistake changes are evaluated (a checker that gives every one skips the rest)."""
         found = []
         for mistake, changes in self._mistakes(quantity, own=True):
             point = ChainMap({}, self.points[0])
             with mpmath.workdps(PRECISION):
-                for symbol, expression in changes:  # the changed definition, after an early weight's
-                    point[symbol] = evaluate(expression, point)
+                for symbol, expression in changes:
+                    if self.defined.get(symbol) is not expression:  # the changed definition, or an early weight
+                        point[symbol] = evaluate(expression, point)
             found.append((mistake, point[quantity]))
         return found
 
