@@ -253,6 +253,8 @@ class TutorPrinter(HtmlPrinter):
             f"<figure>\n{svg_picture(solution.figure, solution.figure.title, keyed=True)}\n"
             f"<figcaption>{self.title(solution.figure)}</figcaption>\n</figure>")
         title = self.text(f"Tutor: {solution.title}")
+        clicking = " Click a weight or a node in the figure (or Tab to it and press Enter) to light its paths to " \
+                   "the loss and open its gradient's derivation." if page.openings else ""
         return "\n".join([
             "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -260,8 +262,7 @@ class TutorPrinter(HtmlPrinter):
             f"<style>\n{PAGE_STYLE}\n{STYLE}\n{_TUTOR_STYLE}\n</style>",
             "</head>", "<body>", f'<main class="{SCOPE}">', f"<h1>{title}</h1>",
             "<p>Work out each step, type its number and check it; then reveal the working. "
-            "Keys: \u2190 and \u2192 move between steps. Click a weight or a node in the figure (or Tab to it "
-            "and press Enter) to light its paths to the loss and open its gradient's derivation.</p>",
+            f"Keys: \u2190 and \u2192 move between steps.{clicking}</p>",
             figure,
             '<p id="opened" aria-live="polite"></p>',
             '<div class="tutor-bar"><span id="where" class="where" aria-live="polite"></span>'

@@ -4,7 +4,9 @@ Every step of the worked solution that has a number the checker knows becomes a 
 document's order. Beside the step go what judging a typed number needs, worked out here once so the
 page only compares: the exact value (to `DIGITS` significant digits), the value rounded as by hand at
 each number of decimals where it differs, the likeliest mistakes in the step's own definition with the
-values they give, and the nodes and edges of the figure the step is about.
+values they give (`likeliest`: a few per step), and the nodes and edges of the figure the step is about.
+Beside the questions (`opened`), what clicking each weight, bias, input or neuron of the figure shows: its
+paths to the loss, as the engine lights its gradient's figure, and where its gradient's derivation starts.
 """
 
 from __future__ import annotations
