@@ -114,6 +114,37 @@ def tutor_page(name: str, solution: WorkedSolution, checker: Checker) -> TutorPa
     return TutorPage(name, solution, tuple(questions))
 
 
+def _steps(sections: tuple[Section, ...], title: str = ""):
+    """(section, step) for every step, in the document's order; a subsection's step with its own section."""
+    for section in sections:
+        for item in section.items:
+            if isinstance(item, Section):
+                yield from _steps((item,))
+            elif isinstance(item, Step):
+                yield section, item
+
+
+def _drawn(network: Network, figure: Figure | None, step: Step) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The figure's nodes whose input, bias, net or out the step names, and the edges of the parameters it names."""
+    if figure is None:
+        return (), ()
+    names = set().union(*(_atoms(expr) for expr in (step.symbol, *step.forms)))
+    neurons = {n.label for n in network.neurons if {n.net, n.out} & names}
+    return (tuple(n.key for n in figure.nodes if n.label in names or n.key in neurons),
+            tuple((e.source, e.target) for e in figure.edges
+                  if e.parameter in names and (not neurons or e.target in neurons)))
+
+
+def _atoms(expr: Expr) -> set[Symbol]:
+    """The symbols of `expr`, a partial derivative's own two among them."""
+    found: set[Symbol] = set()
+    for symbol in expr.free_symbols:
+        found.add(symbol)
+        if isinstance(symbol, Partial):
+            found |= _atoms(symbol.of) | _atoms(symbol.wrt)
+    return found
+
+
 def likeliest(mistakes: list[tuple[Mistake, mpmath.mpf]], exact: mpmath.mpf) -> list[tuple[Mistake, mpmath.mpf]]:
     """The step's wrong answers worth embedding: the `LIKELIEST` first in the order of likeliness, then the
     `NEAREST` of the others to the right value; never one that gives the right value (the page could never
@@ -176,34 +207,3 @@ def opened(page: TutorPage, derivation: Derivation) -> TutorPage:
             openings.append(opening("node", node.key, node.label, downstream_paths(network, node.key),
                                     derived.get(deltas.get(node.key))))
     return replace(page, openings=tuple(openings))
-
-
-def _steps(sections: tuple[Section, ...]):
-    """(section, step) for every step, in the document's order; a subsection's step with its own section."""
-    for section in sections:
-        for item in section.items:
-            if isinstance(item, Section):
-                yield from _steps((item,))
-            elif isinstance(item, Step):
-                yield section, item
-
-
-def _drawn(network: Network, figure: Figure | None, step: Step) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The figure's nodes whose input, bias, net or out the step names, and the edges of the parameters it names."""
-    if figure is None:
-        return (), ()
-    names = set().union(*(_atoms(expr) for expr in (step.symbol, *step.forms)))
-    neurons = {n.label for n in network.neurons if {n.net, n.out} & names}
-    return (tuple(n.key for n in figure.nodes if n.label in names or n.key in neurons),
-            tuple((e.source, e.target) for e in figure.edges
-                  if e.parameter in names and (not neurons or e.target in neurons)))
-
-
-def _atoms(expr: Expr) -> set[Symbol]:
-    """The symbols of `expr`, a partial derivative's own two among them."""
-    found: set[Symbol] = set()
-    for symbol in expr.free_symbols:
-        found.add(symbol)
-        if isinstance(symbol, Partial):
-            found |= _atoms(symbol.of) | _atoms(symbol.wrt)
-    return found
