@@ -62,7 +62,7 @@ from symbackprop.solution import gradient_solution, question_sheet, worked_matri
 from symbackprop.solution.build import DETAILS, fixed_biases_note
 from symbackprop.solution.matrix import matrix_optimizer_items, matrix_optimizer_notes
 from symbackprop.solution.optimizers import penalty_check_section, steps_solution, with_optimizer_steps
-from symbackprop.solution.tutor import tutor_page
+from symbackprop.solution.tutor import opened, tutor_page
 from symbackprop.spec import Spec, load_any_spec
 from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.load import any_spec_from_dict
@@ -190,7 +190,8 @@ class Problem:
     def tutor(self, *, decimals: int = 9) -> Tutor:
         """A tutor page (docs/tutor.md): the worked solution's steps to answer one at a time, each typed number
         judged at the decimals typed, a wrong one met by the mistakes the engine worked out for that step."""
-        return Tutor(tutor_page(self.spec.name, self.solve(decimals=decimals).solution, self.checker))
+        return Tutor(opened(tutor_page(self.spec.name, self.solve(decimals=decimals).solution, self.checker),
+                            self.derived))
 
     def optimizer_steps(self, steps: int = 2, *, optimizer: str | None = None, decimals: int = 9) -> Solution:
         """The first `steps` steps of the spec's optimizer (or `optimizer`'s) worked with numbers, alone."""

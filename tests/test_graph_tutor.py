@@ -16,7 +16,7 @@ from symbackprop.errors import InputError
 from symbackprop.numbers.graph_training import exact_start, exact_step
 from symbackprop.numbers.rounding import fixed, rounds_to
 from symbackprop.solution.graph_tutor import MAX_TUTOR_STEPS
-from tests.test_tutor import by_text, page_data, solved_steps
+from tests.test_tutor import by_text, mistakes, page_data, solved_steps
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_forward_then_gradients_backwards_then_updates(data):
 @pytest.mark.parametrize("quantity", ["dot", "df/ddot", "df/dw_0", "w_0^+"])
 def test_wrong_answers_are_check_s_diagnoses_on_the_graph(data, quantity):
     question = by_text(data, quantity)
-    shown = [m for m in question["mistakes"]
+    shown = [m for m in mistakes(data, question)
              if fixed(mpmath.mpf(m["value"]), 9) != fixed(mpmath.mpf(question["exact"]), 9)]
     assert shown
     for mistake in shown:
@@ -65,7 +65,7 @@ def test_wrong_answers_are_check_s_diagnoses_on_the_graph(data, quantity):
 
 
 def test_an_update_s_mistakes_include_the_learning_rate_and_the_sign(data):
-    descriptions = {m["description"] for m in by_text(data, "w_0^+")["mistakes"]}
+    descriptions = {m["description"] for m in mistakes(data, by_text(data, "w_0^+"))}
     assert {"the factor eta dropped from w_0^+", "the factor -1 dropped from w_0^+",
             "the term w_0 missing from the sum for w_0^+"} <= descriptions
 

@@ -116,6 +116,32 @@ def test_tutor_page_in_a_browser(page, browser):
     assert first == f"{engine['description']['text']}: gives {engine['value']}, which is yours at your digits"
     assert answer(browser, "0.299") == "Right, with every intermediate rounded to 3 decimals as by hand."
 
+    # Click w5's label: its one path to the loss lit, and the derivation of dE_total/dw5 opened at its first step.
+    data = json.loads(browser.find_element(By.ID, "tutor-data").get_attribute("textContent"))
+    opened = next(k for k, q in enumerate(questions(browser), 1) if q["section"] == "Gradient for w₅")
+    assert questions(browser)[opened - 1]["text"] == "dE_total/dout_o1"
+    w5 = browser.find_element(By.CSS_SELECTOR, 'svg [data-label="h1 o1"]')
+    assert w5.get_attribute("aria-label") == "w₅: light its paths to the loss and open its gradient's derivation"
+    w5.click()
+    assert where(browser) == f"Step {opened} of {total}"
+    assert browser.find_element(By.ID, "section").text == "Gradient for w₅"
+    assert lit(browser, "data-edge") == {"h1 o1"} and lit(browser, "data-node") == {"h1", "o1"}
+    assert browser.find_element(By.ID, "opened").text == \
+        f"Paths from w₅ to the loss; the derivation of its gradient starts at step {opened}."
+
+    # Every weight's label and every node is a control reached by Tab; Enter on w1 lights its three edges.
+    controls = browser.find_elements(By.CSS_SELECTOR, "svg [tabindex='0'][role=button]")
+    assert len(controls) == 8 + 8 == len(data["openings"]) - 4  # 8 weights, 8 nodes; the 4 bias edges are not stops
+    assert all(c.get_attribute("aria-label") for c in controls)
+    browser.set_window_size(800, 1000)
+    browser.execute_script("arguments[0].focus();", browser.find_element(By.CSS_SELECTOR, 'svg [data-label="i_1 h1"]'))
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    assert lit(browser, "data-edge") == {"i_1 h1", "h1 o1", "h1 o2"}
+    assert browser.find_element(By.ID, "section").text == "Gradient for w₁"
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "tutor-mazur-w1-800.png"))
+    go_to(browser, index)
+
     for width in (800, 1200):
         browser.set_window_size(width, 1000)
         ARTIFACTS.mkdir(exist_ok=True)

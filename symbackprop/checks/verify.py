@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import random
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -158,6 +159,7 @@ class Checker:
         self.scaled: dict[Symbol, Expr] = {}
         self.parameters = {p.symbol for p in network.parameters}
         self.updated = {u.symbol for u in derivation.updates}
+        self._upstreams: dict[Symbol, set[Symbol]] = {}
 
     @cached_property
     def _intervals(self) -> dict:
@@ -421,12 +423,13 @@ class Checker:
 
     def own_mistakes(self, quantity: Symbol) -> list[tuple[Mistake, mpmath.mpf]]:
         """Each mistake made in `quantity`'s own definition, with the value it gives at the spec's point when
-        everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page)."""
+        everything it uses is right: a step's wrong answers, worked out before anyone types one (a tutor page).
+        Only the definitions a mistake changes are evaluated (a checker that gives every one skips the rest)."""
         found = []
-        for mistake, definitions in self._mistakes(quantity, own=True):
-            point = dict(self.points[0])
+        for mistake, changes in self._mistakes(quantity, own=True):
+            point = ChainMap({}, self.points[0])
             with mpmath.workdps(PRECISION):
-                for symbol, expression in definitions:
+                for symbol, expression in changes:
                     if self.defined.get(symbol) is not expression:  # the changed definition, or an early weight
                         point[symbol] = evaluate(expression, point)
             found.append((mistake, point[quantity]))
@@ -457,7 +460,8 @@ class Checker:
 
     def _mistakes(self, quantity: Symbol, own: bool = False):
         """Each plausible mistake, with the definitions as they are once it is made; with `own`, only those made
-        in `quantity`'s own definition."""
+        in `quantity`'s own definition, each with only the definitions it changes (a copy of every definition
+        per mistake made a wide network's tutor page quadratic)."""
         network = self.derivation.network
         weights = [p for p in network.parameters if not p.is_bias]
         paths = _connections(network)
@@ -467,7 +471,7 @@ class Checker:
             expression = self.defined[symbol]
 
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
-                return [(s, new if s == symbol else e) for s, e in self.definitions]
+                return [(symbol, new)] if own else [(s, new if s == symbol else e) for s, e in self.definitions]
 
             present = expression.free_symbols
             for weight in [w for w in weights if w.symbol in present]:
@@ -475,7 +479,7 @@ class Checker:
                     if other.layer == weight.layer and other != weight and other.symbol not in present:
                         yield (Mistake("wrong-weight", other.symbol, weight.symbol, symbol, paths[weight.symbol]),
                                changed(expression.xreplace({weight.symbol: other.symbol})))
-                early = self._with_updated(symbol, weight.symbol, updated.get(weight.symbol))
+                early = self._with_updated(symbol, weight.symbol, updated.get(weight.symbol), own)
                 if early is not None:
                     yield Mistake("updated-weight", updated[weight.symbol], weight.symbol, symbol), early
             for source in [s for s in present if s in siblings]:
@@ -498,17 +502,28 @@ class Checker:
             return None
         return delta.target_sum.distribution
 
-    def _with_updated(self, symbol: Symbol, weight: Symbol, updated: Symbol | None):
+    def _with_updated(self, symbol: Symbol, weight: Symbol, updated: Symbol | None, own: bool = False):
         """The definitions with `symbol` using the weight's updated value, or None when that value
-        itself depends on `symbol` (or the weight is never updated)."""
+        itself depends on `symbol` (or the weight is never updated); with `own`, only the two that change."""
         if updated is None:
             return None
         early = Dummy(f"{updated.name}(early)")
+        if own:
+            if symbol in self._upstream(updated):
+                return None
+            return [(early, self.defined[updated]), (symbol, self.defined[symbol].xreplace({weight: early}))]
         definitions = [(s, e.xreplace({weight: early}) if s == symbol else e) for s, e in self.definitions]
         try:
             return _dependency_order(definitions + [(early, self.defined[updated])])
         except ValueError:
             return None
+
+    def _upstream(self, quantity: Symbol) -> set[Symbol]:
+        """The defined symbols `quantity`'s definition depends on; kept per quantity (an updated weight's are
+        asked once per definition that uses the weight)."""
+        if quantity not in self._upstreams:
+            self._upstreams[quantity] = set(self._reachable(quantity)) - {quantity}
+        return self._upstreams[quantity]
 
     def _reachable(self, quantity: Symbol) -> list[Symbol]:
         """The defined symbols `quantity` depends on, itself first."""

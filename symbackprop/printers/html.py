@@ -75,6 +75,9 @@ class HtmlPrinter(SolutionPrinter):
     """A whole page; with `fragment`, a <div> to embed in another page (a notebook's output), its
     style scoped to the div so that nothing outside it changes."""
 
+    DISPLAY = ' displaystyle="true"'
+    """The attribute that sets a step's formulas in display style (a page that sets it otherwise has none)."""
+
     def __init__(self, *, fragment: bool = False) -> None:
         super().__init__()
         self.fragment = fragment
@@ -130,8 +133,8 @@ class HtmlPrinter(SolutionPrinter):
     def _cells(self, step: Step) -> str:
         """The step's left-hand side, then '= part' for each part: cells of the two columns of a grid."""
         first, *rest = self.equation_parts(step)
-        return f'<math class="lhs" displaystyle="true">{first}</math>' + \
-            "".join(f'<math displaystyle="true"><mo>=</mo>{part}</math>' for part in rest)
+        return f'<math class="lhs"{self.DISPLAY}>{first}</math>' + \
+            "".join(f'<math{self.DISPLAY}><mo>=</mo>{part}</math>' for part in rest)
 
     def _print_Note(self, note: Note) -> str:
         return f"<p>{self.prose(note)}</p>"

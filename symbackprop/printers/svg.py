@@ -24,7 +24,9 @@ _EM_PER_CHARACTER = 0.5
 
 def svg_picture(figure: Figure, title: str, *, keyed: bool = False) -> str:
     """The figure as an <svg> element; `title` (plain text) names it for screen readers. `keyed`: each edge and
-    node carries its key (data-edge="source target", data-node="key") for a page's script to highlight."""
+    node carries its key (data-edge="source target", data-node="key", and a weight's label box
+    data-label="source target") for a page's script to highlight and to make clickable; the figure is then a
+    group of parts rather than one image."""
     across, down, radius, font = _SIZES[bool(figure.path)]
     margin = 2 * radius
 
@@ -34,7 +36,7 @@ def svg_picture(figure: Figure, title: str, *, keyed: bool = False) -> str:
     values_below = font if any(node.value is not None for node in figure.nodes) else 0
     width, height = figure.width * across + 2 * margin, figure.height * down + 2 * margin + values_below
     lines = [f'<svg class="network" width="{width:g}" height="{height:g}" viewBox="0 0 {width:g} {height:g}" '
-             f'role="img" aria-label="{escape(title)}" font-size="{font}" text-anchor="middle">']
+             f'role="{"group" if keyed else "img"}" aria-label="{escape(title)}" font-size="{font}" text-anchor="middle">']
     for edge in figure.edges:
         state = edge_state(edge, figure)
         key = f' data-edge="{escape(edge.source)} {escape(edge.target)}"' if keyed else ""
@@ -56,18 +58,20 @@ def svg_picture(figure: Figure, title: str, *, keyed: bool = False) -> str:
                 if markup is not None:
                     lines += _boxed(x, y + shift * font, markup, plain, font, ink)
         else:
-            lines += _boxed(x, y, label, edge_label(edge, figure, _plain, str), font, INK)
+            key = f' data-label="{escape(edge.source)} {escape(edge.target)}"' if keyed else ""
+            lines += _boxed(x, y, label, edge_label(edge, figure, _plain, str), font, INK, key)
     for node in figure.nodes:
         lines += _node(node, *place(node.x, node.y), radius, font, keyed)
     lines.append("</svg>")
     return "\n".join(lines)
 
 
-def _boxed(x: float, y: float, markup: str, plain: str, font: int, ink: str) -> list[str]:
-    """A label centred at (x, y) on a white box as wide as its `plain` text, over the edges."""
+def _boxed(x: float, y: float, markup: str, plain: str, font: int, ink: str, key: str = "") -> list[str]:
+    """A label centred at (x, y) on a white box as wide as its `plain` text, over the edges; `key`: the box's
+    attributes that name what it labels."""
     half = _width(plain, font) / 2
     return [f'<rect x="{x - half:g}" y="{y - 0.65 * font:g}" width="{2 * half:g}" height="{1.3 * font:g}" rx="3" '
-            f'fill="white"/>', _text(x, y, markup, ink)]
+            f'fill="white"{key}/>', _text(x, y, markup, ink)]
 
 
 def _node(node: Node, x: float, y: float, radius: int, font: int, keyed: bool) -> list[str]:

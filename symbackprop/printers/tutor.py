@@ -14,10 +14,10 @@ import hashlib
 import json
 
 from symbackprop.printers.html import PAGE_STYLE, STYLE, SCOPE, HtmlPrinter
-from symbackprop.printers.json import note_text
-from symbackprop.printers.math import text_formula
+from symbackprop.printers.math import text_formula, unicode_formula
 from symbackprop.printers.svg import svg_picture
-from symbackprop.solution.tutor import Question, TutorPage
+from symbackprop.solution.model import Section
+from symbackprop.solution.tutor import Opening, Question, TutorPage, WrongAnswer
 
 _TUTOR_STYLE = """
 .tutor-bar { display: flex; flex-wrap: wrap; gap: .5em; align-items: center; margin: 1rem 0; }
@@ -34,6 +34,10 @@ _TUTOR_STYLE = """
 .feedback.wrong { color: #b3261e; }
 .feedback ol { color: var(--ink); }
 svg.network .lit { stroke: #D9480F; stroke-width: 3.5; }
+svg.network [tabindex], svg.network [data-edge] { cursor: pointer; }
+svg.network text { pointer-events: none; }
+svg.network [tabindex]:focus-visible { outline: 3px solid #1a73e8; outline-offset: 1px; }
+#opened { min-height: 1.5em; margin: 0 0 .5em; color: var(--muted); text-align: center; }
 """.strip()
 
 _SCRIPT = r"""
@@ -41,6 +45,14 @@ _SCRIPT = r"""
   "use strict";
   var data = JSON.parse(document.getElementById("tutor-data").textContent);
   var questions = data.questions, store = null;
+  /* A wrong answer is [value, wording, formula, ...]: the wording's pieces with the formulas between them. */
+  questions.forEach(function (q) {
+    q.mistakes = q.mistakes.map(function (m) {
+      var pieces = data.wordings[m[1]], text = pieces[0];
+      for (var k = 1; k < pieces.length; k++) { text += m[k + 1] + pieces[k]; }
+      return { value: m[0], description: text };
+    });
+  });
   try { store = window.localStorage; } catch (e) { store = null; }
   var $ = function (id) { return document.getElementById(id); };
   var state = load();
@@ -130,10 +142,10 @@ _SCRIPT = r"""
     if (verdict.likely.length) { box.appendChild(list); }
   }
 
-  function highlight(q) {
+  function highlight(nodes, edges) {
     var lit = {};
-    q.nodes.forEach(function (key) { lit["node " + key] = true; });
-    q.edges.forEach(function (key) { lit["edge " + key] = true; });
+    nodes.forEach(function (key) { lit["node " + key] = true; });
+    edges.forEach(function (key) { lit["edge " + key] = true; });
     document.querySelectorAll("svg.network [data-node]").forEach(function (el) {
       el.classList.toggle("lit", !!lit["node " + el.getAttribute("data-node")]);
     });
@@ -146,18 +158,49 @@ _SCRIPT = r"""
     var q = questions[state.current], answer = state.answers[q.id] || {};
     $("where").textContent = "Step " + (state.current + 1) + " of " + questions.length;
     $("section").textContent = q.section;
-    $("quantity").innerHTML = q.quantity;
     $("answer-label").textContent = "Your value of " + q.text;
     $("answer").value = answer.typed || "";
     feedback(q, answer.typed);
     $("work").innerHTML = q.work;
+    $("work").querySelectorAll("math").forEach(function (m) { m.setAttribute("displaystyle", "true"); });
+    $("quantity").innerHTML = "<math>" + $("work").querySelector("math.lhs").innerHTML + "</math>";
     $("exact").textContent = "Exact value: " + q.exact;
     $("working").hidden = !answer.revealed;
     $("reveal").setAttribute("aria-expanded", String(!!answer.revealed));
     $("previous").disabled = state.current === 0;
     $("next").disabled = state.current === questions.length - 1;
-    highlight(q);
+    $("opened").textContent = "";
+    highlight(q.nodes, q.edges);
   }
+
+  /* Clicking a weight or a node (or Enter or Space on it): its paths to the loss, as the engine lists them,
+     and the first step of its gradient's derivation. */
+  function open(part) {
+    var index = -1, figure = data.figure;
+    questions.forEach(function (q, k) { if (q.id === part.question) { index = k; } });
+    if (index >= 0) { state.current = index; save(); show(); }
+    highlight(part.nodes.map(function (k) { return figure.nodes[k]; }),
+              part.edges.map(function (k) { return figure.edges[k]; }));
+    $("opened").textContent = "Paths from " + part.label + " to the loss" + (index >= 0 ?
+      "; the derivation of its gradient starts at step " + (index + 1) + "." : " (an input: no gradient is derived for it).");
+  }
+  var openings = data.openings || {};
+  document.querySelectorAll("svg.network [data-node], svg.network [data-label], svg.network [data-edge]").forEach(function (el) {
+    var node = el.getAttribute("data-node"), part = openings[node !== null ? "node " + node :
+      "edge " + (el.getAttribute("data-label") || el.getAttribute("data-edge"))];
+    if (typeof part === "string") { part = openings[part]; }  /* shows what another part shows */
+    if (!part) { return; }
+    if (!el.hasAttribute("data-edge")) {  /* a weight's label or a node: a control; the edge's line is only clickable */
+      el.setAttribute("tabindex", "0");
+      el.setAttribute("role", "button");
+      el.setAttribute("aria-label", part.label + ": light its paths to the loss" +
+        (part.question ? " and open its gradient's derivation" : ""));
+    }
+    el.addEventListener("click", function () { open(part); });
+    el.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(part); }
+    });
+  });
   function move(by) {
     var next = state.current + by;
     if (next < 0 || next >= questions.length) { return; }
@@ -197,6 +240,9 @@ class TutorPrinter(HtmlPrinter):
 
     SHOWN = 3
     """How many likely mistakes the page lists for a wrong number, as `check` does."""
+    DISPLAY = ""
+    """The script sets a step's formulas in display style as it shows them: 5,161 attributes fewer in the data
+    of three layers of 8."""
 
     def doprint(self, page: TutorPage) -> str:  # type: ignore[override]
         solution = page.solution
@@ -207,6 +253,8 @@ class TutorPrinter(HtmlPrinter):
             f"<figure>\n{svg_picture(solution.figure, solution.figure.title, keyed=True)}\n"
             f"<figcaption>{self.title(solution.figure)}</figcaption>\n</figure>")
         title = self.text(f"Tutor: {solution.title}")
+        clicking = " Click a weight or a node in the figure (or Tab to it and press Enter) to light its paths to " \
+                   "the loss and open its gradient's derivation." if page.openings else ""
         return "\n".join([
             "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -214,8 +262,9 @@ class TutorPrinter(HtmlPrinter):
             f"<style>\n{PAGE_STYLE}\n{STYLE}\n{_TUTOR_STYLE}\n</style>",
             "</head>", "<body>", f'<main class="{SCOPE}">', f"<h1>{title}</h1>",
             "<p>Work out each step, type its number and check it; then reveal the working. "
-            "Keys: \u2190 and \u2192 move between steps.</p>",
+            f"Keys: \u2190 and \u2192 move between steps.{clicking}</p>",
             figure,
+            '<p id="opened" aria-live="polite"></p>',
             '<div class="tutor-bar"><span id="where" class="where" aria-live="polite"></span>'
             '<button type="button" id="previous">\u2190 Previous</button>'
             '<button type="button" id="next">Next \u2192</button>'
@@ -238,23 +287,64 @@ class TutorPrinter(HtmlPrinter):
         ])
 
     def data(self, page: TutorPage) -> dict:
-        """The page's data: its storage key (the spec's name and a hash of the questions) and every question."""
+        """The page's data: its storage key (the spec's name and a hash of the questions), the wordings of the
+        wrong answers, and every question."""
+        self.wordings: dict[tuple[str, ...], int] = {}
         questions = [self.question(q) for q in page.questions]
-        digest = hashlib.sha256(json.dumps(questions, sort_keys=True).encode()).hexdigest()[:16]
+        wordings = [list(pieces) for pieces in self.wordings]
+        digest = hashlib.sha256(json.dumps([wordings, questions], sort_keys=True).encode()).hexdigest()[:16]
         return {"title": page.solution.title, "name": page.name, "storage": f"symbackprop-tutor:{page.name}:{digest}",
-                "shown": self.SHOWN, "questions": questions}
+                "shown": self.SHOWN, "wordings": wordings, "questions": questions, **self.openings(page)}
+
+    @staticmethod
+    def openings(page: TutorPage) -> dict:
+        """The figure's node and edge keys, and what clicking each part shows: its label, its paths (the
+        positions of their nodes and edges in those lists) and the question its gradient's derivation starts
+        at; a part that shows what another does (a bias's edge, its node) names that part instead."""
+        if not page.openings:
+            return {}
+        figure = page.solution.figure
+        nodes, edges = [n.key for n in figure.nodes], [f"{e.source} {e.target}" for e in figure.edges]
+        node_at, edge_at = {key: k for k, key in enumerate(nodes)}, {key: k for k, key in enumerate(edges)}
+        openings: dict[str, dict | str] = {}
+        alike: dict[str, str] = {}
+        for o in page.openings:
+            shown = {"label": unicode_formula(o.label), "nodes": [node_at[key] for key in o.nodes],
+                     "edges": [edge_at[f"{source} {target}"] for source, target in o.edges], "question": o.question}
+            key = f"{o.part} {o.key}"
+            openings[key] = alike.setdefault(json.dumps(shown), key)
+            if openings[key] == key:
+                openings[key] = shown
+        return {"figure": {"nodes": nodes, "edges": edges}, "openings": openings}
 
     def question(self, q: Question) -> dict:
         step = q.step
         return {
-            "id": q.key, "section": q.section, "text": text_formula(step.symbol),
-            "quantity": f"<math>{self.formula(step.symbol)}</math>",
+            "id": q.key, "section": self.heading(q.section), "text": text_formula(step.symbol),
             "exact": q.exact, "result": step.result,
             "by_hand": {str(places): value for places, value in q.by_hand.items()},
-            "mistakes": [{"value": w.value, "description": note_text(w.description)} for w in q.wrong],
+            "mistakes": [self.wrong(w) for w in q.wrong],
             "nodes": list(q.nodes), "edges": [f"{source} {target}" for source, target in q.edges],
             "work": self._print(step),
         }
+
+    @staticmethod
+    def heading(section: Section) -> str:
+        """A section's title in plain Unicode, with its symbol: Gradient for w₅."""
+        return section.title if section.symbol is None else f"{section.title} {unicode_formula(section.symbol)}"
+
+    def wrong(self, answer: WrongAnswer) -> list:
+        """[value, wording, formula, ...]: the description's words (shared by every answer worded alike, as
+        "... where the path from i1 to h1,1 goes through ...") by their index in `wordings`, then its formulas."""
+        pieces, formulas = [""], []
+        for part in answer.description.parts:
+            if isinstance(part, str):
+                pieces[-1] += part
+            else:
+                formulas.append(text_formula(part))
+                pieces.append("")
+        wording = self.wordings.setdefault(tuple(pieces), len(self.wordings))
+        return [answer.value, wording, *formulas]
 
 
 def tutor_html(page: TutorPage) -> str:

@@ -109,13 +109,45 @@ def path_figure(network: Network, gradient: Gradient) -> Figure:
     return Figure("Paths of", nodes, edges, gradient.symbol)
 
 
+Paths = tuple[frozenset[str], frozenset[tuple[str, str]]]
+"""The keys of the nodes and the edges (source, target) a derivative runs through, as a path figure lights them."""
+
+
+def gradient_paths(network: Network, parameter: Parameter) -> Paths:
+    """What `path_figure` lights for dE_total/dp, without laying the figure out."""
+    return _paths(network, parameter.name, _reached(network, parameter))
+
+
+def downstream_paths(network: Network, key: str) -> Paths:
+    """What a change of an input or of a neuron's net input (by its key in the figure) runs through to the loss:
+    the edges leaving it and everything downstream, lit as for a parameter."""
+    for index, layer in enumerate(network.layers):
+        if key in (labels := {neuron.label for neuron in layer.neurons}):
+            return _paths(network, None, _downstream(network, index, labels & {key}))
+    return _paths(network, None, frozenset({key, *(neuron.label for neuron in network.neurons)}))  # an input
+
+
+def _paths(network: Network, parameter: str | None, reached: frozenset[str]) -> Paths:
+    """The edges of `parameter` and every edge leaving a node in `reached`; the nodes those edges start from,
+    and those in `reached`."""
+    sources = [input_symbol(k + 1).name for k in range(len(network.passes[0].inputs))]
+    edges = set()
+    for layer in network.layers:
+        targets = [neuron.label for neuron in layer.neurons]
+        edges |= {(sources[k], targets[j]) for j, row in enumerate(layer.weights) for k, weight in enumerate(row)
+                  if weight.name == parameter or sources[k] in reached}
+        edges |= {(bias.symbol.name, targets[j]) for bias in layer.biases if bias.name == parameter for j in bias.neurons}
+        sources = targets
+    return reached | {source for source, _ in edges}, frozenset(edges)
+
+
 def _layout(network: Network, numerals: Mapping[Symbol, str] | None, parameter: str | None,
             reached: frozenset[str]) -> tuple[tuple[Node, ...], tuple[Edge, ...]]:
     """Nodes and edges, values only when `numerals` are given.
 
-    Highlighted: the edges of `parameter` and every edge leaving a neuron in `reached`;
-    the nodes those edges start from, and the neurons in `reached`.
+    Highlighted: what `_paths` lights for `parameter` and `reached`.
     """
+    lit, lit_edges = _paths(network, parameter, reached)
     columns = [[input_symbol(k + 1).name for k in range(len(network.passes[0].inputs))]]
     columns += [[neuron.label for neuron in layer.neurons] for layer in network.layers]
     rows = max(len(column) for column in columns)
@@ -135,14 +167,13 @@ def _layout(network: Network, numerals: Mapping[Symbol, str] | None, parameter: 
                 value = _value(weight, numerals)
                 width = CHARACTER * (len(weight.symbol.name) + (len(value) + 3 if value else 0))
                 label_at = place_label(at[sources[k]], at[targets[j]], preferred, width, boxes)
-                on = weight.name == parameter or sources[k] in reached
+                on = (sources[k], targets[j]) in lit_edges
                 edges.append(Edge(sources[k], targets[j], weight.symbol, value, label_at, on))
         for b, bias in enumerate(layer.biases):
             key = bias.symbol.name
             at[key] = (round(index + (b + 1) / (len(layer.biases) + 1), 3), float(rows))
             labels[key], kinds[key], values[key] = bias.symbol, BIAS, _value(bias, numerals)
-            edges += [Edge(key, targets[j], bias.symbol, None, None, bias.name == parameter) for j in bias.neurons]
-    lit = reached | {edge.source for edge in edges if edge.highlighted}
+            edges += [Edge(key, targets[j], bias.symbol, None, None, (key, targets[j]) in lit_edges) for j in bias.neurons]
     nodes = tuple(Node(key, labels[key], kinds[key], *at[key], key in lit, values.get(key)) for key in labels)
     return nodes, tuple(edges)
 
@@ -182,8 +213,13 @@ def _reached(network: Network, parameter: Parameter) -> frozenset[str]:
     (softmax), and every neuron of the layers after it (the layers are fully connected).
     """
     layer = network.layers[parameter.layer]
-    reached = {layer.neurons[j].label for j in parameter.neurons}
-    if layer.neurons[0].activation.coupled:
-        reached = {neuron.label for neuron in layer.neurons}
-    reached |= {neuron.label for later in network.layers[parameter.layer + 1:] for neuron in later.neurons}
+    return _downstream(network, parameter.layer, {layer.neurons[j].label for j in parameter.neurons})
+
+
+def _downstream(network: Network, index: int, labels: set[str]) -> frozenset[str]:
+    """The neurons `labels` of layer `index`, the rest of their layer when the activation couples it (softmax),
+    and every neuron of the layers after it (the layers are fully connected)."""
+    layer = network.layers[index]
+    reached = {neuron.label for neuron in layer.neurons} if layer.neurons[0].activation.coupled else set(labels)
+    reached |= {neuron.label for later in network.layers[index + 1:] for neuron in later.neurons}
     return frozenset(reached)
