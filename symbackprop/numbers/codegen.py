@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sympy import Abs, Expr, Function, Max, Min, Number, Piecewise, Pow, S, Symbol
+from sympy import Abs, And, Expr, Function, Max, Min, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
 
 FUNCTIONS = ("exp", "log", "tanh", "log1p", "sign")
@@ -196,6 +196,8 @@ class SourceWriter:
         if isinstance(condition, Relational) and condition.rel_op in _RELATIONS:
             return (f"{self._operand(condition.lhs, _ADD)} {_RELATIONS[condition.rel_op]} "
                     f"{self._operand(condition.rhs, _ADD)}")
+        if isinstance(condition, And):  # a maximum's arg-max: every other argument below it
+            return " and ".join(f"({self._condition(part)})" for part in condition.args)
         raise NotImplementedError(f"no Python code for the condition {condition}")
 
 
