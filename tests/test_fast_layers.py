@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symbackprop as sbp
+from benchmarks.bench_layers import convnet_spec
 from symbackprop.errors import InputError
 from symbackprop.layer_problem import LayerProblem
 from symbackprop.numbers.fast_layers import FastLoop
@@ -98,22 +99,8 @@ def test_compiled_graph_training_handles_max_pooling():
         assert mpmath.almosteq(trained.history[step][0], loss, 1e-40)
 
 
-def big_spec(side: int = 28, filters: int = 4) -> dict:
-    """A side x side image through conv(3x3)-relu-maxpool(2)-flatten-dense(10)-sigmoid, seeded numbers."""
-    rng = np.random.default_rng(14)
-    pooled = (side - 2) // 2
-    def numbers(*shape, scale=1.0):
-        return np.round(rng.uniform(-scale, scale, shape), 3).tolist()
-    return {"name": "big", "inputs": numbers(side, side), "learning_rate": "0.1", "loss": "half_squared_error",
-            "targets": np.round(rng.uniform(0.1, 0.9, 10), 2).tolist(),
-            "layers": [{"kind": "conv2d", "kernel": numbers(filters, 1, 3, 3, scale=0.5), "bias": numbers(filters)},
-                       {"kind": "relu"}, {"kind": "maxpool2d", "size": 2}, {"kind": "flatten"},
-                       {"kind": "dense", "weights": numbers(10, filters * pooled * pooled, scale=0.05),
-                        "bias": numbers(10)}, {"kind": "sigmoid"}]}
-
-
 def test_train_fast_builds_no_scalar_node():
-    problem = sbp.open_problem(big_spec())
+    problem = sbp.open_problem(convnet_spec())  # 28x28, conv-relu-maxpool-flatten-dense-sigmoid
     training = problem.train(2, fast=True)
     assert {"layered", "spec", "graph", "derived"}.isdisjoint(vars(problem))
     assert len(training.parameters) == 4 * 9 + 4 + 10 * 4 * 13 * 13 + 10
