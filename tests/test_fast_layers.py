@@ -19,8 +19,10 @@ import symbackprop as sbp
 from benchmarks.bench_layers import convnet_spec
 from symbackprop.errors import InputError
 from symbackprop.layer_problem import LayerProblem
+from symbackprop.numbers import fast_layers
 from symbackprop.numbers.fast_layers import FastLoop
 from symbackprop.numbers.graph_training import exact_start, exact_step
+from symbackprop.spec.layers import KINDS, is_layers_spec
 
 EXAMPLES = Path(sbp.__file__).parent / "examples"
 LAYER_EXAMPLES = ("conv1d", "convnet", "rnn", "lstm", "gru", "attention", "batchnorm", "blocks")
@@ -57,6 +59,12 @@ def check_gradients(data: dict) -> None:
     assert_close(fast, {k: v for k, v in exact.items() if k != "E"}, data.get("name"))
 
 
+def test_every_layer_kind_has_a_fast_layer():
+    assert set(KINDS) == set(fast_layers._KINDS)
+    assert {path.stem for path in EXAMPLES.glob("*.json") if is_layers_spec(json.loads(path.read_text()))} \
+        == set(LAYER_EXAMPLES)
+
+
 @pytest.mark.parametrize("name", LAYER_EXAMPLES)
 def test_every_example_gradients_agree_with_the_exact_path(name):
     check_gradients(example(name, None))
@@ -69,8 +77,7 @@ def test_every_example_trains_as_the_exact_path_step_by_step(name):
     arrays = tuple(problem.fast_network.start[layer][key] for layer, key in loop.keys())
     leaves = exact_start(problem.derived)
     for _step in range(3):
-        (fast_loss, _), = loop.run(1, 1, *arrays)[0]
-        arrays = loop.run(1, 1, *arrays)[1]
+        [(fast_loss, _)], arrays = loop.run(1, 1, *arrays)
         exact_loss, leaves = exact_step(problem.derived, leaves)
         assert fast_loss == pytest.approx(float(exact_loss), rel=TOLERANCE)
         after = {layer: {} for layer in problem.fast_network.start}

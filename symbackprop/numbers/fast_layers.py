@@ -18,10 +18,11 @@ without building a node or a SymPy expression. The tests hold every gradient and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sympy import Rational
 
 from symbackprop.errors import InputError
 from symbackprop.network.layers import LayerParameters
@@ -33,7 +34,7 @@ from symbackprop.numbers.fast_blocks import (
 from symbackprop.numbers.fast_convolution import FastConvolution, FastPool
 from symbackprop.numbers.fast_recurrent import FastGRU, FastLSTM, FastRNN
 from symbackprop.numbers.stable import finite_doubles, require_finite
-from symbackprop.numbers.training import MAX_RECORDED, TrainingResult, run_recorded
+from symbackprop.numbers.training import TrainingResult, require_recordable, run_recorded
 from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec
 
 
@@ -60,14 +61,8 @@ _KINDS: dict[str, Callable[[LayerDef, tuple[int, ...]], FastLayer]] = {
     "rnn": FastRNN, "lstm": FastLSTM, "gru": FastGRU, "attention": FastAttention, **{kind: FastNorm for kind in NORMS},
     "residual": FastResidual, "dropout": FastDropout, "embedding": FastEmbedding,
 }
-"""Each layer kind's fast layer, made from its definition and the shape it reads."""
-
-
-def missing_kind(spec: LayersSpec) -> LayerDef | None:
-    """The first layer, a residual block's included, whose kind has no fast layer; None when every one has."""
-    def every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
-        return [inner for layer in layers for inner in [layer, *every(layer.block or ())]]
-    return next((layer for layer in every(spec.layers) if layer.kind not in _KINDS), None)
+"""Each layer kind's fast layer, made from its definition and the shape it reads (every kind a spec may have:
+tests/test_fast_layers.py checks that none is missing)."""
 
 
 def _walk(layers: tuple[LayerDef, ...], shape: tuple[int, ...]) -> list[FastLayer]:
@@ -119,22 +114,24 @@ LOSSES = {
 """Each loss of `network.losses` (Huber's with δ = 1, as a layer spec has it) on whole arrays."""
 
 
+def doubles(numbers: Sequence[Rational], shape: tuple[int, ...]) -> np.ndarray:
+    """Exact numbers as the nearest doubles, in `shape` (Python's int / int rounds correctly, as float() of a
+    Rational does, and is several times faster)."""
+    return np.array([number.p / number.q for number in numbers], dtype=np.float64).reshape(shape)
+
+
 class FastNetwork:
     """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays."""
 
     def __init__(self, spec: LayersSpec, parameters: LayerParameters) -> None:
-        missing = missing_kind(spec)
-        if missing is not None:
-            raise InputError(f"backend: the numpy fast path has no {missing.kind} layer yet (layer {missing.name}); "
-                             "train this spec with backend 'math' or 'mpmath'")
         self.spec, self.names = spec, parameters
         self.layers = _walk(spec.layers, spec.inputs.shape)
-        dtype = np.int64 if spec.layers[0].kind == "embedding" else np.float64
-        self.inputs = np.array([float(e) for e in spec.inputs.entries], dtype=dtype).reshape(spec.inputs.shape)
-        self.targets = np.array([float(e) for e in spec.targets.entries]).reshape(spec.targets.shape)
+        tokens = spec.layers[0].kind == "embedding"
+        self.inputs = doubles(spec.inputs.entries, spec.inputs.shape).astype(np.int64 if tokens else np.float64)
+        self.targets = doubles(spec.targets.entries, spec.targets.shape)
         self.loss = LOSSES[spec.loss]
         values = parameters.graph.values
-        self.start: Parameters = {layer: {key: np.array([float(values[s]) for s in grid.entries]).reshape(grid.shape)
+        self.start: Parameters = {layer: {key: doubles([values[s] for s in grid.entries], grid.shape)
                                           for key, grid in grids.items()} for layer, grids in parameters.grids.items()}
 
     def outputs(self, parameters: Parameters) -> np.ndarray:
@@ -190,15 +187,13 @@ def train_fast(network: FastNetwork, steps: int, every: int = 1,
     values; the loss recorded as `numbers.graph_training.train_graph` records it."""
     if network.names.graph.learning_rate is None:
         raise InputError("learning_rate: training a layer spec needs the spec's learning_rate, e.g. learning_rate = 0.1")
-    if steps // every > MAX_RECORDED:
-        raise InputError(f"--every: {steps:,} steps recorded every {every:,} would keep {steps // every:,} rows, "
-                         f"more than {MAX_RECORDED:,}; record every {-(-steps // MAX_RECORDED):,} steps or more")
+    require_recordable(steps, every)
     loop = FastLoop(network, float(network.names.graph.learning_rate))
     with np.errstate(over="raise", divide="raise", invalid="raise"), finite_doubles("a value during training"):
         history, arrays = run_recorded(loop, steps, every, tuple(network.start[l][k] for l, k in loop.keys()), progress)
-        (history[steps],), _after = loop.run(1, 1, *arrays)
+        final: Parameters = {layer: {} for layer in network.start}
+        for (layer, key), array in zip(loop.keys(), arrays):
+            final[layer][key] = array
+        history[steps] = (network.error(final), ())
     require_finite([loss for loss, _ in history.values()], "the loss during training")
-    final: Parameters = {layer: {} for layer in network.start}
-    for (layer, key), array in zip(loop.keys(), arrays):
-        final[layer][key] = array
     return TrainingResult(steps, "simultaneous", network.named(final), history)
