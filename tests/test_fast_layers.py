@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import mpmath
@@ -22,7 +23,7 @@ from symbackprop.layer_problem import LayerProblem
 from symbackprop.numbers import fast_layers
 from symbackprop.numbers.fast_layers import FastLoop
 from symbackprop.numbers.graph_training import exact_start, exact_step
-from symbackprop.spec.layers import KINDS, is_layers_spec
+from symbackprop.spec.layers import KINDS, LayerDef, is_layers_spec
 
 EXAMPLES = Path(sbp.__file__).parent / "examples"
 LAYER_EXAMPLES = ("conv1d", "convnet", "rnn", "lstm", "gru", "attention", "batchnorm", "blocks")
@@ -63,6 +64,14 @@ def test_every_layer_kind_has_a_fast_layer():
     assert set(KINDS) == set(fast_layers._KINDS)
     assert {path.stem for path in EXAMPLES.glob("*.json") if is_layers_spec(json.loads(path.read_text()))} \
         == set(LAYER_EXAMPLES)
+
+
+def test_the_fast_path_reads_every_field_of_a_layer():
+    """A field added to a layer (a truncation, a projection) must be read by the fast layers too, or refused
+    there: otherwise the fast path would train a different network than the exact path without a word."""
+    assert {f.name for f in fields(LayerDef)} == {"kind", "name", "kernel", "weights", "bias", "stride", "padding",
+                                                   "size", "block", "mask", "scale", "table", "recurrent",
+                                                   "channelless", "causal", "heads", "output_shape"}
 
 
 @pytest.mark.parametrize("name", LAYER_EXAMPLES)

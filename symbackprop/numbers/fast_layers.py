@@ -42,7 +42,7 @@ class FastResidual(FastLayer):
     """r = x + F(x): F's walk on x, and in the backward pass r's gradient passed to both the skip and F."""
 
     def __init__(self, layer: LayerDef, shape: tuple[int, ...]) -> None:
-        super().__init__(layer)
+        super().__init__(layer, shape)
         self.block = _walk(layer.block, shape)
 
     def forward(self, x: np.ndarray, parameters: Parameters) -> tuple[np.ndarray, object]:
