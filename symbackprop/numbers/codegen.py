@@ -184,8 +184,9 @@ class SourceWriter:
         if isinstance(factors[0], Number) and factors[0].is_negative:
             sign, factors = "-", ([-factors[0]] if factors[0] is not S.NegativeOne else []) + list(factors[1:])
         factors = [f for f in factors if f is not S.One]
-        above = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
-        below = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
+        divides = [isinstance(f, Pow) and f.exp == -1 and not self._is_numeric(f) for f in factors]
+        above = [f for f, divide in zip(factors, divides) if not divide]  # 1/(-3) is a constant: int / int is a float
+        below = [f.base for f, divide in zip(factors, divides) if divide]
         text = "*".join(self._operand(f, _MUL if k == 0 else _POW) for k, f in enumerate(above)) or "1"
         text += "".join(f"/{self._operand(b, _POW)}" for b in below)
         return sign + text, _MUL
