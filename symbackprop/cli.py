@@ -116,10 +116,12 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="the update rule (default: the spec's optimizer, else sgd); see docs/optimizers.md")
     precision = training.add_mutually_exclusive_group()
     precision.add_argument("--fast", action="store_true",
-                           help="double precision instead of the exact (50-digit) path")
+                           help="double precision instead of the exact (50-digit) path (a layer spec: the numpy "
+                                "fast path, layer by layer)")
     precision.add_argument("--numpy", action="store_true",
                            help="double precision by the per-layer matrix form with numpy, for large networks "
-                                "(simultaneous order only; pip install 'symbackprop[numpy]')")
+                                "(a layer spec: its numpy fast path, as --fast; simultaneous order only; "
+                                "pip install 'symbackprop[numpy]')")
     _add_format(training)
     training.add_argument("--decimals", type=_natural, default=9,
                           help="decimals shown in the text report (default 9, as solve); JSON keeps every digit")

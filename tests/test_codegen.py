@@ -56,6 +56,18 @@ def test_printed_code_computes_what_the_expression_says(expr):
         assert abs(got - expected) <= mpmath.mpf(10) ** -40 * max(1, abs(expected)), source
 
 
+def test_a_numeric_reciprocal_in_a_product_stays_exact():
+    """1/((-3) x) as the factors (-3)^-1 and x^-1 was printed 1/(-3)/x: Python's int / int, a double."""
+    x = Symbol("x")
+    expr = Mul(Pow(Integer(-3), -1, evaluate=False), Pow(x, -1, evaluate=False), evaluate=False)
+    writer = SourceWriter([(Symbol("r"), expr)], [x])
+    source = f"def f({writer.name(x)}):\n{writer.body([Symbol('r')], 4)}    return {writer.name(Symbol('r'))}\n"
+    with mpmath.workdps(PRECISION):
+        namespace = {name: evaluate(number, {}) for number, name in writer.numbers.items()}
+        exec(compile(source, "<test>", "exec"), namespace)  # noqa: S102 (our own expression)
+        assert namespace["f"](mpmath.mpf("0.3")) == evaluate(expr, {x: mpmath.mpf("0.3")}), source
+
+
 def test_numbers_stay_exact_on_the_exact_path():
     """The classifier's batch mean (1/2) and the rationals of its losses are constants at 50 digits, not doubles."""
     derivation = derive(build_network(load_spec("classifier")))

@@ -152,7 +152,7 @@ def _every(layers: tuple[LayerDef, ...]) -> list[LayerDef]:
 
 def build_layers(spec: LayersSpec) -> LayerNetwork:
     """Expand every layer into scalar nodes and name every leaf; the result is an ordinary `GraphSpec`."""
-    ctx = _Expansion(Counter(base for layer in _every(spec.layers) for base in _bases(layer)))
+    ctx = _expansion(spec)
     values, trainable, nodes = ctx.values, ctx.trainable, ctx.nodes
     first = spec.layers[0].kind
     if first == "embedding":  # the inputs are token numbers, not quantities
@@ -166,6 +166,30 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     nodes.append((symbol(Name(LOSS)), _sum(errors)))
     graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate)
     return LayerNetwork(spec, graph, inputs, tuple(built))
+
+
+@dataclass(frozen=True)
+class LayerParameters:
+    """A layer spec's trainable leaves named as `build_layers` names them, with no node built (the numeric fast
+    path trains these): `graph` holds them alone (no nodes, no inputs) with the loss's name and the learning
+    rate, `grids` each layer's by its key (kernel, bias, weights, W, WQ, gamma, table, ...)."""
+
+    graph: GraphSpec
+    grids: dict[str, dict[str, Grid]]
+    """Layer name -> key -> the leaves in the parameter's shape."""
+
+
+def layer_parameters(spec: LayersSpec) -> LayerParameters:
+    """Every layer's parameters as named leaves, in the expansion's order, without expanding a layer."""
+    ctx = _expansion(spec)
+    grids = {layer.name: _PARAMETERS[layer.kind](layer, ctx) for layer in _every(spec.layers) if layer.kind in _PARAMETERS}
+    graph = GraphSpec(spec.name, ctx.values, tuple(ctx.trainable), (), symbol(Name(LOSS)), spec.learning_rate)
+    return LayerParameters(graph, grids)
+
+
+def _expansion(spec: LayersSpec) -> _Expansion:
+    """An empty expansion that names each layer's quantities as the whole spec requires."""
+    return _Expansion(Counter(base for layer in _every(spec.layers) for base in _bases(layer)))
 
 
 def _entry(name: Name, index: tuple[int, ...], timed: bool = False) -> Symbol:
@@ -195,23 +219,29 @@ def _channels_first(source: Grid, dims: int) -> Grid:
     return source.reshaped((1, *source.shape)) if len(source.shape) == dims else source
 
 
-def _convolution(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
-    dims = CONVOLUTIONS[layer.kind]
-    source = _channels_first(source, dims)
-    base_output, base_kernel, base_bias = _BASES[layer.kind]
+def _convolution_parameters(layer: LayerDef, ctx: _Expansion) -> dict[str, Grid]:
+    """The kernel (filters, channels, *window) and the bias, when given, as trainable leaves."""
+    _output, base_kernel, base_bias = _BASES[layer.kind]
     kernel_name = ctx.name(layer, base_kernel)
     kernel_shape = layer.kernel.shape
     names = kernel_shape[2:] if layer.channelless else kernel_shape
     kernel = Grid(kernel_shape, tuple(_entry(kernel_name, index) for index in product(*(range(n) for n in names))))
     ctx.values.update(zip(kernel.entries, layer.kernel.entries))
     ctx.trainable.extend(kernel.entries)
-    bias = None
-    if layer.bias is not None:
-        bias_name = ctx.name(layer, base_bias)
-        entries = (symbol(bias_name),) if layer.channelless else tuple(_entry(bias_name, (f,)) for f in range(len(layer.bias)))
-        bias = Grid((len(entries),), entries)
-        ctx.values.update(zip(entries, layer.bias))
-        ctx.trainable.extend(entries)
+    if layer.bias is None:
+        return {"kernel": kernel}
+    bias_name = ctx.name(layer, base_bias)
+    entries = (symbol(bias_name),) if layer.channelless else tuple(_entry(bias_name, (f,)) for f in range(len(layer.bias)))
+    ctx.values.update(zip(entries, layer.bias))
+    ctx.trainable.extend(entries)
+    return {"kernel": kernel, "bias": Grid((len(entries),), entries)}
+
+
+def _convolution(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    source = _channels_first(source, CONVOLUTIONS[layer.kind])
+    parameters = _convolution_parameters(layer, ctx)
+    kernel, bias = parameters["kernel"], parameters.get("bias")
+    kernel_shape = kernel.shape
     out_shape = (kernel_shape[0], *_out_sizes(layer))
     expressions = []
     for f, *position in product(*(range(n) for n in out_shape)):
@@ -219,7 +249,7 @@ def _convolution(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
                  for c in range(source.shape[0]) for window in product(*(range(n) for n in kernel_shape[2:]))
                  if (at := _read_at(position, window, layer.stride, layer.padding, source.shape[1:])) is not None]
         expressions.append(_sum(terms + ([bias.at((f,))] if bias else [])))
-    output = _nodes(ctx.name(layer, base_output), layer.output_shape, expressions, ctx.nodes)
+    output = _nodes(ctx.name(layer, _BASES[layer.kind][0]), layer.output_shape, expressions, ctx.nodes)
     return BuiltLayer(layer, source, output, kernel, bias)
 
 
@@ -253,18 +283,23 @@ def _flatten(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     return BuiltLayer(layer, source, source.reshaped(layer.output_shape))
 
 
-def _dense(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
-    base_output, base_weights, base_bias = _BASES["dense"]
-    weights = _leaves(ctx.name(layer, base_weights), layer.weights.shape, layer.weights.entries, ctx.values)
-    ctx.trainable.extend(weights.entries)
-    bias = None
+def _dense_parameters(layer: LayerDef, ctx: _Expansion) -> dict[str, Grid]:
+    """The weights (one row per output) and the bias, when given, as trainable leaves."""
+    _output, base_weights, base_bias = _BASES["dense"]
+    grids = {"weights": _leaves(ctx.name(layer, base_weights), layer.weights.shape, layer.weights.entries, ctx.values)}
     if layer.bias is not None:
-        bias = _leaves(ctx.name(layer, base_bias), (len(layer.bias),), layer.bias, ctx.values)
-        ctx.trainable.extend(bias.entries)
+        grids["bias"] = _leaves(ctx.name(layer, base_bias), (len(layer.bias),), layer.bias, ctx.values)
+    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    return grids
+
+
+def _dense(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
+    parameters = _dense_parameters(layer, ctx)
+    weights, bias = parameters["weights"], parameters.get("bias")
     rows, columns = layer.weights.shape
     expressions = [_sum([unevaluated_product([weights.at((i, j)), source.at((j,))]) for j in range(columns)]
                         + ([bias.at((i,))] if bias else [])) for i in range(rows)]
-    output = _nodes(ctx.name(layer, base_output), (rows,), expressions, ctx.nodes)
+    output = _nodes(ctx.name(layer, _BASES["dense"][0]), (rows,), expressions, ctx.nodes)
     return BuiltLayer(layer, source, output, weights, bias)
 
 
@@ -279,8 +314,7 @@ def _recurrent(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     h<0> given (zeros by default) and W, U, V, b, c shared across time."""
     parts = layer.recurrent
     hidden, steps = parts["U"].shape[0], source.shape[0]
-    grids = {key: _leaves(ctx.name(layer, key), tensor.shape, tensor.entries, ctx.values) for key, tensor in parts.items() if key != "h0"}
-    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    grids = _recurrent_parameters(layer, ctx)
     initial = parts.get("h0")
     start = Grid((1, hidden), tuple(_entry(ctx.name(layer, "h"), (-1, j), timed=True) for j in range(hidden)))
     ctx.values.update(zip(start.entries, initial.entries if initial else (S.Zero,) * hidden))
@@ -321,6 +355,14 @@ def _read_next(layer: LayerDef, ctx: _Expansion, base: str, t: int, state: tuple
 def _detached_rows(detached: dict[str, list]) -> dict[str, Grid]:
     """The detached states' rows by their base (hd, cd), for a layer that has any."""
     return {base + "d": _rows(rows) for base, rows in detached.items() if rows}
+
+
+def _recurrent_parameters(layer: LayerDef, ctx: _Expansion) -> dict[str, Grid]:
+    """An RNN's W, U, V and its biases b, c when given, as trainable leaves (h0 is a value, not trained)."""
+    grids = {key: _leaves(ctx.name(layer, key), tensor.shape, tensor.entries, ctx.values)
+             for key, tensor in layer.recurrent.items() if key != "h0"}
+    ctx.trainable.extend(entry for grid in grids.values() for entry in grid.entries)
+    return grids
 
 
 def _rows(rows: list[tuple[Expr, ...]]) -> Grid:
@@ -428,9 +470,7 @@ def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     with an output projection, y_t,m = Σ_j o_t,j W_O,j,m (the heads side by side, then W_O)."""
     parts = layer.recurrent
     positions, features = source.shape
-    grids = {key: _leaves(Name(ctx.name(layer, "W").base, (*ctx.name(layer, "W").subscript, key[1])),
-                          parts[key].shape, parts[key].entries, ctx.values) for key in parts}
-    ctx.trainable.extend(e for grid in grids.values() for e in grid.entries)
+    grids = _attention_parameters(layer, ctx)
     projected = {}
     for base, key in (("q", "WQ"), ("k", "WK"), ("v", "WV")):
         width = parts[key].shape[1]
@@ -473,6 +513,15 @@ def _attention(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     return BuiltLayer(layer, source, output, recurrent=grids, timeline=timeline)
 
 
+def _attention_parameters(layer: LayerDef, ctx: _Expansion) -> dict[str, Grid]:
+    """W_Q, W_K, W_V and the output projection W_O if any (W_Q,1,2: row 1, column 2) as trainable leaves."""
+    base = ctx.name(layer, "W")
+    grids = {key: _leaves(Name(base.base, (*base.subscript, key[1])), tensor.shape, tensor.entries, ctx.values)
+             for key, tensor in layer.recurrent.items()}
+    ctx.trainable.extend(e for grid in grids.values() for e in grid.entries)
+    return grids
+
+
 def _affine(weights: Grid, vector: tuple[Expr, ...], row: int) -> list[Expr]:
     """The products of a weight matrix's row with a vector, one term each."""
     return [unevaluated_product([weights.at((row, k)), vector[k]]) for k in range(len(vector))]
@@ -491,9 +540,8 @@ def _norm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     shape = source.shape if len(source.shape) == 2 else (1, *source.shape)
     rows, features = shape
     grid = source.reshaped(shape)
-    gamma = _leaves(ctx.name(layer, "gamma"), (features,), layer.weights.entries, ctx.values)
-    beta = _leaves(ctx.name(layer, "beta"), (features,), layer.bias, ctx.values)
-    ctx.trainable.extend([*gamma.entries, *beta.entries])
+    parameters = _norm_parameters(layer, ctx)
+    gamma, beta = parameters["gamma"], parameters["beta"]
     over_rows = NORMS[layer.kind] == 0  # a batch norm's groups are columns
     groups = ([[(r, f) for r in range(rows)] for f in range(features)] if over_rows
               else [[(r, f) for f in range(features)] for r in range(rows)])
@@ -525,6 +573,15 @@ def _norm(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
         "x": Grid(by_group, tuple(grid.at(i) for members in groups for i in members))})
 
 
+def _norm_parameters(layer: LayerDef, ctx: _Expansion) -> dict[str, Grid]:
+    """γ and β, one per feature, as trainable leaves."""
+    features = len(layer.bias)
+    grids = {"gamma": _leaves(ctx.name(layer, "gamma"), (features,), layer.weights.entries, ctx.values),
+             "beta": _leaves(ctx.name(layer, "beta"), (features,), layer.bias, ctx.values)}
+    ctx.trainable.extend([*grids["gamma"].entries, *grids["beta"].entries])
+    return grids
+
+
 def _residual(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     """r = x + F(x), entry by entry, F the block's layers on the same input."""
     block, inner = ctx.build(layer.block, source)
@@ -542,12 +599,18 @@ def _dropout(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
 
 def _embedding(layer: LayerDef, source: Grid, ctx: _Expansion) -> BuiltLayer:
     """v_{i,j} = C_{token i, j}: each input's row of the table (the tokens count from 1)."""
-    table = _leaves(ctx.name(layer, "C"), layer.table.shape, layer.table.entries, ctx.values)
-    ctx.trainable.extend(table.entries)
+    table = _embedding_parameters(layer, ctx)["table"]
     width = layer.table.shape[1]
     expressions = [table.at((token - 1, j)) for token in source.entries for j in range(width)]
     return BuiltLayer(layer, source, _nodes(ctx.name(layer, "v"), layer.output_shape, expressions, ctx.nodes),
                       kernel=table)
+
+
+def _embedding_parameters(layer: LayerDef, ctx: _Expansion) -> dict[str, Grid]:
+    """The table, one row per token, as trainable leaves."""
+    table = _leaves(ctx.name(layer, "C"), layer.table.shape, layer.table.entries, ctx.values)
+    ctx.trainable.extend(table.entries)
+    return {"table": table}
 
 
 def _sum(terms: list[Expr]) -> Expr:
@@ -556,6 +619,11 @@ def _sum(terms: list[Expr]) -> Expr:
     return terms[0] if len(terms) == 1 else unevaluated_sum(terms)
 
 
+_PARAMETERS = {**{kind: _convolution_parameters for kind in CONVOLUTIONS}, "dense": _dense_parameters,
+               "rnn": _recurrent_parameters, "lstm": lambda layer, ctx: _gated_parameters(layer, ctx)[0],
+               "gru": lambda layer, ctx: _gated_parameters(layer, ctx)[0], "attention": _attention_parameters,
+               **{kind: _norm_parameters for kind in NORMS}, "embedding": _embedding_parameters}
+"""Each kind with parameters: its trainable leaves by key, as its builder names them."""
 _BUILDERS = {**{kind: _convolution for kind in CONVOLUTIONS}, **{kind: _pool for kind in POOLS},
              "flatten": _flatten, "dense": _dense, **{kind: _activation for kind in ("relu", "sigmoid", "tanh")},
              "rnn": _recurrent, "lstm": _lstm, "gru": _gru, "attention": _attention, **{kind: _norm for kind in NORMS}, "residual": _residual, "dropout": _dropout, "embedding": _embedding}

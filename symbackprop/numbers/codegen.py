@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sympy import Abs, Expr, Function, Max, Min, Number, Piecewise, Pow, S, Symbol
+from sympy import Abs, And, Expr, Function, Max, Min, Number, Piecewise, Pow, S, Symbol
 from sympy.core.relational import Relational
 
 from symbackprop.network.detach import detach
@@ -188,8 +188,9 @@ class SourceWriter:
         if isinstance(factors[0], Number) and factors[0].is_negative:
             sign, factors = "-", ([-factors[0]] if factors[0] is not S.NegativeOne else []) + list(factors[1:])
         factors = [f for f in factors if f is not S.One]
-        above = [f for f in factors if not (isinstance(f, Pow) and f.exp == -1)]
-        below = [f.base for f in factors if isinstance(f, Pow) and f.exp == -1]
+        divides = [isinstance(f, Pow) and f.exp == -1 and not self._is_numeric(f) for f in factors]
+        above = [f for f, divide in zip(factors, divides) if not divide]  # 1/(-3) is a constant: int / int is a float
+        below = [f.base for f, divide in zip(factors, divides) if divide]
         text = "*".join(self._operand(f, _MUL if k == 0 else _POW) for k, f in enumerate(above)) or "1"
         text += "".join(f"/{self._operand(b, _POW)}" for b in below)
         return sign + text, _MUL
@@ -200,6 +201,8 @@ class SourceWriter:
         if isinstance(condition, Relational) and condition.rel_op in _RELATIONS:
             return (f"{self._operand(condition.lhs, _ADD)} {_RELATIONS[condition.rel_op]} "
                     f"{self._operand(condition.rhs, _ADD)}")
+        if isinstance(condition, And):  # a maximum's arg-max: every other argument below it
+            return " and ".join(f"({self._condition(part)})" for part in condition.args)
         raise NotImplementedError(f"no Python code for the condition {condition}")
 
 
