@@ -182,9 +182,13 @@ def test_standard_output_that_cannot_be_written_is_one_line():
 
 
 def test_ctrl_c_during_training_is_one_line_without_traceback():
-    process = subprocess.Popen([sys.executable, "-m", "symbackprop.cli", "train", "--steps", "10000000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    # The child says when the command's module is imported (on a loaded machine that can take seconds), so the
+    # signal reaches the command itself, as a Ctrl-C during a long training does.
+    started = ("import sys; from symbackprop import cli; print('ready', file=sys.stderr, flush=True); "
+               "sys.exit(cli.main(['train', '--steps', '10000000']))")
+    process = subprocess.Popen([sys.executable, "-c", started], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr.readline() == "ready\n"
+    time.sleep(1)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and err == "symbackprop: interrupted\n" and out == ""
