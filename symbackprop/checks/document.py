@@ -30,7 +30,7 @@ from sympy import Expr, Symbol
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.numbers.graph_training import update_definitions
-from symbackprop.numbers.optimizers import worked_steps
+from symbackprop.numbers.optimizers import network_trainee, worked_steps
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_equation
 from symbackprop.network import Partial
@@ -40,7 +40,7 @@ from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitio
 from symbackprop.numbers.graph import graph_point, graph_values
 from symbackprop.numbers.point import pass_values, spec_values
 from symbackprop.numbers.rounding import decimals_of, round_half_up, rounds_to
-from symbackprop.numbers.training import ORDERS, backward_sequence, train
+from symbackprop.numbers.training import ORDERS, backward_sequence, compile_gradient, train
 from symbackprop.spec.graph import GraphSpec
 from symbackprop.spec.layers import LayersSpec
 from symbackprop.spec.load import any_spec_from_dict, load_any_spec
@@ -243,7 +243,8 @@ class _Reproduction(_Numbers):
         self.derivation = derivation
         self.network = derivation.network
         self.checker = Checker(derivation)
-        self.steps = (worked_steps(derivation, self.network.spec.optimizer, optimizer_steps).values
+        self.steps = (worked_steps(network_trainee(derivation), self.network.spec.optimizer, optimizer_steps,
+                                   compile_gradient(derivation, "mpmath", outputs=True)).values
                       if optimizer_steps else {})
         """The spec's optimizer's first steps, every line's value by name (g_w1<2>, m_w1<2>, w_1<2>)."""
         self.values = {**self.checker.points[0], **self.steps}
