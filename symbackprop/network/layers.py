@@ -32,6 +32,7 @@ would otherwise share a base (two kernels: K_{c1,1,1,2} and K_{c3,1,1,2}).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -113,9 +114,12 @@ class LayerNetwork:
 
     def every_layer(self) -> list[BuiltLayer]:
         """Every layer in the order it computes: a residual's block before the residual."""
-        def inside(layers: tuple[BuiltLayer, ...]) -> list[BuiltLayer]:
-            return [inner for layer in layers for inner in [*inside(layer.block or ()), layer]]
-        return inside(self.layers)
+        return _in_order(self.layers)
+
+
+def _in_order(layers: Sequence[BuiltLayer]) -> list[BuiltLayer]:
+    """`layers` in the order they compute, each residual's block before the residual."""
+    return [inner for layer in layers for inner in [*_in_order(layer.block or ()), layer]]
 
 
 @dataclass
@@ -164,8 +168,20 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     loss = LOSSES[spec.loss]
     errors = [loss.error(targets.at(i), current.at(i), len(current.entries)) for i in current.indices()]
     nodes.append((symbol(Name(LOSS)), _sum(errors)))
-    graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate)
+    penalty = spec.regularization
+    graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate,
+                      optimizer=spec.optimizer, regularization=penalty,
+                      unpenalized=frozenset() if penalty is None or penalty.biases else _one_axis(built))
     return LayerNetwork(spec, graph, inputs, tuple(built))
+
+
+def _one_axis(layers: list[BuiltLayer]) -> frozenset[Symbol]:
+    """The entries of every parameter of one axis: the biases (a convolution's or a dense layer's b, an RNN's
+    b and c, a gated cell's b_i, ..., b_y) and a normalization's gamma and beta, which a weight penalty leaves out
+    unless it says `biases`, as PyTorch users leave them out of weight decay."""
+    return frozenset(entry for layer in _in_order(layers)
+                     for grid in (layer.kernel, layer.bias, *(layer.recurrent or {}).values())
+                     if grid is not None and len(grid.shape) == 1 for entry in grid.entries)
 
 
 def _entry(name: Name, index: tuple[int, ...], timed: bool = False) -> Symbol:
