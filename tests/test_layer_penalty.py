@@ -158,6 +158,14 @@ def test_bad_optimizer_and_regularization_fields_are_one_line_naming_the_field(t
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"symbackprop: {message}")
 
 
+def test_a_penalty_that_covers_no_parameter_is_one_line():
+    data = {"inputs": [[1, 2], [3, 5]], "targets": [[0, 1], [1, 0]], "loss": "half_squared_error",
+            "learning_rate": "0.1", "layers": [{"kind": "batchnorm", "gamma": [1, 2]}], "regularization": L2}
+    with pytest.raises(InputError, match=r"^regularization: no parameter of the layers takes the penalty"):
+        open_problem(data)
+    assert len(open_problem({**data, "regularization": {**L2, "biases": True}}).penalty_checks) == 4
+
+
 def test_a_graph_s_l2_update_reads_one_minus_eta_lambda_with_lambda_among_its_values():
     data = {"values": {"x": -2, "y": 5}, "nodes": {"f": "x * y"}, "loss": "f", "learning_rate": "0.5",
             "regularization": {"kind": "l2", "lambda": "0.01"}}

@@ -38,6 +38,7 @@ from itertools import product
 
 from sympy import Expr, Integer, Max, Pow, Rational, S, Symbol, exp, tanh
 
+from symbackprop.errors import InputError
 from symbackprop.names import Name, symbol
 from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.detach import detach
@@ -172,6 +173,9 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate,
                       optimizer=spec.optimizer, regularization=penalty,
                       unpenalized=frozenset() if penalty is None or penalty.biases else _one_axis(built))
+    if penalty is not None and not any(map(graph.penalizes, trainable)):
+        raise InputError("regularization: no parameter of the layers takes the penalty (it covers kernels, weight "
+                         "matrices and embedding tables; biases and a normalization's gamma and beta with biases = true)")
     return LayerNetwork(spec, graph, inputs, tuple(built))
 
 
