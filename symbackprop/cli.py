@@ -424,12 +424,14 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _in_options(error: InputError, args: argparse.Namespace | None) -> str:
-    """The API names its arguments (`wrt: ...`); the command names its options (`--wrt: ...`)."""
+    """The API names its arguments (`wrt: ...`); the command names its options (`--wrt: ...`), those typed on
+    the command line: a spec's field of the same name (a layer spec's `optimizer`) keeps its own name."""
     message = str(error)
     argument, colon, rest = message.partition(":")
     if args is None or not colon:
         return message
-    options = {action.dest: action.option_strings[-1] for action in args.parser._actions if action.option_strings}
+    options = {action.dest: action.option_strings[-1] for action in args.parser._actions
+               if action.option_strings and getattr(args, action.dest, action.default) != action.default}
     options |= {"backend": "--numpy", "curve": "--plot"}
     return f"{options[argument]}:{rest}" if argument in options else message
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from symbackprop.arguments import choice, flag, training_steps
+from symbackprop.arguments import choice, flag, optimizer_choice, training_steps
 from symbackprop.checks.layers import check_layer_forms, require_layer_forms
 from symbackprop.checks.matrix_form import EntryCheck
 from symbackprop.derivation.blocks import BlockForm, block_forms
@@ -41,6 +41,8 @@ class LayerProblem(GraphProblem):
         # GraphProblem's spec is made lazily here (`spec`): the fast path trains without expanding a layer
         self.layer_spec = source if isinstance(source, LayersSpec) else layers_spec_from_dict(source)
         self._compiled: dict[str, CompiledNetwork] = {}
+        if self.layer_spec.regularization is not None:
+            self.parameters  # a penalty that covers no parameter is bad input now, not at the first command
 
     def __repr__(self) -> str:
         return f"LayerProblem({self.layer_spec.name!r})"
@@ -91,17 +93,21 @@ class LayerProblem(GraphProblem):
               backend: str | None = None, curve: bool = False,
               progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
         """As `GraphProblem.train`; with `fast` (unless backend 'math' is given) or backend 'numpy', by the numpy
-        fast path at the layer level in double precision (`numbers.fast_layers`), which builds no scalar node."""
+        fast path at the layer level in double precision (`numbers.fast_layers`), which builds no scalar node.
+        The fast path runs plain gradient descent without a penalty; with `fast`, another optimizer or a weight
+        penalty trains by the graph engine's compiled double-precision loop instead."""
         numpy = importlib.util.find_spec("numpy") is not None
-        if backend != "numpy" and not (flag("fast", fast) and backend is None and numpy):
+        plain = optimizer_choice(self.layer_spec.optimizer, optimizer).kind == "sgd" \
+            and self.layer_spec.regularization is None
+        if backend != "numpy" and not (flag("fast", fast) and backend is None and numpy and plain):
             return super().train(steps, order=order, fast=fast, every=every, backend=backend, curve=curve,
                                  progress=progress, optimizer=optimizer)
         if not numpy:
             raise InputError("backend: needs numpy: pip install 'symbackprop[numpy]'")
         steps, every, recorded = training_steps(steps, every, curve, progress)
-        if optimizer not in (None, "sgd"):
-            raise InputError(f"optimizer: the numpy fast path trains a layer spec by gradient descent (sgd) only, "
-                             f"not {optimizer!r}")
+        if not plain:
+            raise InputError("backend: the numpy fast path trains a layer spec by gradient descent (sgd) without a "
+                             "weight penalty; use --fast for another optimizer or a penalty")
         if choice("order", order, ORDERS) != "simultaneous":
             raise InputError(f"order: a layer spec updates every parameter at once (simultaneous), not {order}")
         from symbackprop.numbers.fast_layers import train_fast

@@ -20,8 +20,7 @@ from symbackprop.derivation import Derivation
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.derivation.optimizers import THETA, Penalty, penalized, penalty
 from symbackprop.errors import CheckFailure
-from symbackprop.network.symbols import PENALTY_STRENGTH
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions
 from symbackprop.numbers.graph import graph_forward, graph_point
 from symbackprop.numbers.point import pass_values, spec_values, working_precision
 
@@ -58,17 +57,17 @@ def check_penalty(derivation: Derivation) -> list[PenaltyCheck]:
 
 
 def check_graph_penalty(derivation: GraphDerivation, values: Mapping[Symbol, mpmath.mpf]) -> list[PenaltyCheck]:
-    """A graph's penalty checked as a layered network's: every trainable name's dL/dv + dR/dv against the
-    central difference of L + R (`values`: the graph's, its adjoints among them); none without a penalty."""
+    """A graph's penalty checked as a layered network's: every penalized trainable name's dL/dv + dR/dv against
+    the central difference of L + R (`values`: the graph's, its adjoints among them); none without a penalty."""
     graph = derivation.graph
     found = penalty(graph.spec.regularization)
     if found is None:
         return []
     adjoints = {adjoint.quantity: adjoint.symbol for adjoint in derivation.adjoints}
-    parameters = [(name.name, name, values[adjoints[name]]) for name in graph.spec.trainable]
+    parameters = [(name.name, name, values[adjoints[name]]) for name in graph.spec.trainable
+                  if graph.spec.penalizes(name)]
     with mpmath.workdps(FD_DIGITS):
-        start = {**graph_point(graph), PENALTY_STRENGTH: to_mpf(found.strength)}
-        return _checked(found, start, parameters, lambda point: graph_forward(graph, point)[graph.loss])
+        return _checked(found, graph_point(graph), parameters, lambda point: graph_forward(graph, point)[graph.loss])
 
 
 def _checked(found: Penalty, start: dict, parameters: list[tuple[str, Symbol, mpmath.mpf]],

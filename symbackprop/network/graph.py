@@ -12,7 +12,7 @@ from functools import cached_property
 from sympy import Expr, Rational, Symbol
 
 from symbackprop.errors import InputError
-from symbackprop.network.symbols import LEARNING_RATE
+from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
 from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.spec.graph import GraphSpec, SoftmaxGroup
 
@@ -65,10 +65,13 @@ class Graph:
         return found
 
     def point(self) -> dict[Symbol, Rational]:
-        """The leaves' values, and the learning rate when the spec gives one."""
+        """The leaves' values, the learning rate when the spec gives one, and the penalty's strength lambda
+        when it has a penalty (as `Network.point`)."""
         point = dict(self.spec.values)
         if self.spec.learning_rate is not None:
             point[LEARNING_RATE] = self.spec.learning_rate
+        if self.spec.regularization is not None:
+            point[PENALTY_STRENGTH] = self.spec.regularization.strength
         return point
 
     def forward_definitions(self) -> list[tuple[Symbol, Expr]]:

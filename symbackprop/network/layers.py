@@ -32,11 +32,13 @@ would otherwise share a base (two kernels: K_{c1,1,1,2} and K_{c3,1,1,2}).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
 from sympy import Expr, Integer, Max, Pow, Rational, S, Symbol, exp, tanh
 
+from symbackprop.errors import InputError
 from symbackprop.names import Name, symbol
 from symbackprop.network.activations import ACTIVATIONS
 from symbackprop.network.detach import detach
@@ -113,9 +115,12 @@ class LayerNetwork:
 
     def every_layer(self) -> list[BuiltLayer]:
         """Every layer in the order it computes: a residual's block before the residual."""
-        def inside(layers: tuple[BuiltLayer, ...]) -> list[BuiltLayer]:
-            return [inner for layer in layers for inner in [*inside(layer.block or ()), layer]]
-        return inside(self.layers)
+        return _in_order(self.layers)
+
+
+def _in_order(layers: Sequence[BuiltLayer]) -> list[BuiltLayer]:
+    """`layers` in the order they compute, each residual's block before the residual."""
+    return [inner for layer in layers for inner in [*_in_order(layer.block or ()), layer]]
 
 
 @dataclass
@@ -164,8 +169,19 @@ def build_layers(spec: LayersSpec) -> LayerNetwork:
     loss = LOSSES[spec.loss]
     errors = [loss.error(targets.at(i), current.at(i), len(current.entries)) for i in current.indices()]
     nodes.append((symbol(Name(LOSS)), _sum(errors)))
-    graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate)
+    penalty = spec.regularization
+    graph = GraphSpec(spec.name, values, tuple(trainable), tuple(nodes), symbol(Name(LOSS)), spec.learning_rate,
+                      optimizer=spec.optimizer, regularization=penalty,
+                      unpenalized=frozenset() if penalty is None or penalty.biases else _one_axis(built))
+    _require_penalized(graph)
     return LayerNetwork(spec, graph, inputs, tuple(built))
+
+
+def _require_penalized(graph: GraphSpec) -> None:
+    """A weight penalty must cover some trainable name; otherwise one line naming the field."""
+    if graph.regularization is not None and not any(map(graph.penalizes, graph.trainable)):
+        raise InputError("regularization: no parameter of the layers takes the penalty (it covers kernels, weight "
+                         "matrices and embedding tables; biases and a normalization's gamma and beta with biases = true)")
 
 
 @dataclass(frozen=True)
@@ -183,13 +199,28 @@ def layer_parameters(spec: LayersSpec) -> LayerParameters:
     """Every layer's parameters as named leaves, in the expansion's order, without expanding a layer."""
     ctx = _expansion(spec)
     grids = {layer.name: _PARAMETERS[layer.kind](layer, ctx) for layer in _every(spec.layers) if layer.kind in _PARAMETERS}
-    graph = GraphSpec(spec.name, ctx.values, tuple(ctx.trainable), (), symbol(Name(LOSS)), spec.learning_rate)
+    penalty = spec.regularization
+    one_axis = frozenset(entry for grid in (g for by_key in grids.values() for g in by_key.values())
+                         if len(grid.shape) == 1 for entry in grid.entries)
+    graph = GraphSpec(spec.name, ctx.values, tuple(ctx.trainable), (), symbol(Name(LOSS)), spec.learning_rate,
+                      optimizer=spec.optimizer, regularization=penalty,
+                      unpenalized=frozenset() if penalty is None or penalty.biases else one_axis)
+    _require_penalized(graph)
     return LayerParameters(graph, grids)
 
 
 def _expansion(spec: LayersSpec) -> _Expansion:
     """An empty expansion that names each layer's quantities as the whole spec requires."""
     return _Expansion(Counter(base for layer in _every(spec.layers) for base in _bases(layer)))
+
+
+def _one_axis(layers: list[BuiltLayer]) -> frozenset[Symbol]:
+    """The entries of every parameter of one axis: the biases (a convolution's or a dense layer's b, an RNN's
+    b and c, a gated cell's b_i, ..., b_y) and a normalization's gamma and beta, which a weight penalty leaves out
+    unless it says `biases`, as PyTorch users leave them out of weight decay."""
+    return frozenset(entry for layer in _in_order(layers)
+                     for grid in (layer.kernel, layer.bias, *(layer.recurrent or {}).values())
+                     if grid is not None and len(grid.shape) == 1 for entry in grid.entries)
 
 
 def _entry(name: Name, index: tuple[int, ...], timed: bool = False) -> Symbol:

@@ -27,7 +27,7 @@ from symbackprop.errors import InputError
 from symbackprop.memory import cycle_collector_paused
 from symbackprop.names import name_of, symbol
 from symbackprop.derivation.optimizers import penalty, sgd_update
-from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
+from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.numbers.codegen import SourceWriter
 from symbackprop.numbers.evaluate import PRECISION, evaluate, to_mpf
 from symbackprop.numbers.graph import graph_point, graph_values
@@ -74,15 +74,13 @@ def updated(name: Symbol) -> Symbol:
 
 def update_definitions(derivation: GraphDerivation) -> list[tuple[Symbol, Expr]]:
     """v+ = v - eta dE/dv for every trainable name v (`InputError` when the spec gives no learning rate); with
-    the spec's penalty, its derivative joins the gradient ((1 - eta lambda) v - eta dE/dv for l2), lambda
-    written in as its exact number."""
+    the spec's penalty, its derivative joins the gradient of each name it penalizes ((1 - eta lambda) v - eta dE/dv
+    for l2, lambda a value of the graph's point)."""
     require_learning_rate(derivation)
-    found = penalty(derivation.graph.spec.regularization)
-    pairs = zip(derivation.graph.spec.trainable, _gradients(derivation))
-    if found is None:
-        return [(updated(name), name - Mul(LEARNING_RATE, gradient)) for name, gradient in pairs]
-    return [(updated(name), sgd_update(name, gradient, found).xreplace({PENALTY_STRENGTH: found.strength}))
-            for name, gradient in pairs]
+    spec = derivation.graph.spec
+    found = penalty(spec.regularization)
+    return [(updated(name), sgd_update(name, gradient, found) if spec.penalizes(name)
+             else name - Mul(LEARNING_RATE, gradient)) for name, gradient in zip(spec.trainable, _gradients(derivation))]
 
 
 def require_learning_rate(derivation: GraphDerivation) -> Rational:
@@ -99,14 +97,15 @@ def _gradients(derivation: GraphDerivation) -> list[Symbol]:
 
 
 def graph_trainee(derivation: GraphDerivation) -> Trainee:
-    """A graph's trainable names as an optimizer trains them: every one trained, and penalized when the spec
-    has a penalty, at `PRECISION` digits."""
+    """A graph's trainable names as an optimizer trains them: every one trained, and penalized when the spec's
+    penalty covers it, at `PRECISION` digits."""
     spec = derivation.graph.spec
     trainable = spec.trainable
-    found = penalty(spec.regularization)
     return Trainee(tuple(n.name for n in trainable), trainable, tuple(spec.values[n] for n in trainable),
-                   (True,) * len(trainable), (found is not None,) * len(trainable), require_learning_rate(derivation),
-                   found, PRECISION, derivation.graph.loss, tuple(_gradients(derivation)), "trainable names")
+                   (True,) * len(trainable), tuple(spec.penalizes(n) for n in trainable), require_learning_rate(derivation),
+                   penalty(spec.regularization), PRECISION, derivation.graph.loss, tuple(_gradients(derivation)),
+                   "weights (not the biases, a normalization's γ and β)" if spec.unpenalized & set(trainable)
+                   else "trainable names")
 
 
 def compile_graph_training(derivation: GraphDerivation, backend: str = "mpmath") -> CompiledNetwork:

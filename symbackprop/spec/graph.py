@@ -60,7 +60,14 @@ class GraphSpec:
     optimizer: OptimizerSpec = OptimizerSpec()
     """What `train` runs on the trainable values (default: sgd), with its settings."""
     regularization: RegularizationSpec | None = None
-    """A weight penalty on every trainable value, added to the loss the updates read."""
+    """A weight penalty on the trainable values (every one but `unpenalized`), added to the loss the updates read."""
+    unpenalized: frozenset[Symbol] = frozenset()
+    """Trainable values the penalty leaves out: none in a graph spec; a layer spec's biases and a normalization's
+    gamma and beta unless its regularization says `biases = true` (network/layers.py)."""
+
+    def penalizes(self, name: Symbol) -> bool:
+        """Whether the penalty's derivative joins the gradient of the trainable value `name`."""
+        return self.regularization is not None and name not in self.unpenalized
 
 
 @dataclass(frozen=True)

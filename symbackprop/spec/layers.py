@@ -6,6 +6,8 @@ targets and a loss; the network stage expands it to a computation graph.
     targets = [0.5, -0.25]
     loss = "half_squared_error"
     learning_rate = 0.1                 # optional
+    optimizer = "adam"                  # optional: what train runs (docs/optimizers.md)
+    regularization = {kind = "l2", lambda = 0.01}   # optional: biases = true penalizes the biases too
 
     [[layers]]
     kind = "conv1d"
@@ -32,9 +34,11 @@ from sympy import Rational
 from symbackprop.errors import InputError
 from symbackprop.spec.exact import exact_number
 from symbackprop.spec.limits import MAX_PARAMETERS, MAX_SIZE
+from symbackprop.spec.load import optimizer_spec, regularization_spec
+from symbackprop.spec.model import OptimizerSpec, RegularizationSpec
 from symbackprop.spec.vocabulary import LOSSES
 
-FIELDS = {"name", "inputs", "layers", "targets", "loss", "learning_rate"}
+FIELDS = {"name", "inputs", "layers", "targets", "loss", "learning_rate", "optimizer", "regularization"}
 CONVOLUTIONS = {"conv1d": 1, "conv2d": 2}
 POOLS = {"maxpool1d": ("max", 1), "maxpool2d": ("max", 2), "avgpool1d": ("average", 1), "avgpool2d": ("average", 2)}
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
@@ -135,6 +139,11 @@ class LayersSpec:
     targets: Tensor
     loss: str
     learning_rate: Rational | None
+    optimizer: OptimizerSpec = OptimizerSpec()
+    """What `train` runs (default: sgd), with its settings."""
+    regularization: RegularizationSpec | None = None
+    """A weight penalty on the weights (kernels, weight matrices, an embedding's table), and on the biases and a
+    normalization's gamma and beta too when it says `biases`."""
 
 
 def is_layers_spec(data: Any) -> bool:
@@ -170,7 +179,9 @@ def layers_spec_from_dict(data: Mapping[str, Any], default_name: str = "layers")
         rate = exact_number(rate, "learning_rate")
         if rate <= 0:
             raise InputError(f"learning_rate: expected a positive number, got {data['learning_rate']}")
-    return LayersSpec(name, inputs, tuple(layers), targets, loss, rate)
+    return LayersSpec(name, inputs, tuple(layers), targets, loss, rate,
+                      optimizer_spec(data.get("optimizer", "sgd"), "optimizer"),
+                      regularization_spec(data.get("regularization")))
 
 
 def tensor(data: Any, field: str) -> Tensor:
