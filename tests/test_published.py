@@ -197,3 +197,8 @@ def test_optimizer_steps_belong_to_a_network(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "_folder", lambda: tmp_path)
     with pytest.raises(ValueError, match="optimizer_steps"):
         load_document("bad")
+
+
+def test_one_erratum_is_said_in_the_singular():
+    text = sbp.reproduce("alexkode-momentum").render("text")
+    assert "2 of 3 printed items match; 1 is an erratum." in text

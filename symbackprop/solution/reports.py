@@ -198,7 +198,9 @@ def reproduction_report(rows: list[Row], source: dict[str, str]) -> WorkedSoluti
         cells.append((str(number), row.quantity, "" if row.steps is None else f"{row.steps:,}", row.document,
                       _computed(row), row.rounded or "", status))
     matched = sum(row.status == "match" for row in rows)
-    summary = Note(f"{matched} of {len(rows)} printed items match; {len(rows) - matched} are errata.")
+    wrong = len(rows) - matched
+    summary = Note(f"{matched} of {len(rows)} printed items match; "
+                   f"{'1 is an erratum' if wrong == 1 else f'{wrong} are errata'}.")
     origin = Note(f"By {source['author']}, {source['date']}: {source['url']}")
     section = Section("Printed items against the engine", (origin, summary, Table(header, tuple(cells)), *notes))
     return WorkedSolution(source["title"], (section,), places=None, kind="reproduction", data={"source": source, "rows": [{
