@@ -88,4 +88,5 @@ def test_a_name_that_does_not_reach_the_loss_says_so(pages, browser):
     node(browser, "a").click()
     assert where(browser) == before  # no gradient: no step to open
     assert lit(browser, "data-node") == {"a"} and lit(browser, "data-edge") == set()
-    assert browser.find_element(By.ID, "opened").text == "Paths from a to the loss: none, so no gradient is derived for it."
+    assert browser.find_element(By.ID, "opened").text == \
+        "Paths from a to the loss: none, so no gradient is derived for it."

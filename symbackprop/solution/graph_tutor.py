@@ -31,7 +31,9 @@ from symbackprop.network.graph import Graph
 from symbackprop.solution.figure import Paths
 from symbackprop.solution.graph_figure import paths_to_loss
 from symbackprop.solution.model import WorkedSolution
-from symbackprop.solution.tutor import TutorPage, in_figure_order, numbered_steps, opening, section_starts, tutor_page
+from symbackprop.solution.tutor import (
+    TutorPage, derivation_starts, in_figure_order, numbered_steps, opening, tutor_page,
+)
 
 MAX_TUTOR_STEPS = 400
 """The most steps with a number a graph's tutor page asks (the 2-2-2 network's page asks 84)."""
@@ -81,9 +83,7 @@ def graph_opened(page: TutorPage, derivation: GraphDerivation) -> TutorPage:
         return page
     graph = derivation.graph
     gradients = {adjoint.quantity: adjoint.symbol for adjoint in derivation.adjoints}
-    derived: dict[Symbol, str] = {}  # a quantity -> the first question of the section that first asks it
-    for question, start in section_starts(page):
-        derived.setdefault(question.step.symbol, start)
+    derived = derivation_starts(page)
     names = {node.key: opening(figure, "node", node.key, node.label, _to_loss(graph, node.label),
                                derived.get(gradients.get(node.label))) for node in figure.nodes}
     edges = [replace(names[edge.source], part="edge", key=f"{edge.source} {edge.target}") for edge in figure.edges]

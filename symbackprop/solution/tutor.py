@@ -192,10 +192,9 @@ def opened(page: TutorPage, derivation: Derivation) -> TutorPage:
     if figure is None:
         return page
     network = derivation.network
-    derived: dict[Symbol, str] = {}  # a quantity -> the first question of the section that first asks it
+    derived = derivation_starts(page)
     gradients: dict[Expr, str] = {}  # the symbol of a section (Gradient for w_5) -> its first question
     for question, start in section_starts(page):
-        derived.setdefault(question.step.symbol, start)
         if question.section.symbol is not None:
             gradients.setdefault(question.section.symbol, start)
     deltas = {delta.neuron.label: delta.symbol for delta in reversed(derivation.deltas)}
@@ -219,6 +218,15 @@ def section_starts(page: TutorPage) -> Iterator[tuple[Question, str]]:
     starts: dict[int, str] = {}  # a section (by identity) -> its first question
     for question in page.questions:
         yield question, starts.setdefault(id(question.section), question.key)
+
+
+def derivation_starts(page: TutorPage) -> dict[Expr, str]:
+    """Each quantity `page` asks -> the first question of the section that first asks it (dE/dw_5 -> the first
+    step of "Gradient for w_5")."""
+    derived: dict[Expr, str] = {}
+    for question, start in section_starts(page):
+        derived.setdefault(question.step.symbol, start)
+    return derived
 
 
 def opening(figure: Figure, part: str, key: str, label: Symbol, paths: Paths, question: str | None) -> Opening:
