@@ -182,7 +182,8 @@ _SCRIPT = r"""
     highlight(part.nodes.map(function (k) { return figure.nodes[k]; }),
               part.edges.map(function (k) { return figure.edges[k]; }));
     $("opened").textContent = "Paths from " + part.label + " to the loss" + (index >= 0 ?
-      "; the derivation of its gradient starts at step " + (index + 1) + "." : " (an input: no gradient is derived for it).");
+      "; the derivation of its gradient starts at step " + (index + 1) + "." : part.edges.length ?
+      " (an input: no gradient is derived for it)." : ": none, so no gradient is derived for it.");
   }
   var openings = data.openings || {};
   document.querySelectorAll("svg.network [data-node], svg.network [data-label], svg.network [data-edge]").forEach(function (el) {

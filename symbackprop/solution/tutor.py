@@ -11,7 +11,7 @@ paths to the loss, as the engine lights its gradient's figure, and where its gra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -192,30 +192,50 @@ def opened(page: TutorPage, derivation: Derivation) -> TutorPage:
     if figure is None:
         return page
     network = derivation.network
-    starts: dict[int, str] = {}  # a section (by identity) -> its first question
-    derived: dict[Symbol, str] = {}  # a quantity -> the first question of the section that first asks it
+    derived = derivation_starts(page)
     gradients: dict[Expr, str] = {}  # the symbol of a section (Gradient for w_5) -> its first question
-    for question in page.questions:
-        start = starts.setdefault(id(question.section), question.key)
-        derived.setdefault(question.step.symbol, start)
+    for question, start in section_starts(page):
         if question.section.symbol is not None:
             gradients.setdefault(question.section.symbol, start)
     deltas = {delta.neuron.label: delta.symbol for delta in reversed(derivation.deltas)}
     parameters = {p.symbol: p for p in network.parameters}
-
-    def opening(part: str, key: str, label: Symbol, paths: Paths, question: str | None) -> Opening:
-        nodes, edges = paths  # in the figure's order
-        return Opening(part, key, label, tuple(n.key for n in figure.nodes if n.key in nodes),
-                       tuple((e.source, e.target) for e in figure.edges if (e.source, e.target) in edges), question)
-
-    openings = [opening("edge", f"{edge.source} {edge.target}", edge.parameter,
+    openings = [opening(figure, "edge", f"{edge.source} {edge.target}", edge.parameter,
                         gradient_paths(network, parameters[edge.parameter]), gradients.get(edge.parameter))
                 for edge in figure.edges if edge.parameter in parameters]
     for node in figure.nodes:
         if node.label in parameters:
-            openings.append(opening("node", node.key, node.label, gradient_paths(network, parameters[node.label]),
-                                    gradients.get(node.label)))
+            openings.append(opening(figure, "node", node.key, node.label,
+                                    gradient_paths(network, parameters[node.label]), gradients.get(node.label)))
         else:
-            openings.append(opening("node", node.key, node.label, downstream_paths(network, node.key),
+            openings.append(opening(figure, "node", node.key, node.label, downstream_paths(network, node.key),
                                     derived.get(deltas.get(node.key))))
     return replace(page, openings=tuple(openings))
+
+
+def section_starts(page: TutorPage) -> Iterator[tuple[Question, str]]:
+    """Each question of `page` with the first question of its section: where the derivation it is part of
+    starts."""
+    starts: dict[int, str] = {}  # a section (by identity) -> its first question
+    for question in page.questions:
+        yield question, starts.setdefault(id(question.section), question.key)
+
+
+def derivation_starts(page: TutorPage) -> dict[Expr, str]:
+    """Each quantity `page` asks -> the first question of the section that first asks it (dE/dw_5 -> the first
+    step of "Gradient for w_5")."""
+    derived: dict[Expr, str] = {}
+    for question, start in section_starts(page):
+        derived.setdefault(question.step.symbol, start)
+    return derived
+
+
+def opening(figure: Figure, part: str, key: str, label: Symbol, paths: Paths, question: str | None) -> Opening:
+    """What clicking a part of `figure` shows: its `paths` (keys of nodes and edges), in the figure's order."""
+    return Opening(part, key, label, *in_figure_order(figure, paths), question)
+
+
+def in_figure_order(figure: Figure, paths: Paths) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The nodes and edges of `paths` as `figure` draws them, in its order."""
+    nodes, edges = paths
+    return (tuple(n.key for n in figure.nodes if n.key in nodes),
+            tuple((e.source, e.target) for e in figure.edges if (e.source, e.target) in edges))
