@@ -153,20 +153,8 @@ def lstm_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
                                                                    derivative_in_output(slope[q], z[q][t][j], gate[q][t][j])]),
                                         frozenset({gate[q][t][j]})) for q in "ifog"]
     gradients += _readout(V, parts.get("by"), grad, y, h)
-    for q in "ifog":
-        gradients += [LayerGradient(parts["W" + q].at((j, i)), _total([fold_product([grad(z[q][t][j]), x[t][i]])
-                                                                     for t in over_time]), every_z[q])
-                      for j in range(hidden) for i in range(inputs)]
-        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), h_read[t][l]])
-                                                                     for t in over_time]), every_z[q])
-                      for j in range(hidden) for l in range(hidden)]
-        if "b" + q in parts:
-            gradients += [LayerGradient(parts["b" + q].at((j,)), _total([grad(z[q][t][j]) for t in over_time]), every_z[q])
-                          for j in range(hidden)]
+    gradients += _gate_sums(parts, z, x, lambda q, t, l: [h_read[t][l]], grad, every_z)
     every = frozenset().union(*every_z.values())
-    gradients += [LayerGradient(x[t][i], _total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
-                                                for q in "ifog" for j in range(hidden)]), every)
-                  for t in over_time for i in range(inputs)]
     gradients += [LayerGradient(h[0][j], _total([fold_product([parts["U" + q].at((l, j)), grad(z[q][1][l])])
                                                 for q in "ifog" for l in range(hidden)]), every)
                   for j in range(hidden)]
@@ -237,20 +225,8 @@ def gru_form(layer: BuiltLayer, derivation: GraphDerivation) -> RecurrentForm:
                           for q in "run"]
     every_z = {q: frozenset(e for t in over_time for e in z[q][t]) for q in "run"}
     gradients += _readout(V, parts.get("by"), grad, y, h)
-    for q in "run":
-        gradients += [LayerGradient(parts["W" + q].at((j, i)), _total([fold_product([grad(z[q][t][j]), x[t][i]])
-                                                                     for t in over_time]), every_z[q])
-                      for j in range(hidden) for i in range(inputs)]
-        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), *([r[t][l]] if q == "n" else []),
-                                                                                    h_read[t][l]]) for t in over_time]), every_z[q])
-                      for j in range(hidden) for l in range(hidden)]
-        if "b" + q in parts:
-            gradients += [LayerGradient(parts["b" + q].at((j,)), _total([grad(z[q][t][j]) for t in over_time]), every_z[q])
-                          for j in range(hidden)]
-    every = frozenset().union(*every_z.values())
-    gradients += [LayerGradient(x[t][i], _total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
-                                                for q in "run" for j in range(hidden)]), every)
-                  for t in over_time for i in range(inputs)]
+    gradients += _gate_sums(parts, z, x, lambda q, t, l: [r[t][l], h_read[t][l]] if q == "n" else [h_read[t][l]],
+                            grad, every_z)
     for j in range(hidden):
         later, through = from_next(0, j)
         gradients.append(LayerGradient(h[0][j], _total(later), through))
@@ -303,4 +279,29 @@ def _readout(V, bias, grad: Callable[[Symbol], Expr], y: list, h: list) -> list[
     if bias is not None:
         gradients += [LayerGradient(bias.at((k,)), _total([grad(y[t][k]) for t in over_time]), every_y)
                       for k in range(outputs)]
+    return gradients
+
+
+def _gate_sums(parts: dict, z: dict, x: list, read: Callable[[str, int, int], list[Expr]], grad: Callable,
+               every_z: dict[str, frozenset]) -> list[LayerGradient]:
+    """A gated cell's sums over time: each gate q's ∂E/∂W_q, ∂E/∂U_q and ∂E/∂b_q from its δz_q<t> times what it
+    reads (x<t>; the state as `read(q, t, l)` gives its factors), and each input's gradient through every gate.
+    `z[q][t]` are the gate's pre-activations at step t (from 1), `x[t]` the inputs."""
+    steps, hidden, inputs = len(x) - 1, len(z[next(iter(z))][1]), len(x[1])
+    over_time = range(1, steps + 1)
+    gradients = []
+    for q in z:
+        gradients += [LayerGradient(parts["W" + q].at((j, i)), _total([fold_product([grad(z[q][t][j]), x[t][i]])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for i in range(inputs)]
+        gradients += [LayerGradient(parts["U" + q].at((j, l)), _total([fold_product([grad(z[q][t][j]), *read(q, t, l)])
+                                                                     for t in over_time]), every_z[q])
+                      for j in range(hidden) for l in range(hidden)]
+        if "b" + q in parts:
+            gradients += [LayerGradient(parts["b" + q].at((j,)), _total([grad(z[q][t][j]) for t in over_time]), every_z[q])
+                          for j in range(hidden)]
+    every = frozenset().union(*every_z.values())
+    gradients += [LayerGradient(x[t][i], _total([fold_product([parts["W" + q].at((j, i)), grad(z[q][t][j])])
+                                                for q in z for j in range(hidden)]), every)
+                  for t in over_time for i in range(inputs)]
     return gradients
