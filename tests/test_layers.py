@@ -423,6 +423,22 @@ def test_the_latex_of_every_layer_form_is_ascii_so_pdflatex_compiles_it(example)
 
 # --- LSTM ----------------------------------------------------------------------------------------
 
+def _require_definition(problem: LayerProblem, reference_loss) -> None:
+    """Every leaf's gradient against a central difference of `reference_loss` (the loss computed from the layer's
+    definition, not from the graph) at 60 digits with h = 1e-20, to 25 digits; then the finite-difference checks
+    pass and every layer-level entry is proved."""
+    gradients = problem.gradients()
+    with mpmath.workdps(60):
+        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
+        h = mpmath.mpf(10) ** -20
+        for leaf in problem.spec.values:
+            sides = [reference_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
+            expected = (sides[0] - sides[1]) / (2 * h)
+            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
+    problem.finite_difference_checks()
+    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+
+
 def _reference_lstm_loss(problem: LayerProblem, point: dict) -> mpmath.mpf:
     """The loss computed from the LSTM's definition in mpmath at `point` (the leaves' values by symbol):
     z_q = W_q x + U_q h + b_q, i, f, o = σ, g = tanh, c = f c + i g, h = o tanh(c), y = V h + b_y."""
@@ -479,17 +495,7 @@ def lstm_specs(draw):
 def test_random_lstms_agree_with_the_definition_the_finite_differences_and_bptt(data):
     """Every leaf's gradient against a central difference of the loss computed from the definition (not from
     the graph), at 60 digits with h = 1e-20: they agree to about 35 digits; 25 are required."""
-    problem = open_problem(data)
-    gradients = problem.gradients()
-    with mpmath.workdps(60):
-        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
-        h = mpmath.mpf(10) ** -20
-        for leaf in problem.spec.values:
-            sides = [_reference_lstm_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
-            expected = (sides[0] - sides[1]) / (2 * h)
-            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
-    problem.finite_difference_checks()
-    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+    _require_definition(open_problem(data), _reference_lstm_loss)
 
 
 def test_the_lstm_example_and_a_forgotten_cell_path_caught():
@@ -556,17 +562,7 @@ def norm_specs(draw):
 def test_random_norms_agree_with_the_definition_and_the_three_term_formula(data):
     """Batch norm in training mode (a batch of one included) and layer norm: every leaf's gradient against a
     central difference of the loss computed from the definition, and the three-term formula proved."""
-    problem = open_problem(data)
-    gradients = problem.gradients()
-    with mpmath.workdps(60):
-        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
-        h = mpmath.mpf(10) ** -20
-        for leaf in problem.spec.values:
-            sides = [_reference_norm_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
-            expected = (sides[0] - sides[1]) / (2 * h)
-            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
-    problem.finite_difference_checks()
-    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+    _require_definition(open_problem(data), _reference_norm_loss)
 
 
 def test_the_batchnorm_example_and_a_forgotten_third_term_caught():
@@ -636,17 +632,7 @@ def gru_specs(draw):
 @settings(max_examples=10, deadline=None)
 @given(gru_specs())
 def test_random_grus_agree_with_the_definition_the_finite_differences_and_bptt(data):
-    problem = open_problem(data)
-    gradients = problem.gradients()
-    with mpmath.workdps(60):
-        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
-        h = mpmath.mpf(10) ** -20
-        for leaf in problem.spec.values:
-            sides = [_reference_gru_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
-            expected = (sides[0] - sides[1]) / (2 * h)
-            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
-    problem.finite_difference_checks()
-    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+    _require_definition(open_problem(data), _reference_gru_loss)
 
 
 def test_the_gru_example_and_a_forgotten_path_through_the_next_state_caught():
@@ -710,17 +696,7 @@ def attention_specs(draw):
 @given(attention_specs())
 def test_random_attention_agrees_with_the_definition_and_its_layer_form(data):
     """One or two heads, causal or not."""
-    problem = open_problem(data)
-    gradients = problem.gradients()
-    with mpmath.workdps(60):
-        point = {s: to_mpf(v) for s, v in problem.spec.values.items()}
-        h = mpmath.mpf(10) ** -20
-        for leaf in problem.spec.values:
-            sides = [_reference_attention_loss(problem, {**point, leaf: point[leaf] + sign * h}) for sign in (1, -1)]
-            expected = (sides[0] - sides[1]) / (2 * h)
-            assert abs(gradients[leaf.name] - expected) <= mpmath.mpf(10) ** -25 * max(1, abs(expected)), leaf
-    problem.finite_difference_checks()
-    assert problem.layer_checks and all(check.equal for check in problem.layer_checks)
+    _require_definition(open_problem(data), _reference_attention_loss)
 
 
 def test_the_attention_example_and_a_missing_root_caught():
