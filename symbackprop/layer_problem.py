@@ -93,26 +93,21 @@ class LayerProblem(GraphProblem):
               backend: str | None = None, curve: bool = False,
               progress: Callable[[int], None] | None = None, optimizer: str | None = None) -> Training:
         """As `GraphProblem.train`; with `fast` (unless backend 'math' is given) or backend 'numpy', by the numpy
-        fast path at the layer level in double precision (`numbers.fast_layers`), which builds no scalar node.
-        The fast path runs plain gradient descent without a penalty; with `fast`, another optimizer or a weight
-        penalty trains by the graph engine's compiled double-precision loop instead."""
+        fast path at the layer level in double precision (`numbers.fast_layers`), which builds no scalar node,
+        for every optimizer and weight penalty (`numbers.fast_optimizers`)."""
         numpy = importlib.util.find_spec("numpy") is not None
-        plain = optimizer_choice(self.layer_spec.optimizer, optimizer).kind == "sgd" \
-            and self.layer_spec.regularization is None
-        if backend != "numpy" and not (flag("fast", fast) and backend is None and numpy and plain):
+        if backend != "numpy" and not (flag("fast", fast) and backend is None and numpy):
             return super().train(steps, order=order, fast=fast, every=every, backend=backend, curve=curve,
                                  progress=progress, optimizer=optimizer)
         if not numpy:
             raise InputError("backend: needs numpy: pip install 'symbackprop[numpy]'")
         steps, every, recorded = training_steps(steps, every, curve, progress)
-        if not plain:
-            raise InputError("backend: the numpy fast path trains a layer spec by gradient descent (sgd) without a "
-                             "weight penalty; use --fast for another optimizer or a penalty")
+        chosen = optimizer_choice(self.layer_spec.optimizer, optimizer)
         if choice("order", order, ORDERS) != "simultaneous":
             raise InputError(f"order: a layer spec updates every parameter at once (simultaneous), not {order}")
         from symbackprop.numbers.fast_layers import train_fast
-        result = train_fast(self.fast_network, steps, recorded, progress)
-        return Training.of(result, Graph(self.parameters.graph, ()), every)
+        result = train_fast(self.fast_network, steps, recorded, progress, chosen)
+        return Training.of(result, Graph(self.parameters.graph, ()), every, chosen.kind)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:

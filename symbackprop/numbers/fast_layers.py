@@ -11,9 +11,11 @@ sum over time, attention's softmax as a Jacobian-vector product, the normalizati
     fast_recurrent     the Elman RNN, the LSTM and the GRU, backpropagation through time
     fast_attention     scaled dot-product self-attention, one head or several, with or without a causal mask
 
-and this module walks them (a residual's block is a walk of its own), adds the loss, and trains by gradient
-descent. Parameters are read from, and reported as, the named leaves `network.layers.layer_parameters` names,
-without building a node or a SymPy expression. The tests hold every gradient and every step to the exact path.
+and this module walks them (a residual's block is a walk of its own), adds the loss, and trains by any optimizer,
+the spec's weight penalty joining the gradients it covers (`fast_optimizers`: the optimizer's SymPy rule compiled
+once for arrays). Parameters are read from, and reported as, the named leaves `network.layers.layer_parameters`
+names, without building a node or a SymPy expression of the network. The tests hold every gradient and every
+step to the exact path.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ from symbackprop.numbers.fast_blocks import (
     Parameters,
 )
 from symbackprop.numbers.fast_convolution import FastConvolution, FastPool
+from symbackprop.numbers.fast_optimizers import FastOptimizer, State
 from symbackprop.numbers.fast_recurrent import FastGRU, FastLSTM, FastRNN
 from symbackprop.numbers.stable import finite_doubles, require_finite
 from symbackprop.numbers.training import TrainingResult, require_recordable, run_recorded
 from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec
+from symbackprop.spec.model import OptimizerSpec
 
 
 class FastResidual(FastLayer):
@@ -157,43 +161,57 @@ class FastNetwork:
 
 @dataclass
 class FastLoop:
-    """Gradient descent on a `FastNetwork`, as a compiled loop runs: `run(blocks, every, *arrays)` does `blocks`
-    blocks of `every` steps, recording the loss before each block, and gives the arrays after them."""
+    """An optimizer on a `FastNetwork`, as a compiled loop runs: `run(blocks, every, arrays, state, done)` does
+    `blocks` blocks of `every` steps from the parameter arrays (in `keys()` order), the optimizer's state per
+    array and the number of steps done before, recording the loss before each block, and gives the arrays, the
+    state and the number of steps done after them (`start()`: where training starts)."""
 
     network: FastNetwork
-    rate: float
+    optimizer: OptimizerSpec = OptimizerSpec()
+
+    def __post_init__(self) -> None:
+        self.update = FastOptimizer(self.optimizer, self.network.names, self.keys())
 
     def keys(self) -> list[tuple[str, str]]:
         return [(layer, key) for layer, grids in self.network.start.items() for key in grids]
 
-    def run(self, blocks: int, every: int, *arrays: np.ndarray) -> tuple[list[tuple[float, tuple]], tuple]:
-        keys, history = self.keys(), []
+    def start(self) -> tuple[tuple[np.ndarray, ...], State, int]:
+        """The spec's arrays, the optimizer's state before its first step, no step done."""
+        arrays = tuple(self.network.start[layer][key] for layer, key in self.keys())
+        return arrays, self.update.start(arrays), 0
+
+    def parameters(self, arrays: Sequence[np.ndarray]) -> Parameters:
+        """`arrays` (in `keys()` order) by layer and key."""
         parameters: Parameters = {layer: {} for layer in self.network.start}
-        for (layer, key), array in zip(keys, arrays):
-            parameters[layer][key] = array.copy()
+        for (layer, key), array in zip(self.keys(), arrays):
+            parameters[layer][key] = array
+        return parameters
+
+    def run(self, blocks: int, every: int, arrays: tuple[np.ndarray, ...], state: State,
+            done: int) -> tuple[list[tuple[float, tuple]], tuple]:
+        keys, history = self.keys(), []
         for _ in range(blocks):
             for step in range(every):
-                loss, gradients, _ = self.network.gradients(parameters)
+                loss, gradients, _ = self.network.gradients(self.parameters(arrays))
                 if not step:
                     history.append((loss, ()))
-                for layer, key in keys:
-                    parameters[layer][key] -= self.rate * gradients[layer][key]
-        return history, tuple(parameters[layer][key] for layer, key in keys)
+                done += 1
+                arrays, state = self.update.step(arrays, [gradients[layer][key] for layer, key in keys], state, done)
+        return history, (arrays, state, done)
 
 
-def train_fast(network: FastNetwork, steps: int, every: int = 1,
-               progress: Callable[[int], None] | None = None) -> TrainingResult:
-    """`steps` steps of gradient descent (every parameter from the values before the step) from the spec's
-    values; the loss recorded as `numbers.graph_training.train_graph` records it."""
+def train_fast(network: FastNetwork, steps: int, every: int = 1, progress: Callable[[int], None] | None = None,
+               optimizer: OptimizerSpec = OptimizerSpec()) -> TrainingResult:
+    """`steps` steps of `optimizer` (every parameter from the values before the step) from the spec's values, the
+    spec's penalty joining the gradients it covers; the loss recorded as `numbers.graph_training.train_graph`
+    and `train_graph_optimized` record it (E, without the penalty)."""
     if network.names.graph.learning_rate is None:
         raise InputError("learning_rate: training a layer spec needs the spec's learning_rate, e.g. learning_rate = 0.1")
     require_recordable(steps, every)
-    loop = FastLoop(network, float(network.names.graph.learning_rate))
     with np.errstate(over="raise", divide="raise", invalid="raise"), finite_doubles("a value during training"):
-        history, arrays = run_recorded(loop, steps, every, tuple(network.start[l][k] for l, k in loop.keys()), progress)
-        final: Parameters = {layer: {} for layer in network.start}
-        for (layer, key), array in zip(loop.keys(), arrays):
-            final[layer][key] = array
+        loop = FastLoop(network, optimizer)
+        history, (arrays, _state, _done) = run_recorded(loop, steps, every, loop.start(), progress)
+        final = loop.parameters(arrays)
         history[steps] = (network.error(final), ())
     require_finite([loss for loss, _ in history.values()], "the loss during training")
     return TrainingResult(steps, "simultaneous", network.named(final), history)

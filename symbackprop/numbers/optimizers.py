@@ -3,7 +3,8 @@
 What an optimizer trains is a `Trainee`: parameters with a gradient function, from a layered network
 (`network_trainee`) or a computation graph (`numbers.graph_training.graph_trainee`). `compile_rule` turns an
 `OptimizerRule` (derivation/optimizers.py) into one generated function of a parameter, its gradient, its state
-and the step number; `OptimizerProgram` runs it beside one compiled gradient call per step (the simultaneous
+and the step number (for mpmath, doubles, or numpy arrays entry by entry: `numbers.fast_optimizers`);
+`OptimizerProgram` runs it beside one compiled gradient call per step (the simultaneous
 order). The output-first order interleaves each layer's lines of the rule with the backward pass
 (`output_first_sequence`), one generated function per step (`OutputFirstProgram`). `train_optimized` runs
 either, recording E_total and the outputs at the same steps as `train`. `worked_steps` and
@@ -50,10 +51,12 @@ def constants(rule: OptimizerRule, found: Penalty | None, learning_rate: Rationa
 
 def compile_rule(rule: OptimizerRule, numbers: Mapping[Symbol, Rational], backend: str = "mpmath") -> Callable:
     """(theta, g, *state, t) -> (theta^+, *state^+): the rule's lines as one generated function, with
-    `numbers` (eta, the settings, lambda) written in as constants, exact on the mpmath path."""
+    `numbers` (eta, the settings, lambda) written in as constants, exact on the mpmath path. On the numpy
+    backend theta, g and the state are arrays of one shape, and the function applies the rule to each entry:
+    its arithmetic is numpy's, and each function of the rule (sign, ...) numpy's ufunc of that name."""
     lines = [(q, renamed(e, dict(numbers))) for q, e in rule.lines]
     arguments = [THETA, GRADIENT, *rule.state, STEP]
-    writer = SourceWriter(lines, arguments, float_literals=backend == "math")
+    writer = SourceWriter(lines, arguments, float_literals=backend != "mpmath")
     results = [after(THETA), *rule.new_state]
     body = writer.body(results, 4, results_in_place=True)
     returned = ", ".join(writer.expression(r) for r in results)
@@ -65,10 +68,28 @@ def compile_rule(rule: OptimizerRule, numbers: Mapping[Symbol, Rational], backen
     with mpmath.workdps(PRECISION):
         exact = [evaluate(n, {}) for n in writer.numbers]
     numbers_used = exact if backend == "mpmath" else [float(x) for x in exact]
-    functions = [BACKEND_FUNCTIONS[backend][f] for f in sorted(writer.functions)]
+    functions = [_rule_function(backend, f) for f in sorted(writer.functions)]
     namespace: dict[str, object] = {"_locals": (*numbers_used, *functions)}
     exec(compile(source, f"<symbackprop {rule.kind}>", "exec"), namespace)  # noqa: S102
     return namespace["update"]
+
+
+def _rule_function(backend: str, name: str) -> Callable:
+    """The function `name` (codegen.FUNCTIONS) a rule compiled for `backend` calls: numpy's ufunc for arrays."""
+    if backend == "numpy":
+        import numpy  # optional: only the numpy fast path compiles for it
+        return getattr(numpy, name)
+    return BACKEND_FUNCTIONS[backend][name]
+
+
+def compile_rules(optimizer: OptimizerSpec, found: Penalty | None, learning_rate: Rational,
+                  backend: str) -> dict[bool, Callable]:
+    """The optimizer's update compiled once per kind of parameter: {False: without the penalty, True: with
+    `found`'s derivative joining the gradient} (the same function twice without a penalty)."""
+    plain, with_penalty, numbers = _rules(optimizer, found, learning_rate)
+    compiled = {False: compile_rule(plain, numbers, backend)}
+    compiled[True] = compile_rule(with_penalty, numbers, backend) if found is not None else compiled[False]
+    return compiled
 
 
 @dataclass(frozen=True)
@@ -123,12 +144,10 @@ class OptimizerProgram:
         self.trainee, self.backend = trainee, backend
         self.gradient = gradient
         """(parameter values) -> (E_total, outputs, gradients)."""
-        plain, with_penalty, numbers = _rules(trainee, optimizer)
-        compiled = {False: compile_rule(plain, numbers, backend)}
-        compiled[True] = compile_rule(with_penalty, numbers, backend) if trainee.penalty is not None else compiled[False]
+        compiled = compile_rules(optimizer, trainee.penalty, trainee.learning_rate, backend)
         self.updates = tuple(compiled[p] if t else None for t, p in zip(trainee.trained, trainee.penalized))
         """Per parameter: its update, or None for one that is not trained (a fixed bias)."""
-        self.states = len(plain.state)
+        self.states = len(optimizer_rule(optimizer).state)
         """How many numbers of state each parameter carries."""
 
     def step(self, values: list, state: list[tuple], t: int) -> tuple:
@@ -217,7 +236,7 @@ def worked_steps(trainee: Trainee, optimizer: OptimizerSpec, steps: int, gradien
     compiled code, which the tests check against these), in the simultaneous order. `gradient`: (parameter
     values) -> (E_total, outputs, gradients) on the exact path (a layered network's compiled mpmath gradient,
     a graph's uncompiled evaluation)."""
-    plain, with_penalty, numbers = _rules(trainee, optimizer)
+    plain, with_penalty, numbers = _rules(optimizer, trainee.penalty, trainee.learning_rate)
     rules = {False: plain, True: with_penalty}
     worked = []
     with mpmath.workdps(trainee.digits):
@@ -241,7 +260,7 @@ def worked_output_first(derivation: Derivation, optimizer: OptimizerSpec, steps:
     gradients (through the layers above as already updated: `output_first_sequence`) and its parameters'
     lines of the rule, each parameter with its own state."""
     trainee = network_trainee(derivation)
-    plain, with_penalty, numbers = _rules(trainee, optimizer)
+    plain, with_penalty, numbers = _rules(optimizer, trainee.penalty, trainee.learning_rate)
     rules = {False: plain, True: with_penalty}
     worked = []
     with mpmath.workdps(trainee.digits):
@@ -265,7 +284,7 @@ def output_first_sequence(derivation: Derivation, trainee: Trainee, optimizer: O
     m_w5^+ = ..., w_5^+ = ...) and their reassignment (w_5 = w_5^+, m_w5 = m_w5^+), so that the layer below
     back-propagates through the updated weights, as gradient descent's output-first order does. Named for
     step `step` (w_5<k>, m_w5<k>), or with `step` None for compiled code (every rule's number written in)."""
-    plain, with_penalty, numbers = _rules(trainee, optimizer)
+    plain, with_penalty, numbers = _rules(optimizer, trainee.penalty, trainee.learning_rate)
     rules = {False: plain, True: with_penalty}
     layer_of = {p.symbol: p.layer for p in derivation.network.parameters}
 
@@ -317,10 +336,11 @@ class OutputFirstProgram:
         return error, outputs, list(after_step), state
 
 
-def _rules(trainee: Trainee, optimizer: OptimizerSpec) -> tuple[OptimizerRule, OptimizerRule, dict[Symbol, Rational]]:
-    """The rule without and with the trainee's penalty, and every number they read."""
-    with_penalty = optimizer_rule(optimizer, trainee.penalty)
-    return optimizer_rule(optimizer), with_penalty, constants(with_penalty, trainee.penalty, trainee.learning_rate)
+def _rules(optimizer: OptimizerSpec, found: Penalty | None,
+           learning_rate: Rational) -> tuple[OptimizerRule, OptimizerRule, dict[Symbol, Rational]]:
+    """The rule without and with the penalty `found`, and every number they read."""
+    with_penalty = optimizer_rule(optimizer, found)
+    return optimizer_rule(optimizer), with_penalty, constants(with_penalty, found, learning_rate)
 
 
 def _start(trainee: Trainee, rule: OptimizerRule, numbers: Mapping[Symbol, Rational]) -> dict[Symbol, mpmath.mpf]:
