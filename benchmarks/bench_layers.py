@@ -13,7 +13,9 @@ For each, side by side in this process:
   parameters named, the fast layers made, one step) against PyTorch building the same model from the same numbers
   (tensors from the spec's lists) and taking one `torch.optim.SGD` step; SymPy's caches are emptied before each run;
 - *steady state*: k steps / k, `problem.train(k, fast=True)` on a problem that has trained before, against k SGD
-  steps of the model already built.
+  steps of the model already built;
+- *Adam step*: the same with the spec's `optimizer = "adam"` against k `torch.optim.Adam` steps (both at their
+  defaults), the loss after k steps from the spec's values compared first.
 
 Times are CPU time (the machine is shared), PyTorch on one thread as numpy's small products are. Both must end
 at the same loss (relative difference at most 1e-9). Ratios are symbackprop / PyTorch; the issue's
@@ -124,11 +126,12 @@ def torch_attention(torch, spec: dict):
     return parameters, outputs
 
 
-def torch_steps(torch, build, spec: dict, steps: int, model=None) -> tuple[float, object]:
-    """`steps` SGD steps (the model built from the spec unless given); the loss after them, and the model."""
+def torch_steps(torch, build, spec: dict, steps: int, model=None, adam: bool = False) -> tuple[float, object]:
+    """`steps` SGD steps, or Adam's (its defaults, the spec's too) with `adam` (the model built from the spec unless
+    given); the loss after them, and the model."""
     parameters, outputs = model or build(torch, spec)
     targets = torch.tensor(spec["targets"], dtype=torch.float64)
-    optimizer = torch.optim.SGD(parameters, lr=float(spec["learning_rate"]))
+    optimizer = (torch.optim.Adam if adam else torch.optim.SGD)(parameters, lr=float(spec["learning_rate"]))
     for _ in range(steps):
         optimizer.zero_grad()
         loss = 0.5 * ((targets - outputs()) ** 2).sum()
@@ -139,6 +142,32 @@ def torch_steps(torch, build, spec: dict, steps: int, model=None) -> tuple[float
 
 
 MODELS = {"convnet": (convnet_spec, torch_convnet), "rnn": (rnn_spec, torch_rnn), "attention": (attention_spec, torch_attention)}
+
+
+def adam_steps(sbp, torch, repeats: int, steps: int) -> None:
+    """Adam's steady step (k steps / k, the spec naming `optimizer = "adam"`, PyTorch's defaults) on each model
+    against `torch.optim.Adam`: a table and a ratio line per model. From the spec's values, both must end at the
+    same loss after k steps."""
+    rows = []
+    for name, (make, build) in MODELS.items():
+        spec = {**make(), "optimizer": "adam"}
+        problem = sbp.open_problem(spec)
+        steady = {"symbackprop": lambda: float(problem.train(steps, fast=True).error)}
+        if torch is not None:
+            ours, theirs = steady["symbackprop"](), torch_steps(torch, build, spec, steps, adam=True)[0]
+            agree = abs(ours - theirs) <= AGREEMENT * abs(theirs)
+            print(f"agreement: {name}: loss after {steps} Adam steps, symbackprop {ours:.15g}, torch {theirs:.15g}"
+                  + ("" if agree else "  (DIFFERENT)"), flush=True)
+            if not agree:
+                raise SystemExit(f"{name}: symbackprop and torch disagree after {steps} Adam steps")
+            model = build(torch, spec)
+            steady["torch"] = lambda: torch_steps(torch, build, spec, steps, model, adam=True)[0]
+        warm, _ = interleaved(steady, repeats, clock=time.process_time)
+        rows.append((name, {who: median(runs) / steps for who, runs in warm.items()}))
+    table(["model", f"one Adam step of {steps}: symbackprop", "torch"],
+          [[name, seconds(t["symbackprop"]), seconds(t.get("torch"))] for name, t in rows])
+    for name, t in rows:
+        ratio(f"{name}: Adam step, symbackprop / torch", t["symbackprop"], t.get("torch"), "target 3x")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -183,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
               "target 3x")
         ratio(f"{name}: steady step, symbackprop / torch", t["step"]["symbackprop"], t["step"].get("torch"),
               "target 3x")
+    adam_steps(sbp, torch, repeats, steps)
 
 
 if __name__ == "__main__":

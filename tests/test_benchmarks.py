@@ -44,7 +44,7 @@ EXPECTED = {
     "bench_grading": [f"rate: {kind}: planted " for kind in ("wrong-weight", "swapped", "sign", "dropped-factor",
                                                              "updated-weight", "rounding-slip", "copied-line")],
     "bench_layers": [f"ratio: {model}: {kind}, symbackprop / torch = " for model in ("convnet", "rnn", "attention")
-                     for kind in ("first call", "steady step")] + [f"agreement: {model}: " for model in ("convnet", "rnn", "attention")],
+                     for kind in ("first call", "steady step", "Adam step")] + [f"agreement: {model}: " for model in ("convnet", "rnn", "attention")],
 }
 
 
