@@ -9,6 +9,7 @@ The public names are loaded on first use (PEP 562), all at once: importing the p
 SymPy, so the `symbackprop` command handles Ctrl-C before its one heavy import.
 """
 
+import importlib as _importlib
 import sys as _sys
 import types as _types
 import typing as _typing
@@ -28,14 +29,15 @@ __all__ = ["CheckFailure", "GraphProblem", "InputError", "Problem", "__version__
 
 
 def __getattr__(name: str) -> _typing.Any:
-    """A public name, loading the API (SymPy, mpmath, ...) and binding every public name on first use."""
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from symbackprop import api, errors
-
-    globals().update({public: getattr(errors if public in ("CheckFailure", "InputError") else api, public)
-                      for public in __all__})
-    return globals()[name]
+    """A name not yet bound: the API is loaded (SymPy, mpmath, ...) and every public name bound, then the name
+    looked up again, as it was before this package loaded lazily (`symbackprop.api` among the sub-modules)."""
+    if not name.startswith("__") or name in __all__:
+        api, errors = _importlib.import_module("symbackprop.api"), _importlib.import_module("symbackprop.errors")
+        globals().update({public: getattr(errors if public in ("CheckFailure", "InputError") else api, public)
+                          for public in __all__})
+        if name in globals():
+            return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
