@@ -13,10 +13,13 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from symbackprop import api
 from symbackprop.errors import CheckFailure, InputError
 from symbackprop.output import destination, destinations, emit, write
+
+if TYPE_CHECKING:
+    from symbackprop import api  # imported by main(), once Ctrl-C is handled
 
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text", ".html": "html"}
 
@@ -38,12 +41,15 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; the exit code: 0 done, 1 a check failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM."""
-    parser = _build_parser()
+    """Run one command; the exit code: 0 done, 1 a check failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM.
+
+    Ctrl-C and SIGTERM are handled from the start, the API's import (SymPy: a second or more) among what they
+    interrupt."""
     args = None
     previous = _on_sigterm(_terminate)
     try:
-        args = parser.parse_args(argv)
+        _import_api()
+        args = _build_parser().parse_args(argv)
         return args.run(args)
     except InputError as error:
         return _fail(_in_options(error, args), InputError.exit_code)
@@ -55,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("terminated", 128 + signal.SIGTERM)
     finally:
         _on_sigterm(previous)
+
+
+def _import_api() -> None:
+    """Bind `api`, the module every command calls, here rather than at import, where Ctrl-C was a traceback."""
+    global api
+    from symbackprop import api
 
 
 def _on_sigterm(handler: Callable | int | None) -> Callable | int | None:

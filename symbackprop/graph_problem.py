@@ -176,8 +176,10 @@ class GraphProblem:
 
     @cached_property
     def checker(self) -> GraphChecker:
-        """The graph's quantities at the spec's values and at random points, for `check`."""
-        return GraphChecker(self.derived)
+        """The graph's quantities at the spec's values and at random points, for `check`, with the names of the
+        spec's optimizer's first steps (w<2>, mhat_w<1>), as `solve --steps` prints them, given a learning rate."""
+        stepped = self.spec.learning_rate is not None
+        return GraphChecker(self.derived, self.spec.optimizer if stepped else None, MAX_WORKED_STEPS)
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
               quantity: str | None = None, budget: float | None = DEFAULT_BUDGET,

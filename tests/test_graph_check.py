@@ -104,3 +104,39 @@ def test_check_on_the_command_line_takes_a_graph_spec(tmp_path):
     bad = _command("check", "staged", "--wrt", "k", "--formula", "z")
     assert bad.returncode == 2 and bad.stderr == ("symbackprop: --wrt: the graph has no gradient for 'k' "
                                                   "(it has f, q, x, y, z)\n")
+
+
+NEURON = json.loads(sbp.api.example_text("neuron"))
+
+
+@pytest.mark.parametrize("optimizer", [*sbp.api.OPTIMIZERS, "adamw with l2"])
+def test_every_line_of_an_optimizers_steps_reads_back_as_right(optimizer):
+    """Each line `solve --steps 2` prints for a graph (f<0>, g_w0<1>, m_w0<1>, mhat_w0<2>, w_0<2>, f<2>), pasted
+    into `check` as printed, is right. A gradient line of step 2 writes df/dw_0 for the gradient at the parameters
+    after step 1, which `check` reads as at the spec's values: its name and number are pasted."""
+    spec = {**NEURON, "optimizer": optimizer.split()[0]}
+    if optimizer.endswith("l2"):
+        spec["regularization"] = {"kind": "l2", "lambda": 0.01}
+    problem = GraphProblem(spec)
+    text = problem.optimizer_steps(2).render("text", width=10000)
+    lines = [line for line in text[text.index("Step 1"):].splitlines() if " = " in line]
+    assert lines[0].startswith("f⟨0⟩ = ") and lines[-1].startswith("f⟨2⟩ = ") and any(l.startswith("w₂⟨2⟩") for l in lines)
+    for line in lines:
+        name, *parts = line.split(" = ")
+        pasted = " = ".join([name, parts[-1]] if name.startswith("g_") and "⟨1⟩" not in name else [name, *parts])
+        verdict = problem.check(formula=pasted).verdict
+        assert verdict.correct, pasted
+
+
+def test_a_wrong_line_of_an_optimizers_step_is_diagnosed():
+    """mhat_w0<2> written without its bias correction: wrong, and the factor 1/(1 - β₁²) named as dropped."""
+    result = GraphProblem({**NEURON, "optimizer": "adam"}).check(formula="mhat_w0⟨2⟩ = m_w0⟨2⟩")
+    assert not result.verdict.correct
+    assert "1. the factor 1/(1 - β₁²) dropped from mhat_w0⟨2⟩: reproduces yours exactly" in result.render("text")
+
+
+def test_a_step_name_without_a_learning_rate_is_an_unknown_name():
+    """Without a learning rate a graph takes no step: w_0<1> is unknown, as any name the graph lacks."""
+    spec = {key: value for key, value in NEURON.items() if key != "learning_rate"}
+    with pytest.raises(FormulaError, match=r"quantity: unknown name 'w_0<1>' \(did you mean w_1\? the graph has w_0,"):
+        GraphProblem(spec).check(value="2", quantity="w_0<1>")

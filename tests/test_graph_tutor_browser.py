@@ -4,14 +4,15 @@ current step's nodes and edges lit in the graph figure. A screenshot at 800 px g
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
 import symbackprop as sbp
-from tests.test_tutor_browser import ARTIFACTS, answer, browser, go_to, lit, questions, where  # noqa: F401
+from tests.test_tutor_browser import (  # noqa: F401
+    ARTIFACTS, answer, assert_first_mistake_is_checks, browser, go_to, lit, questions, where,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +40,7 @@ def test_graph_tutor_page_in_a_browser(page, browser):
     go_to(browser, index)
     assert lit(browser, "data-edge") == {"w_0 dot", "dot f"}
     assert lit(browser, "data-node") == {"w_0", "dot", "f"}
-    typed = "-1"
-    feedback = answer(browser, typed)
-    assert feedback.startswith(f"Not {typed}.")
-    verdict = json.loads(sbp.check("neuron", value=typed, quantity="df/dw_0").render("json"))
-    engine = verdict["explanations"][0]
-    first = browser.find_elements(By.CSS_SELECTOR, "#feedback li.mistake")[0].text
-    assert first == f"{engine['description']['text']}: gives {engine['value']}, which is yours at your digits"
+    assert_first_mistake_is_checks(browser, "neuron", "df/dw_0", "-1")
     assert answer(browser, "-0.19661") == "Right."
 
     # An update: the learning rate forgotten, diagnosed.

@@ -150,6 +150,11 @@ def latex_documents(tmp_path_factory) -> dict[str, Path]:
     made |= {f"{name}-matrix": solve(name, folder, "-matrix.tex", "--matrix") for name in EXAMPLES}
     made["exercise"], made["exercise-key"] = folder / "exercise.tex", folder / "exercise-key.tex"
     assert main(["exercise", "--seed", "7", "-o", str(made["exercise"]), "--answers", str(made["exercise-key"])]) == 0
+    made["mazur-adam-matrix"] = solve("mazur", folder, "-adam-matrix.tex", "--matrix", "--steps", "2", "--optimizer", "adam")
+    for seed in ("1", "3"):  # a sheet of 30 one-line steps; seed 3's checks table has numbers of 70 digits
+        sheet, key = folder / f"attention-{seed}.tex", folder / f"attention-{seed}-key.tex"
+        assert main(["exercise", "--layer", "attention", "--seed", seed, "-o", str(sheet), "--answers", str(key)]) == 0
+        made[f"attention-{seed}"], made[f"attention-{seed}-key"] = sheet, key
     return made
 
 
@@ -200,6 +205,16 @@ def test_a_long_latex_line_breaks_before_an_operator():
     assert broken("x + y", 400) == ["x + y"]
 
 
+def test_a_long_bracket_breaks_before_its_own_operator():
+    """A piece too wide with no top-level operator left (Adam's update of a matrix) is broken inside its widest
+    bracket, each line's brackets paired: the cut closed by \\right. and reopened by \\left."""
+    matrix = r"\left[\begin{array}{rr} 0.300022289 & 0.300704159 \\ 0.318574631 & 0.363626383 \end{array}\right]"
+    inverse = rf"\left({matrix} + {matrix}\right)^{{\circ -1}}"
+    lines = broken(rf"\cdot \left({inverse} \circ {matrix}\right)", 400)
+    assert lines == [rf"\cdot \left({inverse} \right.", rf"\left. \circ {matrix}\right)"]
+    assert broken(rf"\cdot \left({matrix} {matrix}\right)", 200) == [rf"\cdot \left({matrix} {matrix}\right)"]
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_latex_document_compiles_with_its_figures(latex_documents, name):
     source = latex_documents[name]
@@ -211,11 +226,12 @@ def test_latex_document_compiles_with_its_figures(latex_documents, name):
     _pdflatex(source)
 
 
-@pytest.mark.parametrize("name", [*EXAMPLES, *(f"{name}-matrix" for name in EXAMPLES), "exercise", "exercise-key"])
+@pytest.mark.parametrize("name", [*EXAMPLES, *(f"{name}-matrix" for name in EXAMPLES), "exercise", "exercise-key",
+                                  "mazur-adam-matrix", "attention-1", "attention-1-key", "attention-3", "attention-3-key"])
 def test_latex_document_has_no_overfull_line(latex_documents, name):
-    """Set as a textbook is set: nothing sticks out into the margin (pdflatex logs each such line)."""
+    """Set as a textbook is set: nothing sticks out into the margin or below the page (pdflatex logs each)."""
     log = _pdflatex(latex_documents[name])
-    assert re.findall(r"Overfull \\hbox.*", log) == []
+    assert re.findall(r"Overfull \\[hv]box.*", log) == []
 
 
 def test_the_overfull_check_sees_an_overfull_line(tmp_path):

@@ -194,6 +194,31 @@ def test_ctrl_c_during_training_is_one_line_without_traceback():
     assert process.returncode == 130 and err == "symbackprop: interrupted\n" and out == ""
 
 
+PAUSED_IMPORT = """
+import sys, time
+class Pause:
+    def find_spec(self, name, path=None, target=None):
+        if name == sys.argv[1]:
+            print("importing", name, file=sys.stderr, flush=True)
+            time.sleep(60)
+sys.meta_path.insert(0, Pause())
+from symbackprop.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+"""The console script's own two lines, with the import of one module stopped until a signal comes."""
+
+
+@pytest.mark.parametrize("module", ["mpmath", "sympy", "sympy.printing", "lark", "symbackprop.problem"])
+def test_ctrl_c_during_the_package_import_is_one_line_without_traceback(module):
+    """Ctrl-C in the command's first second, while SymPy and the engine load, is the command's own Ctrl-C."""
+    process = subprocess.Popen([sys.executable, "-c", PAUSED_IMPORT, module, "solve"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr.readline() == f"importing {module}\n"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err == "symbackprop: interrupted\n" and out == ""
+
+
 def test_an_exercise_sheet_that_standard_output_cannot_show_writes_no_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "symbackprop.cli", "exercise", "--seed", "1", "--answers", "key.md"],
                             cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "ascii"},

@@ -105,6 +105,25 @@ def test_the_cli_holds_no_engine_logic():
     assert ours and ours <= ALLOWED_IN_CLI, ours - ALLOWED_IN_CLI
 
 
+LAZY_PACKAGE = """
+import sys
+import symbackprop as sbp
+heavy = sorted(name for name in ("sympy", "mpmath", "symbackprop.api") if name in sys.modules)
+import symbackprop.spec.load, symbackprop.network.build, symbackprop.derivation.graph
+print(heavy, [getattr(sbp, name).__name__ for name in ("api", "spec", "network", "derivation", "InputError")],
+      sorted(set(sbp.__all__) - set(dir(sbp))))
+"""
+
+
+def test_the_package_loads_its_api_on_first_use():
+    """`import symbackprop` alone loads no SymPy (the command handles Ctrl-C before that import); its functions
+    `spec`, `network` and `derivation` stay functions when the sub-packages of those names are imported first,
+    and `symbackprop.api` is there as before."""
+    result = subprocess.run([sys.executable, "-c", LAZY_PACKAGE], capture_output=True, text=True, timeout=600)
+    assert result.stdout == "[] ['symbackprop.api', 'spec', 'network', 'derivation', 'InputError'] []\n", result.stderr
+    assert (sbp.spec, sbp.InputError) == (symbackprop.api.spec, InputError)
+
+
 # --- B. errors in the caller's words -----------------------------------------------------------------
 
 MAZUR = sbp.Problem("mazur")

@@ -74,6 +74,16 @@ def lit(browser, attribute: str) -> set[str]:
     return {e.get_attribute(attribute) for e in browser.find_elements(By.CSS_SELECTOR, f"svg [{attribute}].lit")}
 
 
+def assert_first_mistake_is_checks(browser, spec: str, quantity: str, typed: str) -> None:
+    """`typed` answered at the current step is wrong, and the page's first mistake is `check --value`'s likeliest
+    one for `quantity`, word for word."""
+    assert answer(browser, typed).startswith(f"Not {typed}.")
+    verdict = json.loads(sbp.check(spec, value=typed, quantity=quantity).render("json"))
+    engine = verdict["explanations"][0]
+    first = browser.find_elements(By.CSS_SELECTOR, "#feedback li.mistake")[0].text
+    assert first == f"{engine['description']['text']}: gives {engine['value']}, which is yours at your digits"
+
+
 def test_tutor_page_in_a_browser(page, browser):
     browser.get(page.as_uri())
     browser.find_element(By.ID, "reset").click()
@@ -107,13 +117,7 @@ def test_tutor_page_in_a_browser(page, browser):
     # A wrong E_total: the likeliest mistake is the engine's own diagnosis, word for word.
     index = next(k for k, q in enumerate(questions(browser), 1) if q["text"] == "E_total")
     go_to(browser, index)
-    typed = "0.274811083"
-    feedback = answer(browser, typed)
-    assert feedback.startswith(f"Not {typed}.")
-    verdict = json.loads(sbp.check("mazur", value=typed, quantity="E_total").render("json"))
-    engine = verdict["explanations"][0]
-    first = browser.find_elements(By.CSS_SELECTOR, "#feedback li.mistake")[0].text
-    assert first == f"{engine['description']['text']}: gives {engine['value']}, which is yours at your digits"
+    assert_first_mistake_is_checks(browser, "mazur", "E_total", "0.274811083")
     assert answer(browser, "0.299") == "Right, with every intermediate rounded to 3 decimals as by hand."
 
     # Click w5's label: its one path to the loss lit, and the derivation of dE_total/dw5 opened at its first step.

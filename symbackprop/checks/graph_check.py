@@ -23,14 +23,16 @@ from collections.abc import Iterator
 import mpmath
 from sympy import Dummy, Expr, Symbol
 
+from symbackprop.checks.graph_steps import GraphSteps
 from symbackprop.checks.verify import NAMES_LISTED, RANDOM_POINTS, Checker, Mistake, closest_names, dropped_parts
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
 from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
-from symbackprop.names import Partial
+from symbackprop.names import Partial, parse_key
 from symbackprop.numbers.graph import graph_point
 from symbackprop.numbers.graph_training import update_definitions
+from symbackprop.spec.model import OptimizerSpec
 
 RANDOM_SPREAD = mpmath.mpf("0.05")
 """Random points move every value by up to 5% of its size (at least 0.05): near the spec's values, where
@@ -42,9 +44,12 @@ MAX_TRIES = 4 * RANDOM_POINTS
 class GraphChecker(Checker):
     """A graph's quantities, their values at the spec's values and at random points near them."""
 
-    def __init__(self, derivation: GraphDerivation) -> None:
-        """The same attributes as `Checker`'s, from the graph (`Checker.__init__` reads a layered network)."""
+    def __init__(self, derivation: GraphDerivation, optimizer: OptimizerSpec | None = None, max_steps: int = 0) -> None:
+        """The same attributes as `Checker`'s, from the graph (`Checker.__init__` reads a layered network);
+        with `optimizer`, the names of its first `max_steps` steps (w<2>, mhat_w<1>) are defined when typed."""
         self.derivation = derivation
+        self.steps = None if optimizer is None else GraphSteps(derivation, optimizer)
+        self.max_steps, self.parts = max_steps, 0
         graph = derivation.graph
         backward = derivation.definitions()
         self.updates = dict(update_definitions(derivation)) if graph.spec.learning_rate is not None else {}
@@ -81,6 +86,32 @@ class GraphChecker(Checker):
     def _samples(self) -> int:
         return 0
 
+    def resolve(self, name: str) -> Symbol:
+        """As `Checker.resolve`, but a name of the optimizer's step k (`v_w<2>`) first defines steps 1 to k, and
+        one of its settings (beta_1) the start."""
+        if name not in self.symbols and self.steps is not None:
+            step = _step(name)
+            if step <= self.max_steps and name in self.steps.names(step) | self.steps.names(max(step - 1, 0)):
+                while name not in self.symbols and self.parts <= step:
+                    self._define(self.steps.part(self.parts))
+                    self.parts += 1
+        return super().resolve(name)
+
+    def _define(self, definitions: list[tuple[Symbol, Expr]]) -> None:
+        """`definitions` added, evaluated at every point (a random point where a value is not real is dropped)."""
+        self.definitions += definitions
+        self.defined.update(definitions)
+        self.backward |= {s for s, _ in definitions}
+        with mpmath.workdps(PRECISION):
+            kept = [(start, _real(lambda point=point: evaluate_definitions(definitions, point)))
+                    for start, point in zip(self.start, self.points)]
+        if kept[0][1] is None:
+            raise InputError("quantity: the optimizer's steps leave the real numbers at the spec's values")
+        kept = [(start, values) for start, values in kept if values is not None]
+        self.start, self.points = [start for start, _ in kept], [values for _, values in kept]
+        self.symbols.update((s.name, s) for s, _ in definitions)
+        self.__dict__.pop("_intervals", None)  # made again with the new names
+
     def _total(self) -> Symbol:
         return self.derivation.graph.loss
 
@@ -108,6 +139,14 @@ class GraphChecker(Checker):
             if symbol in self.updates:  # v - eta dE/dv: eta or the sign dropped from the step
                 name, step = expression.as_independent(LEARNING_RATE, as_Add=True)
                 yield from dropped_parts(symbol, step, lambda new: changed(name + new))
+
+
+def _step(name: str) -> int:
+    """The step a typed name is marked with (`w<2>`: 2), else 0."""
+    try:
+        return parse_key(name).step or 0
+    except ValueError:
+        return 0
 
 
 def _real(compute) -> dict | None:

@@ -3,13 +3,16 @@
 LaTeX does not break a displayed formula, so a line wider than the page sticks out into the
 margin. `broken` cuts a printed formula before its top-level +, -, \\circ and \\cdot (never inside
 parentheses, brackets, braces or a matrix) and packs the pieces into lines no wider than the
-page. Widths are estimated from the markup: about half an em per character, a matrix as wide as
-its widest entries; the estimate errs wide, so a line it passes fits.
+page; a piece still too wide is opened: its \\left( ... \\right) group is broken the same way inside, each
+line closed by \\right. and the next reopened by \\left., so that every line's delimiters pair up. Widths
+are estimated from the markup: about half an em per character, a matrix as wide as its widest entries; the
+estimate errs wide, so a line it passes fits.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 TEXT_WIDTH = 480.0
 """Points available on a line: the text width with 2 cm margins (500 pt on Letter, 481 on A4)."""
@@ -38,22 +41,53 @@ def broken(latex: str, width: float) -> list[str]:
             lines[-1] += piece
         else:
             lines.append(piece.lstrip())
-    return lines
+    return [part for line in lines for part in _opened(line, width)]
+
+
+def _opened(line: str, width: float) -> list[str]:
+    """`line` if it fits `width`, else broken inside its widest top-level \\left ... \\right group that has an
+    operator of its own to break before; `line` whole if none has."""
+    if estimated_width(line) > width:
+        for start, end in sorted(_groups(line), key=lambda group: -estimated_width(line[group[0]:group[1]])):
+            head, tail = line[:start], line[end:]
+            inner = broken(line[start:end], width - max(estimated_width(head), estimated_width(tail)))
+            if len(inner) > 1:
+                middle = [rf"\left. {piece} \right." for piece in inner[1:-1]]
+                return [rf"{head}{inner[0]} \right.", *middle, rf"\left. {inner[-1]}{tail}"]
+    return [line]
+
+
+def _groups(latex: str) -> list[tuple[int, int]]:
+    """Where the inside of each \\left ... \\right group outside every other group starts and ends."""
+    groups, start = [], 0
+    for token, depth in _tokens(latex):
+        if token.group().startswith(r"\left") and depth == 1:
+            start = token.end()
+        elif token.group().startswith(r"\right") and depth == 0:
+            groups.append((start, token.start()))
+    return groups
 
 
 def _pieces(latex: str) -> list[str]:
     """`latex` cut before each operator outside every group; the pieces join back to `latex`."""
-    depth, start, pieces = 0, 0, []
+    start, pieces = 0, []
+    for token, depth in _tokens(latex):
+        if token.group().startswith(" ") and depth == 0 and token.start() > start:
+            pieces.append(latex[start:token.start()])
+            start = token.start()
+    return pieces + [latex[start:]]
+
+
+def _tokens(latex: str) -> Iterator[tuple[re.Match[str], int]]:
+    """Each group's opening and closing and each spaced operator, with the number of groups open after it."""
+    depth = 0
     for token in _TOKENS.finditer(latex):
         text = token.group()
         if text.startswith(r"\left") or text in ("{", r"\begin{array}"):
             depth += 1
         elif text.startswith(r"\right") or text in ("}", r"\end{array}"):
             depth -= 1
-        elif text.startswith(" ") and depth == 0 and token.start() > start:
-            pieces.append(latex[start:token.start()])
-            start = token.start()
-    return pieces + [latex[start:]]
+        yield token, depth
 
 
 def estimated_width(latex: str) -> float:

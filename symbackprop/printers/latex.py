@@ -26,6 +26,8 @@ class LatexPrinter(SolutionPrinter):
         return "\n".join([
             r"\documentclass{article}",
             r"\usepackage{amsmath}",
+            r"\allowdisplaybreaks",  # a long run of steps (an align* of 30 rows) continues on the next page
+            r"\usepackage{graphicx}",
             r"\usepackage[margin=2cm]{geometry}",
             r"\usepackage{tikz}",
             rf"\title{{{_escape(solution.title)}}}",
@@ -78,12 +80,14 @@ class LatexPrinter(SolutionPrinter):
 
     def _print_Table(self, table: Table) -> str:
         """Small type, narrow gaps, and a heading of several words stacked, so that a wide table fits the page;
-        rows spaced for the fractions in them."""
+        rows spaced for the fractions in them. A table still too wide (numbers of 70 digits) is shrunk to the
+        line's width."""
         lines = [r"\begin{center}\scriptsize\setlength{\tabcolsep}{3pt}",
+                 r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
                  rf"\begin{{tabular}}{{{'l' * len(table.header)}}}",
                  " & ".join(_stacked(_escape(h)) for h in table.header) + r" \\ \hline"]
         lines += [" & ".join(self.cell(c) for c in row) + r" \\[2pt]" for row in table.rows]
-        return "\n".join(lines + [r"\end{tabular}", r"\end{center}"])
+        return "\n".join(lines + [r"\end{tabular}}", r"\end{center}"])
 
     def text(self, words: str) -> str:
         return _escape(words)
