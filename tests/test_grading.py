@@ -118,6 +118,21 @@ def test_check_solution_exits_0_when_right_1_when_wrong_2_when_unreadable(tmp_pa
     assert both.returncode == 2 and len(both.stderr.splitlines()) == 1
 
 
+def test_a_whole_solution_is_graded_by_its_numbers_without_simplifying(monkeypatch):
+    """A solution's grade reads each formula's verdict from the numbers (the spec's point and random points);
+    the symbolic simplification beside it, which only `check` reports, took 57 s of an LSTM exercise's 43 lines."""
+    import symbackprop.checks.verify as verify
+
+    def refused(_expression):
+        raise AssertionError("simplify called while grading a solution")
+
+    graded = sbp.Problem("mazur").grade(CARRIED)
+    monkeypatch.setattr(verify, "simplify", refused)
+    assert sbp.Problem("mazur").grade(CARRIED).score == graded.score
+    with pytest.raises(AssertionError, match="simplify called"):
+        sbp.Problem("mazur").check(formula="net_h1 = w_1 i_1 + w_2 i_2 + b_1")
+
+
 def test_grade_prints_the_score_and_prairielearns_keys():
     done = run("grade", "mazur", "-", "--json", stdin=CARRIED)
     assert done.returncode == 0, done.stderr

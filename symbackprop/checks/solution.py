@@ -203,7 +203,7 @@ class _Grader:
         written = value.group(1) if value and len(sides) > 0 and not sides[-1].free_symbols else None
         numbers = [side for side in sides[:-1] if not side.free_symbols] if written else []
         try:
-            parts = tuple(Part(f, checker.check_formula(f, quantity)) for f in formulas)
+            parts = tuple(Part(f, checker.check_formula(f, quantity, symbolic=False)) for f in formulas)
         except InputError as error:
             return LineGrade(number, text, "unreadable", reason=str(error).removeprefix("--formula: "))
         expected = checker.points[0][quantity]
