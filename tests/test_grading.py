@@ -133,6 +133,12 @@ def test_a_whole_solution_is_graded_by_its_numbers_without_simplifying(monkeypat
         sbp.Problem("mazur").check(formula="net_h1 = w_1 i_1 + w_2 i_2 + b_1")
 
 
+def test_a_sentence_with_a_formula_in_it_is_prose_not_an_unreadable_step():
+    """solve's note on a convolution made a pasted worked solution an invalid PrairieLearn submission."""
+    grading = PROBLEM.grade("With δ = ∂E/∂y, the gradient at each output of c1: a correlation\nnet_h1 = w_1 i_1 +, 2")
+    assert [line.reason for line in grading.grade.lines] == ["prose: not a step", "unexpected ',' at position 18"]
+
+
 def test_grade_prints_the_score_and_prairielearns_keys():
     done = run("grade", "mazur", "-", "--json", stdin=CARRIED)
     assert done.returncode == 0, done.stderr

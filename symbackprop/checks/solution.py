@@ -37,7 +37,8 @@ SLIP_UNITS = 2
 _NUMBER = re.compile(r"\(?\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*\)?")
 _UNDERLINE = re.compile(r"[=\-~.\s]+")
 _WORDS = re.compile(r"[A-Za-z]{3,}[,:;]? +[A-Za-z]{3,}")
-"""Two words in a row before the first `=`: a sentence (`in double precision with h = ...`), not a quantity."""
+"""Two words in a row before the first `=`, or after the place a line stops reading as a formula: a sentence
+(`in double precision with h = ...`, `With δ = ∂E/∂y, the gradient at each output ...`), not a quantity."""
 _LABEL = re.compile(r"\s+\(([a-z][^()]*)\)$")
 """What justifies a line of `solve --detail full`, after it: '    (power rule, with the chain rule)'."""
 _CONTINUING = set("=+-·*/×∘−")
@@ -174,7 +175,7 @@ class _Grader:
                 body, unknown = text[:label.start()], []
                 sides = read_equation(body.translate(_MINUS), lambda name: self._resolve(name, unknown))
         except FormulaError as error:
-            if _WORDS.search(text.split("=", 1)[0]):
+            if _WORDS.search(text.split("=", 1)[0]) or _WORDS.search(error.text[error.position:]):
                 return LineGrade(number, text, "skipped", reason="prose: not a step")
             if label:
                 return LineGrade(number, text, "skipped", reason=f"a step of the {label.group(1)}: not a quantity")
