@@ -4,11 +4,13 @@ drives it."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -150,46 +152,95 @@ def test_grade_prints_the_score_and_prairielearns_keys():
     assert sbp.grade("mazur", CARRIED).score == record["score"]
 
 
-def test_the_prairielearn_question_grades_as_prairielearn_calls_it(tmp_path):
-    exercise = sbp.exercise(3)
-    assert run("exercise", "--seed", "3", "--prairielearn", str(tmp_path)).returncode == 0
-    for name, content in exercise.prairielearn().items():
-        assert (tmp_path / name).read_text(encoding="utf-8") == content
-    assert json.loads((tmp_path / "info.json").read_text())["type"] == "v3"
-    specification = importlib.util.spec_from_file_location("pl_server", tmp_path / "server.py")
+QUESTIONS = {
+    "network": (lambda: sbp.exercise(3), ("--seed", "3")),
+    "graph": (lambda: sbp.graph_exercise(3), ("--graph", "--seed", "3")),
+    **{kind: (lambda kind=kind: sbp.layer_exercise(3, kind), ("--layer", kind, "--seed", "3"))
+       for kind in ("conv1d", "rnn", "lstm", "attention", "batchnorm")},
+}
+"""Each kind of exercise a PrairieLearn question is written for: how the API draws it, and the command's options."""
+
+
+def _served(folder: Path):
+    """The question's server.py imported as PrairieLearn imports it, and the data its generate(data) filled."""
+    specification = importlib.util.spec_from_file_location("pl_server", folder / "server.py")
     server = importlib.util.module_from_spec(specification)
     specification.loader.exec_module(server)
-
     data = {"params": {}, "correct_answers": {}, "variant_seed": 1, "options": {}}
     server.generate(data)
+    return server, data
+
+
+def _submitted(server, data: dict, text: str) -> dict:
+    """A submission of `text` as PrairieLearn handles it: parse(data), then grade(data) when it is valid."""
+    submission = {**data, "submitted_answers": {"solution": text}, "raw_submitted_answers": {"solution": text},
+                  "format_errors": {}, "partial_scores": {}, "score": 0, "feedback": {}}
+    server.parse(submission)
+    if not submission["format_errors"]:
+        server.grade(submission)
+    return submission
+
+
+@pytest.mark.parametrize("kind", list(QUESTIONS))
+def test_each_kind_of_exercise_is_a_prairielearn_question_graded_as_prairielearn_calls_it(kind, tmp_path):
+    draw, options = QUESTIONS[kind]
+    exercise = draw()
+    done = run("exercise", *options, "--prairielearn", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    files = exercise.prairielearn()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(files) == ["info.json", "question.html", "server.py"]
+    for name, content in files.items():  # the same seed gives the same bytes, in another process
+        assert (tmp_path / name).read_bytes() == content.encode("utf-8"), name
+    assert json.loads(files["info.json"])["type"] == "v3"
+    server, data = _served(tmp_path)
     key = data["correct_answers"]["solution"]
     assert data["params"]["spec"] == exercise.data and "<math" in data["params"]["sheet"]
+    assert key == exercise.key().render("text", width=None)
 
-    def submitted(text: str) -> dict:
-        return {**data, "submitted_answers": {"solution": text}, "raw_submitted_answers": {"solution": text},
-                "format_errors": {}, "partial_scores": {}, "score": 0, "feedback": {}}
+    asked = [line.split(" = ")[0] for line in exercise.sheet().render("text", width=None).splitlines()
+             if line.endswith(" = ?")]
+    steps = [(number, line) for number, line in enumerate(key.splitlines(), 1) if " = " in line]
+    assert [line.split(" = ")[0] for _, line in steps] == asked  # the key answers what the sheet asks, in its order
+    question = files["question.html"]
+    assert f"find the {len(asked)} quantities the sheet lists" in question
+    placeholder = html.unescape(re.search(r'placeholder="([^"]*)"', question).group(1))
+    assert f"<code>{html.escape(placeholder)}</code>" in question
+    first_value = steps[0][1].rsplit(" = ", 1)[1]
+    started = _submitted(server, data, placeholder.replace("...", first_value))  # its opening, finished, is right
+    assert started["score"] == 1 and len(started["partial_scores"]) == 1
 
-    graded = submitted(key)
-    server.parse(graded)
-    assert graded["format_errors"] == {}
-    server.grade(graded)
-    assert graded["score"] == 1 and graded["partial_scores"]["solution"]["score"] == 1
-    assert graded["feedback"]["solution"].startswith("Score 100%.")
+    for solution in (key, exercise.answers().render("text", width=None)):  # the key, and the whole worked solution
+        graded = _submitted(server, data, solution)
+        assert graded["format_errors"] == {}
+        assert graded["score"] == 1 and graded["partial_scores"]["solution"]["score"] == 1
+        assert graded["feedback"]["solution"].startswith("Score 100%.")
 
-    first = next(line for line in key.splitlines() if line.startswith("out_h1 = "))
-    value = first.rsplit("= ", 1)[1]
-    slipped = submitted(key.replace(first, first.replace(value, "0.5"), 1))
-    server.parse(slipped)
-    server.grade(slipped)
+    number, line = steps[len(steps) // 2]
+    value = line.rsplit(" = ", 1)[1]
+    planted = str(Decimal(value) + Decimal("0.5"))
+    lines = key.splitlines()
+    lines[number - 1] = line.removesuffix(value) + planted
+    slipped = _submitted(server, data, "\n".join(lines))
     assert 0 < slipped["score"] < 1 and slipped["partial_scores"]["solution"]["score"] == slipped["score"]
-    assert "wrong: 0.5 where the network gives" in slipped["feedback"]["solution"]
+    assert f"line {number}: wrong: {planted} where the network gives" in slipped["feedback"]["solution"]
+    assert slipped["feedback"]["solution"].count("wrong") == 1
 
-    unreadable = submitted("out_h1 = traget_o1")
-    server.parse(unreadable)
+    unreadable = _submitted(server, data, f"{asked[0]} = traget_o1")
     assert unreadable["format_errors"]["solution"] == "line 1: unknown name &#x27;traget_o1&#x27;"
-    empty = submitted("just words")
-    server.parse(empty)
+    assert "score" in unreadable and unreadable["score"] == 0 and unreadable["partial_scores"] == {}
+    empty = _submitted(server, data, "just words")
     assert empty["format_errors"]["solution"].startswith("no step found")
+
+
+def test_a_question_with_bad_options_is_one_line_and_nothing_written(tmp_path):
+    for options, message in ((("--layer", "conv1d", "--nodes", "4"), "--nodes: only with --graph"),
+                             (("--layer", "nope"), "--layer: unknown layer kind 'nope'"),
+                             (("--graph", "--nodes", "0"), "--nodes: expected a whole number from 1 to"),
+                             (("--graph", "--layer", "rnn"), "--layer: only without --graph")):
+        done = run("exercise", "--seed", "3", *options, "--prairielearn", str(tmp_path))
+        assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+        assert done.stderr.startswith(f"symbackprop: {message}") and done.stdout == ""
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_graders_md_holds_the_question_the_command_writes():
