@@ -247,6 +247,21 @@ def test_graders_md_holds_the_question_the_command_writes():
     guide = (ROOT / "docs" / "graders.md").read_text(encoding="utf-8")
     for name, content in sbp.exercise(3).prairielearn().items():
         assert f"`{name}`" in guide and content.strip() in guide, name
+    assert sbp.layer_exercise(3, "conv1d").prairielearn()["question.html"].strip() in guide
+
+
+def test_graders_md_gives_the_answer_lines_of_every_kind_of_question_as_the_engine_does():
+    from symbackprop.api import LAYER_EXERCISES
+
+    guide = (ROOT / "docs" / "graders.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (network|graph|`--layer \w+) .*?\| (\d+) \| [\d,]+ \| \d+ \| [\d,]+ \| [\d,]+ \| [\d.]+ \|$",
+                           guide, re.M))
+    drawn = {"network": sbp.exercise(3), "graph": sbp.graph_exercise(3),
+             **{f"`--layer {kind}": sbp.layer_exercise(3, kind) for kind in LAYER_EXERCISES}}
+    assert sorted(rows) == sorted(drawn)
+    for label, exercise in drawn.items():
+        key = exercise.key().render("text", width=None)
+        assert int(rows[label]) == sum(" = " in line for line in key.splitlines()), label
 
 
 def test_planted_mistakes_are_found_and_named():
