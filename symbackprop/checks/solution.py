@@ -175,7 +175,7 @@ class _Grader:
                 body, unknown = text[:label.start()], []
                 sides = read_equation(body.translate(_MINUS), lambda name: self._resolve(name, unknown))
         except FormulaError as error:
-            if _WORDS.search(text.split("=", 1)[0]) or _WORDS.search(error.text[error.position:]):
+            if _WORDS.search(text.split("=", 1)[0]) or not label and _WORDS.search(error.text[error.position:]):
                 return LineGrade(number, text, "skipped", reason="prose: not a step")
             if label:
                 return LineGrade(number, text, "skipped", reason=f"a step of the {label.group(1)}: not a quantity")
