@@ -2,12 +2,12 @@
 
 The question shows the exercise's sheet (a network's, a computation graph's or a layer exercise's) and takes the
 student's solution in one text box (one step per line). Its server.py follows PrairieLearn's contract:
-`generate(data)` sets `params` (the spec, the sheet as HTML) and `correct_answers` (the answer key: the worked
-solution's line for each quantity the sheet asks), `parse(data)` sets
-`format_errors` for lines that cannot be read (an invalid submission costs no attempt), and
-`grade(data)` sets `partial_scores["solution"]` (`score`, `weight`, `feedback`), `score` and
-`feedback["solution"]` from `symbackprop.grade`. The files are made here, so that a question is
-generated from `exercise --seed S`, never written by hand.
+`generate(data)` sets `params` (the spec, the quantities asked, the sheet as HTML) and `correct_answers` (the
+answer key: the worked solution's line for each quantity the sheet asks), `parse(data)` sets `format_errors` for
+lines that cannot be read (an invalid submission costs no attempt), and `grade(data)` sets
+`partial_scores["solution"]` (`score`, `weight`, `feedback`), `score` and `feedback["solution"]` from
+`symbackprop.grade`, each quantity asked that the solution has no line for scored 0. The files are made here,
+so that a question is generated from `exercise --seed S`, never written by hand.
 """
 
 from __future__ import annotations
@@ -64,14 +64,16 @@ ANSWER = "{answer}"
 def generate(data):
     exercise = sbp.{drawn_by}(SEED, **OPTIONS)
     data["params"]["spec"] = exercise.data
+    data["params"]["asked"] = exercise.asked()
     data["params"]["sheet"] = exercise.sheet()._repr_html_()
     data["correct_answers"][ANSWER] = exercise.key().render("text", width=None)
 
 
 def _graded(data):
-    """The grade of the submitted solution, as symbackprop's JSON (kind "grading")."""
+    """The grade of the submitted solution, as symbackprop's JSON (kind "grading"); each asked quantity it
+    has no line for counts as a line scored 0."""
     text = data["submitted_answers"].get(ANSWER) or ""
-    return json.loads(sbp.grade(data["params"]["spec"], text).render("json"))
+    return json.loads(sbp.grade(data["params"]["spec"], text, asked=data["params"]["asked"]).render("json"))
 
 
 def parse(data):
@@ -86,6 +88,8 @@ def grade(data):
     graded = _graded(data)
     lines = [f"line {{name.removeprefix('line')}}: {{html.escape(feedback['latex'])}}"
              for name, feedback in graded["feedback"].items()]
+    if graded["missing"]:
+        lines.append("no line, each scored 0: " + ", ".join(html.escape(quantity["text"]) for quantity in graded["missing"]))
     feedback = f"Score {{graded['score']:.0%}}.<br>" + "<br>".join(lines)
     data["partial_scores"][ANSWER] = {{"score": graded["score"], "weight": 1, "feedback": feedback}}
     data["score"] = graded["score"]

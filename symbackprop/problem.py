@@ -73,7 +73,8 @@ from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph
 from symbackprop.spec.layer_exercise import layer_exercise_specs
 from symbackprop.solution.graph import graph_question_sheet
 from symbackprop.solution.layer_sheet import layer_question_sheet
-from symbackprop.solution.answer_key import answer_key
+from symbackprop.solution.answer_key import answer_key, asked_quantities
+from symbackprop.printers import printer
 
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
@@ -325,12 +326,14 @@ class Problem:
         naming it, as every bad input is."""
         return readable(self.grade(solution, budget=budget))
 
-    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = ()) -> Grading:
         """A hand solution graded line by line: one step per line ('name = formula = numbers = value'),
         the first wrong line diagnosed, later lines graded with the student's own earlier values carried
         forward. Lines that cannot be read are reported as `format_errors`, as PrairieLearn expects, and not
-        graded. A solution that cannot be graded within `budget` seconds is an `InputError`."""
-        return grade_answer(lambda: self.checker, self.spec.name, solution, budget)
+        graded. `asked`: the names of the quantities a question asks (`Exercise.asked()`), each one no line
+        answers counted as a line scored 0. A solution that cannot be graded within `budget` seconds is an
+        `InputError`."""
+        return grade_answer(lambda: self.checker, self.spec.name, solution, budget, asked)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming
@@ -381,6 +384,11 @@ class Exercise:
         """The answer key: each quantity the sheet asks, in its order, as the worked solution's own line for it (a
         layer's layer-level form, a network's δ form); what a PrairieLearn question shows as its answer."""
         return Solution(answer_key(self.sheet().record, self.answers().record, f"Answers to exercise {self.seed}"))
+
+    def asked(self) -> list[str]:
+        """The quantities the sheet asks, in its order, as ASCII names (`dE/dK_1`) that `grade`'s `asked` reads."""
+        names = printer("text", ascii=True)
+        return [names.formula(quantity) for quantity in asked_quantities(self.sheet().record)]
 
     def spec_text(self) -> str:
         """The spec as a JSON file's text, for `solve`, `check` and `train`."""

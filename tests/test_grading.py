@@ -141,6 +141,21 @@ def test_a_sentence_with_a_formula_in_it_is_prose_not_an_unreadable_step():
     assert [line.reason for line in grading.grade.lines] == ["prose: not a step", "unexpected ',' at position 18"]
 
 
+def test_each_asked_quantity_without_a_line_counts_as_a_line_scored_0():
+    asked = ["net_h1", "out_h1", "dE_total/dw_5", "w_5^+"]
+    grading = PROBLEM.grade(CARRIED, asked=asked)
+    alone = PROBLEM.grade(CARRIED)
+    assert [str(q) for q in grading.grade.missing] == ["dE_total/dw_5", "w_5^+"]
+    assert grading.score == pytest.approx(alone.score * len(alone.grade.graded) / (len(alone.grade.graded) + 2))
+    assert [str(q) for q in json.loads(grading.render("json"))["missing"]] != []
+    assert "2 quantities the question asks have no line, each scored 0" in grading.render("text")
+    assert PROBLEM.grade("", asked=asked).score == 0 and PROBLEM.grade(CARRIED, asked=[]).score == alone.score
+    with pytest.raises(InputError, match=r"^asked: 'traget_o1' is not a quantity of the network$"):
+        PROBLEM.grade(CARRIED, asked=["traget_o1"])
+    with pytest.raises(InputError, match=r"^asked: expected a list of quantity names, got str$"):
+        PROBLEM.grade(CARRIED, asked="net_h1")
+
+
 def test_grade_prints_the_score_and_prairielearns_keys():
     done = run("grade", "mazur", "-", "--json", stdin=CARRIED)
     assert done.returncode == 0, done.stderr
@@ -207,7 +222,7 @@ def test_each_kind_of_exercise_is_a_prairielearn_question_graded_as_prairielearn
     assert f"<code>{html.escape(placeholder)}</code>" in question
     first_value = steps[0][1].rsplit(" = ", 1)[1]
     started = _submitted(server, data, placeholder.replace("...", first_value))  # its opening, finished, is right
-    assert started["score"] == 1 and len(started["partial_scores"]) == 1
+    assert started["score"] == pytest.approx(1 / len(asked), abs=1e-4)  # one right line of all those asked
 
     for solution in (key, exercise.answers().render("text", width=None)):  # the key, and the whole worked solution
         graded = _submitted(server, data, solution)
@@ -224,6 +239,11 @@ def test_each_kind_of_exercise_is_a_prairielearn_question_graded_as_prairielearn
     assert 0 < slipped["score"] < 1 and slipped["partial_scores"]["solution"]["score"] == slipped["score"]
     assert f"line {number}: wrong: {planted} where the network gives" in slipped["feedback"]["solution"]
     assert slipped["feedback"]["solution"].count("wrong") == 1
+
+    assert data["params"]["asked"] == exercise.asked() and len(exercise.asked()) == len(asked)
+    partial = _submitted(server, data, "\n".join(line for _, line in steps[:-1]))  # the last quantity left out
+    assert partial["score"] == pytest.approx((len(asked) - 1) / len(asked), abs=1e-4)
+    assert partial["feedback"]["solution"].endswith(f"no line, each scored 0: {html.escape(exercise.asked()[-1])}")
 
     unreadable = _submitted(server, data, f"{asked[0]} = traget_o1")
     assert unreadable["format_errors"]["solution"] == "line 1: unknown name &#x27;traget_o1&#x27;"

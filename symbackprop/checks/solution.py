@@ -14,7 +14,7 @@ reproduces it exactly; never a mistake that does not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 from sympy import Expr, Symbol
@@ -106,6 +106,8 @@ class LineGrade:
 @dataclass(frozen=True)
 class SolutionGrade:
     lines: tuple[LineGrade, ...]
+    asked: tuple[Symbol, ...] = ()
+    """The quantities a question asks (an exercise's sheet); none for a solution graded on its own."""
 
     @property
     def graded(self) -> list[LineGrade]:
@@ -116,10 +118,18 @@ class SolutionGrade:
         return [line for line in self.lines if line.status == "unreadable"]
 
     @property
+    def missing(self) -> list[Symbol]:
+        """The asked quantities no graded line is about."""
+        answered = {line.quantity for line in self.graded}
+        return [quantity for quantity in self.asked if quantity not in answered]
+
+    @property
     def score(self) -> float:
-        """The mean of the graded lines' scores, 0 when none is graded."""
+        """The mean of the graded lines' scores, each asked quantity no line answers counted as a line scored 0
+        (a question's answer of one right line is not full marks); 0 when there is nothing to count."""
         graded = self.graded
-        return sum(line.score for line in graded) / len(graded) if graded else 0.0
+        count = len(graded) + len(self.missing)
+        return sum(line.score for line in graded) / count if count else 0.0
 
     @property
     def first_wrong(self) -> LineGrade | None:
@@ -142,9 +152,10 @@ def split_solution(text: str) -> list[tuple[int, str]]:
     return lines
 
 
-def grade_solution(checker: Checker, text: str) -> SolutionGrade:
-    """Every line of `text` graded in order, each with the student's values before it carried forward."""
-    return _Grader(checker).grade(text)
+def grade_solution(checker: Checker, text: str, asked: tuple[Symbol, ...] = ()) -> SolutionGrade:
+    """Every line of `text` graded in order, each with the student's values before it carried forward; `asked`:
+    the quantities a question asks, each one no line answers scored 0."""
+    return replace(_Grader(checker).grade(text), asked=asked)
 
 
 class _Grader:

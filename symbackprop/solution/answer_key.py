@@ -9,6 +9,8 @@ form and a network's δ form), never written here.
 
 from __future__ import annotations
 
+from sympy import Expr
+
 from symbackprop.solution.model import Section, Step, WorkedSolution
 
 ASKED = "?"
@@ -18,12 +20,17 @@ ASKED = "?"
 def answer_key(sheet: WorkedSolution, solution: WorkedSolution, title: str) -> WorkedSolution:
     """The key of `sheet`, every line from `solution`; a quantity asked but never given a value is an error."""
     answered = {step.symbol: step for _, step in solution.steps() if step.result is not None}
-    asked = dict.fromkeys(step.symbol for _, step in sheet.steps() if step.result == ASKED)
+    asked = asked_quantities(sheet)
     missing = [str(quantity) for quantity in asked if quantity not in answered]
     if missing:
         raise ValueError(f"the worked solution gives no value for {', '.join(missing)}")
     return WorkedSolution(title, (Section("Answers", tuple(answered[quantity] for quantity in asked)),),
                           solution.numerals, solution.places)
+
+
+def asked_quantities(sheet: WorkedSolution) -> tuple[Expr, ...]:
+    """The quantities `sheet` asks (`quantity = ?`), in its order."""
+    return tuple(dict.fromkeys(step.symbol for _, step in sheet.steps() if step.result == ASKED))
 
 
 def opening_step(key: WorkedSolution) -> Step:
