@@ -20,7 +20,7 @@ derives a network once and answers every question about it: to ask several, keep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import mpmath
 
@@ -144,13 +144,14 @@ def check_solution(source: SpecLike, solution: str, *, budget: float | None = SO
     return open_problem(source).check_solution(solution, budget=budget)
 
 
-def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET,
+          asked: Sequence[str] = ()) -> Grading:
     """A hand solution graded line by line, with PrairieLearn's keys in its JSON (see `Problem.grade`).
 
         >>> grade("mazur", "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\\nout_h1 = 0.61").score
         0.5
     """
-    return open_problem(source).grade(solution, budget=budget)
+    return open_problem(source).grade(solution, budget=budget, asked=asked)
 
 
 def tutor(source: SpecLike = None, *, decimals: int = 9) -> Tutor:

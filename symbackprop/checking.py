@@ -8,7 +8,7 @@ should equal, or the formula says it ('quantity = formula'). The checker (`check
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sympy import Symbol
 
@@ -18,7 +18,7 @@ from symbackprop.checks.verify import Checker
 from symbackprop.errors import InputError
 from symbackprop.formulas import FormulaError, read_chain, read_formula
 from symbackprop.numbers.rounding import HandRounding, parse_hand_rounding
-from symbackprop.checks.solution import MAX_CHARACTERS as MAX_SOLUTION_CHARACTERS, grade_solution
+from symbackprop.checks.solution import MAX_CHARACTERS as MAX_SOLUTION_CHARACTERS, SolutionGrade, grade_solution
 from symbackprop.results import CheckResult, Grading
 from symbackprop.spec.exact import exact_number
 
@@ -43,12 +43,28 @@ SOLUTION_BUDGET = 60.0
 """Seconds a whole solution may take to grade by default."""
 
 
-def grade_answer(checker: Callable[[], Checker], name: str, solution: str, budget: float | None) -> Grading:
-    """A hand solution graded line by line by `checker()` (see `Problem.grade`), within `budget` seconds."""
+def grade_answer(checker: Callable[[], Checker], name: str, solution: str, budget: float | None,
+                 asked: Sequence[str] = ()) -> Grading:
+    """A hand solution graded line by line by `checker()` (see `Problem.grade`), within `budget` seconds; `asked`:
+    the names of the quantities a question asks, each one no line answers scored 0."""
     if len(text("solution", solution)) > MAX_SOLUTION_CHARACTERS:
         raise InputError(f"solution: longer than {MAX_SOLUTION_CHARACTERS:,} characters")
-    grade = within_budget(checked_budget(budget), lambda: grade_solution(checker(), solution))
+    if isinstance(asked, str) or not isinstance(asked, Sequence):
+        raise InputError(f"asked: expected a list of quantity names, got {type(asked).__name__}")
+    grade = within_budget(checked_budget(budget), lambda: _graded(checker(), solution, asked))
     return Grading(grade, f"Graded solution: {name}")
+
+
+def _graded(checking: Checker, solution: str, asked: Sequence[str]) -> SolutionGrade:
+    """The solution graded, each asked name read as `quantity` reads its name; one that is not a quantity of the
+    network is an `InputError` naming `asked`."""
+    quantities = []
+    for name in asked:
+        try:
+            quantities.append(checking.quantity(read_formula(text("asked", name), checking.resolve)))
+        except InputError:
+            raise InputError(f"asked: {name!r} is not a quantity of the network") from None
+    return grade_solution(checking, solution, tuple(quantities))
 
 
 def readable(grading: Grading) -> Grading:

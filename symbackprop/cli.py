@@ -7,6 +7,7 @@ check exits 1 showing both numbers. Output files are written whole or not at all
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import signal
 import shutil
@@ -301,8 +302,8 @@ def _exercise(args: argparse.Namespace) -> int:
     contents = {"--output": lambda: sheet, "--spec-out": exercise.spec_text,
                 "--answers": lambda: exercise.answers().render(_format(args, args.answers), ascii=args.ascii,
                                                                     width=_width(args, args.answers))}
-    contents |= {f"--prairielearn/{name}": lambda name=name: exercise.prairielearn()[name]
-                 for name in api.PRAIRIELEARN_FILES}
+    question = functools.cache(exercise.prairielearn)  # its three files from one worked solution
+    contents |= {f"--prairielearn/{name}": lambda name=name: question()[name] for name in api.PRAIRIELEARN_FILES}
     files = [(contents[place.option](), place) for place in places]
     if not args.output:
         emit(sheet, None)

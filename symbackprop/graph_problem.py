@@ -11,7 +11,7 @@ far (solve, gradients, finite_difference_checks, gradient_report, train, check);
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -193,9 +193,9 @@ class GraphProblem:
         """Every line of a hand solution checked, as `Problem.check_solution`."""
         return readable(self.grade(solution, budget=budget))
 
-    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = ()) -> Grading:
         """A hand solution graded line by line, as `Problem.grade`, over the graph's quantities."""
-        return grade_answer(lambda: self.checker, self.spec.name, solution, budget)
+        return grade_answer(lambda: self.checker, self.spec.name, solution, budget, asked)
 
     def tutor(self, *, decimals: int = 9) -> Tutor:
         """A tutor page (docs/tutor.md) over the graph's worked solution, as `Problem.tutor`: each step's node

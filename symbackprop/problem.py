@@ -73,6 +73,8 @@ from symbackprop.spec.graph_exercise import DEFAULT_OPERATIONS, MAX_NODES, graph
 from symbackprop.spec.layer_exercise import layer_exercise_specs
 from symbackprop.solution.graph import graph_question_sheet
 from symbackprop.solution.layer_sheet import layer_question_sheet
+from symbackprop.solution.answer_key import answer_key, asked_quantities
+from symbackprop.printers import printer
 
 SpecLike = str | os.PathLike | Mapping | Spec | GraphSpec | LayersSpec | None
 """A spec file's path (str or pathlib.Path), a built-in example's name, a dict with the spec's keys,
@@ -324,12 +326,14 @@ class Problem:
         naming it, as every bad input is."""
         return readable(self.grade(solution, budget=budget))
 
-    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = ()) -> Grading:
         """A hand solution graded line by line: one step per line ('name = formula = numbers = value'),
         the first wrong line diagnosed, later lines graded with the student's own earlier values carried
         forward. Lines that cannot be read are reported as `format_errors`, as PrairieLearn expects, and not
-        graded. A solution that cannot be graded within `budget` seconds is an `InputError`."""
-        return grade_answer(lambda: self.checker, self.spec.name, solution, budget)
+        graded. `asked`: the names of the quantities a question asks (`Exercise.asked()`), each one no line
+        answers counted as a line scored 0. A solution that cannot be graded within `budget` seconds is an
+        `InputError`."""
+        return grade_answer(lambda: self.checker, self.spec.name, solution, budget, asked)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming
@@ -358,6 +362,9 @@ class Exercise:
     options: dict
     """The arguments it was drawn with besides the seed: a network's layers, activation and loss, a graph's
     nodes and ops, or a layer exercise's layer kind."""
+    drawn_by: str = "exercise"
+    """The API function that draws it again from the seed and `options` (a PrairieLearn question's server.py
+    calls it): exercise, graph_exercise or layer_exercise."""
 
     def sheet(self) -> Solution:
         """The given numbers, then every quantity to find."""
@@ -373,16 +380,23 @@ class Exercise:
         """The full worked solution, checked by finite differences."""
         return self.problem.solve()
 
+    def key(self) -> Solution:
+        """The answer key: each quantity the sheet asks, in its order, as the worked solution's own line for it (a
+        layer's layer-level form, a network's δ form); what a PrairieLearn question shows as its answer."""
+        return Solution(answer_key(self.sheet().record, self.answers().record, f"Answers to exercise {self.seed}"))
+
+    def asked(self) -> list[str]:
+        """The quantities the sheet asks, in its order, as ASCII names (`dE/dK_1`) that `grade`'s `asked` reads."""
+        names = printer("text", ascii=True)
+        return [names.formula(quantity) for quantity in asked_quantities(self.sheet().record)]
+
     def spec_text(self) -> str:
         """The spec as a JSON file's text, for `solve`, `check` and `train`."""
         return json.dumps(self.data, indent=2) + "\n"
 
     def prairielearn(self) -> dict[str, str]:
-        """A PrairieLearn question for this exercise, by file name: info.json, question.html, server.py (a
-        network's exercise: the grader reads layered networks' solutions)."""
-        if isinstance(self.problem, GraphProblem):
-            what = "a layer exercise" if isinstance(self.problem, LayerProblem) else "a graph exercise"
-            raise InputError(f"prairielearn: a network's exercise only; {what} has no grader yet")
+        """A PrairieLearn question for this exercise (a network's, a graph's or a layer exercise's), by file name:
+        info.json, question.html, server.py."""
         return question_files(self)
 
 
@@ -408,7 +422,7 @@ def graph_exercise(seed: int, *, nodes: int = 6, ops: str = DEFAULT_OPERATIONS) 
     (also -, /, log, sqrt)."""
     seed = whole("seed", seed, 0)
     data = graph_exercise_spec(whole("nodes", nodes, 1, MAX_NODES), parse_operations(text("ops", ops)), seed)
-    return Exercise(seed, data, GraphProblem(data), {"nodes": nodes, "ops": ops})
+    return Exercise(seed, data, GraphProblem(data), {"nodes": nodes, "ops": ops}, "graph_exercise")
 
 
 LAYER_ATTEMPTS = 50
@@ -423,7 +437,7 @@ def layer_exercise(seed: int, layer: str) -> Exercise:
     for _, data in zip(range(LAYER_ATTEMPTS), layer_exercise_specs(text("layer", layer), seed)):
         problem = LayerProblem(data)
         if not problem.kinks:
-            return Exercise(seed, data, problem, {"layer": layer})
+            return Exercise(seed, data, problem, {"layer": layer}, "layer_exercise")
     raise InputError(f"seed: no draw of a {layer} exercise without a kink in {LAYER_ATTEMPTS} draws; try another seed")
 
 

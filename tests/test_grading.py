@@ -4,11 +4,13 @@ drives it."""
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,42 @@ def test_check_solution_exits_0_when_right_1_when_wrong_2_when_unreadable(tmp_pa
     assert both.returncode == 2 and len(both.stderr.splitlines()) == 1
 
 
+def test_a_whole_solution_is_graded_by_its_numbers_without_simplifying(monkeypatch):
+    """A solution's grade reads each formula's verdict from the numbers (the spec's point and random points);
+    the symbolic simplification beside it, which only `check` reports, took 57 s of an LSTM exercise's 43 lines."""
+    import symbackprop.checks.verify as verify
+
+    def refused(_expression):
+        raise AssertionError("simplify called while grading a solution")
+
+    graded = sbp.Problem("mazur").grade(CARRIED)
+    monkeypatch.setattr(verify, "simplify", refused)
+    assert sbp.Problem("mazur").grade(CARRIED).score == graded.score
+    with pytest.raises(AssertionError, match="simplify called"):
+        sbp.Problem("mazur").check(formula="net_h1 = w_1 i_1 + w_2 i_2 + b_1")
+
+
+def test_a_sentence_with_a_formula_in_it_is_prose_not_an_unreadable_step():
+    """solve's note on a convolution made a pasted worked solution an invalid PrairieLearn submission."""
+    grading = PROBLEM.grade("With δ = ∂E/∂y, the gradient at each output of c1: a correlation\nnet_h1 = w_1 i_1 +, 2")
+    assert [line.reason for line in grading.grade.lines] == ["prose: not a step", "unexpected ',' at position 18"]
+
+
+def test_each_asked_quantity_without_a_line_counts_as_a_line_scored_0():
+    asked = ["net_h1", "out_h1", "dE_total/dw_5", "w_5^+"]
+    grading = PROBLEM.grade(CARRIED, asked=asked)
+    alone = PROBLEM.grade(CARRIED)
+    assert [str(q) for q in grading.grade.missing] == ["dE_total/dw_5", "w_5^+"]
+    assert grading.score == pytest.approx(alone.score * len(alone.grade.graded) / (len(alone.grade.graded) + 2))
+    assert [str(q) for q in json.loads(grading.render("json"))["missing"]] != []
+    assert "2 quantities the question asks have no line, each scored 0" in grading.render("text")
+    assert PROBLEM.grade("", asked=asked).score == 0 and PROBLEM.grade(CARRIED, asked=[]).score == alone.score
+    with pytest.raises(InputError, match=r"^asked: 'traget_o1' is not a quantity of the network$"):
+        PROBLEM.grade(CARRIED, asked=["traget_o1"])
+    with pytest.raises(InputError, match=r"^asked: expected a list of quantity names, got str$"):
+        PROBLEM.grade(CARRIED, asked="net_h1")
+
+
 def test_grade_prints_the_score_and_prairielearns_keys():
     done = run("grade", "mazur", "-", "--json", stdin=CARRIED)
     assert done.returncode == 0, done.stderr
@@ -129,52 +167,121 @@ def test_grade_prints_the_score_and_prairielearns_keys():
     assert sbp.grade("mazur", CARRIED).score == record["score"]
 
 
-def test_the_prairielearn_question_grades_as_prairielearn_calls_it(tmp_path):
-    exercise = sbp.exercise(3)
-    assert run("exercise", "--seed", "3", "--prairielearn", str(tmp_path)).returncode == 0
-    for name, content in exercise.prairielearn().items():
-        assert (tmp_path / name).read_text(encoding="utf-8") == content
-    assert json.loads((tmp_path / "info.json").read_text())["type"] == "v3"
-    specification = importlib.util.spec_from_file_location("pl_server", tmp_path / "server.py")
+QUESTIONS = {
+    "network": (lambda: sbp.exercise(3), ("--seed", "3")),
+    "graph": (lambda: sbp.graph_exercise(3), ("--graph", "--seed", "3")),
+    **{kind: (lambda kind=kind: sbp.layer_exercise(3, kind), ("--layer", kind, "--seed", "3"))
+       for kind in ("conv1d", "rnn", "lstm", "attention", "batchnorm")},
+}
+"""Each kind of exercise a PrairieLearn question is written for: how the API draws it, and the command's options."""
+
+
+def _served(folder: Path):
+    """The question's server.py imported as PrairieLearn imports it, and the data its generate(data) filled."""
+    specification = importlib.util.spec_from_file_location("pl_server", folder / "server.py")
     server = importlib.util.module_from_spec(specification)
     specification.loader.exec_module(server)
-
     data = {"params": {}, "correct_answers": {}, "variant_seed": 1, "options": {}}
     server.generate(data)
+    return server, data
+
+
+def _submitted(server, data: dict, text: str) -> dict:
+    """A submission of `text` as PrairieLearn handles it: parse(data), then grade(data) when it is valid."""
+    submission = {**data, "submitted_answers": {"solution": text}, "raw_submitted_answers": {"solution": text},
+                  "format_errors": {}, "partial_scores": {}, "score": 0, "feedback": {}}
+    server.parse(submission)
+    if not submission["format_errors"]:
+        server.grade(submission)
+    return submission
+
+
+@pytest.mark.parametrize("kind", list(QUESTIONS))
+def test_each_kind_of_exercise_is_a_prairielearn_question_graded_as_prairielearn_calls_it(kind, tmp_path):
+    draw, options = QUESTIONS[kind]
+    exercise = draw()
+    done = run("exercise", *options, "--prairielearn", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    files = exercise.prairielearn()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(files) == ["info.json", "question.html", "server.py"]
+    for name, content in files.items():  # the same seed gives the same bytes, in another process
+        assert (tmp_path / name).read_bytes() == content.encode("utf-8"), name
+    assert json.loads(files["info.json"])["type"] == "v3"
+    server, data = _served(tmp_path)
     key = data["correct_answers"]["solution"]
     assert data["params"]["spec"] == exercise.data and "<math" in data["params"]["sheet"]
+    assert key == exercise.key().render("text", width=None)
 
-    def submitted(text: str) -> dict:
-        return {**data, "submitted_answers": {"solution": text}, "raw_submitted_answers": {"solution": text},
-                "format_errors": {}, "partial_scores": {}, "score": 0, "feedback": {}}
+    asked = [line.split(" = ")[0] for line in exercise.sheet().render("text", width=None).splitlines()
+             if line.endswith(" = ?")]
+    steps = [(number, line) for number, line in enumerate(key.splitlines(), 1) if " = " in line]
+    assert [line.split(" = ")[0] for _, line in steps] == asked  # the key answers what the sheet asks, in its order
+    question = files["question.html"]
+    assert f"find the {len(asked)} quantities the sheet lists" in question
+    placeholder = html.unescape(re.search(r'placeholder="([^"]*)"', question).group(1))
+    assert f"<code>{html.escape(placeholder)}</code>" in question
+    first_value = steps[0][1].rsplit(" = ", 1)[1]
+    started = _submitted(server, data, placeholder.replace("...", first_value))  # its opening, finished, is right
+    assert started["score"] == pytest.approx(1 / len(asked), abs=1e-4)  # one right line of all those asked
 
-    graded = submitted(key)
-    server.parse(graded)
-    assert graded["format_errors"] == {}
-    server.grade(graded)
-    assert graded["score"] == 1 and graded["partial_scores"]["solution"]["score"] == 1
-    assert graded["feedback"]["solution"].startswith("Score 100%.")
+    for solution in (key, exercise.answers().render("text", width=None)):  # the key, and the whole worked solution
+        graded = _submitted(server, data, solution)
+        assert graded["format_errors"] == {}
+        assert graded["score"] == 1 and graded["partial_scores"]["solution"]["score"] == 1
+        assert graded["feedback"]["solution"].startswith("Score 100%.")
 
-    first = next(line for line in key.splitlines() if line.startswith("out_h1 = "))
-    value = first.rsplit("= ", 1)[1]
-    slipped = submitted(key.replace(first, first.replace(value, "0.5"), 1))
-    server.parse(slipped)
-    server.grade(slipped)
+    number, line = steps[len(steps) // 2]
+    value = line.rsplit(" = ", 1)[1]
+    planted = str(Decimal(value) + Decimal("0.5"))
+    lines = key.splitlines()
+    lines[number - 1] = line.removesuffix(value) + planted
+    slipped = _submitted(server, data, "\n".join(lines))
     assert 0 < slipped["score"] < 1 and slipped["partial_scores"]["solution"]["score"] == slipped["score"]
-    assert "wrong: 0.5 where the network gives" in slipped["feedback"]["solution"]
+    assert f"line {number}: wrong: {planted} where the network gives" in slipped["feedback"]["solution"]
+    assert slipped["feedback"]["solution"].count("wrong") == 1
 
-    unreadable = submitted("out_h1 = traget_o1")
-    server.parse(unreadable)
+    assert data["params"]["asked"] == exercise.asked() and len(exercise.asked()) == len(asked)
+    partial = _submitted(server, data, "\n".join(line for _, line in steps[:-1]))  # the last quantity left out
+    assert partial["score"] == pytest.approx((len(asked) - 1) / len(asked), abs=1e-4)
+    assert partial["feedback"]["solution"].endswith(f"no line, each scored 0: {html.escape(exercise.asked()[-1])}")
+
+    unreadable = _submitted(server, data, f"{asked[0]} = traget_o1")
     assert unreadable["format_errors"]["solution"] == "line 1: unknown name &#x27;traget_o1&#x27;"
-    empty = submitted("just words")
-    server.parse(empty)
+    assert "score" in unreadable and unreadable["score"] == 0 and unreadable["partial_scores"] == {}
+    empty = _submitted(server, data, "just words")
     assert empty["format_errors"]["solution"].startswith("no step found")
+
+
+def test_a_question_with_bad_options_is_one_line_and_nothing_written(tmp_path):
+    for options, message in ((("--layer", "conv1d", "--nodes", "4"), "--nodes: only with --graph"),
+                             (("--layer", "nope"), "--layer: unknown layer kind 'nope'"),
+                             (("--graph", "--nodes", "0"), "--nodes: expected a whole number from 1 to"),
+                             (("--graph", "--layer", "rnn"), "--layer: only without --graph")):
+        done = run("exercise", "--seed", "3", *options, "--prairielearn", str(tmp_path))
+        assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+        assert done.stderr.startswith(f"symbackprop: {message}") and done.stdout == ""
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_graders_md_holds_the_question_the_command_writes():
     guide = (ROOT / "docs" / "graders.md").read_text(encoding="utf-8")
     for name, content in sbp.exercise(3).prairielearn().items():
         assert f"`{name}`" in guide and content.strip() in guide, name
+    assert sbp.layer_exercise(3, "conv1d").prairielearn()["question.html"].strip() in guide
+
+
+def test_graders_md_gives_the_answer_lines_of_every_kind_of_question_as_the_engine_does():
+    from symbackprop.api import LAYER_EXERCISES
+
+    guide = (ROOT / "docs" / "graders.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (network|graph|`--layer \w+) .*?\| (\d+) \| [\d,]+ \| \d+ \| [\d,]+ \| [\d,]+ \| [\d.]+ \|$",
+                           guide, re.M))
+    drawn = {"network": sbp.exercise(3), "graph": sbp.graph_exercise(3),
+             **{f"`--layer {kind}": sbp.layer_exercise(3, kind) for kind in LAYER_EXERCISES}}
+    assert sorted(rows) == sorted(drawn)
+    for label, exercise in drawn.items():
+        key = exercise.key().render("text", width=None)
+        assert int(rows[label]) == sum(" = " in line for line in key.splitlines()), label
 
 
 def test_planted_mistakes_are_found_and_named():

@@ -14,7 +14,7 @@ reproduces it exactly; never a mistake that does not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 from sympy import Expr, Symbol
@@ -37,7 +37,8 @@ SLIP_UNITS = 2
 _NUMBER = re.compile(r"\(?\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*\)?")
 _UNDERLINE = re.compile(r"[=\-~.\s]+")
 _WORDS = re.compile(r"[A-Za-z]{3,}[,:;]? +[A-Za-z]{3,}")
-"""Two words in a row before the first `=`: a sentence (`in double precision with h = ...`), not a quantity."""
+"""Two words in a row before the first `=`, or after the place a line stops reading as a formula: a sentence
+(`in double precision with h = ...`, `With δ = ∂E/∂y, the gradient at each output ...`), not a quantity."""
 _LABEL = re.compile(r"\s+\(([a-z][^()]*)\)$")
 """What justifies a line of `solve --detail full`, after it: '    (power rule, with the chain rule)'."""
 _CONTINUING = set("=+-·*/×∘−")
@@ -105,6 +106,8 @@ class LineGrade:
 @dataclass(frozen=True)
 class SolutionGrade:
     lines: tuple[LineGrade, ...]
+    asked: tuple[Symbol, ...] = ()
+    """The quantities a question asks (an exercise's sheet); none for a solution graded on its own."""
 
     @property
     def graded(self) -> list[LineGrade]:
@@ -115,10 +118,18 @@ class SolutionGrade:
         return [line for line in self.lines if line.status == "unreadable"]
 
     @property
+    def missing(self) -> list[Symbol]:
+        """The asked quantities no graded line is about."""
+        answered = {line.quantity for line in self.graded}
+        return [quantity for quantity in self.asked if quantity not in answered]
+
+    @property
     def score(self) -> float:
-        """The mean of the graded lines' scores, 0 when none is graded."""
+        """The mean of the graded lines' scores, each asked quantity no line answers counted as a line scored 0
+        (a question's answer of one right line is not full marks); 0 when there is nothing to count."""
         graded = self.graded
-        return sum(line.score for line in graded) / len(graded) if graded else 0.0
+        count = len(graded) + len(self.missing)
+        return sum(line.score for line in graded) / count if count else 0.0
 
     @property
     def first_wrong(self) -> LineGrade | None:
@@ -141,9 +152,10 @@ def split_solution(text: str) -> list[tuple[int, str]]:
     return lines
 
 
-def grade_solution(checker: Checker, text: str) -> SolutionGrade:
-    """Every line of `text` graded in order, each with the student's values before it carried forward."""
-    return _Grader(checker).grade(text)
+def grade_solution(checker: Checker, text: str, asked: tuple[Symbol, ...] = ()) -> SolutionGrade:
+    """Every line of `text` graded in order, each with the student's values before it carried forward; `asked`:
+    the quantities a question asks, each one no line answers scored 0."""
+    return replace(_Grader(checker).grade(text), asked=asked)
 
 
 class _Grader:
@@ -174,7 +186,7 @@ class _Grader:
                 body, unknown = text[:label.start()], []
                 sides = read_equation(body.translate(_MINUS), lambda name: self._resolve(name, unknown))
         except FormulaError as error:
-            if _WORDS.search(text.split("=", 1)[0]):
+            if _WORDS.search(text.split("=", 1)[0]) or not label and _WORDS.search(error.text[error.position:]):
                 return LineGrade(number, text, "skipped", reason="prose: not a step")
             if label:
                 return LineGrade(number, text, "skipped", reason=f"a step of the {label.group(1)}: not a quantity")
@@ -203,7 +215,7 @@ class _Grader:
         written = value.group(1) if value and len(sides) > 0 and not sides[-1].free_symbols else None
         numbers = [side for side in sides[:-1] if not side.free_symbols] if written else []
         try:
-            parts = tuple(Part(f, checker.check_formula(f, quantity)) for f in formulas)
+            parts = tuple(Part(f, checker.check_formula(f, quantity, symbolic=False)) for f in formulas)
         except InputError as error:
             return LineGrade(number, text, "unreadable", reason=str(error).removeprefix("--formula: "))
         expected = checker.points[0][quantity]

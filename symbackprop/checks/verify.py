@@ -250,9 +250,10 @@ class Checker:
 
     # Formulas
 
-    def check_formula(self, formula: Expr, quantity: Symbol) -> Verdict:
+    def check_formula(self, formula: Expr, quantity: Symbol, symbolic: bool = True) -> Verdict:
         """Numbers first (at the spec's point and at random points), then the simplified difference,
-        which is left out (None) when the formula is too large to expand or the time runs out."""
+        which is left out (None) when the formula is too large to expand, the time runs out, or `symbolic` is
+        False (a whole solution's grade reads only the numbers' verdict)."""
         unknown = sorted((str(s) for s in formula.free_symbols if s not in self.points[0]))
         if unknown:
             raise InputError(f"--formula: the network has no quantity {unknown[0]}")
@@ -261,7 +262,7 @@ class Checker:
         equal = all(close(a, b) for a, b in zip(values, expected))
         right = self.defined.get(quantity, quantity) if quantity not in self.backward else quantity
         difference = None
-        if _expanded_terms(formula) <= MAX_EXPANDED_TERMS:
+        if symbolic and _expanded_terms(formula) <= MAX_EXPANDED_TERMS:
             difference = attempt(SYMBOLIC_SHARE, lambda: simplify(
                 (self._expand(formula) - self._expand(right)).xreplace(self.constraints)))
         shown = self.shown(quantity)

@@ -26,6 +26,11 @@ def grading_report(grade: SolutionGrade, title: str) -> WorkedSolution:
                     f"({sum(line.status != 'wrong' for line in graded)} right or right given earlier values).")]
     if first is not None:
         summary.append(Note((f"First wrong line: {first.number}, ", first.quantity, ": ", *feedback(first).parts)))
+    if grade.missing:
+        named: list[str | Expr] = [f"{len(grade.missing)} quantities the question asks have no line, each scored 0: "]
+        for k, quantity in enumerate(grade.missing):
+            named += [", " if k else "", quantity]
+        summary.append(Note((*named, ".")))
     if grade.unreadable:
         summary.append(Note(f"{len(grade.unreadable)} lines could not be read; they are listed below and not graded."))
     rows = tuple((str(line.number), line.quantity, _verdict(line), line.written or "", _expected(line),
@@ -47,6 +52,7 @@ def grading_report(grade: SolutionGrade, title: str) -> WorkedSolution:
                                          "feedback": feedback(line)} for line in graded},
         "feedback": {_name(line): feedback(line) for line in graded},
         "format_errors": {_name(line): f"line {line.number}: {line.reason}" for line in grade.unreadable},
+        "missing": list(grade.missing),
         "lines": [{"line": line.number, "text": line.text, "quantity": line.quantity, "status": line.status,
                    "written": line.written, "expected": None if line.expected is None else significant(line.expected),
                    "carried": None if line.carried is None else significant(line.carried),

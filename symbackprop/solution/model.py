@@ -7,6 +7,7 @@ to strings by the numbers stage (`WorkedSolution.numerals`), so printers only la
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sympy import Expr, Symbol
@@ -76,3 +77,16 @@ class WorkedSolution:
     data: dict[str, object] = field(default_factory=dict)
     """The result's values for JSON, under the keys docs/api.md lists for its kind: numerals already rounded
     by the numbers stage, words, formulas (Expr) and sentences (Note), in lists and dicts."""
+
+    def steps(self) -> Iterator[tuple[Section, Step]]:
+        """(section, step) for every step, in the document's order; a subsection's step with its own section."""
+        return _steps(self.sections)
+
+
+def _steps(sections: tuple[Section, ...]) -> Iterator[tuple[Section, Step]]:
+    for section in sections:
+        for item in section.items:
+            if isinstance(item, Section):
+                yield from _steps((item,))
+            elif isinstance(item, Step):
+                yield section, item

@@ -106,7 +106,7 @@ def tutor_page(name: str, solution: WorkedSolution, checker: Checker, highlight:
     hand = {places: evaluate_definitions(checker.definitions, checker.start[0], places) for places in HAND_ROUNDING}
     highlight = highlight or partial(_drawn, checker.derivation.network, solution.figure)
     questions, asked = [], {}
-    for section, step in _steps(solution.sections):
+    for section, step in solution.steps():
         if not isinstance(step.result, str) or step.symbol not in values \
                 or asked.setdefault(step.symbol, step.result) != step.result:
             continue  # shown again with another number: another order of update's (E_total^+), not the checker's
@@ -123,17 +123,7 @@ def tutor_page(name: str, solution: WorkedSolution, checker: Checker, highlight:
 
 def numbered_steps(solution: WorkedSolution) -> int:
     """How many steps of `solution` show a number: the most questions its page can ask."""
-    return sum(isinstance(step.result, str) for _, step in _steps(solution.sections))
-
-
-def _steps(sections: tuple[Section, ...], title: str = ""):
-    """(section, step) for every step, in the document's order; a subsection's step with its own section."""
-    for section in sections:
-        for item in section.items:
-            if isinstance(item, Section):
-                yield from _steps((item,))
-            elif isinstance(item, Step):
-                yield section, item
+    return sum(isinstance(step.result, str) for _, step in solution.steps())
 
 
 def _drawn(network: Network, figure: Figure | None, step: Step) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
