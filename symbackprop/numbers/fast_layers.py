@@ -12,8 +12,10 @@ sum over time, attention's softmax as a Jacobian-vector product, the normalizati
     fast_attention     scaled dot-product self-attention, one head or several, with or without a causal mask
 
 and this module walks them (a residual's block is a walk of its own), adds the loss, and trains by gradient
-descent. Parameters are read from, and reported as, the named leaves `network.layers.layer_parameters` names,
-without building a node or a SymPy expression. The tests hold every gradient and every step to the exact path.
+descent. Parameters start from the spec's numbers as read (`LayerDef`'s tensors, each number as its nearest double,
+no `Rational` made) and are reported by the names of the leaves `network.layers.layer_parameters` names, which are
+made only when a report asks; no node or SymPy expression is built. The tests hold every gradient and every step to
+the exact path.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from symbackprop.numbers.fast_blocks import (
 from symbackprop.numbers.fast_convolution import FastConvolution, FastPool
 from symbackprop.numbers.fast_recurrent import FastGRU, FastLSTM, FastRNN
 from symbackprop.numbers.stable import finite_doubles, require_finite
-from symbackprop.numbers.training import TrainingResult, require_recordable, run_recorded
-from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec
+from symbackprop.numbers.training import Later, TrainingResult, require_recordable, run_recorded
+from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec, Tensor
 
 
 class FastResidual(FastLayer):
@@ -120,19 +122,47 @@ def doubles(numbers: Sequence[Rational], shape: tuple[int, ...]) -> np.ndarray:
     return np.array([number.p / number.q for number in numbers], dtype=np.float64).reshape(shape)
 
 
-class FastNetwork:
-    """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays."""
+def read(tensor: Tensor) -> np.ndarray:
+    """A spec's tensor as the nearest doubles, from its numbers as read: a float as it is, an int or a Decimal by
+    float(), which rounds correctly, so each equals float() of the exact number, with no `Rational` made; a zero
+    written -0.0 is the exact 0, so + 0.0 makes it 0.0 (it would stay -0.0 where its gradient is 0)."""
+    return np.array(tensor.numbers, dtype=np.float64).reshape(tensor.shape) + 0.0
 
-    def __init__(self, spec: LayersSpec, parameters: LayerParameters) -> None:
-        self.spec, self.names = spec, parameters
+
+def _bias(layer: LayerDef) -> np.ndarray:
+    return doubles(layer.bias, (len(layer.bias),))
+
+
+def start_values(layers: tuple[LayerDef, ...]) -> Parameters:
+    """Each layer's parameters as the spec gives them, by the keys its fast layer reads, in the order (layers,
+    keys) `network.layers.layer_parameters` names them: a residual's block after the residual."""
+    start: Parameters = {}
+    for layer in layers:
+        if layer.kind in CONVOLUTIONS or layer.kind == "dense":
+            arrays = {"kernel": read(layer.kernel)} if layer.kind in CONVOLUTIONS else {"weights": read(layer.weights)}
+            start[layer.name] = arrays if layer.bias is None else {**arrays, "bias": _bias(layer)}
+        elif layer.kind in NORMS:
+            start[layer.name] = {"gamma": read(layer.weights), "beta": _bias(layer)}
+        elif layer.kind == "embedding":
+            start[layer.name] = {"table": read(layer.table)}
+        elif layer.recurrent:  # the initial states h0 and c0 are values, not trained
+            start[layer.name] = {key: read(t) for key, t in layer.recurrent.items() if key not in ("h0", "c0")}
+        start.update(start_values(layer.block or ()))
+    return start
+
+
+class FastNetwork:
+    """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays; `names`
+    makes the parameters' names when `named` first needs them."""
+
+    def __init__(self, spec: LayersSpec, names: Callable[[], LayerParameters]) -> None:
+        self.spec, self._names = spec, names
         self.layers = _walk(spec.layers, spec.inputs.shape)
         tokens = spec.layers[0].kind == "embedding"
-        self.inputs = doubles(spec.inputs.entries, spec.inputs.shape).astype(np.int64 if tokens else np.float64)
-        self.targets = doubles(spec.targets.entries, spec.targets.shape)
+        self.inputs = read(spec.inputs).astype(np.int64 if tokens else np.float64)
+        self.targets = read(spec.targets)
         self.loss = LOSSES[spec.loss]
-        values = parameters.graph.values
-        self.start: Parameters = {layer: {key: doubles([values[s] for s in grid.entries], grid.shape)
-                                          for key, grid in grids.items()} for layer, grids in parameters.grids.items()}
+        self.start: Parameters = start_values(spec.layers)
 
     def outputs(self, parameters: Parameters) -> np.ndarray:
         """The last layer's output."""
@@ -151,7 +181,7 @@ class FastNetwork:
 
     def named(self, arrays: Parameters) -> dict[str, float]:
         """Every entry of `arrays` (parameters or their gradients) by the name of its leaf."""
-        return {symbol.name: float(value) for layer, grids in self.names.grids.items() for key, grid in grids.items()
+        return {symbol.name: float(value) for layer, grids in self._names().grids.items() for key, grid in grids.items()
                 for symbol, value in zip(grid.entries, arrays[layer][key].ravel())}
 
 
@@ -185,10 +215,10 @@ def train_fast(network: FastNetwork, steps: int, every: int = 1,
                progress: Callable[[int], None] | None = None) -> TrainingResult:
     """`steps` steps of gradient descent (every parameter from the values before the step) from the spec's
     values; the loss recorded as `numbers.graph_training.train_graph` records it."""
-    if network.names.graph.learning_rate is None:
+    if network.spec.learning_rate is None:
         raise InputError("learning_rate: training a layer spec needs the spec's learning_rate, e.g. learning_rate = 0.1")
     require_recordable(steps, every)
-    loop = FastLoop(network, float(network.names.graph.learning_rate))
+    loop = FastLoop(network, float(network.spec.learning_rate))
     with np.errstate(over="raise", divide="raise", invalid="raise"), finite_doubles("a value during training"):
         history, arrays = run_recorded(loop, steps, every, tuple(network.start[l][k] for l, k in loop.keys()), progress)
         final: Parameters = {layer: {} for layer in network.start}
@@ -196,4 +226,4 @@ def train_fast(network: FastNetwork, steps: int, every: int = 1,
             final[layer][key] = array
         history[steps] = (network.error(final), ())
     require_finite([loss for loss, _ in history.values()], "the loss during training")
-    return TrainingResult(steps, "simultaneous", network.named(final), history)
+    return TrainingResult(steps, "simultaneous", Later(lambda: network.named(final)), history)
