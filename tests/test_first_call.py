@@ -5,8 +5,11 @@ the logistic identity, no module imported just to find the built-in examples; an
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sympy import Symbol, symbols
@@ -72,3 +75,23 @@ def test_the_fast_path_names_no_parameter_before_a_report_asks(make, monkeypatch
     assert list(training.parameters) == [leaf.name for leaf in problem.parameters.graph.trainable]
     assert len(made) >= len(training.parameters)
     assert training.record.data["parameters"].keys() == training.parameters.keys()
+
+
+def _tensors(layers) -> list:
+    return [tensor for layer in layers for tensor in (layer.kernel, layer.weights, layer.table, layer.mask,
+                                                       *(layer.recurrent or {}).values(), *_tensors(layer.block or ()))
+            if tensor is not None]
+
+
+@pytest.mark.parametrize("name", ["convnet", "rnn", "lstm", "gru", "attention", "batchnorm", "blocks", "conv1d"])
+def test_the_fast_path_makes_no_exact_number_from_the_spec(name):
+    """The fast path reads the spec's numbers as doubles; their exact Rationals (`Tensor.entries`, 3-4 µs each)
+    are the exact path's, made when it first asks."""
+    data = json.loads((Path(sbp.__file__).parent / "examples" / f"{name}.json").read_text(), parse_float=Decimal)
+    problem = sbp.open_problem({**data, "learning_rate": "0.1"})
+    problem.train(1, fast=True)
+    spec = problem.layer_spec
+    tokens = spec.layers[0].kind == "embedding"  # its inputs are checked as token numbers when read
+    read = [tensor for tensor in (*([] if tokens else [spec.inputs]), spec.targets, *_tensors(spec.layers))
+            if "entries" in vars(tensor)]
+    assert read == []

@@ -22,7 +22,7 @@ import symbackprop as sbp
 from benchmarks.bench_layers import attention_spec, convnet_spec, rnn_spec
 from symbackprop.errors import InputError
 from symbackprop.layer_problem import LayerProblem
-from symbackprop.numbers.fast_layers import read
+from symbackprop.numbers.fast_blocks import read
 from symbackprop.spec.exact import DECIMAL_SYNTAX, MAX_DIGITS
 from symbackprop.spec.layers import is_layers_spec, tensor
 

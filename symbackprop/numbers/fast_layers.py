@@ -31,13 +31,13 @@ from symbackprop.network.layers import LayerParameters
 from symbackprop.numbers.fast_attention import FastAttention
 from symbackprop.numbers.fast_blocks import (
     ACTIVATIONS, FastActivation, FastDense, FastDropout, FastEmbedding, FastFlatten, FastLayer, FastNorm, Gradients,
-    Parameters,
+    Parameters, read,
 )
 from symbackprop.numbers.fast_convolution import FastConvolution, FastPool
 from symbackprop.numbers.fast_recurrent import FastGRU, FastLSTM, FastRNN
 from symbackprop.numbers.stable import finite_doubles, require_finite
 from symbackprop.numbers.training import Later, TrainingResult, require_recordable, run_recorded
-from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec, Tensor
+from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec
 
 
 class FastResidual(FastLayer):
@@ -120,13 +120,6 @@ def doubles(numbers: Sequence[Rational], shape: tuple[int, ...]) -> np.ndarray:
     """Exact numbers as the nearest doubles, in `shape` (Python's int / int rounds correctly, as float() of a
     Rational does, and is several times faster)."""
     return np.array([number.p / number.q for number in numbers], dtype=np.float64).reshape(shape)
-
-
-def read(tensor: Tensor) -> np.ndarray:
-    """A spec's tensor as the nearest doubles, from its numbers as read: a float as it is, an int or a Decimal by
-    float(), which rounds correctly, so each equals float() of the exact number, with no `Rational` made; a zero
-    written -0.0 is the exact 0, so + 0.0 makes it 0.0 (it would stay -0.0 where its gradient is 0)."""
-    return np.array(tensor.numbers, dtype=np.float64).reshape(tensor.shape) + 0.0
 
 
 def _bias(layer: LayerDef) -> np.ndarray:
