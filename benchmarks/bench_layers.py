@@ -9,11 +9,14 @@ Three models, each given as a layer spec of seeded short decimals:
 
 For each, side by side in this process:
 
-- *first call*: `sbp.open_problem(spec).train(1, fast=True)` on the spec's dict (the spec read exactly, the
-  parameters named, the fast layers made, one step) against PyTorch building the same model from the same numbers
+- *first call*: `sbp.open_problem(spec).train(1, fast=True)` on the spec's dict (the spec read and checked, the
+  fast layers made, one step, the loss after it) against PyTorch building the same model from the same numbers
   (tensors from the spec's lists) and taking one `torch.optim.SGD` step; SymPy's caches are emptied before each run;
 - *steady state*: k steps / k, `problem.train(k, fast=True)` on a problem that has trained before, against k SGD
-  steps of the model already built.
+  steps of the model already built;
+- *where the first call goes*: the same first call in its stages (`open_problem`; the fast layers, `fast_network`;
+  `train` and the loss), and what a report adds when it first reads the parameters by name (`layer_parameters`:
+  a typed name and a SymPy Symbol per parameter, made only then).
 
 Times are CPU time (the machine is shared), PyTorch on one thread as numpy's small products are. Both must end
 at the same loss (relative difference at most 1e-9). Ratios are symbackprop / PyTorch; the issue's
@@ -22,6 +25,7 @@ target is within 3x. Run: `python -m benchmarks.bench_layers [--quick]`.
 
 from __future__ import annotations
 
+import gc
 import random
 import sys
 import time
@@ -141,6 +145,33 @@ def torch_steps(torch, build, spec: dict, steps: int, model=None) -> tuple[float
 MODELS = {"convnet": (convnet_spec, torch_convnet), "rnn": (rnn_spec, torch_rnn), "attention": (attention_spec, torch_attention)}
 
 
+STAGES = ("open_problem", "fast layers", "step and loss", "names, when a report asks")
+
+
+def first_call_stages(spec: dict, repeats: int) -> dict[str, float]:
+    """Median CPU time of each stage of a cold first call (SymPy's caches emptied before each run)."""
+    import symbackprop as sbp
+
+    runs: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for _ in range(repeats):
+        cold_sympy()
+        marks = [time.process_time()]
+        problem = sbp.open_problem(spec)
+        marks.append(time.process_time())
+        problem.fast_network
+        marks.append(time.process_time())
+        training = problem.train(1, fast=True)
+        float(training.error)
+        marks.append(time.process_time())
+        len(training.parameters)
+        marks.append(time.process_time())
+        for stage, start, end in zip(STAGES, marks, marks[1:]):
+            runs[stage].append(end - start)
+        del problem, training  # as the first call's own runs drop theirs: the next run does not carry them
+        gc.collect()
+    return {stage: median(times) for stage, times in runs.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = arguments(__doc__.splitlines()[0], argv=argv)
     heading("benchmark 8: layer specs, numpy fast path against PyTorch float64", args.quick)
@@ -174,11 +205,13 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit(f"{name}: symbackprop and torch disagree after one step")
         times = {kind: {who: median(runs) / (1 if kind == "first" else steps) for who, runs in measured.items()}
                  for kind, measured in (("first", cold), ("step", warm))}
-        rows.append((name, times))
+        rows.append((name, times, first_call_stages(spec, repeats)))
     table(["model", "first call: symbackprop", "torch", f"one step of {steps}: symbackprop", "torch"],
           [[name, seconds(t["first"]["symbackprop"]), seconds(t["first"].get("torch")),
-            seconds(t["step"]["symbackprop"]), seconds(t["step"].get("torch"))] for name, t in rows])
-    for name, t in rows:
+            seconds(t["step"]["symbackprop"]), seconds(t["step"].get("torch"))] for name, t, _ in rows])
+    print("where symbackprop's first call goes (CPU time, median of each stage):", flush=True)
+    table(["model", *STAGES], [[name, *(seconds(stages[stage]) for stage in STAGES)] for name, _, stages in rows])
+    for name, t, _ in rows:
         ratio(f"{name}: first call, symbackprop / torch", t["first"]["symbackprop"], t["first"].get("torch"),
               "target 3x")
         ratio(f"{name}: steady step, symbackprop / torch", t["step"]["symbackprop"], t["step"].get("torch"),
