@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sympy import Rational
@@ -145,17 +146,22 @@ def start_values(layers: tuple[LayerDef, ...]) -> Parameters:
 
 
 class FastNetwork:
-    """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays; `names`
-    makes the parameters' names when `named` first needs them."""
+    """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays; `naming`
+    makes the parameters' named leaves (`names`) when they are first needed."""
 
-    def __init__(self, spec: LayersSpec, names: Callable[[], LayerParameters]) -> None:
-        self.spec, self._names = spec, names
+    def __init__(self, spec: LayersSpec, naming: Callable[[], LayerParameters]) -> None:
+        self.spec, self._naming = spec, naming
         self.layers = _walk(spec.layers, spec.inputs.shape)
         tokens = spec.layers[0].kind == "embedding"
         self.inputs = read(spec.inputs).astype(np.int64 if tokens else np.float64)
         self.targets = read(spec.targets)
         self.loss = LOSSES[spec.loss]
         self.start: Parameters = start_values(spec.layers)
+
+    @cached_property
+    def names(self) -> LayerParameters:
+        """Every parameter's named leaf, as the exact path names it (a `Name` and a `Symbol` each: made on first use)."""
+        return self._naming()
 
     def outputs(self, parameters: Parameters) -> np.ndarray:
         """The last layer's output."""
@@ -174,7 +180,7 @@ class FastNetwork:
 
     def named(self, arrays: Parameters) -> dict[str, float]:
         """Every entry of `arrays` (parameters or their gradients) by the name of its leaf."""
-        return {symbol.name: float(value) for layer, grids in self._names().grids.items() for key, grid in grids.items()
+        return {symbol.name: float(value) for layer, grids in self.names.grids.items() for key, grid in grids.items()
                 for symbol, value in zip(grid.entries, arrays[layer][key].ravel())}
 
 
