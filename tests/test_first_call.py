@@ -71,9 +71,10 @@ def test_the_fast_path_names_no_parameter_before_a_report_asks(make, monkeypatch
     problem = sbp.open_problem(make())
     training = problem.train(1, fast=True)
     assert training.error < training.history[0][0] and list(training.history) == [0, 1]
-    assert made == []
+    before_names = {args[0] for args in made}  # an optimizer's rule may make its own few (m, v, ...)
     assert list(training.parameters) == [leaf.name for leaf in problem.parameters.graph.trainable]
-    assert len(made) >= len(training.parameters)
+    assert before_names.isdisjoint(training.parameters) and len(before_names) < 20
+    assert {args[0] for args in made} >= set(training.parameters)
     assert training.record.data["parameters"].keys() == training.parameters.keys()
 
 
