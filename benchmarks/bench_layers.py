@@ -9,13 +9,16 @@ Three models, each given as a layer spec of seeded short decimals:
 
 For each, side by side in this process:
 
-- *first call*: `sbp.open_problem(spec).train(1, fast=True)` on the spec's dict (the spec read exactly, the
-  parameters named, the fast layers made, one step) against PyTorch building the same model from the same numbers
+- *first call*: `sbp.open_problem(spec).train(1, fast=True)` on the spec's dict (the spec read and checked, the
+  fast layers made, one step, the loss after it) against PyTorch building the same model from the same numbers
   (tensors from the spec's lists) and taking one `torch.optim.SGD` step; SymPy's caches are emptied before each run;
 - *steady state*: k steps / k, `problem.train(k, fast=True)` on a problem that has trained before, against k SGD
   steps of the model already built;
 - *Adam step*: the same with the spec's `optimizer = "adam"` against k `torch.optim.Adam` steps (both at their
   defaults), the loss after k steps from the spec's values compared first.
+- *where the first call goes*: the same first call in its stages (`open_problem`; the fast layers, `fast_network`;
+  `train` and the loss), and what a report adds when it first reads the parameters by name (`layer_parameters`:
+  a typed name and a SymPy Symbol per parameter, made only then).
 
 Times are CPU time (the machine is shared), PyTorch on one thread as numpy's small products are. Both must end
 at the same loss (relative difference at most 1e-9). Ratios are symbackprop / PyTorch; the issue's
@@ -24,6 +27,7 @@ target is within 3x. Run: `python -m benchmarks.bench_layers [--quick]`.
 
 from __future__ import annotations
 
+import gc
 import random
 import sys
 import time
@@ -170,6 +174,37 @@ def adam_steps(sbp, torch, repeats: int, steps: int) -> None:
         ratio(f"{name}: Adam step, symbackprop / torch", t["symbackprop"], t.get("torch"), "target 3x")
 
 
+STAGES = ("open_problem", "fast layers", "step and loss")
+
+
+def first_call_stages(spec: dict, repeats: int) -> dict[str, float]:
+    """Median CPU time of each stage of a cold first call (SymPy's caches emptied before each run), and, in runs of
+    their own (naming thousands of parameters slows the next run down), of the names a report adds."""
+    import symbackprop as sbp
+
+    runs: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "names")}
+    for _ in range(repeats):
+        cold_sympy()
+        marks = [time.process_time()]
+        problem = sbp.open_problem(spec)
+        marks.append(time.process_time())
+        problem.fast_network
+        marks.append(time.process_time())
+        float(problem.train(1, fast=True).error)
+        marks.append(time.process_time())
+        for stage, start, end in zip(STAGES, marks, marks[1:]):
+            runs[stage].append(end - start)
+    for _ in range(repeats):
+        cold_sympy()
+        training = sbp.open_problem(spec).train(1, fast=True)
+        start = time.process_time()
+        len(training.parameters)
+        runs["names"].append(time.process_time() - start)
+        del training
+        gc.collect()
+    return {stage: median(times) for stage, times in runs.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = arguments(__doc__.splitlines()[0], argv=argv)
     heading("benchmark 8: layer specs, numpy fast path against PyTorch float64", args.quick)
@@ -203,11 +238,15 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit(f"{name}: symbackprop and torch disagree after one step")
         times = {kind: {who: median(runs) / (1 if kind == "first" else steps) for who, runs in measured.items()}
                  for kind, measured in (("first", cold), ("step", warm))}
-        rows.append((name, times))
+        rows.append((name, times, first_call_stages(spec, repeats)))
     table(["model", "first call: symbackprop", "torch", f"one step of {steps}: symbackprop", "torch"],
           [[name, seconds(t["first"]["symbackprop"]), seconds(t["first"].get("torch")),
-            seconds(t["step"]["symbackprop"]), seconds(t["step"].get("torch"))] for name, t in rows])
-    for name, t in rows:
+            seconds(t["step"]["symbackprop"]), seconds(t["step"].get("torch"))] for name, t, _ in rows])
+    print("where symbackprop's first call goes (CPU time, median of each stage), and what a report adds:", flush=True)
+    table(["model", *STAGES, "their sum", "names, when a report asks"],
+          [[name, *(seconds(stages[stage]) for stage in STAGES), seconds(sum(stages[stage] for stage in STAGES)),
+            seconds(stages["names"])] for name, _, stages in rows])
+    for name, t, _ in rows:
         ratio(f"{name}: first call, symbackprop / torch", t["first"]["symbackprop"], t["first"].get("torch"),
               "target 3x")
         ratio(f"{name}: steady step, symbackprop / torch", t["step"]["symbackprop"], t["step"].get("torch"),

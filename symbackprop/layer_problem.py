@@ -61,7 +61,7 @@ class LayerProblem(GraphProblem):
     def fast_network(self) -> FastNetwork:
         """The layers at the layer level in numpy (`numbers.fast_layers`), for `train` with `fast` or backend numpy."""
         from symbackprop.numbers.fast_layers import FastNetwork  # numpy is optional: imported on first use
-        return FastNetwork(self.layer_spec, self.parameters)
+        return FastNetwork(self.layer_spec, lambda: self.parameters)
 
     @cached_property
     def graph(self) -> Graph:
@@ -107,7 +107,7 @@ class LayerProblem(GraphProblem):
             raise InputError(f"order: a layer spec updates every parameter at once (simultaneous), not {order}")
         from symbackprop.numbers.fast_layers import train_fast
         result = train_fast(self.fast_network, steps, recorded, progress, chosen)
-        return Training.of(result, Graph(self.parameters.graph, ()), every, chosen.kind)
+        return Training.of(result, lambda: Graph(self.parameters.graph, ()), every, chosen.kind)
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:

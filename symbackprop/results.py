@@ -9,6 +9,7 @@ format is an `InputError` naming the formats that exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
@@ -152,17 +153,26 @@ class GradientReport(_Displayed):
 class Training(TrainingResult, _Displayed):
     """A `TrainingResult` that reports itself: the loss every `every` steps, the final parameters and outputs."""
 
-    network: Network | Graph = field(repr=False)
-    """What was trained: a layered network, or a computation graph."""
+    trained: Callable[[], Network | Graph] = field(repr=False)
+    """What was trained (`network`), made when first asked."""
     every: int
     """The report's interval; `history` may hold more steps (for a loss curve), never fewer."""
     optimizer: str = "sgd"
     """The optimizer's kind."""
 
     @classmethod
-    def of(cls, result: TrainingResult, network: Network | Graph, every: int, optimizer: str = "sgd") -> Training:
-        return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, network=network, every=every,
+    def of(cls, result: TrainingResult, network: Network | Graph | Callable[[], Graph], every: int,
+           optimizer: str = "sgd") -> Training:
+        """`result` reporting itself; `network` may be a function making the graph when a report first needs it (a
+        layer spec's fast path trains its parameters unnamed: naming thousands costs more than the step)."""
+        trained = network if callable(network) else lambda: network
+        return cls(**{f.name: getattr(result, f.name) for f in fields(TrainingResult)}, trained=trained, every=every,
                    optimizer=optimizer)
+
+    @cached_property
+    def network(self) -> Network | Graph:
+        """What was trained: a layered network, or a computation graph."""
+        return self.trained()
 
     @property
     def record(self) -> WorkedSolution:

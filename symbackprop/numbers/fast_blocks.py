@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from symbackprop.spec.layers import NORMS, LayerDef
+from symbackprop.spec.layers import NORMS, LayerDef, Tensor
 
 Parameters = dict[str, dict[str, np.ndarray]]
 """Layer name -> key (kernel, bias, weights, W, ...) -> the parameter's array, in the shape its leaves have."""
 Gradients = Parameters
 """The same layout, dE/d(each parameter)."""
+
+
+def read(tensor: Tensor) -> np.ndarray:
+    """A spec's tensor as the nearest doubles, from its numbers as read: a float as it is, an int or a Decimal by
+    float(), which rounds correctly, so each equals float() of the exact number, with no `Rational` made; a zero
+    written -0.0 is the exact 0, so + 0.0 makes it 0.0 (it would stay -0.0 where its gradient is 0)."""
+    return np.array(tensor.numbers, dtype=np.float64).reshape(tensor.shape) + 0.0
 
 
 class FastLayer:
@@ -84,7 +91,7 @@ class FastFlatten(FastLayer):
 class FastDropout(FastLayer):
     def __init__(self, layer: LayerDef, shape: tuple[int, ...]) -> None:
         super().__init__(layer, shape)
-        self.factor = float(layer.scale) * np.array([float(m) for m in layer.mask.entries]).reshape(shape)
+        self.factor = float(layer.scale) * read(layer.mask).reshape(shape)
 
     def forward(self, x, parameters):
         return self.factor * x, None

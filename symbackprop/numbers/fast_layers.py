@@ -13,15 +13,17 @@ sum over time, attention's softmax as a Jacobian-vector product, the normalizati
 
 and this module walks them (a residual's block is a walk of its own), adds the loss, and trains by any optimizer,
 the spec's weight penalty joining the gradients it covers (`fast_optimizers`: the optimizer's SymPy rule compiled
-once for arrays). Parameters are read from, and reported as, the named leaves `network.layers.layer_parameters`
-names, without building a node or a SymPy expression of the network. The tests hold every gradient and every
-step to the exact path.
+once for arrays). Parameters start from the spec's numbers as read (`LayerDef`'s tensors, each number as its
+nearest double, no `Rational` made) and are reported by the names of the leaves `network.layers.layer_parameters`
+names, which are made only when a report asks (or a penalty needs them); no node or SymPy expression of the
+network is built. The tests hold every gradient and every step to the exact path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sympy import Rational
@@ -31,13 +33,13 @@ from symbackprop.network.layers import LayerParameters
 from symbackprop.numbers.fast_attention import FastAttention
 from symbackprop.numbers.fast_blocks import (
     ACTIVATIONS, FastActivation, FastDense, FastDropout, FastEmbedding, FastFlatten, FastLayer, FastNorm, Gradients,
-    Parameters,
+    Parameters, read,
 )
 from symbackprop.numbers.fast_convolution import FastConvolution, FastPool
 from symbackprop.numbers.fast_optimizers import FastOptimizer, State
 from symbackprop.numbers.fast_recurrent import FastGRU, FastLSTM, FastRNN
 from symbackprop.numbers.stable import finite_doubles, require_finite
-from symbackprop.numbers.training import TrainingResult, require_recordable, run_recorded
+from symbackprop.numbers.training import Later, TrainingResult, require_recordable, run_recorded
 from symbackprop.spec.layers import CONVOLUTIONS, NORMS, POOLS, LayerDef, LayersSpec
 from symbackprop.spec.model import OptimizerSpec
 
@@ -124,19 +126,45 @@ def doubles(numbers: Sequence[Rational], shape: tuple[int, ...]) -> np.ndarray:
     return np.array([number.p / number.q for number in numbers], dtype=np.float64).reshape(shape)
 
 
-class FastNetwork:
-    """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays."""
+def _bias(layer: LayerDef) -> np.ndarray:
+    return doubles(layer.bias, (len(layer.bias),))
 
-    def __init__(self, spec: LayersSpec, parameters: LayerParameters) -> None:
-        self.spec, self.names = spec, parameters
+
+def start_values(layers: tuple[LayerDef, ...]) -> Parameters:
+    """Each layer's parameters as the spec gives them, by the keys its fast layer reads, in the order (layers,
+    keys) `network.layers.layer_parameters` names them: a residual's block after the residual."""
+    start: Parameters = {}
+    for layer in layers:
+        if layer.kind in CONVOLUTIONS or layer.kind == "dense":
+            arrays = {"kernel": read(layer.kernel)} if layer.kind in CONVOLUTIONS else {"weights": read(layer.weights)}
+            start[layer.name] = arrays if layer.bias is None else {**arrays, "bias": _bias(layer)}
+        elif layer.kind in NORMS:
+            start[layer.name] = {"gamma": read(layer.weights), "beta": _bias(layer)}
+        elif layer.kind == "embedding":
+            start[layer.name] = {"table": read(layer.table)}
+        elif layer.recurrent:  # the initial states h0 and c0 are values, not trained
+            start[layer.name] = {key: read(t) for key, t in layer.recurrent.items() if key not in ("h0", "c0")}
+        start.update(start_values(layer.block or ()))
+    return start
+
+
+class FastNetwork:
+    """A layer spec's layers as fast layers, its inputs, targets and loss, and its parameters as arrays; `naming`
+    makes the parameters' named leaves (`names`) when they are first needed."""
+
+    def __init__(self, spec: LayersSpec, naming: Callable[[], LayerParameters]) -> None:
+        self.spec, self._naming = spec, naming
         self.layers = _walk(spec.layers, spec.inputs.shape)
         tokens = spec.layers[0].kind == "embedding"
-        self.inputs = doubles(spec.inputs.entries, spec.inputs.shape).astype(np.int64 if tokens else np.float64)
-        self.targets = doubles(spec.targets.entries, spec.targets.shape)
+        self.inputs = read(spec.inputs).astype(np.int64 if tokens else np.float64)
+        self.targets = read(spec.targets)
         self.loss = LOSSES[spec.loss]
-        values = parameters.graph.values
-        self.start: Parameters = {layer: {key: doubles([values[s] for s in grid.entries], grid.shape)
-                                          for key, grid in grids.items()} for layer, grids in parameters.grids.items()}
+        self.start: Parameters = start_values(spec.layers)
+
+    @cached_property
+    def names(self) -> LayerParameters:
+        """Every parameter's named leaf, as the exact path names it (a `Name` and a `Symbol` each: made on first use)."""
+        return self._naming()
 
     def outputs(self, parameters: Parameters) -> np.ndarray:
         """The last layer's output."""
@@ -170,7 +198,7 @@ class FastLoop:
     optimizer: OptimizerSpec = OptimizerSpec()
 
     def __post_init__(self) -> None:
-        self.update = FastOptimizer(self.optimizer, self.network.names, self.keys())
+        self.update = FastOptimizer(self.optimizer, self.network.spec, lambda: self.network.names, self.keys())
 
     def keys(self) -> list[tuple[str, str]]:
         return [(layer, key) for layer, grids in self.network.start.items() for key in grids]
@@ -205,7 +233,7 @@ def train_fast(network: FastNetwork, steps: int, every: int = 1, progress: Calla
     """`steps` steps of `optimizer` (every parameter from the values before the step) from the spec's values, the
     spec's penalty joining the gradients it covers; the loss recorded as `numbers.graph_training.train_graph`
     and `train_graph_optimized` record it (E, without the penalty)."""
-    if network.names.graph.learning_rate is None:
+    if network.spec.learning_rate is None:
         raise InputError("learning_rate: training a layer spec needs the spec's learning_rate, e.g. learning_rate = 0.1")
     require_recordable(steps, every)
     with np.errstate(over="raise", divide="raise", invalid="raise"), finite_doubles("a value during training"):
@@ -214,4 +242,4 @@ def train_fast(network: FastNetwork, steps: int, every: int = 1, progress: Calla
         final = loop.parameters(arrays)
         history[steps] = (network.error(final), ())
     require_finite([loss for loss, _ in history.values()], "the loss during training")
-    return TrainingResult(steps, "simultaneous", network.named(final), history)
+    return TrainingResult(steps, "simultaneous", Later(lambda: network.named(final)), history)

@@ -12,13 +12,14 @@ kernels, weight matrices and embedding tables; biases and a normalization's γ a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from symbackprop.derivation.optimizers import optimizer_rule, penalty
 from symbackprop.network.layers import LayerParameters
 from symbackprop.numbers.optimizers import compile_rules
+from symbackprop.spec.layers import LayersSpec
 from symbackprop.spec.model import OptimizerSpec
 
 State = tuple[tuple[np.ndarray, ...], ...]
@@ -29,11 +30,12 @@ class FastOptimizer:
     """An optimizer's compiled update of each parameter array (`keys`: (layer, key) in the order the arrays are
     given), with or without the spec's penalty as the spec says for that array."""
 
-    def __init__(self, optimizer: OptimizerSpec, parameters: LayerParameters,
+    def __init__(self, optimizer: OptimizerSpec, spec: LayersSpec, names: Callable[[], LayerParameters],
                  keys: Sequence[tuple[str, str]]) -> None:
-        graph = parameters.graph
-        compiled = compile_rules(optimizer, penalty(graph.regularization), graph.learning_rate, "numpy")
-        self.penalized = tuple(graph.penalizes(parameters.grids[layer][key].entries[0]) for layer, key in keys)
+        compiled = compile_rules(optimizer, penalty(spec.regularization), spec.learning_rate, "numpy")
+        covers = spec.regularization is not None and names()  # the names only when a penalty must be placed
+        self.penalized = tuple(bool(covers) and covers.graph.penalizes(covers.grids[layer][key].entries[0])
+                               for layer, key in keys)
         """Per array: whether the penalty covers it (every entry of an array alike)."""
         self.updates = tuple(compiled[covered] for covered in self.penalized)
         self.states = len(optimizer_rule(optimizer).state)

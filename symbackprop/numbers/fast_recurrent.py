@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from symbackprop.network.layers import chunk_ends
-from symbackprop.numbers.fast_blocks import FastLayer, sigmoid
+from symbackprop.numbers.fast_blocks import FastLayer, read, sigmoid
 from symbackprop.spec.layers import GATE_SETS, LayerDef
 
 
@@ -31,7 +31,7 @@ class _Recurrent(FastLayer):
     def __init__(self, layer: LayerDef, shape: tuple[int, ...]) -> None:
         super().__init__(layer, shape)
         self.hidden = layer.recurrent["U" if "U" in layer.recurrent else "U" + GATE_SETS[layer.kind][0]].shape[0]
-        self.initial = {key: np.array([float(e) for e in layer.recurrent[key].entries]) if key in layer.recurrent
+        self.initial = {key: read(layer.recurrent[key]) if key in layer.recurrent
                         else np.zeros(self.hidden) for key in ("h0", "c0")}
 
     def detached(self, x: np.ndarray) -> frozenset[int]:

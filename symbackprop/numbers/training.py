@@ -18,8 +18,10 @@ Two orders of update are supported:
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import mpmath
@@ -51,7 +53,8 @@ class TrainingResult:
 
     steps: int
     order: str
-    parameters: dict[str, object]
+    parameters: Mapping[str, object]
+    """Every trained value by its name, in the order of the trainable names."""
     history: dict[int, tuple[object, tuple[object, ...]]]
     """Steps done -> (E_total, outputs) at that point: 0, every, 2 every, ... and `steps`, in order."""
 
@@ -67,6 +70,30 @@ class TrainingResult:
     def errors(self) -> tuple:
         """E_total at each recorded step, in order."""
         return tuple(error for error, _outputs in self.history.values())
+
+
+class Later(Mapping):
+    """A mapping made by `make` when it is first read: the numpy fast path's parameters by name, since naming a
+    layer spec's thousands of parameters costs more than the step that trained them."""
+
+    def __init__(self, make: Callable[[], Mapping]) -> None:
+        self._make = make
+
+    @cached_property
+    def _made(self) -> Mapping:
+        return self._make()
+
+    def __getitem__(self, key):
+        return self._made[key]
+
+    def __iter__(self):
+        return iter(self._made)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def __repr__(self) -> str:
+        return repr(self._made)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,19 @@
-"""Numbers from a spec, read exactly: the decimal text "0.1" becomes 1/10, never a float."""
+"""Numbers from a spec, read exactly: the decimal text "0.1" becomes 1/10, never a float.
+
+`number` validates a number and keeps it as read (a float or an int as it is, anything else as the Decimal it
+spells), so that a large spec is checked quickly and its exact `Rational`s (`rational`) are made only when the
+exact path asks; `exact_number` does both.
+"""
 
 from __future__ import annotations
 
 import numbers
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from sympy import Rational
+from sympy import Integer, Rational
 
 from symbackprop.errors import InputError
 
@@ -24,9 +30,53 @@ or Arabic-Indic digits."""
 
 _TOO_LARGE = f"{{field}}: expected at most {MAX_DIGITS} digits and a magnitude between 1e-{MAX_DIGITS} and 1e{MAX_DIGITS}"
 
+_SMALLEST, _BEYOND = float(f"1e-{MAX_DIGITS}"), float(f"1e{MAX_DIGITS + 1}")
+"""A nonzero float is accepted at once when _SMALLEST <= |x| < _BEYOND: exactly when its shortest decimal (the one
+`exact_number` reads, at most 17 digits) has an exponent within ±MAX_DIGITS, since rounding to the nearest double
+keeps order and these are the doubles nearest 10^-100 and 10^101. NaN fails both comparisons."""
+_WHOLE = 10 ** MAX_DIGITS
+"""An int is accepted at once when |n| < 10^100: at most MAX_DIGITS digits."""
+
+Read = float | int | Decimal
+"""A validated number as read: a float or an int as given, anything else as the Decimal it spells."""
+
+
+def number(value: object, field: str) -> Read:
+    """`value` (a JSON/TOML number, read as Decimal or int, a float, or a decimal string) validated as
+    `exact_number` validates it, and kept as read."""
+    return value if plain_numbers((value,)) else _decimal(value, field)
+
+
+def plain_numbers(values: Sequence[object]) -> bool:
+    """Whether every value is a float or an int that `number` keeps as it is, checked with a few comparisons each:
+    the common case of a large spec, whose numbers then need no other check."""
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            if not (_SMALLEST <= abs(value) < _BEYOND or value == 0):
+                return False
+        elif kind is not int or not -_WHOLE < value < _WHOLE:
+            return False
+    return True
+
+
+def rational(value: Read) -> Rational:
+    """A validated number's exact value (a float's is its shortest decimal, as `repr` writes it: 0.1 is 1/10)."""
+    if type(value) is int:
+        return Integer(value)
+    if type(value) is float:
+        value = Decimal(float.__repr__(value))
+    fraction = Fraction(value)
+    return Rational(fraction.numerator, fraction.denominator)
+
 
 def exact_number(value: object, field: str) -> Rational:
     """A JSON/TOML number (already read as Decimal or int) or a decimal string, as a Rational."""
+    return rational(number(value, field))
+
+
+def _decimal(value: object, field: str) -> Decimal:
+    """A number `number` does not accept at once, as a Decimal, or the one line saying why it is refused."""
     if isinstance(value, bool):
         raise InputError(f"{field}: expected a number, got {str(value).lower()}")
     if value is None:
@@ -48,5 +98,4 @@ def exact_number(value: object, field: str) -> Rational:
         raise InputError(f"{field}: expected a finite number, got {value}")
     if len(value.as_tuple().digits) > MAX_DIGITS or abs(value.adjusted()) > MAX_DIGITS:
         raise InputError(_TOO_LARGE.format(field=field))
-    fraction = Fraction(value)
-    return Rational(fraction.numerator, fraction.denominator)
+    return value

@@ -26,13 +26,14 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import product
 from typing import Any
 
 from sympy import Rational
 
 from symbackprop.errors import InputError
-from symbackprop.spec.exact import exact_number
+from symbackprop.spec.exact import Read, exact_number, number, plain_numbers, rational
 from symbackprop.spec.limits import MAX_PARAMETERS, MAX_SIZE
 from symbackprop.spec.load import optimizer_spec, regularization_spec
 from symbackprop.spec.model import OptimizerSpec, RegularizationSpec
@@ -76,10 +77,17 @@ _DEFAULT_PREFIX = {"conv1d": "c", "conv2d": "c", "dense": "d", "flatten": "f", "
 
 @dataclass(frozen=True)
 class Tensor:
-    """Exact numbers laid out in `shape`, row-major (the last index runs fastest)."""
+    """Numbers laid out in `shape`, row-major (the last index runs fastest): `numbers` as read and validated
+    (`spec.exact.number`: a float or an int as given, anything else as its Decimal), `entries` their exact values,
+    made when the exact path first asks (the numpy fast path reads `numbers` as doubles and never needs them)."""
 
     shape: tuple[int, ...]
-    entries: tuple[Rational, ...]
+    numbers: tuple[Read, ...]
+
+    @cached_property
+    def entries(self) -> tuple[Rational, ...]:
+        """Every number as an exact `Rational`, in row-major order."""
+        return tuple(map(rational, self.numbers))
 
     def indices(self) -> list[tuple[int, ...]]:
         """Every index, 0-based, in row-major order."""
@@ -195,22 +203,30 @@ def tensor(data: Any, field: str) -> Tensor:
         probe = probe[0]
     if not shape:
         raise InputError(f"{field}: expected a list of numbers, got {type(data).__name__}")
-    entries: list[Rational] = []
-    _read(data, tuple(shape), field, entries)
-    return Tensor(tuple(shape), tuple(entries))
+    read: list[Read] = []
+    _read(data, tuple(shape), field, read)
+    return Tensor(tuple(shape), tuple(read))
 
 
-def _read(data: Any, shape: tuple[int, ...], field: str, entries: list[Rational]) -> None:
-    if not shape:
-        if isinstance(data, list):
-            raise InputError(f"{field}: expected a number, got a list (the lists are nested unevenly)")
-        entries.append(exact_number(data, field))
-        return
+def _read(data: Any, shape: tuple[int, ...], field: str, read: list[Read]) -> None:
+    """The numbers of `data`, lists nested as `shape`, appended to `read` in row-major order; a row of plain floats
+    and ints is checked at once, any other entry by `number`, in order, for the first problem's one line."""
     if not isinstance(data, list) or len(data) != shape[0]:
         got = f"{len(data)} entries" if isinstance(data, list) else type(data).__name__
         raise InputError(f"{field}: expected a list of {shape[0]} entries (as the first at this depth), got {got}")
-    for k, item in enumerate(data):
-        _read(item, shape[1:], f"{field}[{k}]", entries)
+    if len(shape) > 1:
+        for k, item in enumerate(data):
+            _read(item, shape[1:], f"{field}[{k}]", read)
+    elif plain_numbers(data):
+        read.extend(data)
+    else:
+        read.extend(_entry(item, f"{field}[{k}]") for k, item in enumerate(data))
+
+
+def _entry(item: Any, field: str) -> Read:
+    if isinstance(item, list):
+        raise InputError(f"{field}: expected a number, got a list (the lists are nested unevenly)")
+    return number(item, field)
 
 
 def _layers(layers_data: list, field: str, inputs: Tensor, prefix: str, seen: dict[str, str],
@@ -229,7 +245,7 @@ def _layers(layers_data: list, field: str, inputs: Tensor, prefix: str, seen: di
             raise InputError(f"{at}.name: layer name {layer.name!r} is used twice (also at {seen[layer.name]})")
         seen[layer.name] = at
         layers.append(replace(layer, output_shape=shape))
-        parameters[0] += sum(len(t.entries) for t in (layer.kernel, layer.weights, layer.table,
+        parameters[0] += sum(len(t.numbers) for t in (layer.kernel, layer.weights, layer.table,
                                                        *(layer.recurrent or {}).values()) if t) + len(layer.bias or ())
         if parameters[0] > MAX_PARAMETERS or math.prod(shape) > MAX_SIZE:
             raise InputError(f"{at}: the network is larger than the engine derives entry by entry "
@@ -329,12 +345,12 @@ def _norm(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ...
         want = "(batch, features)" if kind == "batchnorm" else "(features) or (rows, features)"
         raise InputError(f"{field}: {kind} takes an input of shape {want}, got {_shape(shape)}")
     features = shape[-1]
-    gamma = _bias(data.get("gamma", 1 if features == 1 else [1] * features), f"{field}.gamma", features, "feature")
+    gamma = _vector(data.get("gamma", 1 if features == 1 else [1] * features), f"{field}.gamma", features, "feature")
     beta = _bias(data.get("beta", 0 if features == 1 else [0] * features), f"{field}.beta", features, "feature")
     epsilon = exact_number(data.get("epsilon", "0.00001"), f"{field}.epsilon")
     if epsilon < 0:
         raise InputError(f"{field}.epsilon: expected a number 0 or more, got {data['epsilon']}")
-    return LayerDef(kind, name, weights=Tensor((features,), gamma), bias=beta, scale=epsilon), shape
+    return LayerDef(kind, name, weights=gamma, bias=beta, scale=epsilon), shape
 
 
 def _dropout(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
@@ -344,7 +360,7 @@ def _dropout(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     mask = tensor(data["mask"], f"{field}.mask")
     if mask.shape != shape:
         raise InputError(f"{field}.mask: expected shape {_shape(shape)} (the input's), got {_shape(mask.shape)}")
-    if any(m not in (0, 1) for m in mask.entries):
+    if any(m not in (0, 1) for m in mask.numbers):  # as read, a number equals 0 or 1 when its exact value does
         raise InputError(f"{field}.mask: expected 0 or 1 in every entry")
     scale = exact_number(data.get("scale", 1), f"{field}.scale")
     if scale <= 0:
@@ -385,7 +401,7 @@ def _convolution(data: Mapping, field: str, kind: str, name: str, shape: tuple[i
     kernel = tensor(data["kernel"], f"{field}.kernel")
     channelless = len(kernel.shape) == dims
     if channelless:
-        kernel = Tensor((1, 1, *kernel.shape), kernel.entries)
+        kernel = Tensor((1, 1, *kernel.shape), kernel.numbers)
     if len(kernel.shape) != dims + 2:
         raise InputError(f"{field}.kernel: expected {dims} axes (one window) or {dims + 2} (filters, channels, "
                          f"window), got shape {_shape(kernel.shape)}")
@@ -450,7 +466,7 @@ def _recurrent(data: Mapping, field: str, name: str, shape: tuple[int, ...]):
     for key, axis in RECURRENT_VECTORS.items():
         if data.get(key) is not None:
             size = hidden if axis == "hidden" else outputs
-            parts[key] = Tensor((size,), _bias(data[key], f"{field}.{key}", size, f"{axis} unit"))
+            parts[key] = _vector(data[key], f"{field}.{key}", size, f"{axis} unit")
     return LayerDef("rnn", name, recurrent=parts, truncate=_truncate(data, field)), (shape[0], outputs)
 
 
@@ -485,10 +501,10 @@ def _gated(data: Mapping, field: str, kind: str, name: str, shape: tuple[int, ..
         if values is None:
             continue
         size = outputs if key == "y" else hidden
-        parts["b" + key] = Tensor((size,), _bias(values, f"{field}.b.{key}", size, "output" if key == "y" else "unit"))
+        parts["b" + key] = _vector(values, f"{field}.b.{key}", size, "output" if key == "y" else "unit")
     for key in ("h0", "c0"):
         if data.get(key) is not None:
-            parts[key] = Tensor((hidden,), _bias(data[key], f"{field}.{key}", hidden, "hidden unit"))
+            parts[key] = _vector(data[key], f"{field}.{key}", hidden, "hidden unit")
     return LayerDef(kind, name, recurrent=parts, truncate=_truncate(data, field)), (shape[0], outputs)
 
 
@@ -498,16 +514,23 @@ def _truncate(data: Mapping, field: str) -> int | None:
 
 
 def _bias(data: Any, field: str, count: int, per: str) -> tuple[Rational, ...] | None:
+    """`_vector`'s exact numbers (a layer's bias or β: a few, made at once), or None for none given."""
+    vector = _vector(data, field, count, per)
+    return None if vector is None else vector.entries
+
+
+def _vector(data: Any, field: str, count: int, per: str) -> Tensor | None:
+    """`count` numbers, one per `per` (a bare number when `count` is 1), or None for none given."""
     if data is None:
         return None
     if not isinstance(data, list):
         if count != 1:
             raise InputError(f"{field}: expected {count} numbers (one per {per}), got one")
-        return (exact_number(data, field),)
-    bias = tensor(data, field)
-    if bias.shape != (count,):
-        raise InputError(f"{field}: expected {count} numbers (one per {per}), got shape {_shape(bias.shape)}")
-    return bias.entries
+        return Tensor((1,), (number(data, field),))
+    vector = tensor(data, field)
+    if vector.shape != (count,):
+        raise InputError(f"{field}: expected {count} numbers (one per {per}), got shape {_shape(vector.shape)}")
+    return vector
 
 
 def _whole(value: Any, field: str, least: int) -> int:
