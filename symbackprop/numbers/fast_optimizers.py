@@ -33,8 +33,8 @@ class FastOptimizer:
     def __init__(self, optimizer: OptimizerSpec, spec: LayersSpec, names: Callable[[], LayerParameters],
                  keys: Sequence[tuple[str, str]]) -> None:
         compiled = compile_rules(optimizer, penalty(spec.regularization), spec.learning_rate, "numpy")
-        covers = spec.regularization is not None and names()  # the names only when a penalty must be placed
-        self.penalized = tuple(bool(covers) and covers.graph.penalizes(covers.grids[layer][key].entries[0])
+        named = names() if spec.regularization is not None else None  # named only when a penalty must be placed
+        self.penalized = tuple(named is not None and named.graph.penalizes(named.grids[layer][key].entries[0])
                                for layer, key in keys)
         """Per array: whether the penalty covers it (every entry of an array alike)."""
         self.updates = tuple(compiled[covered] for covered in self.penalized)
