@@ -25,6 +25,7 @@ from symbackprop.numbers.graph_training import exact_gradient, graph_trainee
 from symbackprop.numbers.optimizers import worked_steps
 from symbackprop.spec.vocabulary import OPTIMIZERS
 from tests.test_fast_layers import TOLERANCE, assert_close, example
+from tests.test_layer_penalty import CONV_DENSE
 
 EXAMPLES = ("conv1d", "rnn", "attention", "batchnorm", "blocks")
 """Small specs of several layer kinds: a convolution with a bias, an RNN with b and c, attention (no bias), a batch
@@ -119,16 +120,6 @@ def test_random_optimizer_settings_step_as_the_exact_path(name, optimizer, regul
     if regularization is not None:
         data["regularization"] = regularization
     compare(LayerProblem(data))
-
-
-CONV_DENSE = {
-    "name": "convdense", "inputs": [1, 2, -1, 0.5, 3], "targets": [0.5], "loss": "half_squared_error",
-    "learning_rate": "0.1",
-    "layers": [{"kind": "conv1d", "kernel": [[[1, 0, -1]], [[0.5, 0.2, 0.1]]], "bias": [0.1, -0.2]},
-               {"kind": "flatten"},
-               {"kind": "dense", "weights": [[0.1, 0.2, 0.3, 0.1, -0.1, 0.2]], "bias": [0.3]},
-               {"kind": "sigmoid"}],
-}
 
 
 def _torch_steps(kind: str, weight_decay: float, biases: bool) -> list[list[float]]:
