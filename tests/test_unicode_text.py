@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from sympy import Add, Derivative, Expr, Integer, Mul, Piecewise, Pow, Rational, Symbol, exp, log, simplify, sqrt, tanh
+from sympy import Add, Derivative, Expr, Integer, Mul, Piecewise, Pow, Rational, Symbol, exp, log, nan, oo, simplify, sqrt, tanh, zoo
 
 from symbackprop.derivation import derive
 from symbackprop.formulas import FormulaError, read_equation, read_formula
@@ -222,7 +222,7 @@ _generated = st.recursive(
         children.filter(lambda c: c.free_symbols).map(exp),  # exp(1) is E, which both text printers write as "E"
     ),
     max_leaves=6,
-)
+).filter(lambda e: not e.has(zoo, nan, oo, -oo))  # x**-1 with x = 0 is zoo, which no derivation makes and the printers spell "zoo"
 
 
 @settings(max_examples=150, deadline=None)
