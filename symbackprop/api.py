@@ -133,25 +133,27 @@ def train(source: SpecLike = None, steps: int = 1, *, order: str = "simultaneous
 
 def check(source: SpecLike = None, *, formula: str | None = None, value: str | None = None,
           wrt: str | None = None, quantity: str | None = None,
-          budget: float | None = DEFAULT_BUDGET, hand_round: str | None = None) -> CheckResult:
+          budget: float | None = DEFAULT_BUDGET, hand_round: str | None = None,
+          optimizer: str | None = None) -> CheckResult:
     """Is a hand-derived formula or number right? (see `Problem.check`)"""
     return open_problem(source).check(formula=formula, value=value, wrt=wrt, quantity=quantity, budget=budget,
-                                      hand_round=hand_round)
+                                      hand_round=hand_round, optimizer=optimizer)
 
 
-def check_solution(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+def check_solution(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET,
+                   optimizer: str | None = None) -> Grading:
     """Every line of a hand solution checked; an unreadable line is an `InputError` (see `Problem.check_solution`)."""
-    return open_problem(source).check_solution(solution, budget=budget)
+    return open_problem(source).check_solution(solution, budget=budget, optimizer=optimizer)
 
 
 def grade(source: SpecLike, solution: str, *, budget: float | None = SOLUTION_BUDGET,
-          asked: Sequence[str] = ()) -> Grading:
+          asked: Sequence[str] = (), optimizer: str | None = None) -> Grading:
     """A hand solution graded line by line, with PrairieLearn's keys in its JSON (see `Problem.grade`).
 
         >>> grade("mazur", "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\\nout_h1 = 0.61").score
         0.5
     """
-    return open_problem(source).grade(solution, budget=budget, asked=asked)
+    return open_problem(source).grade(solution, budget=budget, asked=asked, optimizer=optimizer)
 
 
 def tutor(source: SpecLike = None, *, decimals: int = 9) -> Tutor:

@@ -160,6 +160,9 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--budget", type=_seconds, metavar="SECONDS",
                        help=f"give up, exit 2, after this many seconds (default {api.DEFAULT_BUDGET:g}, "
                             f"{api.SOLUTION_BUDGET:g} with --solution)")
+    check.add_argument("--optimizer", choices=api.OPTIMIZERS,
+                       help="the optimizer whose steps (mhat_w5<2>, w_5<3>) are checked, as solve --steps worked "
+                            "them (default: the spec's); see docs/optimizers.md")
     _add_format(check)
     _add_ascii(check)
     _add_width(check)
@@ -389,11 +392,12 @@ def _check(args: argparse.Namespace) -> int:
         if args.wrt is not None or args.quantity is not None:
             raise InputError("--solution: each line names its own quantity; drop --wrt and --quantity")
         budget = api.SOLUTION_BUDGET if args.budget is None else args.budget
-        result = api.check_solution(args.spec, _read_solution(args.solution, "--solution"), budget=budget)
+        result = api.check_solution(args.spec, _read_solution(args.solution, "--solution"), budget=budget,
+                                    optimizer=args.optimizer)
     else:
         result = api.check(args.spec, formula=args.formula, value=args.value, wrt=args.wrt, quantity=args.quantity,
                            budget=api.DEFAULT_BUDGET if args.budget is None else args.budget,
-                           hand_round=args.hand_round)
+                           hand_round=args.hand_round, optimizer=args.optimizer)
     emit(result.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0 if result else 1
 

@@ -35,8 +35,8 @@ from symbackprop.formulas.reader import FormulaError
 from symbackprop.network.graph import Graph, build_graph
 from symbackprop.numbers.graph import graph_values
 from symbackprop.numbers.graph_training import (
-    GRAPH_BACKENDS, compile_graph_optimizer, compiled_graph_training, exact_gradient, graph_trainee, train_graph,
-    train_graph_optimized, update_definitions,
+    GRAPH_BACKENDS, compile_graph_optimizer, compiled_graph_training, exact_gradient, graph_trainee,
+    require_learning_rate, train_graph, train_graph_optimized, update_definitions,
 )
 from symbackprop.numbers.optimizers import OptimizerProgram, Trainee, WorkedSteps, worked_steps
 from symbackprop.numbers.kinks import GraphKink, graph_kinks
@@ -174,28 +174,47 @@ class GraphProblem:
         result = train_graph(self.derived, steps, backend, progress, recorded, self._compiled[backend])
         return Training.of(result, self.graph, every)
 
-    @cached_property
+    @property
     def checker(self) -> GraphChecker:
         """The graph's quantities at the spec's values and at random points, for `check`, with the names of the
-        spec's optimizer's first steps (w<2>, mhat_w<1>), as `solve --steps` prints them, given a learning rate."""
-        stepped = self.spec.learning_rate is not None
-        return GraphChecker(self.derived, self.spec.optimizer if stepped else None, MAX_WORKED_STEPS)
+        spec's optimizer's steps (w<2>, mhat_w<1>, f<1>), as `solve --steps` prints them, given a learning rate."""
+        return self.checker_for(None)
+
+    def checker_for(self, optimizer: str | None) -> GraphChecker:
+        """`checker` with the steps of the optimizer `optimizer` names instead (None: the spec's), as
+        `Problem.checker_for`; naming one on a graph without a learning rate is an `InputError`."""
+        chosen = self.optimizer(optimizer)
+        if chosen not in self._checkers:
+            if optimizer is not None:  # its steps asked for: without a learning rate, one line now
+                require_learning_rate(self.derived)
+            stepped = self.spec.learning_rate is not None
+            self._checkers[chosen] = GraphChecker(self.derived, chosen if stepped else None, MAX_WORKED_STEPS)
+        return self._checkers[chosen]
+
+    @cached_property
+    def _checkers(self) -> dict[OptimizerSpec, GraphChecker]:
+        """The checkers made so far, by optimizer."""
+        return {}
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
               quantity: str | None = None, budget: float | None = DEFAULT_BUDGET,
-              hand_round: str | None = None) -> CheckResult:
+              hand_round: str | None = None, optimizer: str | None = None) -> CheckResult:
         """Is a hand-derived formula or number right for this graph? As `Problem.check`: `wrt` names a
         gradient dE/dv (any name that has one, node or value), `quantity` any quantity of the graph (a node,
-        a value, ∂f/∂x, a local derivative ∂q/∂x); the formula may use every one of them."""
-        return check_answer(lambda: self.checker, self._adjoint, formula, value, wrt, quantity, budget, hand_round)
+        a value, ∂f/∂x, a local derivative ∂q/∂x); the formula may use every one of them, and the quantities of
+        `optimizer`'s steps (default: the spec's)."""
+        return check_answer(lambda: self.checker_for(optimizer), self._adjoint, formula, value, wrt, quantity, budget,
+                            hand_round)
 
-    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET,
+                       optimizer: str | None = None) -> Grading:
         """Every line of a hand solution checked, as `Problem.check_solution`."""
-        return readable(self.grade(solution, budget=budget))
+        return readable(self.grade(solution, budget=budget, optimizer=optimizer))
 
-    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = ()) -> Grading:
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = (),
+              optimizer: str | None = None) -> Grading:
         """A hand solution graded line by line, as `Problem.grade`, over the graph's quantities."""
-        return grade_answer(lambda: self.checker, self.spec.name, solution, budget, asked)
+        return grade_answer(lambda: self.checker_for(optimizer), self.spec.name, solution, budget, asked)
 
     def tutor(self, *, decimals: int = 9) -> Tutor:
         """A tutor page (docs/tutor.md) over the graph's worked solution, as `Problem.tutor`: each step's node

@@ -39,7 +39,7 @@ from symbackprop.checks.penalty import PenaltyCheck, check_penalty, require_pena
 from symbackprop.checks.verify import Checker
 from symbackprop.derivation import Derivation, derive
 from symbackprop.derivation.matrix import MatrixDerivation, derive_matrix
-from symbackprop.derivation.optimizers import first_step, optimizer_rule
+from symbackprop.derivation.optimizers import optimizer_rule
 from symbackprop.derivation.model import Gradient
 from symbackprop.errors import InputError
 from symbackprop.formulas import read_formula
@@ -162,13 +162,24 @@ class Problem:
         """E_total after one update in each order, by the compiled loops `train` keeps."""
         return {order: error_after_update(self.derived, order, self._loop(order, "mpmath")) for order in ORDERS}
 
-    @cached_property
+    @property
     def checker(self) -> Checker:
-        """The derivation's quantities, and the first step of the spec's optimizer (m_w5<1>, mhat_w5<1>, w_5<1>)
-        unless it is sgd, whose step is the derivation's update w_5^+."""
-        optimizer = self.spec.optimizer
-        return Checker(self.derived, lambda: self.after_update,
-                       first_step(self.derived, optimizer) if optimizer.kind != "sgd" else ())
+        """The derivation's quantities, and those of the spec's optimizer's steps (m_w5<1>, mhat_w5<2>, w_5<3>,
+        E_total<1>) as `solve --steps` prints them, each step defined when a name of it is first read."""
+        return self.checker_for(None)
+
+    def checker_for(self, optimizer: str | None) -> Checker:
+        """`checker` with the steps of the optimizer `optimizer` names instead (None: the spec's), its settings
+        as `train` takes them; one checker per optimizer, made the first time it is asked for."""
+        chosen = self.optimizer(optimizer)
+        if chosen not in self._checkers:
+            self._checkers[chosen] = Checker(self.derived, lambda: self.after_update, chosen, MAX_WORKED_STEPS)
+        return self._checkers[chosen]
+
+    @cached_property
+    def _checkers(self) -> dict[OptimizerSpec, Checker]:
+        """The checkers made so far, by optimizer."""
+        return {}
 
     def solve(self, *, decimals: int = 9, hand_round: int | None = None, detail: str = "brief",
               checks: bool = True, steps: int | None = None, optimizer: str | None = None) -> Solution:
@@ -311,29 +322,32 @@ class Problem:
 
     def check(self, *, formula: str | None = None, value: str | None = None, wrt: str | None = None,
               quantity: str | None = None, budget: float | None = DEFAULT_BUDGET,
-              hand_round: str | None = None) -> CheckResult:
+              hand_round: str | None = None, optimizer: str | None = None) -> CheckResult:
         """Is a hand-derived formula or number right? `quantity` or `wrt` names what it should equal;
         a formula may also be written 'quantity = formula', or as a chain 'quantity = formula = numbers = value'
         whose every part is judged. Give a formula or a value, and at most one of `wrt` and `quantity`.
         `hand_round` ('outputs=3,deltas=4', '4sf', ...: numbers/rounding.py) says how the intermediates were
-        rounded by hand. A check that cannot decide within `budget` seconds (None: no limit;
+        rounded by hand. `optimizer` names the optimizer whose steps' quantities (`mhat_w5<2>`) are meant, as
+        `solve` takes it (default: the spec's). A check that cannot decide within `budget` seconds (None: no limit;
         the first question asked of a problem spends some of it deriving the network) is an `InputError`."""
-        return check_answer(lambda: self.checker, lambda name: self._gradient("wrt", name).symbol,
+        return check_answer(lambda: self.checker_for(optimizer), lambda name: self._gradient("wrt", name).symbol,
                             formula, value, wrt, quantity, budget, hand_round)
 
-    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET) -> Grading:
+    def check_solution(self, solution: str, *, budget: float | None = SOLUTION_BUDGET,
+                       optimizer: str | None = None) -> Grading:
         """Every line of a hand solution checked (see `grade`); a line that cannot be read is an `InputError`
         naming it, as every bad input is."""
-        return readable(self.grade(solution, budget=budget))
+        return readable(self.grade(solution, budget=budget, optimizer=optimizer))
 
-    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = ()) -> Grading:
+    def grade(self, solution: str, *, budget: float | None = SOLUTION_BUDGET, asked: Sequence[str] = (),
+              optimizer: str | None = None) -> Grading:
         """A hand solution graded line by line: one step per line ('name = formula = numbers = value'),
         the first wrong line diagnosed, later lines graded with the student's own earlier values carried
         forward. Lines that cannot be read are reported as `format_errors`, as PrairieLearn expects, and not
         graded. `asked`: the names of the quantities a question asks (`Exercise.asked()`), each one no line
         answers counted as a line scored 0. A solution that cannot be graded within `budget` seconds is an
         `InputError`."""
-        return grade_answer(lambda: self.checker, self.spec.name, solution, budget, asked)
+        return grade_answer(lambda: self.checker_for(optimizer), self.spec.name, solution, budget, asked)
 
     def _gradient(self, argument: str, name: str) -> Gradient:
         """The gradient of the parameter `name` ('w5', 'w_5', 'w₅', 'w_{5}'); an unknown name is an error naming

@@ -23,15 +23,16 @@ from collections.abc import Iterator
 import mpmath
 from sympy import Dummy, Expr, Symbol
 
-from symbackprop.checks.graph_steps import GraphSteps
-from symbackprop.checks.verify import NAMES_LISTED, RANDOM_POINTS, Checker, Mistake, closest_names, dropped_parts
+from symbackprop.checks.verify import (
+    NAMES_LISTED, RANDOM_POINTS, Checker, Mistake, closest_names, dropped_parts, real_values,
+)
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.errors import InputError
 from symbackprop.network.symbols import LEARNING_RATE
 from symbackprop.numbers.evaluate import PRECISION, evaluate_definitions
-from symbackprop.names import Partial, parse_key
+from symbackprop.names import Partial
 from symbackprop.numbers.graph import graph_point
-from symbackprop.numbers.graph_training import update_definitions
+from symbackprop.numbers.graph_training import graph_trainee, update_definitions
 from symbackprop.spec.model import OptimizerSpec
 
 RANDOM_SPREAD = mpmath.mpf("0.05")
@@ -48,12 +49,12 @@ class GraphChecker(Checker):
         """The same attributes as `Checker`'s, from the graph (`Checker.__init__` reads a layered network);
         with `optimizer`, the names of its first `max_steps` steps (w<2>, mhat_w<1>) are defined when typed."""
         self.derivation = derivation
-        self.steps = None if optimizer is None else GraphSteps(derivation, optimizer)
-        self.max_steps, self.parts = max_steps, 0
         graph = derivation.graph
         backward = derivation.definitions()
+        model = graph.forward_definitions() + backward
+        self._stepped(optimizer, max_steps, lambda: graph_trainee(derivation), model)
         self.updates = dict(update_definitions(derivation)) if graph.spec.learning_rate is not None else {}
-        self.definitions: list[tuple[Symbol, Expr]] = graph.forward_definitions() + backward + [*self.updates.items()]
+        self.definitions: list[tuple[Symbol, Expr]] = model + [*self.updates.items()]
         self.defined = dict(self.definitions)
         self.backward = {symbol for symbol, _ in backward}
         self.constraints: dict[Symbol, Expr] = {}
@@ -64,7 +65,7 @@ class GraphChecker(Checker):
                 if len(self.start) > RANDOM_POINTS:
                     break
                 start = self._random_start(base, seed)
-                values = _real(lambda: evaluate_definitions(self.definitions, start))
+                values = real_values(lambda: evaluate_definitions(self.definitions, start))
                 if values is not None:
                     self.start.append(start)
                     self.points.append(values)
@@ -85,32 +86,6 @@ class GraphChecker(Checker):
 
     def _samples(self) -> int:
         return 0
-
-    def resolve(self, name: str) -> Symbol:
-        """As `Checker.resolve`, but a name of the optimizer's step k (`v_w<2>`) first defines steps 1 to k, and
-        one of its settings (beta_1) the start."""
-        if name not in self.symbols and self.steps is not None:
-            step = _step(name)
-            if step <= self.max_steps and name in self.steps.names(step) | self.steps.names(max(step - 1, 0)):
-                while name not in self.symbols and self.parts <= step:
-                    self._define(self.steps.part(self.parts))
-                    self.parts += 1
-        return super().resolve(name)
-
-    def _define(self, definitions: list[tuple[Symbol, Expr]]) -> None:
-        """`definitions` added, evaluated at every point (a random point where a value is not real is dropped)."""
-        self.definitions += definitions
-        self.defined.update(definitions)
-        self.backward |= {s for s, _ in definitions}
-        with mpmath.workdps(PRECISION):
-            kept = [(start, _real(lambda point=point: evaluate_definitions(definitions, point)))
-                    for start, point in zip(self.start, self.points)]
-        if kept[0][1] is None:
-            raise InputError("quantity: the optimizer's steps leave the real numbers at the spec's values")
-        kept = [(start, values) for start, values in kept if values is not None]
-        self.start, self.points = [start for start, _ in kept], [values for _, values in kept]
-        self.symbols.update((s.name, s) for s, _ in definitions)
-        self.__dict__.pop("_intervals", None)  # made again with the new names
 
     def _total(self) -> Symbol:
         return self.derivation.graph.loss
@@ -136,24 +111,7 @@ class GraphChecker(Checker):
                 return [(s, new if s == symbol else e) for s, e in self.definitions]
 
             yield from dropped_parts(symbol, expression, changed)
+            yield from self._step_mistakes(symbol, changed)
             if symbol in self.updates:  # v - eta dE/dv: eta or the sign dropped from the step
                 name, step = expression.as_independent(LEARNING_RATE, as_Add=True)
                 yield from dropped_parts(symbol, step, lambda new: changed(name + new))
-
-
-def _step(name: str) -> int:
-    """The step a typed name is marked with (`w<2>`: 2), else 0."""
-    try:
-        return parse_key(name).step or 0
-    except ValueError:
-        return 0
-
-
-def _real(compute) -> dict | None:
-    """`compute()`'s values when every one is a finite real number, else None (a log of a negative number
-    at a random point)."""
-    try:
-        values = compute()
-    except (ArithmeticError, ValueError, TypeError):
-        return None
-    return values if all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in values.values()) else None

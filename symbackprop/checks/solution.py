@@ -28,7 +28,7 @@ from symbackprop.numbers.rounding import decimals_of, rounds_to
 STATUSES = ("right", "carried", "wrong", "skipped", "unreadable")
 """right; right given the student's earlier (wrong) values; wrong; not a step; a step that cannot be read."""
 MISTAKES = ("copied-line", "rounding-slip", "wrong-weight", "swapped", "sign", "dropped-factor", "missing-term",
-            "updated-weight", "distribution", "rounding")
+            "updated-weight", "stale-gradient", "distribution", "rounding")
 """Every mistake id a graded line may name: stable, for graders and their answer notes."""
 MAX_CHARACTERS = 1_000_000
 """The longest solution graded: a grader on a shared server bounds what it is sent."""

@@ -27,6 +27,7 @@ import mpmath
 from sympy import Add, Dummy, Expr, Mul, Pow, S, Symbol, simplify
 
 from symbackprop.checks.budget import attempt
+from symbackprop.checks.steps import OptimizerSteps
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.target_sum import distribution_constraints
 from symbackprop.errors import InputError
@@ -34,10 +35,12 @@ from symbackprop.formulas import Numeral, Side
 from symbackprop.names import name_of, parse_key, readings, symbol as name_symbol
 from symbackprop.network import Partial
 from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.numbers.optimizers import Trainee, network_trainee
 from symbackprop.numbers.interval import bounds, evaluate_interval, interval
 from symbackprop.numbers.rounding import (
     ROUNDED, TRUNCATED, HandRounding, Rounding, decimals_of, how_written, round_half_up, rounds_to,
 )
+from symbackprop.spec.model import OptimizerSpec
 
 RANDOM_POINTS = 3
 HAND_ROUNDING = range(2, 13)
@@ -63,7 +66,8 @@ class Mistake:
     """One likely mistake: its kind, the symbols involved, and where in the derivation it is made."""
 
     kind: str
-    """wrong-weight, swapped, sign, dropped-factor, missing-term, updated-weight, distribution, rounding."""
+    """wrong-weight, swapped, sign, dropped-factor, missing-term, updated-weight, stale-gradient, distribution,
+    rounding."""
     used: Expr | None = None
     instead_of: Expr | None = None
     within: Symbol | None = None
@@ -136,18 +140,22 @@ class Checker:
 
     `orders`, when given, returns E_total after one update in each order of update (the problem's
     compiled loops): a value after an update is also right for an order other than the simultaneous one.
-    `after`: more quantities defined over the derivation's, checked alike (an optimizer's first step)."""
+    With `optimizer`, the quantities of its first `max_steps` steps (m_w5<1>, mhat_w5<2>, w_5<3>, E_total<1>)
+    are defined when a name of them is typed, and checked alike (`checks.steps`)."""
 
     def __init__(self, derivation: Derivation, orders: Callable[[], Mapping[str, mpmath.mpf]] | None = None,
-                 after: Sequence[tuple[Symbol, Expr]] = ()):
+                 optimizer: OptimizerSpec | None = None, max_steps: int = 0):
         self.derivation = derivation
         self.orders = orders
         network = derivation.network
-        self.definitions: list[tuple[Symbol, Expr]] = list(network.forward_definitions())
-        self.definitions += [(d.symbol, d.expression) for d in derivation.definitions] + list(after)
+        forward, backward = network.forward_definitions(), [(d.symbol, d.expression) for d in derivation.definitions]
+        self.definitions: list[tuple[Symbol, Expr]] = forward + backward
         self.definitions += self._after_update(self.definitions)
         self.defined = dict(self.definitions)
-        self.backward = {d.symbol for d in derivation.definitions} | {s for s, _ in after}
+        self.backward = {s for s, _ in backward}
+        updates = {u.symbol for u in derivation.updates}
+        self._stepped(optimizer, max_steps, lambda: network_trainee(derivation),
+                      forward + [(s, e) for s, e in backward if s not in updates])
         self.constraints = distribution_constraints(network)
         """Targets that form a distribution stay one at the random points, so (out - target)/N checks right."""
         self.deltas = {d.symbol: d for d in derivation.deltas}
@@ -177,10 +185,23 @@ class Checker:
         return [(u.symbol, u.expression) for u in self.derivation.updates if u.symbol not in dict(definitions)] + \
             [(renamed[s], e.xreplace(renamed)) for s, e in forward]
 
+    def _stepped(self, optimizer: OptimizerSpec | None, max_steps: int, trainee: Callable[[], Trainee],
+                 model: list[tuple[Symbol, Expr]]) -> None:
+        """The optimizer's steps over `model` (its forward and backward definitions), none defined yet."""
+        self.steps = None if optimizer is None else OptimizerSteps(trainee, model, optimizer)
+        self.max_steps, self.parts = max_steps, 0
+
     def resolve(self, name: str) -> Symbol:
         """For the formula reader: a canonical name to the network's symbol. Sample 1 of a network of one
-        sample is the network's own name (net_h1[1] is net_h1). An unknown name is a KeyError whose message
-        suggests the nearest name and lists the network's names."""
+        sample is the network's own name (net_h1[1] is net_h1). A name of the optimizer's step k (`v_w5<2>`)
+        first defines steps 1 to k, and one of its settings (beta_1) the start. An unknown name is a KeyError
+        whose message suggests the nearest name and lists the network's names."""
+        if name not in self.symbols and self.steps is not None:
+            step = _step(name)
+            if step <= self.max_steps and name in self.steps.names(step) | self.steps.names(max(step - 1, 0)):
+                while name not in self.symbols and self.parts <= step:
+                    self._define(self.steps.part(self.parts))
+                    self.parts += 1
         if name in self.symbols:
             return self.symbols[name]
         try:
@@ -199,6 +220,22 @@ class Checker:
             if meant:
                 raise KeyError(f"it may be {' or '.join(meant)}: write the indices apart with commas")
         raise KeyError(self._unknown(name))
+
+    def _define(self, definitions: list[tuple[Symbol, Expr]]) -> None:
+        """`definitions` added, evaluated at every point (a random point where a value is not real is dropped).
+        A formula for one of them is compared with its own definition, as a forward quantity's is (expanded down
+        to the spec's values, step 3's lines multiply out past what simplifying does within the budget)."""
+        self.definitions += definitions
+        self.defined.update(definitions)
+        with mpmath.workdps(PRECISION):
+            kept = [(start, real_values(lambda point=point: evaluate_definitions(definitions, point)))
+                    for start, point in zip(self.start, self.points)]
+        if kept[0][1] is None:
+            raise InputError("quantity: the optimizer's steps leave the real numbers at the spec's values")
+        kept = [(start, values) for start, values in kept if values is not None]
+        self.start, self.points = [start for start, _ in kept], [values for _, values in kept]
+        self.symbols.update((s.name, s) for s, _ in definitions)
+        self.__dict__.pop("_intervals", None)  # made again with the new names
 
     def _unknown(self, name: str) -> str:
         """did you mean ...? and the network's names (its parameters and forward and update quantities)."""
@@ -254,13 +291,14 @@ class Checker:
         """Numbers first (at the spec's point and at random points), then the simplified difference,
         which is left out (None) when the formula is too large to expand, the time runs out, or `symbolic` is
         False (a whole solution's grade reads only the numbers' verdict)."""
+        formula = self.as_read(formula, quantity)
         unknown = sorted((str(s) for s in formula.free_symbols if s not in self.points[0]))
         if unknown:
             raise InputError(f"--formula: the network has no quantity {unknown[0]}")
         values = [self._formula_value(formula, point) for point in self.points]
         expected = [point[quantity] for point in self.points]
         equal = all(close(a, b) for a, b in zip(values, expected))
-        right = self.defined.get(quantity, quantity) if quantity not in self.backward else quantity
+        right = quantity if quantity in self.backward or formula == quantity else self.defined.get(quantity, quantity)
         difference = None
         if symbolic and _expanded_terms(formula) <= MAX_EXPANDED_TERMS:
             difference = attempt(SYMBOLIC_SHARE, lambda: simplify(
@@ -274,6 +312,11 @@ class Checker:
             differs=lambda mistaken: not all(close(a, b) for a, b in zip(mistaken, expected)), given=values[0])
         return Verdict(shown, False, expected[0], values[0], symbolic=difference is not None,
                        difference=difference, explanations=explanations)
+
+    def as_read(self, formula: Expr, quantity: Symbol) -> Expr:
+        """`formula` as a line about `quantity` means it: in a line of an optimizer's step k (`g_w5<2> =
+        ∂E_total/∂w₅`), the model's quantities are those at the parameters before the step (`checks.steps`)."""
+        return formula if self.steps is None else formula.xreplace(self.steps.reading(quantity))
 
     def _formula_value(self, formula: Expr, point: dict) -> mpmath.mpf:
         try:
@@ -325,11 +368,16 @@ class Checker:
         """A formula with printed numbers in it: right when the network's value lies in the range the
         numbers allow, each anywhere within half a unit of its last digit (a number the spec gives taken as
         exact first, then as rounded too: 0.6 may be out_h1 rounded), or, failing that, each cut off there
-        (truncated). Mistakes are sought against the first, narrowest range."""
+        (truncated). In a line of an optimizer's step, its settings and the learning rate are exact each time
+        (1 - 0.9 is 1 - β₁, not anything from 0.05 to 0.15). Mistakes are sought against the first, narrowest
+        range."""
+        expression = self.as_read(expression, quantity)
         expected = self.points[0][quantity]
-        allowed = None
-        for rule, given_exact in ((ROUNDED, True), (ROUNDED, False), (TRUNCATED, False)):
-            numbers = self._numbers_range(expression, rule, given_exact)
+        with mpmath.workdps(PRECISION):
+            exact = {to_mpf(number) for number in self.steps.numbers(quantity)} if self.steps is not None else set()
+        allowed, given = None, exact | set(self.start[0].values())
+        for rule, exactly in ((ROUNDED, given), (ROUNDED, exact), (TRUNCATED, exact)):
+            numbers = self._numbers_range(expression, rule, exactly)
             allowed = numbers if allowed is None else allowed
             if _within(numbers, expected):
                 return Verdict(self.shown(quantity), True, expected, _middle(numbers),
@@ -340,11 +388,10 @@ class Checker:
         return Verdict(self.shown(quantity), False, expected, _middle(allowed), interval=bounds(allowed),
                        explanations=explanations)
 
-    def _numbers_range(self, expression: Expr, rule: str, given_exact: bool):
+    def _numbers_range(self, expression: Expr, rule: str, given: set[mpmath.mpf]):
         """Every value `expression` takes at the spec's point with each printed number anywhere it may have
-        been before it was rounded (ROUNDED) or cut off (TRUNCATED); with `given_exact`, a number the spec
-        gives (a weight, an input) is taken as exact."""
-        given = set(self.start[0].values()) if given_exact else set()
+        been before it was rounded (ROUNDED) or cut off (TRUNCATED), but those `given` (a weight, an input),
+        taken as exact."""
         values = dict(self._intervals)
         for numeral in (s for s in expression.free_symbols if isinstance(s, Numeral)):
             with mpmath.workdps(PRECISION):
@@ -494,6 +541,13 @@ class Checker:
             if textbook is not None:
                 yield Mistake("distribution", textbook, within=symbol), changed(textbook)
             yield from dropped_parts(symbol, expression, changed)
+            yield from self._step_mistakes(symbol, changed)
+
+    def _step_mistakes(self, symbol: Symbol, changed: Callable[[Expr], list]) -> Iterator[tuple[Mistake, list]]:
+        """An optimizer's step k (from 2) reading the step before's gradient g_w<k-1> where its own g_w<k> belongs."""
+        before = None if self.steps is None else self.steps.gradient_before(symbol)
+        if before is not None:
+            yield Mistake("stale-gradient", before, symbol, symbol), changed(before)
 
     def _textbook_delta(self, symbol: Symbol) -> Expr | None:
         """A softmax delta's (out - target)/N, when its sample's targets do not sum to 1 (soft labels):
@@ -686,6 +740,24 @@ def _within(allowed, value: mpmath.mpf) -> bool:
 def _middle(value) -> mpmath.mpf:
     low, high = bounds(value)
     return (low + high) / 2
+
+
+def _step(name: str) -> int:
+    """The step a typed name is marked with (`w<2>`: 2), else 0."""
+    try:
+        return parse_key(name).step or 0
+    except ValueError:
+        return 0
+
+
+def real_values(compute: Callable[[], dict]) -> dict | None:
+    """`compute()`'s values when every one is a finite real number, else None (a log of a negative number
+    at a random point)."""
+    try:
+        values = compute()
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return values if all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in values.values()) else None
 
 
 def _first_line(error: Exception) -> str:

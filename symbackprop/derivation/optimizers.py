@@ -18,7 +18,6 @@ from functools import lru_cache
 
 from sympy import Abs, Add, Dummy, Expr, Integer, Mul, Pow, Rational, S, Symbol, collect, diff, expand
 
-from symbackprop.derivation.model import Derivation
 from symbackprop.names import Name, name_of, symbol
 from symbackprop.network.symbols import LEARNING_RATE, PENALTY_STRENGTH
 from symbackprop.network.unevaluated import unevaluated_product, unevaluated_sum
@@ -161,24 +160,6 @@ def instance_names(rule: OptimizerRule, parameter: Symbol, step: int | None) -> 
     for quantity, _expression in rule.lines:
         names.setdefault(quantity, state_at(quantity, parameter, step))
     return names
-
-
-def first_step(derivation: Derivation, spec: OptimizerSpec) -> list[tuple[Symbol, Expr]]:
-    """The optimizer's first step as definitions over the derivation's quantities, for checking one worked by
-    hand (check --quantity 'mhat_w5<1>'): the settings' values, w_5<0> = w_5, the state at 0,
-    g_w5<1> = dE_total/dw_5, then each trained parameter's lines."""
-    network = derivation.network
-    found = penalty(network.spec.regularization)
-    plain, with_penalty = optimizer_rule(spec), optimizer_rule(spec, found)
-    gradients = {g.parameter.name: g.symbol for g in derivation.gradients}
-    definitions: list[tuple[Symbol, Expr]] = list(plain.settings)
-    for parameter in network.trainable:
-        rule = with_penalty if penalized(parameter.is_bias, found) else plain
-        definitions += [(at_step(parameter.symbol, 0), parameter.symbol),
-                        (gradient_at(parameter.symbol, 1), gradients[parameter.name]),
-                        *((state_at(q, parameter.symbol, 0), S.Zero) for q in rule.state),
-                        *instance(rule, parameter.symbol, 1)]
-    return definitions
 
 
 def at_step(parameter: Symbol, step: int | None) -> Symbol:

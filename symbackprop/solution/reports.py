@@ -178,6 +178,8 @@ def describe(mistake: Mistake) -> tuple[str | Expr, ...]:
         return "the term ", used, " missing from the sum for ", within
     if mistake.kind == "updated-weight":
         return "the updated ", used, " used where the original ", instead, " belongs (in ", within, ")"
+    if mistake.kind == "stale-gradient":
+        return "the step before's gradient ", used, " used where ", instead, " belongs"
     if mistake.kind == "distribution":
         return within, " = ", used, " used, which holds only for targets that sum to 1, and these do not"
     if mistake.kind == "rounding":
