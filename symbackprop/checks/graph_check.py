@@ -104,7 +104,7 @@ class GraphChecker(Checker):
         """Each factor dropped from a product and each term missing from a sum that `quantity` is made of:
         a chain-rule term's upstream or local factor, a use of a shared name, a factor of a local derivative
         or of a node's formula, a factor of an update's step; with `own`, only in `quantity`'s own definition."""
-        for symbol in [quantity] if own else self._reachable(quantity):
+        for symbol in [quantity] if own else self._suspects(quantity):
             expression = self.defined[symbol]
 
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:

@@ -60,10 +60,14 @@ class OptimizerSteps:
         self._before.update((gradient_at(s, step + 1), gradient_at(s, step)) for s in self._trained)
         return lines + model
 
+    def read_after(self, quantity: Symbol) -> int:
+        """The steps after which a line about `quantity` reads the model: k - 1 for a line of step k's rule or its
+        gradient g_w<k>, k for the loss f<k> (and the rest of the model after step k), 0 for any other quantity."""
+        return self._read_at.get(quantity, 0)
+
     def reading(self, quantity: Symbol) -> dict[Symbol, Symbol]:
-        """The model's names as a line about `quantity` reads them: at the parameters after step k - 1 for a line
-        of step k's rule or its gradient g_w<k>, after step k for the loss f<k>, as given for any other quantity."""
-        return self._renamings[self._read_at.get(quantity, 0)]
+        """The model's names as a line about `quantity` reads them (`read_after`): the spec's own for step 0."""
+        return self._renamings[self.read_after(quantity)]
 
     def numbers(self, quantity: Symbol) -> tuple[Rational, ...]:
         """The numbers a line about `quantity` writes exactly, whatever their digits: for a quantity of a step, the

@@ -307,7 +307,7 @@ class Checker:
         if equal:
             return Verdict(shown, True, expected[0], values[0], symbolic=difference == 0)
         explanations = self._diagnose(
-            quantity, self.start,
+            quantity, self.points,
             judge=lambda mistaken, _: mistaken[0] if all(close(a, b) for a, b in zip(mistaken, values)) else None,
             differs=lambda mistaken: not all(close(a, b) for a, b in zip(mistaken, expected)), given=values[0])
         return Verdict(shown, False, expected[0], values[0], symbolic=difference is not None,
@@ -383,7 +383,7 @@ class Checker:
                 return Verdict(self.shown(quantity), True, expected, _middle(numbers),
                                rounding=None if rule == ROUNDED else rule, interval=bounds(numbers))
         explanations = self._diagnose(
-            quantity, self.start[:1], judge=lambda mistaken, _: mistaken[0] if _within(allowed, mistaken[0]) else None,
+            quantity, self.points[:1], judge=lambda mistaken, _: mistaken[0] if _within(allowed, mistaken[0]) else None,
             differs=lambda mistaken: not close(mistaken[0], expected), given=_middle(allowed))
         return Verdict(self.shown(quantity), False, expected, _middle(allowed), interval=bounds(allowed),
                        explanations=explanations)
@@ -432,7 +432,7 @@ class Checker:
                 return Verdict(shown, True, expected, given, places, by_hand=True, rounding=str(rounding))
         right = round_half_up(expected, places)
         explanations = self._diagnose(
-            quantity, self.start[:1], judge=lambda mistaken, definitions: self._gives(definitions, quantity, mistaken[0], text),
+            quantity, self.points[:1], judge=lambda mistaken, definitions: self._gives(definitions, quantity, mistaken[0], text),
             differs=lambda mistaken: round_half_up(mistaken[0], places) != right, given=given)
         slip = self._rounding_slip(quantity, text)
         if slip is not None:
@@ -485,15 +485,17 @@ class Checker:
 
     # The search
 
-    def _diagnose(self, quantity: Symbol, starts: list[dict], judge: Callable, differs: Callable,
+    def _diagnose(self, quantity: Symbol, points: list[dict], judge: Callable, differs: Callable,
                   given: mpmath.mpf) -> list[Explanation]:
-        """The mistakes that give what was written (`judge(values, definitions)` returns the value shown, or
-        None), never one that gives the right value (`differs(values)` is False); when none gives it, only
-        the closest of those that differ, with `exact` False."""
+        """The mistakes that give what was written at `points` (`judge(values, definitions)` returns the value
+        shown, or None), never one that gives the right value (`differs(values)` is False); when none gives it,
+        only the closest of those that differ, with `exact` False. A mistake that differs at the spec's point and
+        does not give what was written there is not evaluated at the other points."""
         found, closest = [], None
         for mistake, definitions in self._mistakes(quantity):
-            definitions = _needed(definitions, quantity)
-            values = [self._run(definitions, start)[quantity] for start in starts]
+            values = [self._rerun(definitions, quantity, points[0])]
+            if len(points) > 1 and (not differs(values) or judge(values, definitions) is not None):
+                values += [self._rerun(definitions, quantity, point) for point in points[1:]]
             if not differs(values):
                 continue
             value = judge(values, definitions)
@@ -515,7 +517,7 @@ class Checker:
         paths = _connections(network)
         siblings = _siblings(network)
         updated = {u.parameter.symbol: u.symbol for u in self.derivation.updates}
-        for symbol in [quantity] if own else self._reachable(quantity):
+        for symbol in [quantity] if own else self._suspects(quantity):
             expression = self.defined[symbol]
 
             def changed(new: Expr) -> list[tuple[Symbol, Expr]]:
@@ -580,6 +582,16 @@ class Checker:
             self._upstreams[quantity] = set(self._reachable(quantity)) - {quantity}
         return self._upstreams[quantity]
 
+    def _suspects(self, quantity: Symbol) -> list[Symbol]:
+        """The definitions a mistake behind `quantity` is sought in, itself first: those it depends on; for a quantity
+        of an optimizer's step only those of its own step (its lines, and the model at the parameters they read),
+        as each step before has lines of its own to check."""
+        reachable = self._reachable(quantity)
+        if self.steps is None:
+            return reachable
+        step = self.steps.read_after(quantity)
+        return [symbol for symbol in reachable if self.steps.read_after(symbol) == step]
+
     def _reachable(self, quantity: Symbol) -> list[Symbol]:
         """The defined symbols `quantity` depends on, itself first."""
         seen, stack = [], [quantity]
@@ -610,6 +622,31 @@ class Checker:
         if isinstance(symbol, Dummy):
             return None
         return _KINDS.get(name_of(symbol).base)
+
+    def _rerun(self, definitions: list[tuple[Symbol, Expr]], quantity: Symbol, point: dict) -> mpmath.mpf:
+        """`quantity` as `definitions` (the checker's, a mistake made in them) give it at one of the checker's
+        `point`s: only a definition that differs from the checker's, or reads one that does, is evaluated again
+        (a mistake in a step's line need not evaluate the steps before it, nor the network, again)."""
+        values, changed = ChainMap({}, point), set()
+        with mpmath.workdps(PRECISION):
+            for symbol, expression in definitions:
+                if self.defined.get(symbol) is not expression or not self._reads(symbol).isdisjoint(changed):
+                    changed.add(symbol)
+                    values[symbol] = evaluate(expression, values)
+                if symbol == quantity:
+                    break
+        return values[quantity]
+
+    @cached_property
+    def _uses(self) -> dict[Symbol, frozenset[Symbol]]:
+        """What each definition reads, as `_reads` has found it so far."""
+        return {}
+
+    def _reads(self, symbol: Symbol) -> frozenset[Symbol]:
+        """The symbols the checker's definition of `symbol` reads, kept per symbol."""
+        if symbol not in self._uses:
+            self._uses[symbol] = frozenset(self.defined[symbol].free_symbols)
+        return self._uses[symbol]
 
     def _run(self, definitions, start: dict, hand_round: Callable[[Symbol], Rounding | None] | None = None) -> dict:
         with mpmath.workdps(PRECISION):
