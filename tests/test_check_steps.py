@@ -100,7 +100,6 @@ def test_step_one_gradients_number_among_the_numbers_of_step_two_is_caught(kind)
 def test_a_wrong_number_at_step_two_is_caught_in_its_part(kind):
     """The first parameter's line of step 2 with its value off by 1%, then with that value in its numbers: the
     wrong part is the one judged wrong, and the verdict gives the right value."""
-    name, _ = GRADIENT[kind]
     parameter = next(line.split(" = ")[0] for line in _step_lines(kind, "momentum")
                      if line.split(" = ")[0].endswith("⟨2⟩") and "_" not in line.split(" = ")[0])
     head, value = _line(kind, "momentum", parameter + " = ").rsplit(" = ", 1)
@@ -173,7 +172,7 @@ def test_an_unknown_optimizer_is_one_line_naming_the_option_and_the_names(capsys
         sbp.check("mazur", value="1", wrt="w5", optimizer="adagrad")
 
 
-def test_a_named_optimizer_on_a_graph_without_a_learning_rate_is_one_line(capsys):
+def test_a_named_optimizer_on_a_graph_without_a_learning_rate_is_one_line():
     spec = {key: value for key, value in NEURON.items() if key != "learning_rate"}
     with pytest.raises(sbp.InputError, match="^learning_rate: training a graph needs the spec's learning_rate"):
         sbp.check(spec, value="2", quantity="w_0<1>", optimizer="adam")
