@@ -173,6 +173,9 @@ def _build_parser() -> argparse.ArgumentParser:
     grade.add_argument("solution", help="the solution, one step per line ('-': stdin)")
     grade.add_argument("--budget", type=_seconds, default=api.SOLUTION_BUDGET, metavar="SECONDS",
                        help=f"give up, exit 2, after this many seconds (default {api.SOLUTION_BUDGET:g})")
+    grade.add_argument("--optimizer", choices=api.OPTIMIZERS,
+                       help="the optimizer whose steps the solution works, as solve --steps worked them (default: the "
+                            "spec's); see docs/optimizers.md")
     _add_format(grade)
     _add_ascii(grade)
     _add_width(grade)
@@ -404,7 +407,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     """The grade is the answer: exit 0 whatever the score (unreadable lines are its `format_errors`)."""
-    grading = api.grade(args.spec, _read_solution(args.solution, "solution"), budget=args.budget)
+    grading = api.grade(args.spec, _read_solution(args.solution, "solution"), budget=args.budget,
+                        optimizer=args.optimizer)
     emit(grading.render(_format(args, None), ascii=args.ascii, width=_width(args, None)), None)
     return 0
 

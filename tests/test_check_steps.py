@@ -184,3 +184,16 @@ def test_the_command_line_reads_a_step_three_line_of_another_optimizer(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["correct"] is False and report["explanations"][0]["kind"] == "dropped-factor"
     assert main(["check", "mazur", "--optimizer", "adam", "--formula", _line("network", "adam", "w₅⟨3⟩ = ")]) == 0
+
+
+def test_grade_reads_the_steps_of_the_optimizer_it_is_given(tmp_path, capsys):
+    """`grade --optimizer adam` scores adam's worked steps on the neuron graph (whose optimizer is sgd) 1, and the
+    same lines without it 0: adam's state (m, vhat) is no quantity of sgd's, and sgd's w₁⟨1⟩ is another number."""
+    lines = [line for line in _step_lines("graph", "adam", steps=2) if line.startswith(("m_w1", "vhat_w1", "w₁⟨"))]
+    assert len(lines) == 6
+    path = tmp_path / "steps.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["grade", "neuron", str(path), "--optimizer", "adam", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["score"] == 1
+    assert main(["grade", "neuron", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["score"] == 0
