@@ -1,14 +1,17 @@
 """`exercise --prairielearn DIR` makes DIR and its missing parents as part of its all-or-nothing write: a failure
-leaves none of the folders it made; DIR that is a file, or cannot be made, is one line and exit 2."""
+leaves none of the folders it made; DIR that is a file, or cannot be made, is one line and exit 2. Its info.json's
+tags name the kind of exercise."""
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 
 import pytest
 
+import symbackprop as sbp
 from symbackprop.cli import main
 from symbackprop.prairielearn import FILES
 
@@ -81,3 +84,15 @@ def test_output_files_still_want_their_folder(tmp_path, capsys, monkeypatch):
     assert main(["exercise", "--seed", "3", "-o", "missing/sheet.md"]) == 2
     one_line(capsys, "symbackprop: --output: cannot write 'missing/sheet.md': no folder ")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(("draw", "kind"), [
+    (lambda: sbp.exercise(3), ["network"]),
+    (lambda: sbp.graph_exercise(3, nodes=6), ["computation-graph"]),
+    (lambda: sbp.layer_exercise(3, "lstm"), ["layer", "lstm"]),
+    (lambda: sbp.layer_exercise(3, "attention"), ["layer", "attention"]),
+])
+def test_info_json_tags_name_the_kind_of_exercise(draw, kind):
+    tags = json.loads(draw().prairielearn()["info.json"])["tags"]
+    assert tags == ["symbackprop", "backpropagation", *kind]
+    assert all(isinstance(tag, str) and tag == tag.strip() and tag for tag in tags)  # PrairieLearn's tags: strings
