@@ -192,7 +192,8 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
     exercise.add_argument("--prairielearn", metavar="DIR", help="write a PrairieLearn question (info.json, "
-                                                                 "question.html, server.py) into the folder DIR, made if missing")
+                                                                 "question.html, server.py) into the folder DIR "
+                                                                 "(made if missing)")
     _add_ascii(exercise)
     _add_width(exercise)
     exercise.set_defaults(run=_exercise, parser=exercise)

@@ -2,11 +2,12 @@
 
 Every destination is checked before any work is done (`destination`): a directory, a device, a
 FIFO or a socket is refused with one line, and a symbolic link is followed to the regular file it
-names, so the link stays a link. A destination may be let make its missing folders (a PrairieLearn
-question's DIR and its parents); `write` makes them first, then writes each file beside its target under a
-temporary name and renames it over the target only once every file is written; the replaced file keeps
-its mode (and owner, where allowed). A failure, Ctrl-C or SIGTERM part-way leaves no temporary file
-behind, no destination changed and no folder it made. Standard output that is closed, full or a broken pipe is one line.
+names, so the link stays a link. A destination may be allowed missing folders (a PrairieLearn
+question's DIR and its parents): `write` makes them first. It writes each file beside its target under
+a temporary name and renames it over the target only once every file is written; the replaced file
+keeps its mode (and owner, where allowed). A failure, Ctrl-C or SIGTERM part-way leaves no temporary
+file behind, no destination changed and no folder it made. Standard output that is closed, full or a
+broken pipe is one line.
 """
 
 from __future__ import annotations

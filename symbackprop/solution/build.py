@@ -19,6 +19,8 @@ from symbackprop.checks.finite_differences import (
     ABSOLUTE_EXPONENT, DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, TRUNCATION_FACTOR,
     ZERO_FLOOR_EXPONENT, GradientCheck,
 )
+from symbackprop.checks.graph import AdjointCheck
+from symbackprop.checks.penalty import PenaltyCheck
 from symbackprop.derivation import Delta, Derivation, Gradient, LocalDerivative
 from symbackprop.network import Network, Parameter
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
@@ -207,7 +209,7 @@ def agreement(digits: float, difference: mpmath.mpf | None) -> str:
     return fixed(min(digits, FD_DIGITS), 0) if difference is None else f"|diff| {tabulated(difference, 2)}"
 
 
-def absolute_note(checks: Sequence[GradientCheck]) -> tuple[Note, ...]:
+def absolute_note(checks: Sequence[GradientCheck | AdjointCheck | PenaltyCheck]) -> tuple[Note, ...]:
     """What a |diff| in the 'digits agreeing' column means, when a row has one."""
     if all(check.absolute_difference is None for check in checks):
         return ()

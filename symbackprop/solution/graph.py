@@ -145,8 +145,8 @@ def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck
                 f"to {REQUIRED_DIGITS} significant digits; a node is moved with everything it depends on held."
                 + _sample_note(len(checks), len(derivation.adjoints)))
     kinks = [Note(f"kink: {text}.") for text in dict.fromkeys(c.kink for c in checks if c.kink)]
-    return Section("Gradient checks", (note, *kinks, *absolute_note(checks), Table(("gradient", "symbolic", "mpmath FD", "digits agreeing",
-                                                            "status"), rows)))
+    table = Table(("gradient", "symbolic", "mpmath FD", "digits agreeing", "status"), rows)
+    return Section("Gradient checks", (note, *kinks, *absolute_note(checks), table))
 
 
 def _sample_note(checked: int, adjoints: int) -> str:

@@ -70,8 +70,8 @@ def penalty_check_section(trainee: Trainee, checks: list[PenaltyCheck]) -> Secti
     symbols = dict(zip(trainee.names, trainee.symbols))
     rows = tuple((symbols[c.parameter], tabulated(c.symbolic, 15), tabulated(c.high, 15),
                   agreement(c.agreeing_digits, c.absolute_difference), c.status) for c in checks)
-    return Section("Penalty checks", (note, *absolute_note(checks), Table(("parameter", f"d{loss}/dθ + dR/dθ", f"mpmath FD of {loss} + R",
-                                                   "digits agreeing", "status"), rows)))
+    table = Table(("parameter", f"d{loss}/dθ + dR/dθ", f"mpmath FD of {loss} + R", "digits agreeing", "status"), rows)
+    return Section("Penalty checks", (note, *absolute_note(checks), table))
 
 
 def with_optimizer_steps(solution: WorkedSolution, trainee: Trainee, worked: WorkedSteps, kind: str,
