@@ -198,7 +198,8 @@ def _build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--answers", metavar="FILE", help="write the answer key (the worked solution) to FILE")
     exercise.add_argument("--spec-out", metavar="FILE", help="write the exercise's spec (JSON) to FILE")
     exercise.add_argument("--prairielearn", metavar="DIR", help="write a PrairieLearn question (info.json, "
-                                                                 "question.html, server.py) into the folder DIR")
+                                                                 "question.html, server.py) into the folder DIR "
+                                                                 "(made if missing)")
     _add_ascii(exercise)
     _add_width(exercise)
     exercise.set_defaults(run=_exercise, parser=exercise)
@@ -301,7 +302,8 @@ def _exercise(args: argparse.Namespace) -> int:
     question = [(str(Path(args.prairielearn, name)), f"--prairielearn/{name}") for name in api.PRAIRIELEARN_FILES] \
         if args.prairielearn else []
     places = destinations([(path, option) for path, option in ((args.output, "--output"), (args.answers, "--answers"),
-                                                                (args.spec_out, "--spec-out")) if path] + question)
+                                                                (args.spec_out, "--spec-out")) if path] + question,
+                          make_folders={option for _, option in question})
     exercise = _drawn_exercise(args)
     sheet = exercise.sheet().render(_format(args, args.output), ascii=args.ascii,
                                      width=_width(args, args.output))

@@ -2,10 +2,12 @@
 
 Every destination is checked before any work is done (`destination`): a directory, a device, a
 FIFO or a socket is refused with one line, and a symbolic link is followed to the regular file it
-names, so the link stays a link. `write` writes each file beside its target under a temporary name
-and renames it over the target only once every file is written; the replaced file keeps its mode
-(and owner, where allowed). A failure, Ctrl-C or SIGTERM part-way leaves no temporary file behind
-and no destination changed. Standard output that is closed, full or a broken pipe is one line.
+names, so the link stays a link. A destination may be allowed missing folders (a PrairieLearn
+question's DIR and its parents): `write` makes them first. It writes each file beside its target under
+a temporary name and renames it over the target only once every file is written; the replaced file
+keeps its mode (and owner, where allowed). A failure, Ctrl-C or SIGTERM part-way leaves no temporary
+file behind, no destination changed and no folder it made. Standard output that is closed, full or a
+broken pipe is one line.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Container, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from symbackprop.errors import InputError
@@ -33,17 +35,20 @@ class Destination:
     mode: int | None
     owner: tuple[int, int] | None
     option: str
+    folders: tuple[Path, ...] = ()
+    """The missing folders `write` makes for it, outermost first."""
 
     def refuse(self, reason: str) -> InputError:
         return InputError(f"{self.option}: cannot write {self.given!r}: {reason}")
 
 
-def destination(path: str, option: str = "--output") -> Destination:
-    """`path` checked as somewhere a command may write, before it does any work."""
+def destination(path: str, option: str = "--output", make_folders: bool = False) -> Destination:
+    """`path` checked as somewhere a command may write, before it does any work; with `make_folders`, its folder
+    may be missing, to be made by `write` inside the nearest folder that exists."""
     target = Path(os.path.realpath(path))
     try:
         status = os.stat(target)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a folder on the way is missing, or a file: said below
         status = None
     except OSError as error:
         raise InputError(f"{option}: cannot write {path!r}: {error.strerror or error}") from None
@@ -56,16 +61,28 @@ def destination(path: str, option: str = "--output") -> Destination:
         if not os.access(target, os.W_OK):
             raise found.refuse(os.strerror(errno.EACCES))
         found = Destination(path, target, stat.S_IMODE(status.st_mode), (status.st_uid, status.st_gid), option)
-    if not target.parent.is_dir():
-        raise found.refuse(f"no folder {str(target.parent)!r}")
-    if not os.access(target.parent, os.W_OK | os.X_OK):
+    folders = _missing(target.parent) if make_folders else ()
+    existing = folders[0].parent if folders else target.parent
+    if not existing.is_dir():
+        raise found.refuse(f"{str(existing)!r} is a file, not a folder" if existing.exists()
+                           else f"no folder {str(existing)!r}")
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise found.refuse(os.strerror(errno.EACCES))
-    return found
+    return replace(found, folders=folders)
 
 
-def destinations(paths: list[tuple[str, str]]) -> list[Destination]:
-    """Each (path, option) checked, and no file named twice."""
-    checked = [destination(path, option) for path, option in paths]
+def _missing(folder: Path) -> tuple[Path, ...]:
+    """`folder` and those of its parents that do not exist, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return tuple(reversed(missing))
+
+
+def destinations(paths: list[tuple[str, str]], make_folders: Container[str] = ()) -> list[Destination]:
+    """Each (path, option) checked, and no file named twice; the options in `make_folders` may name missing folders."""
+    checked = [destination(path, option, option in make_folders) for path, option in paths]
     for index, later in enumerate(checked):
         for earlier in checked[:index]:
             if later.target == earlier.target:
@@ -74,9 +91,17 @@ def destinations(paths: list[tuple[str, str]]) -> list[Destination]:
 
 
 def write(contents: list[tuple[str | bytes, Destination]]) -> None:
-    """Every file written whole, or none changed: all written under temporary names first, then renamed."""
+    """Every file written whole, or none changed: the missing folders made, every file written under a temporary
+    name, then all renamed; a failure removes what was made."""
     temporaries: list[tuple[str, Destination]] = []
+    made: list[Path] = []
     try:
+        for _content, place in contents:
+            for folder in place.folders:
+                with _signals_held():  # a folder is made and remembered, or neither
+                    if not folder.is_dir():
+                        _make(folder, place)
+                        made.append(folder)
         for content, place in contents:
             with _signals_held():  # a temporary file is created and remembered, or neither
                 temporaries.append((_temporary(place), place))
@@ -89,9 +114,20 @@ def write(contents: list[tuple[str | bytes, Destination]]) -> None:
                 except OSError as error:
                     raise place.refuse(error.strerror or str(error)) from None
                 temporaries.pop(0)
+        made.clear()
     finally:
         for temporary, _place in temporaries:
             Path(temporary).unlink(missing_ok=True)
+        for folder in reversed(made):
+            with suppress(OSError):  # a folder someone else has since written into stays
+                folder.rmdir()
+
+
+def _make(folder: Path, place: Destination) -> None:
+    try:
+        folder.mkdir()
+    except OSError as error:
+        raise place.refuse(error.strerror or str(error)) from None
 
 
 def emit(content: str, output: str | None, option: str = "--output") -> None:

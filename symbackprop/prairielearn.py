@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 FILES = ("info.json", "question.html", "server.py")
 ANSWER = "solution"
 """The name of the question's one answer (`answers-name`)."""
+KIND_TAGS = {"exercise": "network", "graph_exercise": "computation-graph", "layer_exercise": "layer"}
+"""The tag naming a question's kind, by the API function that draws its exercise; a layer exercise's is followed
+by its layer's kind (lstm, attention, ...), so that a course's question list filters by either. Not `graph`:
+PrairieLearn's standardized tag of that name is a question about reading or drawing a plot."""
 _NAMESPACE = uuid.UUID("6f1c6a2e-7d0b-4a55-9f0e-3b8f7f3c2d11")
 """PrairieLearn wants a uuid per question: the same exercise gets the same one."""
 
@@ -97,6 +101,12 @@ def grade(data):
 '''
 
 
+def _kind_tags(exercise: Exercise) -> list[str]:
+    """The info.json tags naming the exercise's kind: network, computation-graph, or layer and its layer's kind."""
+    layer = exercise.options.get("layer")
+    return [KIND_TAGS[exercise.drawn_by], *([layer] if layer is not None else [])]
+
+
 def question_files(exercise: Exercise) -> dict[str, str]:
     """The question's files by name: info.json, question.html, server.py. Whatever the kind of exercise (a
     network's, a graph's, a layer's), the instructions count and open its answer key, and server.py draws it
@@ -108,7 +118,7 @@ def question_files(exercise: Exercise) -> dict[str, str]:
         "uuid": str(uuid.uuid5(_NAMESPACE, json.dumps([exercise.seed, exercise.options], sort_keys=True))),
         "title": f"Backpropagation by hand: exercise {exercise.seed} ({drawn})",
         "topic": "Backpropagation",
-        "tags": ["symbackprop", "backpropagation"],
+        "tags": ["symbackprop", "backpropagation", *_kind_tags(exercise)],
         "type": "v3",
         "singleVariant": True,
     }

@@ -39,7 +39,9 @@ MAX_CHECKED_PARAMETERS = 1_000
 costs the square of the size: about 10 s at 1,000 parameters, over a minute at 10,000."""
 ZERO_FLOOR_EXPONENT = 25
 """A gradient smaller than 10^-25 (such as an exact zero) is compared absolutely, against 10^-25:
-significant digits of zero mean nothing, and the symbolic value itself carries ~10^-50 of noise."""
+significant digits of zero mean nothing, and the symbolic value itself carries ~10^-50 of noise. Agreeing
+to `REQUIRED_DIGITS` digits against that floor is a difference of at most 10^-`ABSOLUTE_EXPONENT`."""
+ABSOLUTE_EXPONENT = ZERO_FLOOR_EXPONENT + REQUIRED_DIGITS
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class GradientCheck:
         return agreeing_digits(self.high, self.symbolic)
 
     @property
+    def absolute_difference(self) -> mpmath.mpf | None:
+        return absolute_difference(self.high, self.symbolic)
+
+    @property
     def passed(self) -> bool:
         return self.double_error <= self.double_tolerance and self.agreeing_digits >= REQUIRED_DIGITS
 
@@ -82,6 +88,12 @@ def agreeing_digits(estimate: mpmath.mpf, symbolic: mpmath.mpf) -> float:
         return float(FD_DIGITS)
     scale = max(abs(symbolic), mpmath.mpf(10) ** -ZERO_FLOOR_EXPONENT)
     return float(-mpmath.log10(difference / scale))
+
+
+def absolute_difference(estimate: mpmath.mpf, symbolic: mpmath.mpf) -> mpmath.mpf | None:
+    """|estimate - symbolic| for a value compared absolutely (below 10^-ZERO_FLOOR_EXPONENT: a zero and its
+    noise), whose agreeing digits a reader cannot trust; None for a value compared by its significant digits."""
+    return abs(estimate - symbolic) if abs(symbolic) < mpmath.mpf(10) ** -ZERO_FLOOR_EXPONENT else None
 
 
 def check_gradients(derivation: Derivation) -> list[GradientCheck]:

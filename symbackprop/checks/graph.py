@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import mpmath
 from sympy import Symbol
 
-from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, agreeing_digits
+from symbackprop.checks.finite_differences import (FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, absolute_difference,
+                                                   agreeing_digits)
 from symbackprop.derivation.graph import Adjoint, GraphDerivation
 from symbackprop.errors import CheckFailure
 from symbackprop.network.detach import is_detached
@@ -51,6 +52,10 @@ class AdjointCheck:
     @property
     def agreeing_digits(self) -> float:
         return agreeing_digits(self.estimate, self.symbolic)
+
+    @property
+    def absolute_difference(self) -> mpmath.mpf | None:
+        return absolute_difference(self.estimate, self.symbolic)
 
     @property
     def passed(self) -> bool:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import mpmath
 from sympy import Abs, Expr, Piecewise, Symbol
 
-from symbackprop.checks.finite_differences import FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, agreeing_digits
+from symbackprop.checks.finite_differences import (FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, absolute_difference,
+                                                   agreeing_digits)
 from symbackprop.derivation import Derivation
 from symbackprop.derivation.graph import GraphDerivation
 from symbackprop.derivation.optimizers import THETA, Penalty, penalized, penalty
@@ -36,6 +37,10 @@ class PenaltyCheck:
     @property
     def agreeing_digits(self) -> float:
         return agreeing_digits(self.high, self.symbolic)
+
+    @property
+    def absolute_difference(self) -> mpmath.mpf | None:
+        return absolute_difference(self.high, self.symbolic)
 
     @property
     def status(self) -> str:

@@ -149,6 +149,22 @@ def significant(value: mpmath.mpf, digits: int = DIGITS) -> str:
     return mpmath.nstr(value, digits, min_fixed=-PLAIN_EXPONENT, max_fixed=PLAIN_EXPONENT, strip_zeros=False)
 
 
+SCIENTIFIC_BELOW = -6
+"""A table's number under 10^-6 in size is written in scientific notation, as Python's g format writes the
+tolerances beside it (6.06e-06): written out, it would open with six zeros or more, which a reader counts rather
+than reads, fifty of them for a gradient that is zero but for the 50-digit evaluation's noise (-2.88e-51); and at a
+table's 15 significant digits the scientific form is then the shorter."""
+
+
+def tabulated(value: mpmath.mpf, digits: int) -> str:
+    """`value` to `digits` significant digits for a table: plain decimals as `significant` writes them, or under
+    10^`SCIENTIFIC_BELOW` in size scientific with a signed exponent of two digits at least, as `general` writes
+    a double: -2.87696393394324e-51, 1.00000000000000e-07."""
+    text = mpmath.nstr(value, digits, min_fixed=SCIENTIFIC_BELOW - 1, max_fixed=PLAIN_EXPONENT, strip_zeros=False)
+    mantissa, scientific, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent):+03d}" if scientific else mantissa
+
+
 def full(value: mpmath.mpf | float) -> str:
     """Every digit worth keeping: `DIGITS` significant digits from the exact path, all of a double's
     (its shortest repr) from a double-precision one."""

@@ -8,7 +8,7 @@ update; then all updates together, and the error after one update in both orders
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import mpmath
@@ -16,8 +16,11 @@ import mpmath
 from sympy import Abs, Derivative, Eq, Expr, Max, Mul, Pow, Rational, Symbol, preorder_traversal
 
 from symbackprop.checks.finite_differences import (
-    DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, TRUNCATION_FACTOR, GradientCheck,
+    ABSOLUTE_EXPONENT, DOUBLE_TOLERANCE_FACTOR, FD_DIGITS, FD_EXPONENT, REQUIRED_DIGITS, TRUNCATION_FACTOR,
+    ZERO_FLOOR_EXPONENT, GradientCheck,
 )
+from symbackprop.checks.graph import AdjointCheck
+from symbackprop.checks.penalty import PenaltyCheck
 from symbackprop.derivation import Delta, Derivation, Gradient, LocalDerivative
 from symbackprop.network import Network, Parameter
 from symbackprop.derivation.rules import RewriteRule, applied, fold_product, fold_sum, rule_steps, written_out
@@ -26,7 +29,7 @@ from symbackprop.network.unevaluated import unevaluated_sum
 from symbackprop.numbers.evaluate import to_mpf
 from symbackprop.numbers.kinks import Kink, kinks
 from symbackprop.numbers.point import pass_values, spec_values
-from symbackprop.numbers.rounding import display_numerals, fixed, general, significant
+from symbackprop.numbers.rounding import display_numerals, fixed, general, significant, tabulated
 from symbackprop.numbers.training import ORDERS, error_after_update
 from symbackprop.solution.figure import Figure, network_figure, path_figure
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
@@ -187,17 +190,32 @@ def check_section(derivation: Derivation, checks: list[GradientCheck]) -> Sectio
     """The finite-difference checks as a table, with the step and tolerance of each."""
     rows = []
     for check in checks:
-        rows.append((derivation.gradient(check.parameter).symbol, significant(check.symbolic, 15),
+        rows.append((derivation.gradient(check.parameter).symbol, tabulated(check.symbolic, 15),
                      general(check.double, 15), general(check.double_step, 3), general(check.double_error, 2),
-                     general(check.double_tolerance, 2), significant(check.high, 15),
-                     fixed(min(check.agreeing_digits, FD_DIGITS), 0), check.status))
+                     general(check.double_tolerance, 2), tabulated(check.high, 15),
+                     agreement(check.agreeing_digits, check.absolute_difference), check.status))
     header = ("gradient", "symbolic", "double FD", "step h", "|difference|", "tolerance", "mpmath FD",
               "digits agreeing", "status")
     note = Note(("Central differences: in double precision with ", _FD_STEP, " and tolerance ", _FD_TOLERANCE,
                  f" plus {TRUNCATION_FACTOR} times the truncation error estimated at 2h, where ", _EPSILON,
                  f" is the machine epsilon; in mpmath at {FD_DIGITS} digits with ", _H,
                  f" = 1e-{FD_EXPONENT}, required to agree to {REQUIRED_DIGITS} significant digits."))
-    return Section("Gradient checks", (note, Table(header, tuple(rows))))
+    return Section("Gradient checks", (note, *absolute_note(checks), Table(header, tuple(rows))))
+
+
+def agreement(digits: float, difference: mpmath.mpf | None) -> str:
+    """A check table's 'digits agreeing': the digits, or for a value compared absolutely (`difference`, from
+    the checks) that difference, |diff| 2.9e-51: digits agreeing with a zero's noise would mean nothing."""
+    return fixed(min(digits, FD_DIGITS), 0) if difference is None else f"|diff| {tabulated(difference, 2)}"
+
+
+def absolute_note(checks: Sequence[GradientCheck | AdjointCheck | PenaltyCheck]) -> tuple[Note, ...]:
+    """What a |diff| in the 'digits agreeing' column means, when a row has one."""
+    if all(check.absolute_difference is None for check in checks):
+        return ()
+    return (Note(f"A value under 1e-{ZERO_FLOOR_EXPONENT} in size (a zero, up to the evaluation's noise) is compared "
+                 f"absolutely: its 'digits agreeing' gives |diff|, the difference of the two values, at most "
+                 f"1e-{ABSOLUTE_EXPONENT} to pass."),)
 
 
 _EPSILON, _H, _P = Symbol("epsilon"), Symbol("h"), Symbol("p")

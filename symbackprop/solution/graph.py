@@ -22,8 +22,8 @@ from symbackprop.numbers.evaluate import PRECISION, evaluate
 from symbackprop.numbers.graph import graph_point, use_gradients
 from symbackprop.numbers.graph_training import update_definitions
 from symbackprop.numbers.kinks import GraphKink
-from symbackprop.numbers.rounding import display_numerals, fixed, significant
-from symbackprop.solution.build import DETAILS, local_derivative_steps
+from symbackprop.numbers.rounding import display_numerals, fixed, significant, tabulated
+from symbackprop.solution.build import DETAILS, absolute_note, agreement, local_derivative_steps
 from symbackprop.solution.figure import Figure
 from symbackprop.solution.graph_figure import FIGURE_LIMIT, graph_figure, graph_layout, paths_to_loss
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
@@ -139,14 +139,14 @@ def graph_kink_section(at_kink: Sequence[GraphKink]) -> Section | None:
 def adjoint_check_section(derivation: GraphDerivation, checks: list[AdjointCheck]) -> Section:
     """Every gradient against its mpmath finite difference, as a table."""
     symbols = {adjoint.quantity.name: adjoint.symbol for adjoint in derivation.adjoints}
-    rows = tuple((symbols[c.quantity], significant(c.symbolic, 15), significant(c.estimate, 15),
-                  f"{min(c.agreeing_digits, FD_DIGITS):.0f}", c.status) for c in checks)
+    rows = tuple((symbols[c.quantity], tabulated(c.symbolic, 15), tabulated(c.estimate, 15),
+                  agreement(c.agreeing_digits, c.absolute_difference), c.status) for c in checks)
     note = Note(f"Central differences in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree "
                 f"to {REQUIRED_DIGITS} significant digits; a node is moved with everything it depends on held."
                 + _sample_note(len(checks), len(derivation.adjoints)))
     kinks = [Note(f"kink: {text}.") for text in dict.fromkeys(c.kink for c in checks if c.kink)]
-    return Section("Gradient checks", (note, *kinks, Table(("gradient", "symbolic", "mpmath FD", "digits agreeing",
-                                                            "status"), rows)))
+    table = Table(("gradient", "symbolic", "mpmath FD", "digits agreeing", "status"), rows)
+    return Section("Gradient checks", (note, *kinks, *absolute_note(checks), table))
 
 
 def _sample_note(checked: int, adjoints: int) -> str:

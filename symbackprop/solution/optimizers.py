@@ -20,8 +20,8 @@ from symbackprop.derivation.optimizers import GRADIENT, THETA, at_step, gradient
 from symbackprop.names import name_of, symbol
 from symbackprop.numbers.evaluate import PRECISION, to_mpf
 from symbackprop.numbers.optimizers import Trainee, WorkedStep, WorkedSteps
-from symbackprop.numbers.rounding import fixed, significant, to_significant
-from symbackprop.solution.build import l1_kink_note
+from symbackprop.numbers.rounding import fixed, tabulated, to_significant
+from symbackprop.solution.build import absolute_note, agreement, l1_kink_note
 from symbackprop.solution.model import Note, Section, Step, Table, WorkedSolution
 from symbackprop.spec.load import optimizer_spec
 from symbackprop.spec.model import RegularizationSpec
@@ -68,10 +68,10 @@ def penalty_check_section(trainee: Trainee, checks: list[PenaltyCheck]) -> Secti
                  f"in mpmath at {FD_DIGITS} digits with h = 1e-{FD_EXPONENT}, required to agree to "
                  f"{REQUIRED_DIGITS} significant digits."))
     symbols = dict(zip(trainee.names, trainee.symbols))
-    rows = tuple((symbols[c.parameter], significant(c.symbolic, 15), significant(c.high, 15),
-                  fixed(min(c.agreeing_digits, FD_DIGITS), 0), c.status) for c in checks)
-    return Section("Penalty checks", (note, Table(("parameter", f"d{loss}/dθ + dR/dθ", f"mpmath FD of {loss} + R",
-                                                   "digits agreeing", "status"), rows)))
+    rows = tuple((symbols[c.parameter], tabulated(c.symbolic, 15), tabulated(c.high, 15),
+                  agreement(c.agreeing_digits, c.absolute_difference), c.status) for c in checks)
+    table = Table(("parameter", f"d{loss}/dθ + dR/dθ", f"mpmath FD of {loss} + R", "digits agreeing", "status"), rows)
+    return Section("Penalty checks", (note, *absolute_note(checks), table))
 
 
 def with_optimizer_steps(solution: WorkedSolution, trainee: Trainee, worked: WorkedSteps, kind: str,
