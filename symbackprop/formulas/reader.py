@@ -105,7 +105,8 @@ _ASCII_PARTIAL = re.compile(r"d(?P<of>[^/]*?)\s*/\s*d(?P<wrt>.*)", re.DOTALL)
 _ASCII_WORD = re.compile(r"([A-Za-z]+[0-9]*)(_[^<\[^]*)?(\[[0-9]+(?:,[0-9]+)+\])?(?:<([0-9]+)>)?(?:\[([0-9]+)\])?(\^\+)?",
                          re.DOTALL)
 _TEXT_WORD = re.compile(r"\{\s*([A-Za-z0-9]+)\s*\}")
-_LABEL_NOISE = re.compile(r"\\[A-Za-z]+|[\s{}_\[\]]")
+_LABEL_NOISE = re.compile(r"\\(?:text|mathrm|textrm|mathit)(?![A-Za-z])|\\|[\s{}_\[\]]")
+"""What a subscript's labels are written with: \\text{...} and the like, a Greek letter's backslash (\\mu is mu)."""
 _INNER_UNDERSCORE = re.compile(r"(?<=[A-Za-z0-9])_")
 """An underscore between indices, read as a comma: W_1_2 is W_1,2."""
 _DECIMAL = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
@@ -333,7 +334,8 @@ def _canonical(base: str, labels: tuple[str, ...] = (), step: int | None = None,
 
 
 def _labels(subscript: str) -> tuple[str, ...]:
-    r"""_{h2, 1} -> (h2, 1); _{\text{total}} -> (total,); _5 -> (5,); ₁,₂ -> (1, 2); _1_2 and [1,2] -> (1, 2)."""
+    r"""_{h2, 1} -> (h2, 1); _{\text{total}} -> (total,); _{\mu} -> (mu,); _5 -> (5,); ₁,₂ -> (1, 2); _1_2 and [1,2]
+    -> (1, 2)."""
     return tuple(_LABEL_NOISE.sub("", _INNER_UNDERSCORE.sub(",", plain(subscript))).split(","))
 
 
