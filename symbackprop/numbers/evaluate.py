@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import mpmath
 from sympy import (
-    Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
+    E, Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
     Symbol, exp, log, sign, tanh, true,
 )
 from sympy.logic.boolalg import And, Boolean
@@ -35,6 +35,8 @@ def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
         return values[expr]
     if isinstance(expr, Number):
         return to_mpf(expr)
+    if expr is E:  # Euler's number, as a formula's `e` (or e^{1}) reads
+        return +mpmath.e
     if isinstance(expr, Add):
         return mpmath.fsum(evaluate(term, values) for term in expr.args)
     if isinstance(expr, Mul):
