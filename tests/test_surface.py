@@ -205,6 +205,8 @@ CALLS = {
 @given(st.sampled_from(sorted(CALLS)), JUNK)
 @example("formula", "e")  # Euler's number alone: interval evaluation had no rule for it (NotImplementedError)
 @example("formula", "e + w_5")  # and neither had the point evaluation
+@example("value", ".0")  # mpmath reads no number from '.0': a ValueError where the value was read
+@example("formula", "-.00")
 def test_wrong_arguments_raise_input_error_and_nothing_else(argument, value):
     try:
         CALLS[argument](value)

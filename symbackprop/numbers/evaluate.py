@@ -7,6 +7,7 @@ significant digits and rounded only when displayed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 
 import mpmath
 from sympy import (
@@ -19,7 +20,7 @@ from symbackprop.network.detach import detach
 from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import Rounding
 
-__all__ = ["PRECISION", "evaluate", "evaluate_definitions", "to_mpf"]
+__all__ = ["PRECISION", "evaluate", "evaluate_definitions", "printed_mpf", "to_mpf"]
 
 
 def to_mpf(number: Number) -> mpmath.mpf:
@@ -27,6 +28,13 @@ def to_mpf(number: Number) -> mpmath.mpf:
     if number.is_Rational:
         return mpmath.mpf(int(number.p)) / int(number.q)
     return mpmath.mpf(number._mpf_)
+
+
+def printed_mpf(printed: str) -> mpmath.mpf:
+    """A written decimal ('0.0821', '-.5', '8.2e-2') as an mpf at the current precision. Read through Decimal:
+    mpmath reads no number from a point with no digit before it and only zeros after ('.0', '-.00'). The
+    quotient is rounded once, as mpmath rounds what it reads."""
+    return mpmath.fdiv(*Decimal(printed).as_integer_ratio())
 
 
 def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
