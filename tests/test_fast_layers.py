@@ -13,7 +13,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symbackprop as sbp
@@ -47,7 +47,22 @@ def assert_close(fast: dict[str, float], exact: dict, what: str) -> None:
 
 def check_gradients(data: dict) -> None:
     """The loss, every parameter's gradient and every input's gradient, fast against exact."""
+    _agree(LayerProblem(data), data.get("name"))
+
+
+def check_drawn_gradients(data: dict) -> None:
+    """`check_gradients` for a random draw where the gradients are defined and have a scale. Left out: a draw
+    with a relu exactly at 0 or a max pool's tie (no derivative there: the exact path takes its convention,
+    the double path whichever side its rounding lands on; 0.01·(-0.46) + 0.01·0.46 is 3.7e-19 in a BLAS dot),
+    and a draw whose exact loss is 0 (every exact gradient is 0, so rounding's 1e-23 has nothing to be
+    relative to)."""
     problem = LayerProblem(data)
+    assume(not problem.kinks)
+    assume(problem.values[problem.graph.loss] != 0)
+    _agree(problem, data.get("name"))
+
+
+def _agree(problem: LayerProblem, what: str | None) -> None:
     network = problem.fast_network
     tokens = problem.layer_spec.layers[0].kind == "embedding"
     loss, gradients, dx = network.gradients(network.start, inputs=not tokens)
@@ -57,7 +72,7 @@ def check_gradients(data: dict) -> None:
     assert set(fast) == {name.name for name in problem.graph.spec.trainable}
     if not tokens:
         fast.update({x.name: value for x, value in zip(problem.layered.inputs.entries, dx.ravel())})
-    assert_close(fast, {k: v for k, v in exact.items() if k != "E"}, data.get("name"))
+    assert_close(fast, {k: v for k, v in exact.items() if k != "E"}, what)
 
 
 def test_every_layer_kind_has_a_fast_layer():
@@ -235,25 +250,49 @@ RANDOM = settings(max_examples=12, deadline=None, suppress_health_check=[HealthC
 @RANDOM
 @given(convolutions())
 def test_random_convolutions_and_pools_agree_with_the_exact_path(data):
-    check_gradients(data)
+    check_drawn_gradients(data)
 
 
 @RANDOM
 @given(recurrences())
 def test_random_recurrent_layers_agree_with_the_exact_path(data):
-    check_gradients(data)
+    check_drawn_gradients(data)
 
 
 @RANDOM
 @given(attentions())
 def test_random_attention_agrees_with_the_exact_path(data):
-    check_gradients(data)
+    check_drawn_gradients(data)
 
 
 @RANDOM
 @given(normalizations())
 def test_random_normalizations_residuals_and_dropout_agree_with_the_exact_path(data):
-    check_gradients(data)
+    check_drawn_gradients(data)
+
+
+def test_a_draw_on_relus_kink_with_a_zero_loss_is_left_out_for_both_reasons():
+    """The draw that failed (hypothesis seed 15): the exact path is 0 throughout, on relu's kink; the fast path
+    leaves 3.7e-19 after the convolution's dot, so its relu passes and its K gradient is 1.7e-23."""
+    drawn = {"name": "conv", "inputs": [["0.00", "-0.46"], ["0.00", "0.46"]],
+             "layers": [{"kind": "conv1d", "kernel": [[["0.01"], ["0.01"]]], "stride": 1, "padding": 0},
+                        {"kind": "relu"}, {"kind": "flatten"},
+                        {"kind": "dense", "weights": [["0.00", "0.00"], ["0.00", "0.01"]], "bias": ["0.00", "0.00"]}],
+             "targets": ["0.00", "0.00"], "loss": "half_squared_error"}
+    problem = LayerProblem(drawn)
+    assert problem.kinks and problem.values[problem.graph.loss] == 0
+
+
+def test_on_relus_kink_where_doubles_are_exact_the_fast_path_takes_the_engines_derivative():
+    """A zero kernel puts every relu at 0 in doubles too: the fast path's relu' there is the engine's, 0, so K's
+    gradient is 0 (with relu' = 1 it would be δ·x)."""
+    zero_kernel = {"name": "conv", "inputs": [["0.10", "-0.46"], ["0.20", "0.46"]],
+                   "layers": [{"kind": "conv1d", "kernel": [[["0.00"], ["0.00"]]], "stride": 1, "padding": 0},
+                              {"kind": "relu"}, {"kind": "flatten"},
+                              {"kind": "dense", "weights": [["0.30", "0.20"], ["0.10", "0.40"]], "bias": ["0.50", "0.10"]}],
+                   "targets": ["0.00", "0.70"], "loss": "half_squared_error"}
+    assert LayerProblem(zero_kernel).kinks
+    check_gradients(zero_kernel)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])

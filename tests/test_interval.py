@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import mpmath
 import pytest
-from sympy import Abs, Max, Min, Piecewise, StrictGreaterThan, Symbol, exp, log, tanh
+from sympy import E, Abs, Max, Min, Piecewise, StrictGreaterThan, Symbol, exp, log, tanh
 
+from symbackprop.numbers.evaluate import evaluate
 from symbackprop.numbers.interval import bounds, evaluate_interval, interval
 
 x, y = Symbol("x"), Symbol("y")
@@ -35,6 +36,14 @@ def test_increasing_functions_take_their_bounds_images():
         with mpmath.workdps(50):
             exact = [same(mpmath.mpf(v)) for v in ("0.5", "0.6")]
         assert low <= exact[0] and high >= exact[1] and high - low < mpmath.mpf("0.2")
+
+
+def test_eulers_number_evaluates_and_is_held_by_its_interval():
+    """A typed formula's `e` (or e^{1}) is SymPy's E, a constant and no Number."""
+    low, high = bounds(evaluate_interval(E * y, AROUND))
+    with mpmath.workdps(50):
+        assert low <= mpmath.e * mpmath.mpf("0.5") and mpmath.e * mpmath.mpf("0.6") <= high
+        assert evaluate(E, {}) == +mpmath.e
 
 
 @pytest.mark.parametrize("expr", [1 / x, log(x), x ** mpmath.mpf("0.5")])

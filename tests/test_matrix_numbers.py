@@ -7,11 +7,12 @@ import sys
 
 import numpy
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from symbackprop.derivation import derive
 from symbackprop.derivation.matrix import derive_matrix
 from symbackprop.network import build_network
+from symbackprop.numbers.kinks import kinks
 from symbackprop.numbers.matrix import compile_matrix, named_values, point_arrays
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.training import compile_network, compile_training, train
@@ -53,7 +54,11 @@ def test_the_examples_agree_with_the_exact_path(name):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
 def test_random_networks_agree_with_the_exact_path(data):
-    _agrees_with_the_exact_path(derive(build_network(spec_from_dict(data))))
+    derivation = derive(build_network(spec_from_dict(data)))
+    # A relu exactly at 0 (tests/test_networks.py's ON_THE_KINK; or 0.01 · -0.46 + 0.01 · 0.46, 0 in plain doubles
+    # but 3.7e-19 in a BLAS dot) has no derivative: the matrix path takes the side its rounding lands on.
+    assume(not kinks(derivation.network, pass_values(derivation)))
+    _agrees_with_the_exact_path(derivation)
 
 
 def _dense(widths: list[int], activations: list[str], samples: int, seed: int = 3) -> dict:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import mpmath
 import pytest
 
+from symbackprop.numbers.evaluate import printed_mpf
 from symbackprop.numbers.point import pass_values
 from symbackprop.numbers.rounding import decimals_of, fixed, round_half_up, significant
 from symbackprop.numbers.training import PROGRESS_CALLS, compile_network, train
@@ -19,6 +20,14 @@ def test_rounding_is_half_up_away_from_zero():
     assert fixed(mpmath.mpf("0.7513650695"), 9) == "0.75136507"
     assert fixed(mpmath.mpf("-1e-12"), 9) == "0"
     assert decimals_of("0.0000351085") == 10 and decimals_of("0.40") == 2 and decimals_of("3") == 0
+
+
+@pytest.mark.parametrize(("printed", "with_a_zero"), [(".0", "0.0"), ("-.00", "-0.00"), (".5", "0.5"),
+                                                    ("-.082167041", "-0.082167041"), (".82167041e-1", "0.082167041")])
+def test_a_written_number_without_a_digit_before_its_point_reads_as_with_one(printed, with_a_zero):
+    """mpmath itself reads no number from '.0' (a ValueError, a traceback from check --value .0)."""
+    with mpmath.workdps(50):
+        assert printed_mpf(printed) == mpmath.mpf(with_a_zero)
 
 
 def test_a_negative_value_that_rounds_to_zero_is_zero_not_minus_zero():

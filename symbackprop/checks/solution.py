@@ -22,7 +22,7 @@ from sympy import Expr, Symbol
 from symbackprop.checks.verify import Checker, Explanation, Verdict
 from symbackprop.errors import InputError
 from symbackprop.formulas import FormulaError, read_equation
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions
+from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, printed_mpf
 from symbackprop.numbers.rounding import decimals_of, rounds_to
 
 STATUSES = ("right", "carried", "wrong", "skipped", "unreadable")
@@ -265,7 +265,7 @@ class _Grader:
         mistake that reproduces it exactly; None when nothing does."""
         if copied is not None:
             return Finding("copied-line", source=copied[0], line=copied[1])
-        given = mpmath.mpf(written)
+        given = printed_mpf(written)
         unit = mpmath.mpf(10) ** -decimals_of(written)
         with mpmath.workdps(PRECISION):
             candidates = [expected] + ([] if carried is None else [carried]) + [evaluate(n, {}) for n in numbers]
@@ -295,7 +295,7 @@ class _Grader:
         leave no real number (an output written as 1.2 under a logarithm of 1 - out)."""
         checker = self.checker
         with mpmath.workdps(PRECISION):
-            yours = {symbol: mpmath.mpf(text) for symbol, (text, _line) in self.yours.items() if symbol != quantity}
+            yours = {symbol: printed_mpf(text) for symbol, (text, _line) in self.yours.items() if symbol != quantity}
             definitions = [(s, e) for s, e in checker.definitions if s not in yours]
             try:
                 value = evaluate_definitions(definitions, {**checker.start[0], **yours})[quantity]

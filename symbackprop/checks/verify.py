@@ -34,7 +34,7 @@ from symbackprop.errors import InputError
 from symbackprop.formulas import Numeral, Side
 from symbackprop.names import name_of, parse_key, readings, symbol as name_symbol
 from symbackprop.network import Partial
-from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, to_mpf
+from symbackprop.numbers.evaluate import PRECISION, evaluate, evaluate_definitions, printed_mpf, to_mpf
 from symbackprop.numbers.optimizers import Trainee, network_trainee
 from symbackprop.numbers.interval import bounds, evaluate_interval, interval
 from symbackprop.numbers.rounding import (
@@ -417,7 +417,7 @@ class Checker:
         rounded (an exact tie either way) or truncated from the value, or from the value after an update in
         another order, or from intermediates rounded by `hand` or to its own decimals."""
         places = decimals_of(text)
-        given = mpmath.mpf(text)
+        given = printed_mpf(text)
         expected = self.points[0][quantity]
         shown = self.shown(quantity)
         how = how_written(expected, text)
@@ -460,7 +460,7 @@ class Checker:
                 uniform = rounding.rest if not rounding.kinds else None
                 decimals = uniform.digits if uniform and not uniform.significant and uniform.rule == "half-up" else None
                 return Explanation(Mistake("rounding", decimals=decimals, rounding=rounding), value, True,
-                                   _distance(value, mpmath.mpf(text)))
+                                   _distance(value, printed_mpf(text)))
         return None
 
     def _other_orders(self, quantity: Symbol) -> dict[str, mpmath.mpf]:

@@ -7,10 +7,11 @@ significant digits and rounded only when displayed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 
 import mpmath
 from sympy import (
-    Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
+    E, Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
     Symbol, exp, log, sign, tanh, true,
 )
 from sympy.logic.boolalg import And, Boolean
@@ -19,7 +20,7 @@ from symbackprop.network.detach import detach
 from symbackprop.numbers.precision import PRECISION
 from symbackprop.numbers.rounding import Rounding
 
-__all__ = ["PRECISION", "evaluate", "evaluate_definitions", "to_mpf"]
+__all__ = ["PRECISION", "evaluate", "evaluate_definitions", "printed_mpf", "to_mpf"]
 
 
 def to_mpf(number: Number) -> mpmath.mpf:
@@ -29,12 +30,21 @@ def to_mpf(number: Number) -> mpmath.mpf:
     return mpmath.mpf(number._mpf_)
 
 
+def printed_mpf(printed: str) -> mpmath.mpf:
+    """A written decimal ('0.0821', '-.5', '8.2e-2') as an mpf at the current precision. Read through Decimal:
+    mpmath reads no number from a point with no digit before it and only zeros after ('.0', '-.00'). The
+    quotient is rounded once, as mpmath rounds what it reads."""
+    return mpmath.fdiv(*Decimal(printed).as_integer_ratio())
+
+
 def evaluate(expr: Expr, values: Mapping[Symbol, mpmath.mpf]) -> mpmath.mpf:
     """The value of `expr` with each symbol looked up in `values` (a missing symbol is a KeyError)."""
     if isinstance(expr, Symbol):
         return values[expr]
     if isinstance(expr, Number):
         return to_mpf(expr)
+    if expr is E:  # Euler's number, as a formula's `e` (or e^{1}) reads
+        return +mpmath.e
     if isinstance(expr, Add):
         return mpmath.fsum(evaluate(term, values) for term in expr.args)
     if isinstance(expr, Mul):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import mpmath
 from sympy import (
-    Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
+    E, Abs, Add, Expr, GreaterThan, LessThan, Max, Min, Mul, Number, Piecewise, Pow, StrictGreaterThan, StrictLessThan,
     Symbol, exp, log, tanh, true,
 )
 
@@ -61,6 +61,8 @@ def _evaluate(expr: Expr, values: Mapping[Symbol, Interval]) -> Interval:
         return values[expr]
     if isinstance(expr, Number):
         return iv.mpf(expr.p) / expr.q if expr.is_Rational else iv.mpf(mpmath.mpf(expr._mpf_))
+    if expr is E:  # Euler's number, as a formula's `e` (or e^{1}) reads: an interval that holds it
+        return +iv.e
     if isinstance(expr, Add):
         return sum((_evaluate(term, values) for term in expr.args), iv.mpf(0))
     if isinstance(expr, Mul):
