@@ -90,6 +90,14 @@ def test_no_mistake_is_named_when_none_reproduces_the_number():
     assert "no likely mistake reproduces it at its printed precision" in PROBLEM.grade("out_o1 = 0.123").render("text", width=None)
 
 
+@pytest.mark.parametrize("written, status", [(".0", "wrong"), (".3775", "right"), ("+.3775", "right"),
+                                             ("0.3775", "right"), ("3775e-4", "right"), ("5.", "wrong")])
+def test_a_value_written_as_the_formula_reader_writes_numbers_is_graded(written, status):
+    """'= .0' ended a line as a formula (a constant), so the line was graded right with no value of yours."""
+    line = PROBLEM.grade(f"net_h1 = w_1 i_1 + w_2 i_2 + b_1 = {written}").grade.lines[0]
+    assert (line.status, line.written) == (status, written)
+
+
 def test_a_copied_line_is_named_as_copied():
     solution = "net_h1 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775\nnet_h2 = w_1 i_1 + w_2 i_2 + b_1 = 0.3775"
     line = PROBLEM.grade(solution).grade.first_wrong

@@ -34,7 +34,8 @@ MAX_CHARACTERS = 1_000_000
 """The longest solution graded: a grader on a shared server bounds what it is sent."""
 SLIP_UNITS = 2
 """A value within this many units of its last written decimal of what it should be is a slip in its digits."""
-_NUMBER = re.compile(r"\(?\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*\)?")
+_NUMBER = re.compile(r"\(?\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*\)?")
+"""A line's written value, as the formula reader reads a number (0.5, .5, 5.), maybe signed or in parentheses."""
 _UNDERLINE = re.compile(r"[=\-~.\s]+")
 _WORDS = re.compile(r"[A-Za-z]{3,}[,:;]? +[A-Za-z]{3,}")
 """Two words in a row before the first `=`, or after the place a line stops reading as a formula: a sentence
