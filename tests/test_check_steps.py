@@ -197,3 +197,25 @@ def test_grade_reads_the_steps_of_the_optimizer_it_is_given(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["score"] == 1
     assert main(["grade", "neuron", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["score"] == 0
+
+
+def test_the_model_after_a_step_has_step_marked_names_a_diagnosis_prints_and_a_hand_types():
+    """net_h1<1> is net_h1 at the parameters after step 1: checkable by name, its formula over w_1<1>, and the
+    name a diagnosis of step 2's gradient prints (it printed the private `_net_h1 after step 1`)."""
+    problem = _problem("network")
+    assert problem.check(formula="net_h1<1> = w_1<1> i_1 + w_2<1> i_2 + b_1", optimizer="momentum").verdict.correct
+    assert problem.check(formula="out_o1<2> = 1/(1 + exp(-net_o1<2>))", optimizer="momentum").verdict.correct
+    assert not problem.check(value="0.3775", quantity="net_h1<2>", optimizer="momentum").verdict.correct
+    report = problem.check(formula="g_w5⟨2⟩ = δ_o1 · out_h1 = 0.05", optimizer="momentum").render("text", width=10_000)
+    assert "net_h1⟨1⟩" in report and "after step" not in report
+
+
+def test_a_step_marked_copy_never_takes_a_name_the_graph_or_the_step_has():
+    """A graph whose node is m_w0 beside momentum's m_w0<1>: the node's copy after step 1 stays private, so
+    m_w0<1> is momentum's state, and every line solve prints for two steps reads back as right."""
+    spec = {**NEURON, "nodes": {"m_w0": "w0 x0 + w1 x1 + w2", "f": "1/(1 + e^{-m_w0})"}}
+    problem = sbp.open_problem(spec)
+    lines = [line for line in problem.solve(steps=2, optimizer="momentum", checks=False).render("text", width=10_000)
+             .splitlines() if "⟨" in line and " = " in line]
+    assert any(line.startswith("m_w0⟨1⟩") for line in lines)
+    assert all(problem.check(formula=line, optimizer="momentum").verdict.correct for line in lines)

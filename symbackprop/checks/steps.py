@@ -5,8 +5,10 @@ graph's), so that `check` reads and judges every line `solve --steps K` prints (
 Part 0 names the start: the rule's settings, w<0> = w, f<0> = f, g_w<1> = df/dw and each state at 0. Part k
 (from 1) is step k's lines of the rule for every trained parameter (`derivation.optimizers.instance`), then the
 model again at the parameters after step k: a copy of its forward and backward definitions whose loss is f<k>
-and whose gradients are g_w<k+1>, its other quantities private symbols. Every line is thus a formula of the
-spec's values, evaluated at the checker's random points like any other quantity, and its mistakes found alike.
+and whose gradients are g_w<k+1>, its other quantities step-marked as the parameters are (net_h1<1>: a name a
+diagnosis prints and a hand may type), or private symbols where that name is the model's own already (a
+recurrent graph's h_1<1>) or a partial derivative's. Every line is thus a formula of the spec's values, evaluated
+at the checker's random points like any other quantity, and its mistakes found alike.
 
 A line about a quantity of step k reads the model at that step's parameters, as `solve` writes it:
 `g_w0<2> = ∂f/∂w₀` is the gradient at the parameters after step 1 (`reading`).
@@ -20,6 +22,7 @@ from functools import cached_property
 from sympy import Dummy, Expr, Rational, S, Symbol
 
 from symbackprop.derivation.optimizers import OptimizerRule, at_step, gradient_at, instance, optimizer_rule, state_at
+from symbackprop.names import Partial, name_of
 from symbackprop.numbers.optimizers import Trainee
 from symbackprop.spec.model import OptimizerSpec
 
@@ -46,7 +49,9 @@ class OptimizerSteps:
             return {s.name for s, _ in self._start()}
         trainee = self._trainee
         after = [at_step(trainee.total, step), *(gradient_at(s, step + 1) for s in self._trained)]
-        return {s.name for s, _ in self._lines(step)} | {s.name for s in after}
+        lines = {s.name for s, _ in self._lines(step)}
+        copies = (self._copy(s, step, lines) for s, _ in self.model)
+        return lines | {s.name for s in after} | {s.name for s in copies if not isinstance(s, Dummy)}
 
     def part(self, step: int) -> list[tuple[Symbol, Expr]]:
         """Part `step`'s definitions, reading those of the parts before it."""
@@ -97,11 +102,26 @@ class OptimizerSteps:
     def _model_after(self, step: int) -> list[tuple[Symbol, Expr]]:
         """The model's forward and backward definitions at the parameters after `step` steps."""
         trainee = self._trainee
-        names: dict[Symbol, Symbol] = {s: Dummy(f"{s.name} after step {step}") for s, _ in self.model}
+        lines = {s.name for s, _ in self._lines(step)}
+        names: dict[Symbol, Symbol] = {s: self._copy(s, step, lines) for s, _ in self.model}
         names |= {s: at_step(s, step) for s in self._trained} | {trainee.total: at_step(trainee.total, step)}
         names |= {g: gradient_at(s, step + 1) for s, g in self._trained.items()}
         self._renamings[step] = names
         return [(names[s], e.xreplace(names)) for s, e in self.model]
+
+    def _copy(self, quantity: Symbol, step: int, lines: set[str]) -> Symbol:
+        """The model's `quantity` after `step` steps: net_h1<1>, or a private symbol when that name is taken (by the
+        model, or by one of the step's `lines`: a graph's node m_w0 beside momentum's m_w0<1>) or cannot be written
+        (a partial derivative's, a quantity with a time step of its own)."""
+        if not isinstance(quantity, Partial) and name_of(quantity).step is None:
+            marked = at_step(quantity, step)
+            if marked.name not in self._model_names and marked.name not in lines:
+                return marked
+        return Dummy(f"{quantity.name} after step {step}")
+
+    @cached_property
+    def _model_names(self) -> set[str]:
+        return {s.name for s, _ in self.model}
 
     def _rule(self, parameter: Symbol) -> OptimizerRule:
         """The rule `parameter` is stepped by: with the penalty's derivative when the penalty covers it."""
